@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HybridSpike.Core.Data;
+using HybridSpike.Host.Commands;
+
+namespace HybridSpike.Host;
+
+/// <summary>The <c>hybridspike</c> command line: one root, a sub-command per job.</summary>
+public static class Cli
+{
+    /// <summary>Exit code for bad input (a bad file, an unknown name, an invalid value).</summary>
+    public const int BadInput = 1;
+
+    /// <summary>Exit code for an unexpected failure (a bug).</summary>
+    public const int InternalError = 70;
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The shared <c>--json</c> option: machine-readable output on stdout.</summary>
+    internal static Option<bool> JsonOption() => new("--json") { Description = "Write the result as JSON on stdout" };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("HybridSpike: train hybrid-spiking networks and run them on an emulated neuromorphic mesh");
+        root.Subcommands.Add(DataCommands.Build());
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; errors go to <paramref name="error"/> with a non-zero exit code.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return Build().Parse(args).Invoke(config);
+        }
+        catch (Exception e) when (IsBadInput(e))
+        {
+            error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"internal error: {e}");
+            return InternalError;
+        }
+    }
+
+    private static bool IsBadInput(Exception e) =>
+        e is DataFormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
+
+    internal static void WriteJson<T>(TextWriter output, T value) => output.WriteLine(JsonSerializer.Serialize(value, Json));
+}

@@ -1,0 +1,3 @@
+using HybridSpike.Host;
+
+return Cli.Run(args, Console.Out, Console.Error);
