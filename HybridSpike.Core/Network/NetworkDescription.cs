@@ -1,0 +1,158 @@
+using System.Collections.Immutable;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Core.Network;
+
+/// <summary>When a connection's source activity reaches its target.</summary>
+public enum Delay
+{
+    /// <summary>The target at step t sees the source's activity of step t (the source is computed first).</summary>
+    SameStep,
+    /// <summary>The target at step t sees the source's activity of step t−1 (zero at t = 0): recurrence.</summary>
+    OneStep,
+}
+
+/// <summary>
+/// A population of units. Each step its units' input is
+/// <c>x = bias + Σ_connections W·a_source</c>; a non-spiking population sends <c>a = f(x)</c>,
+/// a quantized one (<see cref="Omega"/> set) sends <c>a = n/ω</c> from <see cref="SigmaDelta"/>.
+/// </summary>
+/// <param name="Name">Unique within the network; "input" is reserved for the network input.</param>
+/// <param name="Omega">Quanta per unit of activity per step; null for a non-spiking population.</param>
+/// <param name="Bias">One value per unit (empty = zeros).</param>
+/// <param name="InitialSeed">Seed of v₀ when <paramref name="InitialState"/> is Uniform.</param>
+public sealed record Population(
+    string Name,
+    int Size,
+    Activation Activation,
+    double? Omega,
+    ImmutableArray<double> Bias,
+    InitialStateMode InitialState,
+    ulong InitialSeed)
+{
+    public bool IsQuantized => Omega is not null;
+
+    /// <summary>v₀ of each unit (zeros when not quantized).</summary>
+    public double[] InitialStates() =>
+        IsQuantized ? SigmaDelta.InitialState(Size, InitialState, InitialSeed) : new double[Size];
+}
+
+/// <summary>Weights of a connection: target × source.</summary>
+public abstract record Weights(int Targets, int Sources)
+{
+    /// <summary>Number of stored synapses (nonzero weights for sparse, all for dense).</summary>
+    public abstract long Synapses { get; }
+
+    /// <summary>Outgoing synapses of each source unit (its fan-out through this connection).</summary>
+    public abstract int[] FanOut();
+}
+
+/// <summary>Dense weights, row-major [target, source].</summary>
+public sealed record DenseWeights(Matrix Matrix) : Weights(Matrix.Rows, Matrix.Columns)
+{
+    public override long Synapses => (long)Targets * Sources;
+
+    /// <summary>Every source reaches every target with a nonzero weight.</summary>
+    public override int[] FanOut()
+    {
+        var f = new int[Sources];
+        for (int i = 0; i < Targets; i++)
+        {
+            var row = Matrix.Row(i);
+            for (int j = 0; j < Sources; j++) if (row[j] != 0) f[j]++;
+        }
+        return f;
+    }
+}
+
+/// <summary>Sparse weights in coordinate form: synapse k connects source <c>SourceIndex[k]</c> to target <c>TargetIndex[k]</c>.</summary>
+public sealed record SparseWeights(int TargetCount, int SourceCount, ImmutableArray<int> TargetIndex, ImmutableArray<int> SourceIndex, ImmutableArray<double> Values)
+    : Weights(TargetCount, SourceCount)
+{
+    public override long Synapses => Values.Length;
+
+    public override int[] FanOut()
+    {
+        var f = new int[Sources];
+        for (int k = 0; k < Values.Length; k++) if (Values[k] != 0) f[SourceIndex[k]]++;
+        return f;
+    }
+}
+
+/// <summary>A connection from a source population (or "input") to a target population.</summary>
+public sealed record Connection(string Source, string Target, Weights Weights, Delay Delay);
+
+/// <summary>Where the network's output is read: a population's activity at the last step (argmax = class).</summary>
+public sealed record OutputMapping(string Population, string ReadAt)
+{
+    public const string LastStep = "last-step";
+}
+
+/// <summary>The network's input: <see cref="Dimensions"/> values per step, fed through connections from "input".</summary>
+public sealed record InputMapping(int Dimensions, string Description);
+
+/// <summary>
+/// A network as the deployment artifact, the golden simulator and the mesh see it. Populations are
+/// listed in evaluation order; same-step connections must go from earlier to later populations.
+/// </summary>
+public sealed record NetworkDescription(
+    ImmutableArray<Population> Populations,
+    ImmutableArray<Connection> Connections,
+    InputMapping Input,
+    OutputMapping Output)
+{
+    public const string InputName = "input";
+
+    public Population Population(string name) =>
+        Populations.FirstOrDefault(p => p.Name == name) ?? throw new KeyNotFoundException($"no population '{name}'");
+
+    /// <summary>Fan-out of each unit of <paramref name="population"/> over all its outgoing connections.</summary>
+    public int[] FanOut(string population)
+    {
+        var f = new int[Population(population).Size];
+        foreach (var c in Connections.Where(c => c.Source == population))
+        {
+            var cf = c.Weights.FanOut();
+            for (int i = 0; i < f.Length; i++) f[i] += cf[i];
+        }
+        return f;
+    }
+
+    /// <summary>Checks names, sizes and evaluation order; the error names the population or connection.</summary>
+    public void Validate()
+    {
+        var index = new Dictionary<string, int>();
+        for (int i = 0; i < Populations.Length; i++)
+        {
+            var p = Populations[i];
+            if (p.Name == InputName) throw new ArgumentException($"population name '{InputName}' is reserved for the network input");
+            if (!index.TryAdd(p.Name, i)) throw new ArgumentException($"population '{p.Name}' is listed twice");
+            if (p.Size <= 0) throw new ArgumentException($"population '{p.Name}': size {p.Size} must be positive");
+            if (p.Omega is { } w && !(w > 0 && double.IsFinite(w))) throw new ArgumentException($"population '{p.Name}': ω = {w} must be positive and finite");
+            if (!p.Bias.IsDefaultOrEmpty && p.Bias.Length != p.Size) throw new ArgumentException($"population '{p.Name}': {p.Bias.Length} biases for {p.Size} units");
+        }
+        if (Input.Dimensions <= 0) throw new ArgumentException($"input: {Input.Dimensions} dimensions must be positive");
+        foreach (var c in Connections)
+        {
+            string name = $"connection {c.Source} -> {c.Target}";
+            int sourceSize = c.Source == InputName ? Input.Dimensions
+                : index.TryGetValue(c.Source, out var si) ? Populations[si].Size
+                : throw new ArgumentException($"{name}: unknown source '{c.Source}'");
+            if (!index.TryGetValue(c.Target, out var ti)) throw new ArgumentException($"{name}: unknown target '{c.Target}'");
+            if (c.Weights.Sources != sourceSize || c.Weights.Targets != Populations[ti].Size)
+                throw new ArgumentException($"{name}: weights are {c.Weights.Targets}x{c.Weights.Sources}, the populations need {Populations[ti].Size}x{sourceSize}");
+            if (c.Delay == Delay.SameStep && c.Source != InputName && index[c.Source] >= ti)
+                throw new ArgumentException($"{name}: a same-step connection must go to a later population (evaluation order); use a one-step delay for recurrence");
+            if (c.Weights is SparseWeights s)
+            {
+                if (s.TargetIndex.Length != s.Values.Length || s.SourceIndex.Length != s.Values.Length)
+                    throw new ArgumentException($"{name}: sparse index and value counts differ");
+                for (int k = 0; k < s.Values.Length; k++)
+                    if ((uint)s.TargetIndex[k] >= (uint)s.TargetCount || (uint)s.SourceIndex[k] >= (uint)s.SourceCount)
+                        throw new ArgumentException($"{name}: synapse {k} ({s.SourceIndex[k]} -> {s.TargetIndex[k]}) is out of range");
+            }
+        }
+        if (!index.ContainsKey(Output.Population)) throw new ArgumentException($"output: unknown population '{Output.Population}'");
+        if (Output.ReadAt != OutputMapping.LastStep) throw new ArgumentException($"output: read-at '{Output.ReadAt}' is not supported (only '{OutputMapping.LastStep}')");
+    }
+}

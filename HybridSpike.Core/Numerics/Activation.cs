@@ -1,0 +1,49 @@
+namespace HybridSpike.Core.Numerics;
+
+/// <summary>The activation functions an artifact can name. Training also accepts user-supplied ones,
+/// which stay on the training side (an artifact needs a function every simulator knows).</summary>
+public enum Activation
+{
+    /// <summary>f(x) = x. Signed: its spike counts can be negative.</summary>
+    Linear,
+    /// <summary>f(x) = max(0, x).</summary>
+    Relu,
+    /// <summary>f(x) = tanh(x). Signed.</summary>
+    Tanh,
+    /// <summary>f(x) = 1 / (1 + e^-x).</summary>
+    Sigmoid,
+}
+
+/// <summary>The one scalar definition of each activation and its derivative.</summary>
+public static class Activations
+{
+    public static double Apply(Activation f, double x) => f switch
+    {
+        Activation.Linear => x,
+        Activation.Relu => x > 0 ? x : 0,
+        Activation.Tanh => Math.Tanh(x),
+        Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
+        _ => throw new ArgumentOutOfRangeException(nameof(f), f, null),
+    };
+
+    /// <summary>f'(x); relu's derivative at 0 is taken as 0 (as torch does).</summary>
+    public static double Derivative(Activation f, double x) => f switch
+    {
+        Activation.Linear => 1,
+        Activation.Relu => x > 0 ? 1 : 0,
+        Activation.Tanh => 1 - Math.Tanh(x) * Math.Tanh(x),
+        Activation.Sigmoid => Apply(Activation.Sigmoid, x) * (1 - Apply(Activation.Sigmoid, x)),
+        _ => throw new ArgumentOutOfRangeException(nameof(f), f, null),
+    };
+
+    /// <summary>Whether f takes negative values, so that its spike counts carry a sign (one more bit).</summary>
+    public static bool IsSigned(Activation f) => f is Activation.Linear or Activation.Tanh;
+
+    /// <summary>Parses a config or artifact name (case-insensitive); the error lists the valid names.</summary>
+    public static Activation Parse(string name, string what = "activation") =>
+        Enum.TryParse<Activation>(name, ignoreCase: true, out var f) && Enum.IsDefined(f)
+            ? f
+            : throw new ArgumentException($"{what}: unknown activation '{name}'; valid: {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))}");
+
+    public static string Name(Activation f) => f.ToString().ToLowerInvariant();
+}
