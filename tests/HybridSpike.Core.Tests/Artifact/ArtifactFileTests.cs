@@ -1,0 +1,337 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using FsCheck;
+using FsCheck.Fluent;
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+using MessagePack;
+using MessagePack.Resolvers;
+
+namespace HybridSpike.Core.Tests.Artifact;
+
+public sealed class ArtifactFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("hs-artifact-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string PathOf(string name) => System.IO.Path.Combine(_dir, name);
+
+    // ---- editing a file as plain MessagePack, the way another tool would see it ----
+
+    private static readonly MessagePackSerializerOptions Plain = ContractlessStandardResolver.Options;
+
+    private static Dictionary<object, object?> Decode(byte[] bytes) =>
+        (Dictionary<object, object?>)MessagePackSerializer.Deserialize<object>(bytes, Plain)!;
+
+    private static Dictionary<object, object?> Map(object? o) => Assert.IsType<Dictionary<object, object?>>(o);
+
+    private static object?[] List(object? o) => Assert.IsType<object?[]>(o);
+
+    private string WriteEdited(Action<Dictionary<object, object?>> edit)
+    {
+        var root = Decode(ArtifactFile.Serialize(SampleArtifacts.Artifact()));
+        edit(root);
+        var path = PathOf("edited.hsa");
+        File.WriteAllBytes(path, MessagePackSerializer.Serialize<object>(root, Plain));
+        return path;
+    }
+
+    private static ArtifactFormatException Refused(string path)
+    {
+        var e = Assert.Throws<ArtifactFormatException>(() => ArtifactFile.Read(path));
+        Assert.StartsWith(path + ":", e.Message);
+        return e;
+    }
+
+    // ---- round trip ----
+
+    [Fact]
+    public void A_written_artifact_reads_back_equal_to_the_original()
+    {
+        var path = PathOf("model.hsa");
+        var artifact = SampleArtifacts.Artifact();
+        ArtifactFile.Write(path, artifact);
+        SampleArtifacts.AssertSame(artifact, ArtifactFile.Read(path));
+    }
+
+    [Fact]
+    public void The_sample_covers_dense_and_sparse_weights_and_quantized_and_non_spiking_populations()
+    {
+        var n = SampleArtifacts.Network();
+        Assert.Contains(n.Connections, c => c.Weights is DenseWeights);
+        Assert.Contains(n.Connections, c => c.Weights is SparseWeights);
+        Assert.Contains(n.Populations, p => p.IsQuantized);
+        Assert.Contains(n.Populations, p => !p.IsQuantized);
+        Assert.Contains(n.Connections, c => c.Delay == Delay.OneStep);
+    }
+
+    [Fact]
+    public void Weights_survive_bit_for_bit_including_negative_zero_infinities_and_nan()
+    {
+        Prop.ForAll(
+            ArbMap.Default.GeneratorFor<double>().ArrayOf().Where(a => a.Length > 0).ToArbitrary(),
+            values =>
+            {
+                var network = new NetworkDescription(
+                    [new Population("p", values.Length, Activation.Linear, null, [.. values], InitialStateMode.Uniform, 1)],
+                    [new Connection("input", "p", new DenseWeights(Matrix.Create(values.Length, 1, values)), Delay.SameStep)],
+                    new InputMapping(1, "x"), new OutputMapping("p", OutputMapping.LastStep));
+                var back = ArtifactFile.Deserialize(ArtifactFile.Serialize(ModelArtifact.Create(network, SampleArtifacts.Provenance())), "memory");
+                var weights = ((DenseWeights)back.Network.Connections[0].Weights).Matrix.ToArray();
+                var bias = back.Network.Populations[0].Bias.ToArray();
+                return values.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(weights.Select(BitConverter.DoubleToInt64Bits))
+                    && values.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(bias.Select(BitConverter.DoubleToInt64Bits));
+            }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void The_same_artifact_always_gives_the_same_bytes()
+    {
+        var a = SampleArtifacts.Artifact();
+        var reordered = a with
+        {
+            Provenance = a.Provenance with { Seeds = ImmutableDictionary<string, ulong>.Empty.Add("shuffle", 42).Add("big", ulong.MaxValue).Add("init", 7) },
+        };
+        Assert.Equal(ArtifactFile.Serialize(a), ArtifactFile.Serialize(reordered));
+    }
+
+    [Fact]
+    public void The_file_is_a_plain_map_with_readable_keys_and_little_endian_blobs()
+    {
+        var artifact = SampleArtifacts.Artifact();
+        var root = Decode(ArtifactFile.Serialize(artifact));
+        Assert.Equal("hybridspike-artifact", root["format"]);
+        Assert.Equal(1, Convert.ToInt32(root["schema_version"]));
+        Assert.Equal("float64", root["arithmetic"]);
+        Assert.Equal(0.9715, Map(root["metrics"])["test-accuracy"]);
+        Assert.Equal(ulong.MaxValue, Convert.ToUInt64(Map(Map(root["provenance"])["seeds"])["big"]));
+
+        var network = Map(root["network"]);
+        var populations = List(network["populations"]);
+        var memory = Map(populations[0]);
+        Assert.Null(memory["omega"]);
+        Assert.Equal("linear", memory["activation"]);
+        Assert.Equal("uniform", memory["initial_state"]);
+        Assert.Empty(Assert.IsType<byte[]>(memory["bias"]));
+        var hidden = Map(populations[1]);
+        Assert.Equal(2.5, hidden["omega"]);
+        var bias = Assert.IsType<byte[]>(hidden["bias"]);
+        Assert.Equal(-0.2, BinaryPrimitives.ReadDoubleLittleEndian(bias.AsSpan(8)));
+        Assert.Equal("zeros", Map(populations[2])["initial_state"]);
+
+        var connections = List(network["connections"]);
+        var dense = Map(Map(connections[0])["weights"]);
+        Assert.Equal("same-step", Map(connections[0])["delay"]);
+        Assert.Equal("one-step", Map(connections[1])["delay"]);
+        Assert.Equal(["kind", "rows", "cols", "values"], dense.Keys.Cast<string>());
+        Assert.Equal("dense", dense["kind"]);
+        Assert.Equal((4, 3), (Convert.ToInt32(dense["rows"]), Convert.ToInt32(dense["cols"])));
+        var values = Assert.IsType<byte[]>(dense["values"]);
+        var matrix = ((DenseWeights)artifact.Network.Connections[0].Weights).Matrix;
+        Assert.Equal(matrix[1, 2], BinaryPrimitives.ReadDoubleLittleEndian(values.AsSpan((1 * 3 + 2) * 8)));
+
+        var sparse = Map(Map(connections[2])["weights"]);
+        Assert.Equal("sparse", sparse["kind"]);
+        var s = (SparseWeights)artifact.Network.Connections[2].Weights;
+        Assert.Equal(s.TargetIndex[4], BinaryPrimitives.ReadInt32LittleEndian(Assert.IsType<byte[]>(sparse["target"]).AsSpan(16)));
+        Assert.Equal(s.SourceIndex[4], BinaryPrimitives.ReadInt32LittleEndian(Assert.IsType<byte[]>(sparse["source"]).AsSpan(16)));
+        Assert.Equal(s.Values[4], BinaryPrimitives.ReadDoubleLittleEndian(Assert.IsType<byte[]>(sparse["values"]).AsSpan(32)));
+    }
+
+    // ---- refusing what is not a readable artifact ----
+
+    [Fact]
+    public void A_map_of_another_format_is_not_an_artifact()
+    {
+        var path = WriteEdited(root => root["format"] = "something-else");
+        var e = Refused(path);
+        Assert.Contains("not a HybridSpike artifact", e.Message);
+        Assert.Contains("something-else", e.Message);
+    }
+
+    [Fact]
+    public void A_map_without_a_format_entry_is_not_an_artifact()
+    {
+        var e = Refused(WriteEdited(root => root.Remove("format")));
+        Assert.Contains("not a HybridSpike artifact", e.Message);
+    }
+
+    [Theory]
+    [InlineData("hello, this is a text file\n")]
+    [InlineData("")]
+    [InlineData("\u0093\u0001\u0002\u0003")]
+    public void A_file_that_is_not_a_messagepack_map_is_not_an_artifact(string content)
+    {
+        var path = PathOf("text.hsa");
+        File.WriteAllBytes(path, content.Select(c => (byte)c).ToArray());
+        Assert.Contains("not a HybridSpike artifact", Refused(path).Message);
+    }
+
+    [Fact]
+    public void An_unsupported_schema_version_is_refused_with_the_supported_one()
+    {
+        var e = Refused(WriteEdited(root => root["schema_version"] = 2));
+        Assert.Contains("unsupported schema version 2 (supported: 1)", e.Message);
+    }
+
+    [Fact]
+    public void An_unsupported_arithmetic_is_refused()
+    {
+        var e = Refused(WriteEdited(root => root["arithmetic"] = "fixed-point-8"));
+        Assert.Contains("arithmetic 'fixed-point-8' is not supported (supported: float64)", e.Message);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(200)]
+    public void A_truncated_file_is_refused_as_truncated(int cut)
+    {
+        var bytes = ArtifactFile.Serialize(SampleArtifacts.Artifact());
+        var path = PathOf("cut.hsa");
+        File.WriteAllBytes(path, bytes[..^cut]);
+        Assert.Contains("truncated or corrupt MessagePack", Refused(path).Message);
+    }
+
+    [Fact]
+    public void Bytes_after_the_artifact_are_refused()
+    {
+        var path = PathOf("long.hsa");
+        File.WriteAllBytes(path, [.. ArtifactFile.Serialize(SampleArtifacts.Artifact()), 0xC0]);
+        Assert.Contains("1 bytes follow", Refused(path).Message);
+    }
+
+    [Theory]
+    [InlineData("network.populations[1].size")]
+    [InlineData("network.populations[0].omega")]
+    [InlineData("network.connections[2].weights.target")]
+    [InlineData("network.connections[0].delay")]
+    [InlineData("network.output")]
+    [InlineData("provenance.seeds")]
+    [InlineData("metrics")]
+    [InlineData("schema_version")]
+    public void A_missing_field_is_named(string field)
+    {
+        var path = WriteEdited(root =>
+        {
+            object? node = root;
+            var parts = field.Replace("]", "").Split('.', '[');
+            for (int i = 0; i < parts.Length - 1; i++)
+                node = int.TryParse(parts[i], out var k) ? List(node)[k] : Map(node)[parts[i]];
+            Assert.True(Map(node).Remove(parts[^1]));
+        });
+        Assert.Contains($"missing field '{field}'", Refused(path).Message);
+    }
+
+    [Fact]
+    public void A_weight_blob_of_the_wrong_length_is_refused_with_both_lengths()
+    {
+        var path = WriteEdited(root =>
+        {
+            var w = Map(Map(List(Map(root["network"])["connections"])[0])["weights"]);
+            w["values"] = ((byte[])w["values"]!)[..^8];
+        });
+        var e = Refused(path);
+        Assert.Contains("network.connections[0].weights.values: blob length mismatch", e.Message);
+        Assert.Contains("88 bytes", e.Message);
+        Assert.Contains("4x3", e.Message);
+    }
+
+    [Fact]
+    public void A_sparse_index_blob_of_the_wrong_length_is_refused()
+    {
+        var path = WriteEdited(root =>
+        {
+            var w = Map(Map(List(Map(root["network"])["connections"])[2])["weights"]);
+            w["source"] = ((byte[])w["source"]!)[..^4];
+        });
+        Assert.Contains("network.connections[2].weights.source: blob length mismatch", Refused(path).Message);
+    }
+
+    [Fact]
+    public void An_unknown_activation_is_refused_with_the_valid_names()
+    {
+        var path = WriteEdited(root => Map(List(Map(root["network"])["populations"])[1])["activation"] = "softplus");
+        var e = Refused(path);
+        Assert.Contains("network.populations[1].activation: unknown value 'softplus'", e.Message);
+        Assert.Contains("linear, relu, tanh, sigmoid", e.Message);
+    }
+
+    [Fact]
+    public void A_field_of_the_wrong_type_is_refused_as_corrupt()
+    {
+        var path = WriteEdited(root => Map(List(Map(root["network"])["populations"])[1])["size"] = "five");
+        Assert.Contains("corrupt artifact", Refused(path).Message);
+    }
+
+    [Fact]
+    public void An_invalid_network_in_the_file_is_refused()
+    {
+        var path = WriteEdited(root => Map(Map(root["network"])["output"])["population"] = "nowhere");
+        Assert.Contains("invalid network: output: unknown population 'nowhere'", Refused(path).Message);
+    }
+
+    [Fact]
+    public void A_missing_file_is_reported_with_its_path()
+    {
+        var path = PathOf("absent.hsa");
+        Assert.Contains("file not found", Refused(path).Message);
+    }
+
+    // ---- writing ----
+
+    [Fact]
+    public void Writing_an_invalid_network_leaves_the_existing_file_untouched()
+    {
+        var path = PathOf("model.hsa");
+        ArtifactFile.Write(path, SampleArtifacts.Artifact());
+        var before = File.ReadAllBytes(path);
+        var bad = SampleArtifacts.Artifact() with
+        {
+            Network = SampleArtifacts.Network() with { Output = new OutputMapping("nowhere", OutputMapping.LastStep) },
+        };
+        var e = Assert.Throws<ArgumentException>(() => ArtifactFile.Write(path, bad));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("nowhere", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Writing_replaces_an_existing_file_and_leaves_no_temporary_file()
+    {
+        var path = PathOf("model.hsa");
+        File.WriteAllText(path, "old contents");
+        ArtifactFile.Write(path, SampleArtifacts.Artifact());
+        SampleArtifacts.AssertSame(SampleArtifacts.Artifact(), ArtifactFile.Read(path));
+        Assert.Equal([path], Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Writing_into_a_missing_directory_fails_without_leaving_anything()
+    {
+        var path = PathOf("no/such/dir/model.hsa");
+        Assert.ThrowsAny<IOException>(() => ArtifactFile.Write(path, SampleArtifacts.Artifact()));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public void Only_the_current_schema_and_a_supported_arithmetic_are_written()
+    {
+        var path = PathOf("model.hsa");
+        var e1 = Assert.Throws<ArgumentException>(() => ArtifactFile.Write(path, SampleArtifacts.Artifact() with { SchemaVersion = 2 }));
+        Assert.Contains("schema version 2", e1.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => ArtifactFile.Write(path, SampleArtifacts.Artifact() with { Arithmetic = "fixed-point" }));
+        Assert.Contains("arithmetic 'fixed-point'", e2.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void A_provenance_timestamp_is_iso_8601_utc_to_the_second()
+    {
+        var t = new DateTimeOffset(2026, 3, 4, 5, 6, 7, 890, TimeSpan.FromHours(2));
+        Assert.Equal("2026-03-04T03:06:07Z", Provenance.UtcTimestamp(t));
+    }
+}
