@@ -43,6 +43,10 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>HybridSpike's version, stamped into checkpoints and artifacts.</summary>
+    public static string Version { get; } =
+        typeof(TorchRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
     private const int M_TRIM_THRESHOLD = -1;
     private const int M_TOP_PAD = -2;
     private const int M_MMAP_MAX = -4;

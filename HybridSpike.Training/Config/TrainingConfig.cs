@@ -1,0 +1,224 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HybridSpike.Core.Data;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Training.Config;
+
+/// <summary>A quantizer on one population: off (non-spiking, a = f(x)) or on with ω moved from
+/// <see cref="OmegaStart"/> to <see cref="OmegaEnd"/> by the run's schedule.</summary>
+public sealed record QuantizerConfig
+{
+    public bool Enabled { get; init; }
+    /// <summary>ω at the start of training: large enough to be non-spiking in practice.</summary>
+    public double OmegaStart { get; init; } = 1000;
+    /// <summary>The target ω (spiking regime).</summary>
+    public double OmegaEnd { get; init; } = 1;
+    /// <summary>"uniform" (v₀ in [0,1) from <see cref="Seed"/>) or "zeros".</summary>
+    public string InitialState { get; init; } = "uniform";
+    public ulong Seed { get; init; } = 1;
+
+    public static QuantizerConfig Off => new();
+    public static QuantizerConfig On(double omegaEnd, ulong seed) => new() { Enabled = true, OmegaEnd = omegaEnd, Seed = seed };
+}
+
+/// <summary>Which optional LMU weights exist (each is trainable when present).</summary>
+public sealed record LmuWeightsConfig
+{
+    /// <summary>e_x: input → memory encoder.</summary>
+    public bool InputEncoder { get; init; } = true;
+    /// <summary>e_h: hidden → memory encoder (recurrent).</summary>
+    public bool HiddenEncoder { get; init; }
+    /// <summary>e_m: memory → memory encoder (recurrent).</summary>
+    public bool MemoryEncoder { get; init; }
+    /// <summary>W_x: input → hidden kernel.</summary>
+    public bool InputKernel { get; init; } = true;
+    /// <summary>W_h: hidden → hidden kernel (recurrent).</summary>
+    public bool HiddenKernel { get; init; } = true;
+    /// <summary>W_m: memory → hidden kernel.</summary>
+    public bool MemoryKernel { get; init; } = true;
+}
+
+/// <summary>The Legendre Memory Unit cell and its readout (method.md section 3).</summary>
+public sealed record LmuConfig
+{
+    /// <summary>Memory order d.</summary>
+    public int Order { get; init; } = 256;
+    /// <summary>Window θ in steps.</summary>
+    public double Theta { get; init; } = 784;
+    /// <summary>Hidden units n.</summary>
+    public int Hidden { get; init; } = 212;
+    public string Activation { get; init; } = "tanh";
+    /// <summary>"zoh" (zero-order hold) or "euler".</summary>
+    public string Discretization { get; init; } = "zoh";
+    public LmuWeightsConfig Weights { get; init; } = new();
+    public QuantizerConfig HiddenQuantizer { get; init; } = QuantizerConfig.Off;
+    public QuantizerConfig MemoryQuantizer { get; init; } = QuantizerConfig.Off;
+    /// <summary>"auto" (the cheapest form the configuration allows), "sequential", "memory-first" or "parallel".</summary>
+    public string Form { get; init; } = "auto";
+}
+
+/// <summary>An LSTM or GRU baseline: one recurrent layer and a Dense readout on the last step.</summary>
+public sealed record RnnConfig
+{
+    public int Hidden { get; init; } = 157;
+}
+
+public sealed record ModelConfig
+{
+    /// <summary>"lmu", "lstm" or "gru".</summary>
+    public string Kind { get; init; } = "lmu";
+    public LmuConfig Lmu { get; init; } = new();
+    public RnnConfig Rnn { get; init; } = new();
+    public int Classes { get; init; } = 10;
+}
+
+/// <summary>How ω moves from start to end over training (every batch).</summary>
+public sealed record ScheduleConfig
+{
+    /// <summary>"geometric" (log-linear, default), "linear" or "step".</summary>
+    public string Kind { get; init; } = "geometric";
+    /// <summary>Fraction of all training batches spent at ω_start before moving (hold at the start).</summary>
+    public double Start { get; init; } = 0.1;
+    /// <summary>Fraction of all training batches by which ω reaches ω_end (the rest holds at the end).</summary>
+    public double End { get; init; } = 0.7;
+    /// <summary>For "step": the number of equal steps (geometrically spaced values).</summary>
+    public int Steps { get; init; } = 4;
+}
+
+public sealed record OptimizationConfig
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 100;
+    public double LearningRate { get; init; } = 1e-3;
+    public ulong Seed { get; init; }
+    /// <summary>Stop after this many training batches per epoch (0 = all): for quick runs.</summary>
+    public int MaxBatchesPerEpoch { get; init; }
+    /// <summary>Torch threads (0 = all cores).</summary>
+    public int Threads { get; init; }
+}
+
+public sealed record DataConfig
+{
+    public string Dataset { get; init; } = Datasets.MnistEmbedded;
+    public string? DataDirectory { get; init; }
+    public ulong PermutationSeed { get; init; } = Datasets.DefaultPermutationSeed;
+    public ulong SplitSeed { get; init; } = Datasets.DefaultSplitSeed;
+    /// <summary>Use only this many training images (0 = all): for quick runs.</summary>
+    public int TrainLimit { get; init; }
+    /// <summary>Evaluate on only this many test images (0 = all).</summary>
+    public int TestLimit { get; init; }
+}
+
+/// <summary>
+/// A training run, read from JSON. The defaults reproduce the psMNIST LMU of the LMU paper:
+/// d = 256, θ = 784, n = 212, tanh, e_x on, e_h = e_m off, W_x and W_h present and zero at start,
+/// W_m Glorot-normal, Dense(10) on the last step, Adam 1e-3, batch 100, 10 epochs.
+/// </summary>
+public sealed record TrainingConfig
+{
+    public string Name { get; init; } = "lmu";
+    public ModelConfig Model { get; init; } = new();
+    public ScheduleConfig Schedule { get; init; } = new();
+    public OptimizationConfig Training { get; init; } = new();
+    public DataConfig Data { get; init; } = new();
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Parses and validates; errors name the field (e.g. "model.lmu.theta").</summary>
+    public static TrainingConfig Parse(string json, string source)
+    {
+        TrainingConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<TrainingConfig>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            var where = e.Path is { Length: > 2 } p ? $" at {p[2..]}" : "";
+            throw new ConfigException($"{source}{where}: {e.Message}", e);
+        }
+        if (config is null) throw new ConfigException($"{source}: empty config");
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("; ", errors));
+        return config;
+    }
+
+    public static TrainingConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config file not found", path);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Every problem, each naming its field.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var e = new List<string>();
+        void Check(bool ok, string field, string problem) { if (!ok) e.Add($"{field}: {problem}"); }
+
+        Check(Model.Kind is "lmu" or "lstm" or "gru", "model.kind", $"unknown model '{Model.Kind}' (valid: lmu, lstm, gru)");
+        Check(Model.Classes >= 2, "model.classes", $"must be at least 2, got {Model.Classes}");
+        if (Model.Kind == "lmu")
+        {
+            var l = Model.Lmu;
+            Check(l.Order > 0, "model.lmu.order", $"must be positive, got {l.Order}");
+            Check(l.Theta > 0 && double.IsFinite(l.Theta), "model.lmu.theta", $"must be positive, got {l.Theta}");
+            Check(l.Hidden > 0, "model.lmu.hidden", $"must be positive, got {l.Hidden}");
+            try { Activations.Parse(l.Activation); }
+            catch (ArgumentException) { e.Add($"model.lmu.activation: unknown activation '{l.Activation}' (valid: {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))})"); }
+            Check(l.Discretization is "zoh" or "euler", "model.lmu.discretization", $"unknown '{l.Discretization}' (valid: zoh, euler)");
+            Check(l.Form is "auto" or "sequential" or "memory-first" or "parallel", "model.lmu.form", $"unknown '{l.Form}' (valid: auto, sequential, memory-first, parallel)");
+            Check(l.Weights.MemoryKernel || l.Weights.InputKernel || l.Weights.HiddenKernel, "model.lmu.weights", "the hidden layer needs at least one kernel");
+            Check(l.Weights.InputEncoder || l.Weights.HiddenEncoder || l.Weights.MemoryEncoder, "model.lmu.weights", "the memory needs at least one encoder");
+            CheckQuantizer(l.HiddenQuantizer, "model.lmu.hiddenQuantizer", Check);
+            CheckQuantizer(l.MemoryQuantizer, "model.lmu.memoryQuantizer", Check);
+            if (l.Form == "parallel")
+                Check(!l.MemoryQuantizer.Enabled && !l.Weights.HiddenEncoder && !l.Weights.MemoryEncoder && !l.Weights.HiddenKernel,
+                    "model.lmu.form", "'parallel' needs a linear memory (memoryQuantizer off) and no recurrent weights (hiddenEncoder, memoryEncoder, hiddenKernel off)");
+            if (l.Form == "memory-first")
+                Check(!l.Weights.HiddenEncoder && !l.Weights.MemoryEncoder && l.Weights.InputEncoder,
+                    "model.lmu.form", "'memory-first' needs the input encoder and no hidden or memory encoder");
+        }
+        else
+        {
+            Check(Model.Rnn.Hidden > 0, "model.rnn.hidden", $"must be positive, got {Model.Rnn.Hidden}");
+        }
+        Check(Schedule.Kind is "geometric" or "linear" or "step", "schedule.kind", $"unknown '{Schedule.Kind}' (valid: geometric, linear, step)");
+        Check(Schedule.Start is >= 0 and <= 1, "schedule.start", $"must be in [0, 1], got {Schedule.Start}");
+        Check(Schedule.End is >= 0 and <= 1 && Schedule.End >= Schedule.Start, "schedule.end", $"must be in [schedule.start, 1], got {Schedule.End}");
+        Check(Schedule.Steps >= 1, "schedule.steps", $"must be at least 1, got {Schedule.Steps}");
+        Check(Training.Epochs > 0, "training.epochs", $"must be positive, got {Training.Epochs}");
+        Check(Training.BatchSize > 0, "training.batchSize", $"must be positive, got {Training.BatchSize}");
+        Check(Training.LearningRate > 0 && double.IsFinite(Training.LearningRate), "training.learningRate", $"must be positive, got {Training.LearningRate}");
+        Check(Training.MaxBatchesPerEpoch >= 0, "training.maxBatchesPerEpoch", $"must be 0 or positive, got {Training.MaxBatchesPerEpoch}");
+        Check(Training.Threads >= 0, "training.threads", $"must be 0 or positive, got {Training.Threads}");
+        Check(Datasets.Names.Contains(Data.Dataset), "data.dataset", $"unknown dataset '{Data.Dataset}' (valid: {string.Join(", ", Datasets.Names)})");
+        Check(Data.TrainLimit >= 0, "data.trainLimit", $"must be 0 or positive, got {Data.TrainLimit}");
+        Check(Data.TestLimit >= 0, "data.testLimit", $"must be 0 or positive, got {Data.TestLimit}");
+        return e;
+    }
+
+    private static void CheckQuantizer(QuantizerConfig q, string field, Action<bool, string, string> check)
+    {
+        check(q.OmegaStart > 0 && double.IsFinite(q.OmegaStart), $"{field}.omegaStart", $"ω must be positive, got {q.OmegaStart}");
+        check(q.OmegaEnd > 0 && double.IsFinite(q.OmegaEnd), $"{field}.omegaEnd", $"ω must be positive, got {q.OmegaEnd}");
+        check(q.InitialState is "uniform" or "zeros", $"{field}.initialState", $"unknown '{q.InitialState}' (valid: uniform, zeros)");
+    }
+}
+
+/// <summary>An invalid training config; the message names the file and the field.</summary>
+public sealed class ConfigException : Exception
+{
+    public ConfigException(string message) : base(message) { }
+    public ConfigException(string message, Exception inner) : base(message, inner) { }
+}

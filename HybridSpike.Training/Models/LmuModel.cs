@@ -1,0 +1,396 @@
+using HybridSpike.Core.Numerics;
+using HybridSpike.Training.Config;
+using HybridSpike.Training.Functional;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HybridSpike.Training.Models;
+
+/// <summary>
+/// The Legendre Memory Unit (method.md section 3) with optional quantized hidden and memory
+/// populations, and a Dense readout on the last step. Per step t:
+/// <code>
+///   u_t = e_x·x_t + e_h·h_{t−1} + e_m·m_{t−1}
+///   m_t = Q_m(Ā m_{t−1} + B̄ u_t)                   (Q_m = identity when the memory is linear)
+///   h_t = Q_h(f(W_x x_t + W_h h_{t−1} + W_m m_t + b))
+///   y   = W_o h_T + b_o
+/// </code>
+/// Ā, B̄ are fixed (zero-order hold or Euler, float64, from HybridSpike.Core); every encoder and
+/// kernel is optional and trainable. With a linear memory and no recurrent weights (e_h, e_m, W_h
+/// off) the whole sequence is computed at once (<see cref="ParallelForward"/>); otherwise step by step.
+/// </summary>
+public sealed class LmuModel : SequenceModel
+{
+    private readonly LmuConfig _config;
+    private readonly LtiSystem _memory;
+    // Tensors are looked up by name at use: module.to(dtype or device) replaces the registered
+    // tensors, so a field holding one would go stale.
+    private Parameter? _ex => Optional("e_x");               // [1]
+    private Parameter? _eh => Optional("e_h");               // [1, n]
+    private Parameter? _em => Optional("e_m");               // [1, d]
+    private Parameter? _wx => Optional("w_x");               // [n, 1]
+    private Parameter? _wh => Optional("w_h");               // [n, n]
+    private Parameter? _wm => Optional("w_m");               // [n, d]
+    private Parameter _bias => get_parameter("bias")!;        // [n]
+    private readonly HashSet<string> _present = [];
+    private readonly Linear _readout;
+    private readonly QuantizedActivation _hidden;
+    private readonly QuantizedActivation _memoryQ;
+    // Ā, B̄ and the impulse response are fixed: derived from the config in float64 by Core,
+    // cached per dtype (and T), not registered, so they are never rounded through float32 or saved.
+    private readonly Dictionary<(string, ScalarType, long), Tensor> _constants = [];
+
+    public LmuModel(LmuConfig config, int classes, long seed) : base("lmu")
+    {
+        _config = config;
+        Activation = Activations.Parse(config.Activation, "model.lmu.activation");
+        int d = config.Order, n = config.Hidden;
+        _memory = Legendre.Discretize(d, config.Theta, config.Discretization == "euler" ? Discretization.Euler : Discretization.ZeroOrderHold);
+
+        torch.manual_seed(seed);
+        var w = config.Weights;
+        if (w.InputEncoder) Add("e_x", ones(1));
+        if (w.HiddenEncoder) Add("e_h", zeros(1, n));
+        if (w.MemoryEncoder) Add("e_m", zeros(1, d));
+        if (w.InputKernel) Add("w_x", zeros(n, 1));
+        if (w.HiddenKernel) Add("w_h", zeros(n, n));
+        if (w.MemoryKernel)
+        {
+            var wm = empty(n, d);
+            nn.init.xavier_normal_(wm);
+            Add("w_m", wm);
+        }
+        Add("bias", zeros(n));
+        _readout = nn.Linear(n, classes);
+        register_module("readout", _readout);
+        _hidden = new QuantizedActivation("hidden", Activation, n, config.HiddenQuantizer);
+        _memoryQ = new QuantizedActivation("memory", Core.Numerics.Activation.Linear, d, config.MemoryQuantizer);
+        register_module("hidden_q", _hidden);
+        register_module("memory_q", _memoryQ);
+
+        Form = config.Form switch
+        {
+            "parallel" => LmuForm.Parallel,
+            "sequential" => LmuForm.Sequential,
+            "memory-first" => LmuForm.MemoryFirst,
+            _ => CanRunParallel(config) ? LmuForm.Parallel : MemoryIsIndependent(config) ? LmuForm.MemoryFirst : LmuForm.Sequential,
+        };
+    }
+
+    private void Add(string name, Tensor initial)
+    {
+        register_parameter(name, new Parameter(initial));
+        _present.Add(name);
+    }
+
+    private Parameter? Optional(string name) => _present.Contains(name) ? get_parameter(name)! : null;
+
+    public LmuConfig Config => _config;
+    public Activation Activation { get; }
+    public LtiSystem Memory => _memory;
+    /// <summary>How the sequence is computed (all forms give the same result; they differ in cost).</summary>
+    public LmuForm Form { get; }
+
+    public bool IsParallel => Form == LmuForm.Parallel;
+
+    /// <summary>Whether the memory never depends on the hidden state or its own encoder (e_h, e_m off).</summary>
+    public static bool MemoryIsIndependent(LmuConfig c) => !c.Weights.HiddenEncoder && !c.Weights.MemoryEncoder;
+
+    /// <summary>Whether the sequence can be computed at once: linear memory, no recurrence through h or m.</summary>
+    public static bool CanRunParallel(LmuConfig c) =>
+        !c.MemoryQuantizer.Enabled && !c.Weights.HiddenEncoder && !c.Weights.MemoryEncoder && !c.Weights.HiddenKernel;
+
+    public QuantizedActivation HiddenActivation => _hidden;
+    public QuantizedActivation MemoryActivation => _memoryQ;
+
+    /// <summary>The trainable weights by name ("e_x", "w_m", ...), absent ones left out; for export.</summary>
+    public IReadOnlyDictionary<string, Tensor> Weights()
+    {
+        var r = new Dictionary<string, Tensor>();
+        if (_ex is not null) r["e_x"] = _ex;
+        if (_eh is not null) r["e_h"] = _eh;
+        if (_em is not null) r["e_m"] = _em;
+        if (_wx is not null) r["w_x"] = _wx;
+        if (_wh is not null) r["w_h"] = _wh;
+        if (_wm is not null) r["w_m"] = _wm;
+        r["bias"] = _bias;
+        r["readout.weight"] = _readout.weight!;
+        r["readout.bias"] = _readout.bias!;
+        return r;
+    }
+
+    public override IReadOnlyList<(string Population, QuantizedActivation Activation)> Quantizers =>
+        [.. new[] { ("memory", _memoryQ), ("hidden", _hidden) }.Where(q => q.Item2.Enabled)];
+
+    public override Tensor forward(Tensor x) => Run(Form, x, record: false).Logits;
+
+    public override RecordedForward Record(Tensor x) => Run(Form, x, record: true);
+
+    /// <summary>Runs <paramref name="x"/> [batch, steps] in the given form.</summary>
+    public RecordedForward Run(LmuForm form, Tensor x, bool record) => form switch
+    {
+        LmuForm.Parallel => ParallelForward(x, record),
+        LmuForm.MemoryFirst => MemoryFirstForward(x, record),
+        _ => SequentialForward(x, record),
+    };
+
+    /// <summary>Step by step over the sequence (any configuration). x: [batch, steps].</summary>
+    public RecordedForward SequentialForward(Tensor x, bool record)
+    {
+        long batch = x.shape[0], steps = x.shape[1];
+        var dtype = x.dtype;
+        var aT = Constant("abar_t", dtype, 0);
+        var bT = Constant("bbar_t", dtype, 0);
+        // Input terms of every step at once; unbind gives per-step views whose backward is one stack
+        // (slicing x[:, t] in the loop would write a full-size gradient per step).
+        var uIn = _ex is not null ? (x * _ex.to(dtype)).unbind(1) : null;
+        var hIn = _wx is not null ? x.unsqueeze(-1).matmul(_wx.to(dtype).t()).unbind(1) : null;
+        var m = zeros(batch, _config.Order, dtype: dtype);
+        var h = zeros(batch, _config.Hidden, dtype: dtype);
+        var vm = _memoryQ.Enabled ? _memoryQ.StartState(batch) : null;
+        var vh = _hidden.Enabled ? _hidden.StartState(batch) : null;
+        var memCounts = record && _memoryQ.Enabled ? _memoryQ.CountsBuffer(batch, steps) : null;
+        var hidCounts = record && _hidden.Enabled ? _hidden.CountsBuffer(batch, steps) : null;
+        var wmT = _wm?.to(dtype).t();
+        var whT = _wh?.to(dtype).t();
+        var bias = _bias.to(dtype);
+
+        for (int t = 0; t < steps; t++)
+        {
+            Tensor? u = uIn?[t].unsqueeze(1);
+            if (_eh is not null) u = u is null ? h.matmul(_eh.to(dtype).t()) : u + h.matmul(_eh.to(dtype).t());
+            if (_em is not null) u = u is null ? m.matmul(_em.to(dtype).t()) : u + m.matmul(_em.to(dtype).t());
+            var mPre = u is null ? m.matmul(aT) : torch.addmm(u.matmul(bT), m, aT, 1, 1);
+            var mAct = _memoryQ.Step(mPre, vm, memCounts, t);
+
+            var z = hIn is not null ? hIn[t] + bias : bias.expand(batch, _config.Hidden);
+            if (wmT is not null) z = torch.addmm(z, mAct, wmT, 1, 1);
+            if (whT is not null) z = torch.addmm(z, h, whT, 1, 1);
+            var hAct = _hidden.Step(z, vh, hidCounts, t);
+            m = mAct;
+            h = hAct;
+        }
+        var logits = _readout.call(h);
+        var activity = new List<PopulationActivity>();
+        if (memCounts is not null) activity.Add(new("memory", memCounts));
+        if (hidCounts is not null) activity.Add(new("hidden", hidCounts));
+        return new RecordedForward(logits, activity);
+    }
+
+    /// <summary>
+    /// The memory first, then the hidden layer (e_h, e_m off, so the memory depends on the input
+    /// alone). The memory runs without autograd: linear, as one FFT convolution M = H * x; quantized,
+    /// as a step loop with no graph. Its gradient is attached as e_x·M: with the straight-through
+    /// estimator the memory is linear on the backward pass, so this is exactly the gradient that
+    /// back-propagation through the memory's 784 steps would give, without recording them. The
+    /// hidden layer then takes W_m·m for every step in one product and loops only where W_h makes
+    /// it recurrent; without W_h it uses the closed form and only the last step carries gradient.
+    /// </summary>
+    public RecordedForward MemoryFirstForward(Tensor x, bool record)
+    {
+        if (!MemoryIsIndependent(_config)) throw new InvalidOperationException("this LMU configuration feeds the hidden state or the memory back into the memory; use the sequential form");
+        long batch = x.shape[0], steps = x.shape[1];
+        var dtype = x.dtype;
+        var ex = _ex!.to(dtype);
+        var activity = new List<PopulationActivity>();
+
+        Tensor linear;                                   // M [B, T, d], no grad
+        Tensor? quantized = null;                        // memory activity n/ω [B, T, d], no grad
+        using (no_grad())
+        {
+            linear = LinearMemory(x);
+            if (_memoryQ.Enabled)
+            {
+                var (counts, values) = QuantizedMemory(x * ex);
+                quantized = values;
+                if (record) activity.Add(new("memory", counts));
+            }
+        }
+        var memLinear = linear * ex;                     // with grad: ∂/∂e_x = M
+        var memory = quantized is null ? memLinear : memLinear + (quantized - memLinear).detach();
+
+        var bias = _bias.to(dtype);
+        if (_wh is null)
+        {
+            // No recurrence in the hidden layer: all steps without gradient, the last one with it.
+            var zLast = HiddenInput(memory.select(1, steps - 1), x.select(1, steps - 1).unsqueeze(1), bias);
+            var fzLast = Quantizer.Apply(Activation, zLast);
+            if (!_hidden.Enabled) return new RecordedForward(_readout.call(fzLast), activity);
+            Tensor countsBnt;
+            using (no_grad())
+            {
+                var fz = Quantizer.Apply(Activation, HiddenInput(memory.detach(), x.unsqueeze(-1), bias)); // [B, T, n]
+                countsBnt = Quantizer.ClosedForm(fz, _hidden.InitialState.to(ScalarType.Float64), _hidden.Omega, timeDim: 1);
+            }
+            if (record) activity.Add(new("hidden", countsBnt.to(ScalarType.Int32)));
+            var aLast = Quantizer.StraightThrough(fzLast, countsBnt.select(1, steps - 1), _hidden.Omega);
+            return new RecordedForward(_readout.call(aLast), activity);
+        }
+
+        var zIn = HiddenInput(memory, x.unsqueeze(-1), bias).unbind(1); // W_x x + W_m m + b for every step
+        var whT = _wh.to(dtype).t();
+        var h = zeros(batch, _config.Hidden, dtype: dtype);
+        var vh = _hidden.Enabled ? _hidden.StartState(batch) : null;
+        var hidCounts = record && _hidden.Enabled ? _hidden.CountsBuffer(batch, steps) : null;
+        for (int t = 0; t < steps; t++)
+            h = _hidden.Step(torch.addmm(zIn[t], h, whT, 1, 1), vh, hidCounts, t);
+        if (hidCounts is not null) activity.Add(new("hidden", hidCounts));
+        return new RecordedForward(_readout.call(h), activity);
+    }
+
+    /// <summary>W_m m + W_x x + b (m [.., d], x [.., 1]) → [.., n].</summary>
+    private Tensor HiddenInput(Tensor memory, Tensor x, Tensor bias)
+    {
+        var z = _wm is not null ? memory.matmul(_wm.to(memory.dtype).t()) + bias : bias.expand(memory.shape[..^1].Append(_config.Hidden).ToArray());
+        return _wx is not null ? z + x.matmul(_wx.to(x.dtype).t()) : z;
+    }
+
+    /// <summary>The linear memory's response to x with unit encoder, M_t = Σ_k H[k] x_{t−k}: [B, T, d], by FFT.</summary>
+    private Tensor LinearMemory(Tensor x)
+    {
+        long steps = x.shape[1];
+        long nfft = FftLength(2 * steps - 1);
+        var hf = fft.rfft(Constant("impulse", x.dtype, steps).t(), nfft, 1);   // [d, F]
+        var xf = fft.rfft(x, nfft, 1);                                         // [B, F]
+        return fft.irfft(xf.unsqueeze(1) * hf.unsqueeze(0), nfft, 2).narrow(2, 0, steps).permute(0, 2, 1).contiguous();
+    }
+
+    /// <summary>The quantized memory driven by u = e_x x, step by step without a graph: counts (int32) and activity n/ω, [B, T, d].</summary>
+    private (Tensor Counts, Tensor Activity) QuantizedMemory(Tensor u)
+    {
+        long batch = u.shape[0], steps = u.shape[1];
+        var dtype = u.dtype;
+        var aT = Constant("abar_t", dtype, 0);
+        var inputs = (u.unsqueeze(-1) * Constant("bbar_t", dtype, 0)).unbind(1); // B̄ u_t, [B, d] each
+        var v = _memoryQ.StartState(batch);
+        var counts = _memoryQ.CountsBuffer(batch, steps);
+        var values = new Tensor[steps];
+        var a = zeros(batch, _config.Order, dtype: dtype);
+        for (int t = 0; t < steps; t++)
+        {
+            var next = empty_like(a);
+            QuantizerKernel.Step(torch.addmm(inputs[t], a, aT, 1, 1), v, _memoryQ.Omega, next, counts, t);
+            values[t] = a = next;
+        }
+        return (counts, stack(values, 1));
+    }
+
+    /// <summary>
+    /// The whole sequence at once (linear memory, no recurrent weights). Without gradient: every
+    /// step's hidden pre-activation by one FFT convolution of x with G[k] = W_m Ā^k B̄ (the memory
+    /// never materializes), the hidden counts by the closed form in float64. With gradient: only the
+    /// last step, m_T = e_x Σ_k H[k] x_{T−k}, then the straight-through activity and the readout.
+    /// </summary>
+    public RecordedForward ParallelForward(Tensor x, bool record)
+    {
+        if (!CanRunParallel(_config)) throw new InvalidOperationException("this LMU configuration has recurrence and cannot run in the parallel form");
+        long batch = x.shape[0], steps = x.shape[1];
+        var dtype = x.dtype;
+        var h = Constant("impulse", dtype, steps);              // [T, d]
+        var ex = _ex?.to(dtype);
+        var bias = _bias.to(dtype);
+        var xLast = x.select(1, steps - 1).unsqueeze(1);        // [B, 1]
+
+        // Last step with gradient.
+        Tensor zT = bias.expand(batch, _config.Hidden);
+        if (_wm is not null && ex is not null)
+        {
+            var mT = x.flip(1).matmul(h) * ex;                  // [B, d]
+            zT = zT + mT.matmul(_wm.to(dtype).t());
+        }
+        if (_wx is not null) zT = zT + xLast.matmul(_wx.to(dtype).t());
+        var fzT = Quantizer.Apply(Activation, zT);
+        if (!_hidden.Enabled && !record) return new RecordedForward(_readout.call(fzT), []);
+
+        Tensor counts;
+        using (no_grad())
+        {
+            var fz = Quantizer.ApplyInPlace(Activation, AllPreActivations(x, h, ex, bias)); // [B, n, T]
+            if (!_hidden.Enabled) return new RecordedForward(_readout.call(fzT), []);
+            var v0 = _hidden.InitialState.to(ScalarType.Float64).unsqueeze(-1);      // [n, 1]
+            if (record)
+            {
+                counts = Quantizer.ClosedForm(fz, v0, _hidden.Omega, timeDim: 2);      // [B, n, T]
+            }
+            else
+            {
+                // Only n_T: ⌊v₀ + ω S_T⌋ − ⌊v₀ + ω S_{T−1}⌋, the sums in float64.
+                var through = fz.sum(2, type: ScalarType.Float64);
+                var before = through - fz.select(2, steps - 1).to_type(ScalarType.Float64);
+                var v = _hidden.InitialState.to(ScalarType.Float64);
+                counts = ((through * _hidden.Omega + v).floor() - (before * _hidden.Omega + v).floor()).unsqueeze(-1);
+            }
+        }
+        var aT = Quantizer.StraightThrough(fzT, counts.select(2, -1), _hidden.Omega);
+        var activity = record ? new List<PopulationActivity> { new("hidden", counts.permute(0, 2, 1).to(ScalarType.Int32)) } : [];
+        return new RecordedForward(_readout.call(aT), activity);
+    }
+
+    /// <summary>
+    /// z for every step without gradient, [B, n, T], by one FFT convolution: z_t = Σ_k G[k] x_{t−k} + b
+    /// with G[k] = e_x W_m H[k], and W_x folded into G[0] (it multiplies x_t, the k = 0 term).
+    /// </summary>
+    private Tensor AllPreActivations(Tensor x, Tensor h, Tensor? ex, Tensor bias)
+    {
+        long steps = x.shape[1];
+        var g = _wm is not null && ex is not null
+            ? h.matmul(_wm.to(x.dtype).t()) * ex                                  // [T, n]
+            : zeros(steps, _config.Hidden, dtype: x.dtype);
+        if (_wx is not null) g[0].add_(_wx.to(x.dtype).squeeze(1));
+        long nfft = FftLength(2 * steps - 1);
+        var xf = fft.rfft(x, nfft, 1);                                            // [B, F]
+        var gf = fft.rfft(g.t(), nfft, 1);                                        // [n, F]
+        var z = fft.irfft(xf.unsqueeze(1) * gf.unsqueeze(0), nfft, 2).narrow(2, 0, steps).contiguous(); // [B, n, T]
+        return z.add_(bias.view(1, -1, 1));
+    }
+
+    private Tensor Constant(string name, ScalarType dtype, long steps)
+    {
+        if (!_constants.TryGetValue((name, dtype, steps), out var t))
+        {
+            int d = _config.Order;
+            var f64 = name switch
+            {
+                "abar_t" => tensor(_memory.A.Transpose().ToArray(), [d, d], ScalarType.Float64),
+                "bbar_t" => tensor(_memory.B.ToArray(), [1, d], ScalarType.Float64),
+                "impulse" => tensor(_memory.ImpulseResponse((int)steps).ToArray(), [steps, d], ScalarType.Float64),
+                _ => throw new ArgumentException(name),
+            };
+            t = f64.to_type(dtype).DetachFromDisposeScope();
+            if (name == "impulse") // one T at a time is enough
+                foreach (var key in _constants.Keys.Where(k => k.Item1 == "impulse").ToList()) { _constants[key].Dispose(); _constants.Remove(key); }
+            _constants[(name, dtype, steps)] = t;
+        }
+        return t;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var t in _constants.Values) t.Dispose();
+        _constants.Clear();
+        base.Dispose(disposing);
+    }
+
+    /// <summary>The smallest 2^a·3^b·5^c at least <paramref name="n"/> (FFT lengths libtorch handles fast).</summary>
+    internal static long FftLength(long n)
+    {
+        for (long m = n; ; m++)
+        {
+            long r = m;
+            foreach (var p in new[] { 2L, 3L, 5L }) while (r % p == 0) r /= p;
+            if (r == 1) return m;
+        }
+    }
+}
+
+/// <summary>The ways <see cref="LmuModel"/> computes a sequence; they agree, and differ in cost.</summary>
+public enum LmuForm
+{
+    /// <summary>Step by step with back-propagation through every step: any configuration.</summary>
+    Sequential,
+    /// <summary>Memory first without a graph, then the hidden layer (e_h, e_m off).</summary>
+    MemoryFirst,
+    /// <summary>Everything at once (linear memory, no recurrent weights).</summary>
+    Parallel,
+}

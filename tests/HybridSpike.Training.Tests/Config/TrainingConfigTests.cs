@@ -1,0 +1,41 @@
+using HybridSpike.Training.Config;
+
+namespace HybridSpike.Training.Tests.Config;
+
+public class TrainingConfigTests
+{
+    [Fact]
+    public void The_defaults_are_the_LMU_papers_psMNIST_setup()
+    {
+        var c = TrainingConfig.Parse("{}", "test");
+        Assert.Equal((256, 784.0, 212, "tanh"), (c.Model.Lmu.Order, c.Model.Lmu.Theta, c.Model.Lmu.Hidden, c.Model.Lmu.Activation));
+        Assert.Equal((100, 1e-3, 10), (c.Training.BatchSize, c.Training.LearningRate, c.Training.Epochs));
+        Assert.False(c.Model.Lmu.Weights.HiddenEncoder || c.Model.Lmu.Weights.MemoryEncoder);
+    }
+
+    [Theory]
+    [InlineData("""{"model":{"lmu":{"theta":0}}}""", "model.lmu.theta")]
+    [InlineData("""{"model":{"lmu":{"order":-3}}}""", "model.lmu.order")]
+    [InlineData("""{"model":{"lmu":{"activation":"swish"}}}""", "model.lmu.activation")]
+    [InlineData("""{"model":{"lmu":{"hiddenQuantizer":{"enabled":true,"omegaEnd":0}}}}""", "model.lmu.hiddenQuantizer.omegaEnd")]
+    [InlineData("""{"model":{"lmu":{"memoryQuantizer":{"omegaStart":-1}}}}""", "model.lmu.memoryQuantizer.omegaStart")]
+    [InlineData("""{"model":{"kind":"transformer"}}""", "model.kind")]
+    [InlineData("""{"training":{"batchSize":0}}""", "training.batchSize")]
+    [InlineData("""{"schedule":{"start":0.8,"end":0.2}}""", "schedule.end")]
+    [InlineData("""{"model":{"lmu":{"form":"parallel","memoryQuantizer":{"enabled":true}}}}""", "model.lmu.form")]
+    [InlineData("""{"model":{"lmu":{"thetta":784}}}""", "thetta")]
+    [InlineData("""{"model":{"lmu":{"order":"many"}}}""", "order")]
+    public void An_invalid_config_is_refused_naming_the_field(string json, string field)
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse(json, "my.json"));
+        Assert.StartsWith("my.json", e.Message);
+        Assert.Contains(field, e.Message);
+    }
+
+    [Fact]
+    public void A_config_survives_a_JSON_round_trip()
+    {
+        var c = new TrainingConfig { Name = "x", Model = new ModelConfig { Kind = "gru", Rnn = new RnnConfig { Hidden = 33 } } };
+        Assert.Equal(c.ToJson(), TrainingConfig.Parse(c.ToJson(), "round").ToJson());
+    }
+}
