@@ -49,7 +49,7 @@ public static class Quantizer
     /// (so f′(x) flows back, nothing through the state).
     /// </summary>
     public static Tensor StraightThrough(Tensor fx, Tensor counts, double omega) =>
-        fx + (counts.to(fx.dtype) / omega - fx).detach();
+        fx + (counts.to(fx.dtype) / omega - fx.detach());
 
     /// <summary>
     /// All counts of a sequence at once (closed form): with S_t = Σ_{s≤t} f(x_s) in float64,

@@ -195,40 +195,66 @@ public sealed class LmuModel : SequenceModel
         var ex = _ex!.to(dtype);
         var activity = new List<PopulationActivity>();
 
-        Tensor linear;                                   // M [B, T, d], no grad
+        Tensor? linear = null;                           // M [B, T, d], no grad: linear memory only
         Tensor? quantized = null;                        // memory activity n/ω [B, T, d], no grad
         using (no_grad())
         {
-            linear = LinearMemory(x);
             if (_memoryQ.Enabled)
             {
                 var (counts, values) = QuantizedMemory(x * ex);
                 quantized = values;
                 if (record) activity.Add(new("memory", counts));
             }
+            else linear = LinearMemory(x);
         }
-        var memLinear = linear * ex;                     // with grad: ∂/∂e_x = M
-        var memory = quantized is null ? memLinear : memLinear + (quantized - memLinear).detach();
-
         var bias = _bias.to(dtype);
         if (_wh is null)
         {
             // No recurrence in the hidden layer: all steps without gradient, the last one with it.
-            var zLast = HiddenInput(memory.select(1, steps - 1), x.select(1, steps - 1).unsqueeze(1), bias);
+            // Straight-through for a quantized memory: the value is Q_T, the gradient that of e_x M_T.
+            Tensor mLast;
+            if (quantized is null) mLast = ex * linear!.select(1, steps - 1);
+            else
+            {
+                Tensor mT;
+                using (no_grad()) mT = x.flip(1).matmul(Constant("impulse", dtype, steps));   // M_T = Σ_k H[k] x_{T−k}
+                var viaEx = ex * mT;
+                mLast = quantized.select(1, steps - 1) + (viaEx - viaEx.detach());
+            }
+            var zLast = HiddenInput(mLast, x.select(1, steps - 1).unsqueeze(1), bias);
             var fzLast = Quantizer.Apply(Activation, zLast);
             if (!_hidden.Enabled) return new RecordedForward(_readout.call(fzLast), activity);
-            Tensor countsBnt;
+            Tensor countsBtn;
             using (no_grad())
             {
-                var fz = Quantizer.Apply(Activation, HiddenInput(memory.detach(), x.unsqueeze(-1), bias)); // [B, T, n]
-                countsBnt = Quantizer.ClosedForm(fz, _hidden.InitialState.to(ScalarType.Float64), _hidden.Omega, timeDim: 1);
+                var fz = Quantizer.ApplyInPlace(Activation, HiddenInput(quantized ?? linear! * ex, x.unsqueeze(-1), bias)); // [B, T, n]
+                countsBtn = Quantizer.ClosedForm(fz, _hidden.InitialState.to(ScalarType.Float64), _hidden.Omega, timeDim: 1);
             }
-            if (record) activity.Add(new("hidden", countsBnt.to(ScalarType.Int32)));
-            var aLast = Quantizer.StraightThrough(fzLast, countsBnt.select(1, steps - 1), _hidden.Omega);
+            if (record) activity.Add(new("hidden", countsBtn.to(ScalarType.Int32)));
+            var aLast = Quantizer.StraightThrough(fzLast, countsBtn.select(1, steps - 1), _hidden.Omega);
             return new RecordedForward(_readout.call(aLast), activity);
         }
 
-        var zIn = HiddenInput(memory, x.unsqueeze(-1), bias).unbind(1); // W_x x + W_m m + b for every step
+        // W_m m for every step. Linear memory (m = e_x M): ex·(M W_mᵀ), whose backward needs one big
+        // product (for W_m) and an elementwise one (for e_x). Quantized memory (m = Q, straight-through
+        // e_x M): Q W_mᵀ for the value and W_m's gradient, plus a zero-valued term carrying e_x's.
+        var wmT = _wm?.to(dtype).t();
+        Tensor? fromMemory = null;
+        if (wmT is not null)
+        {
+            if (quantized is null) fromMemory = linear!.matmul(wmT) * ex;
+            else
+            {
+                // P = M W_mᵀ = (H W_mᵀ) * x: one FFT convolution over n channels, no M needed.
+                Tensor p;
+                using (no_grad()) p = Convolve(x, Constant("impulse", dtype, steps).matmul(wmT.detach())).permute(0, 2, 1);
+                var viaEx = p * ex;
+                fromMemory = quantized.matmul(wmT) + (viaEx - viaEx.detach());
+            }
+        }
+        var zAll = fromMemory is null ? bias.expand(batch, steps, _config.Hidden) : fromMemory + bias;
+        if (_wx is not null) zAll = zAll + x.unsqueeze(-1).matmul(_wx.to(dtype).t());
+        var zIn = zAll.unbind(1);                        // W_x x + W_m m + b for every step
         var whT = _wh.to(dtype).t();
         var h = zeros(batch, _config.Hidden, dtype: dtype);
         var vh = _hidden.Enabled ? _hidden.StartState(batch) : null;
@@ -247,13 +273,17 @@ public sealed class LmuModel : SequenceModel
     }
 
     /// <summary>The linear memory's response to x with unit encoder, M_t = Σ_k H[k] x_{t−k}: [B, T, d], by FFT.</summary>
-    private Tensor LinearMemory(Tensor x)
+    private Tensor LinearMemory(Tensor x) =>
+        Convolve(x, Constant("impulse", x.dtype, x.shape[1])).permute(0, 2, 1).contiguous();
+
+    /// <summary>Causal convolution of x [B, T] with a C-channel kernel g [T, C] by FFT: y[b, c, t] = Σ_k g[k, c] x[b, t−k], [B, C, T] contiguous.</summary>
+    internal static Tensor Convolve(Tensor x, Tensor g)
     {
         long steps = x.shape[1];
         long nfft = FftLength(2 * steps - 1);
-        var hf = fft.rfft(Constant("impulse", x.dtype, steps).t(), nfft, 1);   // [d, F]
         var xf = fft.rfft(x, nfft, 1);                                         // [B, F]
-        return fft.irfft(xf.unsqueeze(1) * hf.unsqueeze(0), nfft, 2).narrow(2, 0, steps).permute(0, 2, 1).contiguous();
+        var gf = fft.rfft(g.t(), nfft, 1);                                     // [C, F]
+        return fft.irfft(xf.unsqueeze(1) * gf.unsqueeze(0), nfft, 2).narrow(2, 0, steps).contiguous();
     }
 
     /// <summary>The quantized memory driven by u = e_x x, step by step without a graph: counts (int32) and activity n/ω, [B, T, d].</summary>
@@ -265,15 +295,11 @@ public sealed class LmuModel : SequenceModel
         var inputs = (u.unsqueeze(-1) * Constant("bbar_t", dtype, 0)).unbind(1); // B̄ u_t, [B, d] each
         var v = _memoryQ.StartState(batch);
         var counts = _memoryQ.CountsBuffer(batch, steps);
-        var values = new Tensor[steps];
+        var values = empty(batch, steps, _config.Order, dtype: dtype);
         var a = zeros(batch, _config.Order, dtype: dtype);
         for (int t = 0; t < steps; t++)
-        {
-            var next = empty_like(a);
-            QuantizerKernel.Step(torch.addmm(inputs[t], a, aT, 1, 1), v, _memoryQ.Omega, next, counts, t);
-            values[t] = a = next;
-        }
-        return (counts, stack(values, 1));
+            QuantizerKernel.Step(torch.addmm(inputs[t], a, aT, 1, 1), v, _memoryQ.Omega, a, counts, t, values); // a updated in place
+        return (counts, values);
     }
 
     /// <summary>
@@ -338,11 +364,7 @@ public sealed class LmuModel : SequenceModel
             ? h.matmul(_wm.to(x.dtype).t()) * ex                                  // [T, n]
             : zeros(steps, _config.Hidden, dtype: x.dtype);
         if (_wx is not null) g[0].add_(_wx.to(x.dtype).squeeze(1));
-        long nfft = FftLength(2 * steps - 1);
-        var xf = fft.rfft(x, nfft, 1);                                            // [B, F]
-        var gf = fft.rfft(g.t(), nfft, 1);                                        // [n, F]
-        var z = fft.irfft(xf.unsqueeze(1) * gf.unsqueeze(0), nfft, 2).narrow(2, 0, steps).contiguous(); // [B, n, T]
-        return z.add_(bias.view(1, -1, 1));
+        return Convolve(x, g).add_(bias.view(1, -1, 1));                          // [B, n, T]
     }
 
     private Tensor Constant(string name, ScalarType dtype, long steps)

@@ -56,7 +56,7 @@ public sealed class QuantizedActivation : nn.Module
         if (!Enabled) return fx;
         var quantized = empty_like(fx, requires_grad: false);
         using (no_grad()) QuantizerKernel.Step(fx.detach(), state!, Omega, quantized, counts, step);
-        return fx + (quantized - fx).detach();
+        return fx + quantized.sub_(fx.detach()); // forward n/ω, gradient of fx; in place: no graph, no allocation
     }
 
     /// <summary>A [batch, steps, units] int32 buffer for a loop's counts.</summary>
