@@ -29,6 +29,8 @@ public static class Cli
     {
         var root = new RootCommand("HybridSpike: train hybrid-spiking networks and run them on an emulated neuromorphic mesh");
         root.Subcommands.Add(DataCommands.Build());
+        root.Subcommands.Add(TrainCommands.BuildTrain());
+        root.Subcommands.Add(TrainCommands.BuildEval());
         return root;
     }
 
@@ -53,7 +55,8 @@ public static class Cli
     }
 
     private static bool IsBadInput(Exception e) =>
-        e is DataFormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
+        e is DataFormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+            or Training.Config.ConfigException or Core.Artifact.ArtifactFormatException or Training.TrainingStoppedException or IOException;
 
     internal static void WriteJson<T>(TextWriter output, T value) => output.WriteLine(JsonSerializer.Serialize(value, Json));
 }

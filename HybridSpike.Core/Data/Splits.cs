@@ -65,14 +65,17 @@ public static class Splitting
             test.AddRange(arr.Take(quota[c]));
             train.AddRange(arr.Skip(quota[c]));
         }
-        // Sorted, so a split's order does not leak the class order; batching shuffles per epoch.
-        train.Sort();
-        test.Sort();
+        // Shuffled (seeded), so that the split's order does not follow the classes: a prefix
+        // (--limit, trainLimit) is then a fair sample, and evaluation batches mix the classes.
+        var trainArray = train.ToArray();
+        var testArray = test.ToArray();
+        SplitMix64.Derive(seed, 1_000_001).Shuffle(trainArray.AsSpan());
+        SplitMix64.Derive(seed, 1_000_002).Shuffle(testArray.AsSpan());
         return new DatasetSplits(
             dataset,
-            new Split("train", set, train.ToImmutableArray()),
+            new Split("train", set, ImmutableArray.Create(trainArray)),
             new Split("validation", set, ImmutableArray<int>.Empty),
-            new Split("test", set, test.ToImmutableArray()),
+            new Split("test", set, ImmutableArray.Create(testArray)),
             seed,
             $"stratified by class with seed {seed}: {set.Count - testCount} train, {testCount} test");
     }

@@ -80,3 +80,16 @@ internal static class SyntheticSets
         return new LabeledImages("synthetic", 28, 28, classes, pixels, labels);
     }
 }
+
+public class SplitOrderTests
+{
+    [Fact]
+    public void A_prefix_of_the_embedded_test_split_mixes_the_classes()
+    {
+        // The embedded digits are stored class by class; a split in storage order would make
+        // "the first 200 test digits" all zeros.
+        var test = Datasets.Load(DatasetRequest.Of(Datasets.MnistEmbedded)).Splits.Test;
+        var prefix = test with { Indices = test.Indices[..200] };
+        Assert.All(prefix.ClassCounts(), c => Assert.InRange(c, 5, 40));
+    }
+}

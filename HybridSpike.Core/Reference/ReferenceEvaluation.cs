@@ -1,0 +1,63 @@
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Data;
+using HybridSpike.Core.Metrics;
+using HybridSpike.Core.Network;
+
+namespace HybridSpike.Core.Reference;
+
+/// <summary>What the golden simulator made of a test split: accuracy, mean cross-entropy and the activity metrics.</summary>
+public sealed record ReferenceEvaluationResult(int Samples, double Accuracy, double Loss, MetricsReport Metrics);
+
+/// <summary>Runs an artifact's network on a split with the golden simulator (in parallel over batches) and measures it.</summary>
+public static class ReferenceEvaluation
+{
+    public static ReferenceEvaluationResult Run(ModelArtifact artifact, Split split, SequenceView view, int batchSize = 50, IProgress<int>? progress = null, CancellationToken cancel = default)
+    {
+        var simulator = GoldenSimulator.Create(artifact);
+        if (simulator.InputDimensions != 1)
+            throw new ArgumentException($"the artifact's network takes {simulator.InputDimensions} inputs per step; pixel sequences give 1");
+        var batches = Batching.InOrder(split.Count, batchSize).ToArray();
+        var totals = new List<ActivityTotals>[batches.Length];
+        var correct = new int[batches.Length];
+        var loss = new double[batches.Length];
+        int done = 0;
+        Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
+        {
+            var positions = batches[b].Span;
+            var x = new float[positions.Length * view.Length];
+            var labels = new long[positions.Length];
+            view.Fill(split, positions, x, labels);
+            var inputs = Array.ConvertAll(x, v => (double)v);
+            var observer = new Accumulate(ActivityAccumulator.ForNetwork(artifact.Network).ToDictionary(a => a.Population));
+            var result = simulator.Run(inputs, positions.Length, view.Length, observer);
+            for (int i = 0; i < positions.Length; i++)
+            {
+                if (result.Predictions[i] == labels[i]) correct[b]++;
+                loss[b] += CrossEntropy(result.Outputs.Row(i), (int)labels[i]);
+            }
+            foreach (var a in observer.Accumulators.Values.Where(a => !a.IsQuantized)) a.Add([], positions.Length, view.Length);
+            totals[b] = [.. observer.Accumulators.Values.Select(a => a.Totals())];
+            progress?.Report(Interlocked.Add(ref done, positions.Length));
+        });
+        var merged = totals.SelectMany(t => t).GroupBy(t => t.Population).Select(g => g.Aggregate(ActivityTotals.Combine));
+        double accuracy = (double)correct.Sum() / split.Count, meanLoss = loss.Sum() / split.Count;
+        return new ReferenceEvaluationResult(split.Count, accuracy, meanLoss, MetricsReport.FromTotals(artifact.Network, merged, accuracy, meanLoss));
+    }
+
+    private static double CrossEntropy(ReadOnlySpan<double> logits, int label)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var l in logits) max = Math.Max(max, l);
+        double sum = 0;
+        foreach (var l in logits) sum += Math.Exp(l - max);
+        return Math.Log(sum) + max - logits[label];
+    }
+
+    private sealed class Accumulate(Dictionary<string, ActivityAccumulator> accumulators) : IActivityObserver
+    {
+        public Dictionary<string, ActivityAccumulator> Accumulators { get; } = accumulators;
+
+        public void OnCounts(int step, Population population, ReadOnlySpan<int> counts) =>
+            Accumulators[population.Name].AddStep(counts, counts.Length / population.Size, step);
+    }
+}
