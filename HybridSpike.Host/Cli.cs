@@ -31,6 +31,7 @@ public static class Cli
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(TrainCommands.BuildTrain());
         root.Subcommands.Add(TrainCommands.BuildEval());
+        root.Subcommands.Add(ExperimentCommands.Build());
         return root;
     }
 
