@@ -32,6 +32,7 @@ public static class Cli
         root.Subcommands.Add(TrainCommands.BuildTrain());
         root.Subcommands.Add(TrainCommands.BuildEval());
         root.Subcommands.Add(ExperimentCommands.Build());
+        root.Subcommands.Add(VerifyCommand.Build());
         return root;
     }
 

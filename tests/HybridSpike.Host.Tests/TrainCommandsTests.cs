@@ -48,6 +48,15 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(100, a.RootElement.GetProperty("samples").GetInt32());
         // The golden simulator (float64) and TorchSharp (float32) classify these 100 alike or nearly so.
         Assert.InRange(Math.Abs(a.RootElement.GetProperty("accuracy").GetDouble() - b.RootElement.GetProperty("accuracy").GetDouble()), 0, 0.02);
+
+        // verify: TorchSharp in float64 and the golden simulator on the artifact agree spike for spike.
+        var verify = CliRunner.Run("verify", "--model", output, "--limit", "20", "--json");
+        Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
+        using var v = JsonDocument.Parse(verify.Output);
+        var hidden = Assert.Single(v.RootElement.GetProperty("populations").EnumerateArray());
+        Assert.Equal(20L * 784 * 24, hidden.GetProperty("counts").GetInt64());
+        Assert.Equal(0, hidden.GetProperty("float64Differences").GetInt64());
+        Assert.Equal(0, v.RootElement.GetProperty("predictionsFloat64Differ").GetInt32());
     }
 
     [Fact]
