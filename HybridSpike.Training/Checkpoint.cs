@@ -6,6 +6,8 @@ using TorchSharp;
 namespace HybridSpike.Training;
 
 /// <summary>One epoch's results, as logged and kept in the checkpoint.</summary>
+/// <param name="ResidentMegabytes">The process's resident memory at the end of the epoch.</param>
+/// <param name="PeakResidentMegabytes">The process's peak resident memory so far (it should level off after the first epoch).</param>
 public sealed record EpochRecord(
     int Epoch,
     double TrainLoss,
@@ -13,7 +15,9 @@ public sealed record EpochRecord(
     double TestLoss,
     double TestAccuracy,
     IReadOnlyDictionary<string, double> Omega,
-    double Seconds);
+    double Seconds,
+    double ResidentMegabytes = 0,
+    double PeakResidentMegabytes = 0);
 
 /// <summary>Where a run stands: enough to resume it exactly.</summary>
 public sealed record CheckpointState(

@@ -128,7 +128,9 @@ public sealed class Trainer
             if (interrupted) break;
 
             var test = Evaluation.Run(model, data, data.Test, t.BatchSize, cancel: CancellationToken.None);
-            history.Add(new EpochRecord(epoch + 1, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), test.Loss, test.Accuracy, Omegas(model), epochClock.Elapsed.TotalSeconds));
+            using var self = Process.GetCurrentProcess();
+            history.Add(new EpochRecord(epoch + 1, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), test.Loss, test.Accuracy, Omegas(model),
+                epochClock.Elapsed.TotalSeconds, self.WorkingSet64 / 1048576.0, self.PeakWorkingSet64 / 1048576.0));
             Save(new CheckpointState(_config.ToJson(), epoch + 1, 0, batchesDone, 0, 0, 0, history, TorchRuntime.Version), model, optimizer);
         }
         double rate = samplesTrained / Math.Max(1e-9, clock.Elapsed.TotalSeconds);

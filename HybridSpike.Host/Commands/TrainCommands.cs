@@ -13,8 +13,6 @@ namespace HybridSpike.Host.Commands;
 /// <summary><c>hybridspike train</c> and <c>hybridspike eval</c>.</summary>
 internal static class TrainCommands
 {
-    public const string ArtifactFileName = "model.hsa";
-
     public static Command BuildTrain()
     {
         var cmd = new Command("train", "Train a model (LMU, hsLMU, LSTM or GRU) on psMNIST-style sequences; checkpoints every epoch, exports the artifact");
@@ -68,7 +66,7 @@ internal static class TrainCommands
                 ? $"interrupted: saved {run.Checkpoint}; continue with --resume"
                 : $"trained {config.Name}: {run.Parameters:N0} parameters, {run.SamplesPerSecond:0} samples/s");
             foreach (var h in run.History)
-                output.WriteLine($"epoch {h.Epoch,3}  train loss {h.TrainLoss:0.0000} acc {h.TrainAccuracy:P2}  test loss {h.TestLoss:0.0000} acc {h.TestAccuracy:P2}  ω {string.Join(" ", h.Omega.Select(o => $"{o.Key}={o.Value:0.###}"))}  {h.Seconds:0.0}s");
+                output.WriteLine($"epoch {h.Epoch,3}  train loss {h.TrainLoss:0.0000} acc {h.TrainAccuracy:P2}  test loss {h.TestLoss:0.0000} acc {h.TestAccuracy:P2}  ω {string.Join(" ", h.Omega.Select(o => $"{o.Key}={o.Value:0.###}"))}  {h.Seconds:0.0}s  RSS {h.ResidentMegabytes:0} MB (peak {h.PeakResidentMegabytes:0})");
             if (summary.Metrics is not null) { output.WriteLine(); MetricsText.Write(output, summary.Metrics); }
             if (summary.Artifact is not null) output.WriteLine($"\nartifact: {summary.Artifact}");
         }
@@ -82,32 +80,10 @@ internal static class TrainCommands
     private static TrainSummary Summarize(TrainingConfig config, SequenceData data, string outDir, TrainingResult run)
     {
         if (run.Interrupted) return new TrainSummary(config.Name, true, run.Parameters, run.SamplesPerSecond, run.Checkpoint, null, run.History, null);
-        using var model = LoadModel(run.Checkpoint, out _);
-        var eval = ModelMetrics.Evaluate(model, data, data.Test, config.Training.BatchSize);
-        string? artifactPath = null;
-        if (model is LmuModel lmu)
-        {
-            var metrics = new Dictionary<string, double> { ["test-accuracy"] = eval.Result.Accuracy, ["test-loss"] = eval.Result.Loss };
-            if (eval.Metrics?.Overall.ActivityBits is { } ab) metrics["activity-bits"] = ab;
-            if (eval.Metrics?.Overall.SignificantBits is { } sb) metrics["significant-bits"] = sb;
-            artifactPath = Path.Combine(outDir, ArtifactFileName);
-            ArtifactFile.Write(artifactPath, Export.Artifact(lmu, config, run.History.Count, metrics));
-        }
+        using var trained = TrainedModel.Load(run.Checkpoint);
+        var (eval, artifact) = trained.Finish(data, outDir);
         File.WriteAllText(Path.Combine(outDir, "metrics.json"), JsonSerializer.Serialize(new { eval.Result, eval.Metrics }, Cli.Json));
-        return new TrainSummary(config.Name, false, run.Parameters, run.SamplesPerSecond, run.Checkpoint, artifactPath, run.History, eval.Metrics);
-    }
-
-    /// <summary>Rebuilds a model from a checkpoint (its config) and loads its weights.</summary>
-    internal static SequenceModel LoadModel(string checkpoint, out TrainingConfig config)
-    {
-        var state = Checkpoint.ReadState(checkpoint);
-        config = TrainingConfig.Parse(state.ConfigJson, checkpoint);
-        TorchRuntime.EnsureInitialized(config.Training.Threads > 0 ? config.Training.Threads : null);
-        var model = SequenceModel.Create(config.Model, (long)config.Training.Seed);
-        Checkpoint.Load(checkpoint, model, null);
-        // ω as the schedule left it at the end of training.
-        model.SetProgress(Training.Schedule.OmegaSchedule.From(config.Schedule), 1.0);
-        return model;
+        return new TrainSummary(config.Name, false, run.Parameters, run.SamplesPerSecond, run.Checkpoint, artifact, run.History, eval.Metrics);
     }
 
     private static int Eval(string modelPath, string? dataset, string? dataDir, int limit, bool json, TextWriter output, CancellationToken cancel)
@@ -117,7 +93,8 @@ internal static class TrainCommands
         bool isCheckpoint = File.ReadAllBytes(path).AsSpan(0, Math.Min(8, (int)new FileInfo(path).Length)).SequenceEqual("HSCKPT1\n"u8);
         if (isCheckpoint)
         {
-            using var model = LoadModel(path, out var config);
+            using var trained = TrainedModel.Load(path);
+            var (model, config) = (trained.Model, trained.Config);
             var dataConfig = config.Data with { TestLimit = limit, Dataset = dataset ?? config.Data.Dataset, DataDirectory = dataset is null ? config.Data.DataDirectory : dataDir };
             var data = SequenceData.Load(dataConfig);
             var eval = ModelMetrics.Evaluate(model, data, data.Test, config.Training.BatchSize);

@@ -49,9 +49,10 @@ internal static class VerifyCommand
     internal static VerifyReport Verify(string directory, int limit)
     {
         var checkpoint = Path.Combine(directory, Checkpoint.FileName);
-        var artifactPath = Path.Combine(directory, TrainCommands.ArtifactFileName);
+        var artifactPath = Path.Combine(directory, TrainedModel.ArtifactFileName);
         var artifact = ArtifactFile.Read(artifactPath);
-        using var model = TrainCommands.LoadModel(checkpoint, out var config);
+        using var trained = TrainedModel.Load(checkpoint);
+        var (model, config) = (trained.Model, trained.Config);
         if (model is not LmuModel) throw new ArgumentException($"{checkpoint}: only LMU models have a spiking network to verify");
         var data = SequenceData.Load(config.Data with { TestLimit = limit });
         var positions = Enumerable.Range(0, data.Test.Count).ToArray();

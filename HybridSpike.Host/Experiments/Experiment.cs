@@ -74,17 +74,13 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         var result = await trainer.RunAsync(data, resume, progress, cancel);
         if (result.Interrupted) throw new OperationCanceledException($"{config.Name}: interrupted; run the same command again to continue");
 
-        using var model = SequenceModel.Create(config.Model, (long)config.Training.Seed);
-        Checkpoint.Load(result.Checkpoint, model, null);
-        model.SetProgress(Training.Schedule.OmegaSchedule.From(config.Schedule), 1.0);
-        var eval = ModelMetrics.Evaluate(model, data, data.Test, config.Training.BatchSize);
+        using var trained = TrainedModel.Load(result.Checkpoint);
+        var model = trained.Model;
+        var (eval, _) = trained.Finish(data, dir);
         var histograms = SpikeHistograms(model, data, config.Training.BatchSize);
         var energy = eval.Metrics is { } m
             ? m.Energy.ToDictionary(e => e.Device, e => e.Joules)
             : DenseEnergy(model, data.Steps);
-        if (model is LmuModel lmu)
-            Core.Artifact.ArtifactFile.Write(Path.Combine(dir, Commands.TrainCommands.ArtifactFileName),
-                Export.Artifact(lmu, config, result.History.Count, new Dictionary<string, double> { ["test-accuracy"] = eval.Result.Accuracy }));
         var run = new ExperimentRun(config.Name, config.Model.Kind, model.ParameterCount(), result.History, eval.Result.Accuracy, eval.Result.Loss,
             eval.Metrics, histograms, energy, result.History.Sum(h => h.Seconds), result.SamplesPerSecond);
         File.WriteAllText(resultFile, JsonSerializer.Serialize(run, Cli.Json));
@@ -159,11 +155,11 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         sb.AppendLine();
         sb.AppendLine("## Per epoch");
         sb.AppendLine();
-        sb.AppendLine("| model | epoch | train loss | train accuracy % | test accuracy % | ω | seconds |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: |");
+        sb.AppendLine("| model | epoch | train loss | train accuracy % | test accuracy % | ω | seconds | peak resident MB |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
         foreach (var r in runs)
             foreach (var h in r.History)
-                sb.AppendLine($"| {r.Name} | {h.Epoch} | {h.TrainLoss:0.000} | {P(h.TrainAccuracy)} | {P(h.TestAccuracy)} | {string.Join(", ", h.Omega.Select(o => $"{o.Key} {o.Value:0.##}"))} | {h.Seconds:0} |");
+                sb.AppendLine($"| {r.Name} | {h.Epoch} | {h.TrainLoss:0.000} | {P(h.TrainAccuracy)} | {P(h.TestAccuracy)} | {string.Join(", ", h.Omega.Select(o => $"{o.Key} {o.Value:0.##}"))} | {h.Seconds:0} | {h.PeakResidentMegabytes:0} |");
         var path = Path.Combine(outputDirectory, $"{prefix}.md");
         File.WriteAllText(path, sb.ToString());
         return path;
