@@ -48,7 +48,9 @@ public static class Export
         var network = new NetworkDescription(
             [
                 Population(Memory, d, Activation.Linear, model.MemoryActivation, []),
-                Population(Hidden, n, model.Activation, model.HiddenActivation, [.. w["bias"]]),
+                Population(Hidden, n, model.Activation.Named ?? throw new InvalidOperationException(
+                    $"the hidden activation '{model.Activation.Name}' is user-supplied; an artifact needs one of {string.Join(", ", Enum.GetNames<Activation>()).ToLowerInvariant()}"),
+                    model.HiddenActivation, [.. w["bias"]]),
                 new Population(Output, classes, Activation.Linear, null, [.. w["readout.bias"]], InitialStateMode.Zeros, 0),
             ],
             conns.ToImmutable(),

@@ -41,10 +41,14 @@ public sealed class LmuModel : SequenceModel
     // cached per dtype (and T), not registered, so they are never rounded through float32 or saved.
     private readonly Dictionary<(string, ScalarType, long), Tensor> _constants = [];
 
-    public LmuModel(LmuConfig config, int classes, long seed) : base("lmu")
+    public LmuModel(LmuConfig config, int classes, long seed)
+        : this(config, classes, seed, ActivationFunction.Of(Activations.Parse(config.Activation, "model.lmu.activation"))) { }
+
+    /// <summary>An LMU whose hidden activation is <paramref name="hiddenActivation"/> (for example a user-supplied one) instead of <c>config.Activation</c>.</summary>
+    public LmuModel(LmuConfig config, int classes, long seed, ActivationFunction hiddenActivation) : base("lmu")
     {
         _config = config;
-        Activation = Activations.Parse(config.Activation, "model.lmu.activation");
+        Activation = hiddenActivation;
         int d = config.Order, n = config.Hidden;
         _memory = Legendre.Discretize(d, config.Theta, config.Discretization == "euler" ? Discretization.Euler : Discretization.ZeroOrderHold);
 
@@ -65,7 +69,7 @@ public sealed class LmuModel : SequenceModel
         _readout = nn.Linear(n, classes);
         register_module("readout", _readout);
         _hidden = new QuantizedActivation("hidden", Activation, n, config.HiddenQuantizer);
-        _memoryQ = new QuantizedActivation("memory", Core.Numerics.Activation.Linear, d, config.MemoryQuantizer);
+        _memoryQ = new QuantizedActivation("memory", ActivationFunction.Of(Core.Numerics.Activation.Linear), d, config.MemoryQuantizer);
         register_module("hidden_q", _hidden);
         register_module("memory_q", _memoryQ);
 
@@ -87,7 +91,8 @@ public sealed class LmuModel : SequenceModel
     private Parameter? Optional(string name) => _present.Contains(name) ? get_parameter(name)! : null;
 
     public LmuConfig Config => _config;
-    public Activation Activation { get; }
+    /// <summary>The hidden layer's activation f.</summary>
+    public ActivationFunction Activation { get; }
     public LtiSystem Memory => _memory;
     /// <summary>How the sequence is computed (all forms give the same result; they differ in cost).</summary>
     public LmuForm Form { get; }
@@ -222,12 +227,12 @@ public sealed class LmuModel : SequenceModel
                 mLast = quantized.select(1, steps - 1) + (viaEx - viaEx.detach());
             }
             var zLast = HiddenInput(mLast, x.select(1, steps - 1).unsqueeze(1), bias);
-            var fzLast = Quantizer.Apply(Activation, zLast);
+            var fzLast = Activation.Apply(zLast);
             if (!_hidden.Enabled) return new RecordedForward(_readout.call(fzLast), activity);
             Tensor countsBtn;
             using (no_grad())
             {
-                var fz = Quantizer.ApplyInPlace(Activation, HiddenInput(quantized ?? linear! * ex, x.unsqueeze(-1), bias)); // [B, T, n]
+                var fz = Activation.ApplyInPlace(HiddenInput(quantized ?? linear! * ex, x.unsqueeze(-1), bias)); // [B, T, n]
                 countsBtn = Quantizer.ClosedForm(fz, _hidden.InitialState.to(ScalarType.Float64), _hidden.Omega, timeDim: 1);
             }
             if (record) activity.Add(new("hidden", countsBtn.to(ScalarType.Int32)));
@@ -326,13 +331,13 @@ public sealed class LmuModel : SequenceModel
             zT = zT + mT.matmul(_wm.to(dtype).t());
         }
         if (_wx is not null) zT = zT + xLast.matmul(_wx.to(dtype).t());
-        var fzT = Quantizer.Apply(Activation, zT);
+        var fzT = Activation.Apply(zT);
         if (!_hidden.Enabled && !record) return new RecordedForward(_readout.call(fzT), []);
 
         Tensor counts;
         using (no_grad())
         {
-            var fz = Quantizer.ApplyInPlace(Activation, AllPreActivations(x, h, ex, bias)); // [B, n, T]
+            var fz = Activation.ApplyInPlace(AllPreActivations(x, h, ex, bias)); // [B, n, T]
             if (!_hidden.Enabled) return new RecordedForward(_readout.call(fzT), []);
             var v0 = _hidden.InitialState.to(ScalarType.Float64).unsqueeze(-1);      // [n, 1]
             if (record)

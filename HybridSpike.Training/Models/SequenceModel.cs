@@ -19,7 +19,7 @@ public sealed record RecordedForward(Tensor Logits, IReadOnlyList<PopulationActi
 /// </summary>
 public sealed class QuantizedActivation : nn.Module
 {
-    public QuantizedActivation(string name, Activation activation, int units, QuantizerConfig config) : base(name)
+    public QuantizedActivation(string name, ActivationFunction activation, int units, QuantizerConfig config) : base(name)
     {
         Activation = activation;
         Units = units;
@@ -30,7 +30,7 @@ public sealed class QuantizedActivation : nn.Module
         register_buffer("v0", Quantizer.InitialState(units, mode, config.Seed), persistent: true);
     }
 
-    public Activation Activation { get; }
+    public ActivationFunction Activation { get; }
     public int Units { get; }
     public QuantizerConfig Config { get; }
     public InitialStateMode InitialStateMode { get; }
@@ -52,7 +52,7 @@ public sealed class QuantizedActivation : nn.Module
     /// </summary>
     public Tensor Step(Tensor x, Tensor? state, Tensor? counts, long step)
     {
-        var fx = Quantizer.Apply(Activation, x);
+        var fx = Activation.Apply(x);
         if (!Enabled) return fx;
         var quantized = empty_like(fx, requires_grad: false);
         using (no_grad()) QuantizerKernel.Step(fx.detach(), state!, Omega, quantized, counts, step);

@@ -59,3 +59,37 @@ public class QuantizerTests
         }
     }
 }
+
+public class ActivationFunctionTests
+{
+    public ActivationFunctionTests() => TorchRuntime.EnsureInitialized();
+
+    [Fact]
+    public void A_user_supplied_activation_is_quantized_with_its_own_straight_through_gradient()
+    {
+        using var _ = NewDisposeScope();
+        var softsign = ActivationFunction.Custom("softsign", x => x / (x.abs() + 1));
+        var q = new HybridSpike.Training.Models.QuantizedActivation("h", softsign, 3, new HybridSpike.Training.Config.QuantizerConfig { Enabled = true, OmegaStart = 4, OmegaEnd = 4 });
+        var x = tensor(new[] { -2.0, 0.5, 3.0 }, requires_grad: true);
+        var state = zeros(1, 3, dtype: ScalarType.Float64);
+        var a = q.Step(x.unsqueeze(0), state, null, 0);
+        // v₀ = 0: n = ⌊4·f(x)⌋ for f = softsign: ⌊−2.67⌋, ⌊1.33⌋, ⌊3⌋
+        Assert.Equal(new[] { -3 / 4.0, 1 / 4.0, 3 / 4.0 }, a.data<double>().ToArray());
+        a.sum().backward();
+        var grad = x.grad!.data<double>().ToArray();
+        double[] expected = [1 / 9.0, 1 / 2.25, 1 / 16.0]; // softsign′ = 1/(1+|x|)²
+        for (int i = 0; i < 3; i++) Assert.Equal(expected[i], grad[i], 12);
+    }
+
+    [Fact]
+    public void An_LMU_with_a_user_supplied_activation_trains_but_refuses_export()
+    {
+        using var _ = NewDisposeScope();
+        var config = new HybridSpike.Training.Config.LmuConfig { Order = 4, Hidden = 3, Weights = new HybridSpike.Training.Config.LmuWeightsConfig { HiddenKernel = false } };
+        using var model = new HybridSpike.Training.Models.LmuModel(config, 2, 0, ActivationFunction.Custom("sin", x => x.sin()));
+        nn.functional.cross_entropy(model.forward(rand(2, 10)), tensor(new long[] { 0, 1 })).backward();
+        Assert.NotNull(model.parameters().First().grad);
+        var e = Assert.Throws<InvalidOperationException>(() => { Export.Network(model, 0); });
+        Assert.Contains("sin", e.Message);
+    }
+}
