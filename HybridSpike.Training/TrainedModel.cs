@@ -5,6 +5,9 @@ using HybridSpike.Training.Schedule;
 
 namespace HybridSpike.Training;
 
+/// <summary>The end of a run: its evaluation with metrics, and the artifact's path (null for the LSTM and GRU).</summary>
+public sealed record FinishedRun(ModelEvaluation Evaluation, string? Artifact);
+
 /// <summary>A model rebuilt from a checkpoint, with the config it was trained with.</summary>
 public sealed record TrainedModel(SequenceModel Model, TrainingConfig Config, CheckpointState State) : IDisposable
 {
@@ -35,16 +38,16 @@ public sealed record TrainedModel(SequenceModel Model, TrainingConfig Config, Ch
     /// The end of a run: evaluates on the test split with the activity metrics and, for an LMU,
     /// writes the deployment artifact (with those metrics) to <paramref name="directory"/>.
     /// </summary>
-    public (ModelEvaluation Evaluation, string? Artifact) Finish(SequenceData data, string directory)
+    public FinishedRun Finish(SequenceData data, string directory)
     {
         var eval = ModelMetrics.Evaluate(Model, data, data.Test, Config.Training.BatchSize);
-        if (Model is not LmuModel lmu) return (eval, null);
+        if (Model is not LmuModel lmu) return new FinishedRun(eval, null);
         var metrics = new Dictionary<string, double> { ["test-accuracy"] = eval.Result.Accuracy, ["test-loss"] = eval.Result.Loss };
         if (eval.Metrics?.Overall.ActivityBits is { } ab) metrics["activity-bits"] = ab;
         if (eval.Metrics?.Overall.SignificantBits is { } sb) metrics["significant-bits"] = sb;
         var path = Path.Combine(directory, ArtifactFileName);
         ArtifactFile.Write(path, Export.Artifact(lmu, Config, State.History.Count, metrics));
-        return (eval, path);
+        return new FinishedRun(eval, path);
     }
 
     public void Dispose() => Model.Dispose();

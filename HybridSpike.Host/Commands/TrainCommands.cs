@@ -81,7 +81,7 @@ internal static class TrainCommands
     {
         if (run.Interrupted) return new TrainSummary(config.Name, true, run.Parameters, run.SamplesPerSecond, run.Checkpoint, null, run.History, null);
         using var trained = TrainedModel.Load(run.Checkpoint);
-        var (eval, artifact) = trained.Finish(data, outDir);
+        var (eval, artifact) = trained.Finish(data, outDir); // record deconstruction
         File.WriteAllText(Path.Combine(outDir, "metrics.json"), JsonSerializer.Serialize(new { eval.Result, eval.Metrics }, Cli.Json));
         return new TrainSummary(config.Name, false, run.Parameters, run.SamplesPerSecond, run.Checkpoint, artifact, run.History, eval.Metrics);
     }

@@ -1,0 +1,44 @@
+module HybridSpike.FSharp.Tests.ApiTests
+
+open System.Threading
+open Xunit
+open HybridSpike.Core.Data
+open HybridSpike.Core.Numerics
+open HybridSpike.Core.Reference
+open HybridSpike.Training
+open HybridSpike.Training.Config
+
+[<Fact>]
+let ``Data, math and the golden simulator read naturally from F#`` () =
+    let dataset = Datasets.Load(DatasetRequest.Of Datasets.MnistEmbedded, Datasets.DefaultSplitSeed)
+    Assert.Equal(2000, dataset.Splits.Test.Count)
+    let view = SequenceView.Permuted(784, 1234UL)
+    Assert.Equal(784, view.Length)
+    let memory = Legendre.Discretize(4, 10.0, Discretization.ZeroOrderHold, 1.0)
+    Assert.Equal(4, memory.Order)
+    let counts = Array.zeroCreate<int> 3
+    let state = [| 0.5; 0.5; 0.5 |]
+    SigmaDelta.Step(System.Span state, System.ReadOnlySpan [| 1.0; -1.0; 0.25 |], 2.0, System.Span counts)
+    Assert.Equal<int[]>([| 2; -2; 1 |], counts)
+
+[<Fact>]
+let ``A config is built with named arguments and training is a Task`` () =
+    let config =
+        TrainingConfig(
+            Name = "fsharp",
+            Model = ModelConfig(Lmu = LmuConfig(Order = 8, Hidden = 8, Weights = LmuWeightsConfig(HiddenKernel = false))),
+            Training = OptimizationConfig(Epochs = 1, BatchSize = 50, MaxBatchesPerEpoch = 2),
+            Data = DataConfig(TrainLimit = 100, TestLimit = 50))
+    Assert.Empty(config.Validate())
+    let out = System.IO.Directory.CreateTempSubdirectory("hs-fs-").FullName
+    try
+        let data = SequenceData.Load(config.Data, null, null)
+        let result = Trainer(config, out).RunAsync(data, false, null, CancellationToken.None).Result
+        Assert.Equal(1, result.History.Count)
+        use trained = TrainedModel.Load(result.Checkpoint)
+        let finished = trained.Finish(data, out)
+        Assert.Equal(50, finished.Evaluation.Result.Samples)
+        let golden = GoldenSimulator.Create(HybridSpike.Core.Artifact.ArtifactFile.Read finished.Artifact)
+        Assert.Equal(10, golden.OutputSize)
+    finally
+        System.IO.Directory.Delete(out, true)
