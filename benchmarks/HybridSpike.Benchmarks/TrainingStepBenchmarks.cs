@@ -9,7 +9,7 @@ namespace HybridSpike.Benchmarks;
 
 /// <summary>
 /// One training step (forward, backward, Adam) at batch 100 on 784-step psMNIST sequences, for
-/// each model of the issue, side by side in one run. Samples/s = 100 / mean step time.
+/// each model of the experiment, side by side in one run. Samples/s = 100 / mean step time.
 /// </summary>
 [MemoryDiagnoser(displayGenColumns: false)]
 public class TrainingStepBenchmarks
@@ -18,35 +18,33 @@ public class TrainingStepBenchmarks
     private TorchSharp.Modules.Adam _optimizer = null!;
     private Tensor _x = null!, _y = null!;
 
-    [Params("hslmu-sequential", "hslmu-parallel", "lmu", "lmu-parallel", "lstm", "gru")]
+    /// <summary>The experiment's configs (configs/psmnist/NAME.json), plus the step-by-step form forced on hslmu-full to show what the memory-first form saves.</summary>
+    [Params("hslmu-full", "hslmu-full-sequential", "hslmu", "hslmu-parallel", "lmu", "lmu-parallel", "lstm", "gru")]
     public string Model { get; set; } = "";
 
-    public static ModelConfig ConfigFor(string name) => name switch
+    public static ModelConfig ConfigFor(string name)
     {
-        // Memory and hidden quantized: step by step.
-        "hslmu-sequential" => new ModelConfig
+        bool forceSequential = name.EndsWith("-sequential", StringComparison.Ordinal);
+        var file = Path.Combine(ConfigDirectory(), (forceSequential ? name[..^"-sequential".Length] : name) + ".json");
+        var model = TrainingConfig.Load(file).Model;
+        // Benchmark at the target ω (the end of the schedule), where spikes are sparsest.
+        model = model with
         {
-            Lmu = new LmuConfig
+            Lmu = model.Lmu with
             {
-                HiddenQuantizer = QuantizerConfig.On(4, 1) with { OmegaStart = 4 },
-                MemoryQuantizer = QuantizerConfig.On(8, 2) with { OmegaStart = 8 },
+                HiddenQuantizer = model.Lmu.HiddenQuantizer with { OmegaStart = model.Lmu.HiddenQuantizer.OmegaEnd },
+                MemoryQuantizer = model.Lmu.MemoryQuantizer with { OmegaStart = model.Lmu.MemoryQuantizer.OmegaEnd },
             },
-        },
-        // Hidden quantized, memory linear, no W_h: the parallel form.
-        "hslmu-parallel" => new ModelConfig
-        {
-            Lmu = new LmuConfig
-            {
-                Weights = new LmuWeightsConfig { HiddenKernel = false },
-                HiddenQuantizer = QuantizerConfig.On(4, 1) with { OmegaStart = 4 },
-            },
-        },
-        "lmu" => new ModelConfig(),
-        "lmu-parallel" => new ModelConfig { Lmu = new LmuConfig { Weights = new LmuWeightsConfig { HiddenKernel = false } } },
-        "lstm" => new ModelConfig { Kind = "lstm", Rnn = new RnnConfig { Hidden = 157 } },
-        "gru" => new ModelConfig { Kind = "gru", Rnn = new RnnConfig { Hidden = 181 } },
-        _ => throw new ArgumentException(name),
-    };
+        };
+        return forceSequential ? model with { Lmu = model.Lmu with { Form = "sequential" } } : model;
+    }
+
+    private static string ConfigDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "configs", "psmnist"))) return Path.Combine(dir.FullName, "configs", "psmnist");
+        throw new DirectoryNotFoundException("configs/psmnist not found above " + AppContext.BaseDirectory);
+    }
 
     [GlobalSetup]
     public void Setup()
