@@ -206,9 +206,9 @@ public sealed class LmuModel : SequenceModel
         {
             if (_memoryQ.Enabled)
             {
-                var (counts, values) = QuantizedMemory(x * ex);
+                var (counts, values) = QuantizedMemory(x * ex, record);
                 quantized = values;
-                if (record) activity.Add(new("memory", counts));
+                if (counts is not null) activity.Add(new("memory", counts));
             }
             else linear = LinearMemory(x);
         }
@@ -243,22 +243,23 @@ public sealed class LmuModel : SequenceModel
         // W_m m for every step. Linear memory (m = e_x M): ex·(M W_mᵀ), whose backward needs one big
         // product (for W_m) and an elementwise one (for e_x). Quantized memory (m = Q, straight-through
         // e_x M): Q W_mᵀ for the value and W_m's gradient, plus a zero-valued term carrying e_x's.
+        // b + W_x x in one pass (addcmul), then the memory's term.
+        var zAll = _wx is not null
+            ? torch.addcmul(bias, x.unsqueeze(-1), _wx.to(dtype).squeeze(1), 1)
+            : bias.expand(batch, steps, _config.Hidden);
         var wmT = _wm?.to(dtype).t();
-        Tensor? fromMemory = null;
         if (wmT is not null)
         {
-            if (quantized is null) fromMemory = linear!.matmul(wmT) * ex;
+            if (quantized is null) zAll = zAll + linear!.matmul(wmT) * ex;
             else
             {
-                // P = M W_mᵀ = (H W_mᵀ) * x: one FFT convolution over n channels, no M needed.
+                // P = M W_mᵀ = (H W_mᵀ) * x: one FFT convolution over n channels, no M needed;
+                // P·(e_x − e_x) is zero but carries e_x's straight-through gradient Σ dZ ⊙ P.
                 Tensor p;
                 using (no_grad()) p = Convolve(x, Constant("impulse", dtype, steps).matmul(wmT.detach())).permute(0, 2, 1);
-                var viaEx = p * ex;
-                fromMemory = quantized.matmul(wmT) + (viaEx - viaEx.detach());
+                zAll = zAll + quantized.matmul(wmT) + p * (ex - ex.detach());
             }
         }
-        var zAll = fromMemory is null ? bias.expand(batch, steps, _config.Hidden) : fromMemory + bias;
-        if (_wx is not null) zAll = zAll + x.unsqueeze(-1).matmul(_wx.to(dtype).t());
         var zIn = zAll.unbind(1);                        // W_x x + W_m m + b for every step
         var whT = _wh.to(dtype).t();
         var h = zeros(batch, _config.Hidden, dtype: dtype);
@@ -291,15 +292,15 @@ public sealed class LmuModel : SequenceModel
         return fft.irfft(xf.unsqueeze(1) * gf.unsqueeze(0), nfft, 2).narrow(2, 0, steps).contiguous();
     }
 
-    /// <summary>The quantized memory driven by u = e_x x, step by step without a graph: counts (int32) and activity n/ω, [B, T, d].</summary>
-    private (Tensor Counts, Tensor Activity) QuantizedMemory(Tensor u)
+    /// <summary>The quantized memory driven by u = e_x x, step by step without a graph: counts (int32, when recorded) and activity n/ω, [B, T, d].</summary>
+    private (Tensor? Counts, Tensor Activity) QuantizedMemory(Tensor u, bool record)
     {
         long batch = u.shape[0], steps = u.shape[1];
         var dtype = u.dtype;
         var aT = Constant("abar_t", dtype, 0);
         var inputs = (u.unsqueeze(-1) * Constant("bbar_t", dtype, 0)).unbind(1); // B̄ u_t, [B, d] each
         var v = _memoryQ.StartState(batch);
-        var counts = _memoryQ.CountsBuffer(batch, steps);
+        var counts = record ? _memoryQ.CountsBuffer(batch, steps) : null;
         var values = empty(batch, steps, _config.Order, dtype: dtype);
         var a = zeros(batch, _config.Order, dtype: dtype);
         for (int t = 0; t < steps; t++)
