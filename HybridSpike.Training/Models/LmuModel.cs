@@ -260,13 +260,23 @@ public sealed class LmuModel : SequenceModel
                 zAll = zAll + quantized.matmul(wmT) + p * (ex - ex.detach());
             }
         }
-        var zIn = zAll.unbind(1);                        // W_x x + W_m m + b for every step
-        var whT = _wh.to(dtype).t();
-        var h = zeros(batch, _config.Hidden, dtype: dtype);
-        var vh = _hidden.Enabled ? _hidden.StartState(batch) : null;
         var hidCounts = record && _hidden.Enabled ? _hidden.CountsBuffer(batch, steps) : null;
-        for (int t = 0; t < steps; t++)
-            h = _hidden.Step(torch.addmm(zIn[t], h, whT, 1, 1), vh, hidCounts, t);
+        Tensor h;
+        if (Activation.Named is { } named)
+        {
+            // The recurrence as one autograd function with a hand-written backward pass (HiddenRecurrence).
+            h = HiddenRecurrence.Run(zAll, _wh.to(dtype), new HiddenRecurrence.Options(_hidden, named, hidCounts));
+        }
+        else
+        {
+            // A user-supplied activation: autograd through every step.
+            var zIn = zAll.unbind(1);                    // W_x x + W_m m + b for every step
+            var whT = _wh.to(dtype).t();
+            h = zeros(batch, _config.Hidden, dtype: dtype);
+            var vh = _hidden.Enabled ? _hidden.StartState(batch) : null;
+            for (int t = 0; t < steps; t++)
+                h = _hidden.Step(torch.addmm(zIn[t], h, whT, 1, 1), vh, hidCounts, t);
+        }
         if (hidCounts is not null) activity.Add(new("hidden", hidCounts));
         return new RecordedForward(_readout.call(h), activity);
     }
