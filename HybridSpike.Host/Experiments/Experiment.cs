@@ -129,7 +129,7 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         var first = runs[0];
         sb.AppendLine($"# psMNIST on {DatasetLabel(runs)}: LMU, hybrid-spiking LMUs, LSTM, GRU");
         sb.AppendLine();
-        sb.AppendLine($"Measured by `{command}` on {Machine()}; {elapsed.TotalMinutes:0} minutes in all. Every model: the same split and permutation, batch 100, Adam; epochs and ω schedule as in its config under `configs/psmnist/`. Definitions of the metrics: `docs/metrics.md`.");
+        sb.AppendLine($"Measured by `{command}` on {Machine()}; training took {runs.Sum(r => r.TrainSeconds) / 60:0} minutes in all (the sum over the models; this invocation {elapsed.TotalMinutes:0} minutes, models already trained are read back). Every model: the same split and permutation, batch 100, Adam; epochs and ω schedule as in its config under `{configDirectory}`. Definitions of the metrics: `docs/metrics.md`.");
         sb.AppendLine();
         sb.AppendLine("| model | parameters | epochs | test accuracy % | test loss | activity bits | significant bits | spikes/unit/step | zero fraction | energy/inference loihi | energy/inference cpu | training time |");
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

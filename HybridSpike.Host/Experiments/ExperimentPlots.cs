@@ -33,7 +33,7 @@ internal static class ExperimentPlots
             s.LegendText = r.Name;
         }
         plt.Title("Accuracy while ω moves from the non-spiking to the spiking regime");
-        plt.XLabel("log10 ω of the hidden layer (end of epoch)");
+        plt.XLabel("ω of the hidden layer at the end of the epoch (log scale)");
         plt.YLabel("test accuracy (%)");
         plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. new[] { 0.0, 0.5, 1, 1.5, 2, 2.5, 3 }.Select(v => new Tick(v, $"{Math.Pow(10, v):0.#}"))]);
@@ -46,22 +46,18 @@ internal static class ExperimentPlots
     {
         var plt = new Plot();
         var series = runs.SelectMany(r => r.SpikeHistograms.Select(h => (Label: $"{r.Name} {h.Key}", Counts: h.Value))).ToList();
-        double width = 0.8 / Math.Max(1, series.Count);
         for (int i = 0; i < series.Count; i++)
         {
             var (label, counts) = series[i];
             double total = counts.Values.Sum();
-            var bars = counts.OrderBy(kv => kv.Key)
-                .Select(kv => new Bar { Position = kv.Key - 0.4 + width * (i + 0.5), Value = Math.Log10(kv.Value / total), Size = width, ValueBase = -9 })
-                .ToList();
-            var b = plt.Add.Bars(bars);
-            b.Color = Colors.Category10[i % 10];
-            b.LegendText = label;
+            var points = counts.OrderBy(kv => kv.Key).ToArray();
+            var s = plt.Add.Scatter(points.Select(kv => (double)kv.Key).ToArray(), points.Select(kv => Math.Log10(kv.Value / total)).ToArray());
+            s.LegendText = label;
+            s.MarkerSize = 6;
         }
         plt.Title("Spike counts n per unit and step on the test split");
         plt.XLabel("n (signed integer count)");
         plt.YLabel("log10 share of unit-steps");
-        plt.Axes.SetLimitsY(-9, 0.2);
         plt.ShowLegend(Alignment.UpperRight);
         plt.SavePng(path, Width, Height);
     }

@@ -28,6 +28,7 @@ internal sealed class HiddenRecurrence : autograd.SingleTensorFunction<HiddenRec
         var zIn = (Tensor)vars[0];
         var wh = (Tensor)vars[1];
         var o = (Options)vars[2];
+        using var _ = no_grad(); // TorchSharp records inside a function's forward unless told not to
         long batch = zIn.shape[0], steps = zIn.shape[1], units = zIn.shape[2];
         var whT = wh.t();
         var inputs = zIn.unbind(1);
@@ -56,6 +57,7 @@ internal sealed class HiddenRecurrence : autograd.SingleTensorFunction<HiddenRec
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        using var _ = no_grad();
         var saved = ctx.get_saved_variables();
         Tensor previous = saved[0], derivative = saved[1], wh = saved[2];
         long steps = derivative.shape[1];

@@ -17,8 +17,8 @@ namespace HybridSpike.Training.Models;
 ///   y   = W_o h_T + b_o
 /// </code>
 /// Ā, B̄ are fixed (zero-order hold or Euler, float64, from HybridSpike.Core); every encoder and
-/// kernel is optional and trainable. With a linear memory and no recurrent weights (e_h, e_m, W_h
-/// off) the whole sequence is computed at once (<see cref="ParallelForward"/>); otherwise step by step.
+/// kernel is optional and trainable. The same function is computed in three forms of different
+/// cost (<see cref="LmuForm"/>; docs/training.md): step by step, memory first, or all at once.
 /// </summary>
 public sealed class LmuModel : SequenceModel
 {
@@ -112,14 +112,7 @@ public sealed class LmuModel : SequenceModel
     /// <summary>The trainable weights by name ("e_x", "w_m", ...), absent ones left out; for export.</summary>
     public IReadOnlyDictionary<string, Tensor> Weights()
     {
-        var r = new Dictionary<string, Tensor>();
-        if (_ex is not null) r["e_x"] = _ex;
-        if (_eh is not null) r["e_h"] = _eh;
-        if (_em is not null) r["e_m"] = _em;
-        if (_wx is not null) r["w_x"] = _wx;
-        if (_wh is not null) r["w_h"] = _wh;
-        if (_wm is not null) r["w_m"] = _wm;
-        r["bias"] = _bias;
+        var r = _present.ToDictionary(name => name, name => (Tensor)get_parameter(name)!);
         r["readout.weight"] = _readout.weight!;
         r["readout.bias"] = _readout.bias!;
         return r;
