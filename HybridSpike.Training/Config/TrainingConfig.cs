@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using HybridSpike.Core;
 using HybridSpike.Core.Data;
 using HybridSpike.Core.Numerics;
 
@@ -123,32 +123,15 @@ public sealed record TrainingConfig
     public OptimizationConfig Training { get; init; } = new();
     public DataConfig Data { get; init; } = new();
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    /// <summary>The JSON options of configs (HybridSpike.Core's <see cref="ConfigJson"/>).</summary>
+    public static JsonSerializerOptions Json => ConfigJson.Options;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     /// <summary>Parses and validates; errors name the field (e.g. "model.lmu.theta").</summary>
     public static TrainingConfig Parse(string json, string source)
     {
-        TrainingConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<TrainingConfig>(json, Json);
-        }
-        catch (JsonException e)
-        {
-            var where = e.Path is { Length: > 2 } p ? $" at {p[2..]}" : "";
-            throw new ConfigException($"{source}{where}: {e.Message}", e);
-        }
-        if (config is null) throw new ConfigException($"{source}: empty config");
+        var config = ConfigJson.Parse<TrainingConfig>(json, source, (message, e) => new ConfigException(message, e));
         var errors = config.Validate();
         if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("; ", errors));
         return config;
