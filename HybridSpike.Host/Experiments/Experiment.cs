@@ -61,6 +61,7 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
     private async Task<ExperimentRun> RunOne(TrainingConfig config, string dir, Action<string> log, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
         var data = SequenceData.Load(config.Data);
+        _datasetLabel ??= $"{data.Dataset.Name} ({data.Train.Count:N0} train / {data.Test.Count:N0} test sequences of {data.Steps} steps)";
         var resultFile = Path.Combine(dir, "run.json");
         if (File.Exists(resultFile))
         {
@@ -127,7 +128,7 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         string F(double? v, string f = "0.00") => v is { } x ? x.ToString(f, CultureInfo.InvariantCulture) : "-";
         var sb = new StringBuilder();
         var first = runs[0];
-        sb.AppendLine($"# psMNIST on {DatasetLabel(runs)}: LMU, hybrid-spiking LMUs, LSTM, GRU");
+        sb.AppendLine($"# Permuted sequential {_datasetLabel}: {string.Join(", ", runs.Select(r => r.Name))}");
         sb.AppendLine();
         sb.AppendLine($"Measured by `{command}` on {Machine()}; training took {runs.Sum(r => r.TrainSeconds) / 60:0} minutes in all (the sum over the models; this invocation {elapsed.TotalMinutes:0} minutes, models already trained are read back). Every model: the same split and permutation, batch 100, Adam; epochs and ω schedule as in its config under `{configDirectory}`. Definitions of the metrics: `docs/metrics.md`.");
         sb.AppendLine();
@@ -165,7 +166,7 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         return path;
     }
 
-    private static string DatasetLabel(IReadOnlyList<ExperimentRun> runs) => "the embedded MNIST split (8,000 train / 2,000 test)";
+    private string? _datasetLabel;
 
     /// <summary>Each claim with the numbers behind it, held or not.</summary>
     internal static IEnumerable<string> Claims(IReadOnlyList<ExperimentRun> runs)
