@@ -1,0 +1,131 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using HybridSpike.Core;
+
+namespace HybridSpike.Actors.Profiles;
+
+/// <summary>Chips in a 2D grid, each a 2D grid of cores.</summary>
+public sealed record MeshLayout(int ChipsX, int ChipsY, int CoresX, int CoresY)
+{
+    public int CoresPerChip => CoresX * CoresY;
+    public int Chips => ChipsX * ChipsY;
+    public int Cores => Chips * CoresPerChip;
+    /// <summary>Cores along the whole mesh's x and y axes (chips continue the mesh in four directions).</summary>
+    public int Width => ChipsX * CoresX;
+    public int Height => ChipsY * CoresY;
+}
+
+/// <summary>What one core can hold. Every limit the compiler checks is a field here, never a literal in compile code.</summary>
+/// <param name="Units">Neurons (compartments) per core.</param>
+/// <param name="InputAxons">Distinct sources (fan-in axons) a core can receive from.</param>
+/// <param name="OutputAxons">Distinct destination (core, source) pairs a core's units can send to.</param>
+/// <param name="SynapseMemoryBits">Synaptic state per core.</param>
+/// <param name="WeightBits">Bits per stored weight (sign included).</param>
+public sealed record CoreLimits(int Units, int InputAxons, int OutputAxons, long SynapseMemoryBits, int WeightBits);
+
+/// <summary>How packets travel: the topology and the routing algorithm.</summary>
+/// <param name="Topology">"mesh-2d": cores on a grid, links to the four neighbours.</param>
+/// <param name="Algorithm">"xy": dimension order, all of x first, then y.</param>
+public sealed record RoutingScheme(string Topology, string Algorithm);
+
+/// <summary>Energy (joules) and latency (seconds) per operation.</summary>
+public sealed record OperationCosts(
+    double SynapticOpJoules,
+    double NeuronUpdateJoules,
+    double SpikeInTileJoules,
+    double HopEastWestJoules,
+    double HopNorthSouthJoules,
+    double SynapticOpSeconds,
+    double SpikeInTileSeconds,
+    double HopEastWestSeconds,
+    double HopNorthSouthSeconds,
+    double BarrierSeconds);
+
+/// <summary>
+/// A neuromorphic platform as data: layout, per-core limits, routing and costs. The compiler and
+/// the mesh read every figure from here, so a new platform (SpiNNaker's is next) is a new file, not
+/// new branches. Built-in profiles are JSON files embedded in this assembly (Profiles/Builtin).
+/// </summary>
+public sealed record HardwareProfile(
+    string Name,
+    string Description,
+    MeshLayout Layout,
+    CoreLimits Core,
+    RoutingScheme Routing,
+    OperationCosts Costs,
+    string Source)
+{
+    /// <summary>Every problem, each naming its field.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var e = new List<string>();
+        void Positive(double v, string field) { if (!(v > 0) || !double.IsFinite(v)) e.Add($"{field}: must be positive, got {v}"); }
+        void NotNegative(double v, string field) { if (!(v >= 0) || !double.IsFinite(v)) e.Add($"{field}: must be zero or positive, got {v}"); }
+        if (string.IsNullOrWhiteSpace(Name)) e.Add("name: empty");
+        if (Layout is null) e.Add("layout: missing");
+        else { Positive(Layout.ChipsX, "layout.chipsX"); Positive(Layout.ChipsY, "layout.chipsY"); Positive(Layout.CoresX, "layout.coresX"); Positive(Layout.CoresY, "layout.coresY"); }
+        if (Core is null) e.Add("core: missing");
+        else
+        {
+            Positive(Core.Units, "core.units"); Positive(Core.InputAxons, "core.inputAxons"); Positive(Core.OutputAxons, "core.outputAxons");
+            Positive(Core.SynapseMemoryBits, "core.synapseMemoryBits");
+            if (Core.WeightBits is < 2 or > 16) e.Add($"core.weightBits: must be in 2..16, got {Core.WeightBits}");
+        }
+        if (Routing is null) e.Add("routing: missing");
+        else
+        {
+            if (Routing.Topology != "mesh-2d") e.Add($"routing.topology: unknown '{Routing.Topology}' (valid: mesh-2d)");
+            if (Routing.Algorithm != "xy") e.Add($"routing.algorithm: unknown '{Routing.Algorithm}' (valid: xy)");
+        }
+        if (Costs is null) e.Add("costs: missing");
+        else
+        {
+            NotNegative(Costs.SynapticOpJoules, "costs.synapticOpJoules"); NotNegative(Costs.NeuronUpdateJoules, "costs.neuronUpdateJoules");
+            NotNegative(Costs.SpikeInTileJoules, "costs.spikeInTileJoules"); NotNegative(Costs.HopEastWestJoules, "costs.hopEastWestJoules");
+            NotNegative(Costs.HopNorthSouthJoules, "costs.hopNorthSouthJoules"); NotNegative(Costs.SynapticOpSeconds, "costs.synapticOpSeconds");
+            NotNegative(Costs.SpikeInTileSeconds, "costs.spikeInTileSeconds"); NotNegative(Costs.HopEastWestSeconds, "costs.hopEastWestSeconds");
+            NotNegative(Costs.HopNorthSouthSeconds, "costs.hopNorthSouthSeconds"); NotNegative(Costs.BarrierSeconds, "costs.barrierSeconds");
+        }
+        return e;
+    }
+
+    /// <summary>Parses and validates a profile; errors name the source and the field.</summary>
+    public static HardwareProfile Parse(string json, string source)
+    {
+        var p = ConfigJson.Parse<HardwareProfile>(json, source, (message, e) => new InvalidDataException(message, e));
+        var errors = p.Validate();
+        if (errors.Count > 0) throw new InvalidDataException($"{source}: {string.Join("; ", errors)}");
+        return p;
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, ConfigJson.Options);
+}
+
+/// <summary>The built-in profiles, and profiles from files.</summary>
+public static class Profiles
+{
+    private static readonly Lazy<ImmutableDictionary<string, HardwareProfile>> Builtin = new(() =>
+    {
+        var asm = typeof(Profiles).Assembly;
+        var b = ImmutableDictionary.CreateBuilder<string, HardwareProfile>();
+        foreach (var name in asm.GetManifestResourceNames().Where(n => n.StartsWith("HybridSpike.Actors.Profiles.", StringComparison.Ordinal)).Order())
+        {
+            using var s = asm.GetManifestResourceStream(name)!;
+            using var r = new StreamReader(s);
+            var p = HardwareProfile.Parse(r.ReadToEnd(), name);
+            b.Add(p.Name, p);
+        }
+        return b.ToImmutable();
+    });
+
+    /// <summary>Names of the built-in profiles.</summary>
+    public static ImmutableArray<string> Names => [.. Builtin.Value.Keys.Order()];
+
+    /// <summary>A built-in profile by name, or a profile JSON file by path; an unknown name lists the valid ones.</summary>
+    public static HardwareProfile Get(string nameOrPath)
+    {
+        if (Builtin.Value.TryGetValue(nameOrPath, out var p)) return p;
+        if (File.Exists(nameOrPath)) return HardwareProfile.Parse(File.ReadAllText(nameOrPath), nameOrPath);
+        throw new ArgumentException($"unknown profile '{nameOrPath}'; valid: {string.Join(", ", Names)} (or a profile JSON file)");
+    }
+}
