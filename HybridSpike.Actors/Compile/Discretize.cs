@@ -1,0 +1,70 @@
+using System.Collections.Immutable;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Actors.Compile;
+
+/// <summary>
+/// One core block of a connection's weights: the rows of one target piece, as signed mantissas
+/// of the profile's weight bits sharing one exponent (w = m·2^e).
+/// </summary>
+public sealed record WeightBlock(int Connection, string Target, int TargetStart, int TargetCount, int Sources, int Exponent, ImmutableArray<int> Mantissas)
+{
+    public double Weight(int row, int source) => FixedPoint.Value(Mantissas[row * Sources + source], Exponent);
+}
+
+/// <summary>How far discretization moved one connection's weights.</summary>
+public sealed record ConnectionError(int Connection, string Source, string Target, double MaxAbsoluteError, double MaxAbsoluteWeight);
+
+/// <summary>
+/// The split network with its weights discretized: the blocks, and the network whose weights are
+/// exactly the blocks' values (so the golden simulator can measure the discretization effect).
+/// </summary>
+public sealed record DiscretizedNetwork(SplitNetwork Split, NetworkDescription Network, ImmutableArray<WeightBlock> Blocks, ImmutableArray<ConnectionError> Errors);
+
+/// <summary>
+/// The discretize stage: every connection's weights, per target piece (a core's block), become
+/// mantissas of <c>profile.Core.WeightBits</c> bits with the smallest shared exponent that holds the
+/// block's largest weight (<see cref="FixedPoint"/>, the one copy of that math). Dense weights only
+/// for now: sparse ones are refused by name.
+/// </summary>
+public static class Discretize
+{
+    public static DiscretizedNetwork Run(SplitNetwork split)
+    {
+        var net = split.Network;
+        int bits = split.Profile.Core.WeightBits;
+        var blocks = ImmutableArray.CreateBuilder<WeightBlock>();
+        var errors = ImmutableArray.CreateBuilder<ConnectionError>();
+        var connections = ImmutableArray.CreateBuilder<Connection>();
+        for (int ci = 0; ci < net.Connections.Length; ci++)
+        {
+            var c = net.Connections[ci];
+            if (c.Weights is not DenseWeights dense)
+                throw new CompileException($"discretize: connection {c.Source} -> {c.Target}: sparse weights are not supported yet by the discretize stage");
+            var m = dense.Matrix;
+            var values = new double[m.Rows * m.Columns];
+            double maxError = 0, maxWeight = 0;
+            foreach (var piece in split.Of(c.Target))
+            {
+                var rows = m.Values.Span.Slice(piece.Start * m.Columns, piece.Count * m.Columns);
+                int e = FixedPoint.BlockExponent(rows, bits);
+                var mantissas = new int[rows.Length];
+                for (int k = 0; k < rows.Length; k++)
+                {
+                    mantissas[k] = FixedPoint.Mantissa(rows[k], e, bits);
+                    double v = FixedPoint.Value(mantissas[k], e);
+                    values[piece.Start * m.Columns + k] = v;
+                    maxError = Math.Max(maxError, Math.Abs(v - rows[k]));
+                    maxWeight = Math.Max(maxWeight, Math.Abs(rows[k]));
+                }
+                blocks.Add(new WeightBlock(ci, c.Target, piece.Start, piece.Count, m.Columns, e, ImmutableArray.Create(mantissas)));
+            }
+            errors.Add(new ConnectionError(ci, c.Source, c.Target, maxError, maxWeight));
+            connections.Add(c with { Weights = new DenseWeights(Matrix.Create(m.Rows, m.Columns, values)) });
+        }
+        var discretized = net with { Connections = connections.ToImmutable() };
+        discretized.Validate();
+        return new DiscretizedNetwork(split, discretized, blocks.ToImmutable(), errors.ToImmutable());
+    }
+}

@@ -1,0 +1,48 @@
+namespace HybridSpike.Core.Numerics;
+
+/// <summary>
+/// The fixed-point helpers the compiler's discretize stage and the fixed-point simulators share
+/// (one copy, as nengo-loihi's emulator imports its discretizer's): weights as signed mantissas of
+/// <c>bits</c> bits with one power-of-two exponent per block, w ≈ m·2^e.
+/// </summary>
+public static class FixedPoint
+{
+    /// <summary>The largest mantissa magnitude of a signed <paramref name="bits"/>-bit weight: 2^(bits−1) − 1.</summary>
+    public static int MaxMantissa(int bits)
+    {
+        if (bits is < 2 or > 31) throw new ArgumentOutOfRangeException(nameof(bits), bits, "weight bits must be in 2..31");
+        return (1 << (bits - 1)) - 1;
+    }
+
+    /// <summary>
+    /// The smallest exponent e such that every |w| / 2^e rounds to at most the largest mantissa, so the
+    /// block keeps as many significant bits as it can. All-zero blocks get exponent 0.
+    /// </summary>
+    public static int BlockExponent(ReadOnlySpan<double> weights, int bits)
+    {
+        double max = 0;
+        foreach (var w in weights)
+        {
+            if (!double.IsFinite(w)) throw new ArgumentException($"weight {w} is not finite", nameof(weights));
+            max = Math.Max(max, Math.Abs(w));
+        }
+        if (max == 0) return 0;
+        int limit = MaxMantissa(bits);
+        int e = (int)Math.Ceiling(Math.Log2(max / limit));
+        // Log2 can land one off at exact powers of two: settle on the smallest e that fits.
+        while (Math.Round(max / Math.ScaleB(1, e), MidpointRounding.ToEven) > limit) e++;
+        while (Math.Round(max / Math.ScaleB(1, e - 1), MidpointRounding.ToEven) <= limit) e--;
+        return e;
+    }
+
+    /// <summary>The mantissa of <paramref name="weight"/> at exponent <paramref name="exponent"/>: round half to even, clamped.</summary>
+    public static int Mantissa(double weight, int exponent, int bits)
+    {
+        int limit = MaxMantissa(bits);
+        double m = Math.Round(weight / Math.ScaleB(1, exponent), MidpointRounding.ToEven);
+        return (int)Math.Clamp(m, -limit, limit);
+    }
+
+    /// <summary>The weight a mantissa and exponent stand for, m·2^e (exact in float64).</summary>
+    public static double Value(int mantissa, int exponent) => Math.ScaleB(mantissa, exponent);
+}

@@ -1,0 +1,46 @@
+using HybridSpike.Actors.Compile;
+using HybridSpike.Actors.Profiles;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Actors.Tests.Compile;
+
+public class DiscretizeTests
+{
+    private static readonly HardwareProfile Test = HybridSpike.Actors.Profiles.Profiles.Get("test");
+
+    private static NetworkDescription Net(Func<int, int, double> weight) => new(
+        [new Population("a", 24, Activation.Tanh, 3.0, [], InitialStateMode.Uniform, 1)],
+        [new Connection("input", "a", new DenseWeights(Matrix.Create(24, 2, weight)), Delay.SameStep)],
+        new InputMapping(2, "t"), new OutputMapping("a", OutputMapping.LastStep));
+
+    [Fact]
+    public void Each_target_piece_gets_its_own_exponent()
+    {
+        // Rows 0-15 (first core) are small, rows 16-23 (second core) large: two blocks, two exponents.
+        var d = Discretize.Run(Split.Run(Net((t, s) => t < 16 ? 0.01 * (s + 1) : 3.0 * (s + 1)), Test));
+        Assert.Equal([(0, 16), (16, 8)], d.Blocks.Select(b => (b.TargetStart, b.TargetCount)));
+        Assert.Equal(FixedPoint.BlockExponent([0.01, 0.02], 8), d.Blocks[0].Exponent);
+        Assert.Equal(FixedPoint.BlockExponent([3.0, 6.0], 8), d.Blocks[1].Exponent);
+        Assert.True(d.Blocks[0].Exponent < d.Blocks[1].Exponent);
+    }
+
+    [Fact]
+    public void The_discretized_network_holds_exactly_the_blocks_values_within_half_a_step_of_the_original()
+    {
+        var g = new SplitMix64(4);
+        var original = Net((_, _) => 2 * g.NextDouble() - 1);
+        var d = Discretize.Run(Split.Run(original, Test));
+        var before = ((DenseWeights)original.Connections[0].Weights).Matrix;
+        var after = ((DenseWeights)d.Network.Connections[0].Weights).Matrix;
+        foreach (var b in d.Blocks)
+            for (int r = 0; r < b.TargetCount; r++)
+                for (int s = 0; s < b.Sources; s++)
+                {
+                    Assert.Equal(b.Weight(r, s), after[b.TargetStart + r, s]);
+                    Assert.True(Math.Abs(after[b.TargetStart + r, s] - before[b.TargetStart + r, s]) <= Math.ScaleB(1, b.Exponent) / 2);
+                }
+        Assert.True(d.Errors[0].MaxAbsoluteError > 0);
+        Assert.All(d.Blocks.SelectMany(b => b.Mantissas), m => Assert.InRange(m, -127, 127));
+    }
+}
