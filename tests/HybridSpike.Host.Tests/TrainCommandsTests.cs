@@ -57,6 +57,16 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(20L * 784 * 24, hidden.GetProperty("counts").GetInt64());
         Assert.Equal(0, hidden.GetProperty("float64Differences").GetInt64());
         Assert.Equal(0, v.RootElement.GetProperty("predictionsFloat64Differ").GetInt32());
+
+        // compile: the artifact on Loihi is one core per population; an unknown profile lists the valid ones.
+        var compile = CliRunner.Run("compile", "--model", output, "--profile", "loihi", "--json");
+        Assert.True(compile.ExitCode == 0, compile.Error);
+        using var c = JsonDocument.Parse(compile.Output);
+        Assert.Equal(3, c.RootElement.GetProperty("cores").GetInt32());
+        Assert.Equal(["memory", "hidden", "output"], c.RootElement.GetProperty("coreTable").EnumerateArray().Select(x => x.GetProperty("population").GetString()));
+        var unknown = CliRunner.Run("compile", "--model", output, "--profile", "truenorth");
+        Assert.Equal(Cli.BadInput, unknown.ExitCode);
+        Assert.Contains("loihi, test", unknown.Error);
     }
 
     [Fact]

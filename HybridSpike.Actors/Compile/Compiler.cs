@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using HybridSpike.Actors.Profiles;
+using HybridSpike.Core.Network;
+
+namespace HybridSpike.Actors.Compile;
+
+/// <summary>One core of a compiled mesh, as <c>hybridspike compile</c> shows it.</summary>
+public sealed record CoreSummary(
+    int Core, int ChipX, int ChipY, int X, int Y,
+    string Population, int FirstUnit, int Units,
+    int InputAxons, int OutputAxons, long SynapseBits, double SynapseMemoryUse,
+    string SplitBy);
+
+/// <summary>One route of a compiled mesh.</summary>
+public sealed record RouteSummary(int From, int To, int Hops, bool CrossesChips, string Path);
+
+/// <summary>Per population: how many cores, and which limit forced the split.</summary>
+public sealed record PopulationSummary(string Population, int Units, int Cores, string SplitBy);
+
+/// <summary>
+/// A network compiled to a profile: every stage's result (split, discretized, placed, routed) kept,
+/// plus a flat summary for reports. An immutable value: the mesh runtime is built from it.
+/// </summary>
+public sealed record CompiledMesh(
+    HardwareProfile Profile,
+    string Placement,
+    DiscretizedNetwork Discretized,
+    RoutedNetwork Routed,
+    ImmutableArray<PopulationSummary> Populations,
+    ImmutableArray<CoreSummary> Cores,
+    ImmutableArray<RouteSummary> Routes)
+{
+    public NetworkDescription Network => Discretized.Network;
+}
+
+/// <summary>The compile pipeline: split → discretize → place → route, each a pure stage.</summary>
+public static class Compiler
+{
+    public static CompiledMesh Compile(NetworkDescription network, HardwareProfile profile, IPlacementStrategy placement)
+    {
+        var split = Split.Run(network, profile);
+        var discretized = Discretize.Run(split);
+        var routed = Routing.Run(placement.Place(split));
+        var cores = routed.Placed.Placements.Select(p => new CoreSummary(
+            p.Core.Index, p.Core.ChipX, p.Core.ChipY, p.Core.X, p.Core.Y,
+            p.Piece.Population, p.Piece.Start, p.Piece.Count,
+            p.Piece.InputAxons, p.Piece.OutputAxons, p.Piece.SynapseBits,
+            (double)p.Piece.SynapseBits / profile.Core.SynapseMemoryBits,
+            p.Piece.ClosedBy == SplitLimit.None ? "-" : Name(p.Piece.ClosedBy)));
+        var populations = network.Populations.Select(pop =>
+        {
+            var pieces = split.Of(pop.Name).ToList();
+            var reasons = pieces.Select(p => p.ClosedBy).Where(r => r != SplitLimit.None).Distinct().Select(Name).ToList();
+            return new PopulationSummary(pop.Name, pop.Size, pieces.Count, reasons.Count == 0 ? "-" : string.Join(", ", reasons));
+        });
+        var routes = routed.Routes.Select(r => new RouteSummary(r.From.Index, r.To.Index, r.Hops, r.CrossesChips, string.Concat(r.Links.Select(l => l.Direction))));
+        return new CompiledMesh(profile, placement.Name, discretized, routed, [.. populations], [.. cores], [.. routes]);
+    }
+
+    private static string Name(SplitLimit l) => l switch
+    {
+        SplitLimit.Units => "units",
+        SplitLimit.InputAxons => "input axons",
+        SplitLimit.OutputAxons => "output axons",
+        SplitLimit.SynapseMemory => "synapse memory",
+        _ => "-",
+    };
+}
