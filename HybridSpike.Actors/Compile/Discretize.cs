@@ -20,7 +20,27 @@ public sealed record ConnectionError(int Connection, string Source, string Targe
 /// The split network with its weights discretized: the blocks, and the network whose weights are
 /// exactly the blocks' values (so the golden simulator can measure the discretization effect).
 /// </summary>
-public sealed record DiscretizedNetwork(SplitNetwork Split, NetworkDescription Network, ImmutableArray<WeightBlock> Blocks, ImmutableArray<ConnectionError> Errors);
+public sealed record DiscretizedNetwork(SplitNetwork Split, NetworkDescription Network, ImmutableArray<WeightBlock> Blocks, ImmutableArray<ConnectionError> Errors)
+{
+    /// <summary>The network in the mesh's fixed-point arithmetic: each connection's mantissas with its rows' block exponents.</summary>
+    public FixedPointNetwork FixedPoint()
+    {
+        var weights = Network.Connections.Select((c, ci) =>
+        {
+            var mantissas = new int[c.Weights.Targets * c.Weights.Sources];
+            var exponents = new int[c.Weights.Targets];
+            foreach (var b in Blocks.Where(b => b.Connection == ci))
+            {
+                b.Mantissas.CopyTo(mantissas, b.TargetStart * b.Sources);
+                for (int r = 0; r < b.TargetCount; r++) exponents[b.TargetStart + r] = b.Exponent;
+            }
+            return new FixedPointWeights(c.Weights.Targets, c.Weights.Sources, ImmutableArray.Create(mantissas), ImmutableArray.Create(exponents));
+        });
+        var result = new FixedPointNetwork(Network, [.. weights]);
+        result.Validate();
+        return result;
+    }
+}
 
 /// <summary>
 /// The discretize stage: every connection's weights, per target piece (a core's block), become

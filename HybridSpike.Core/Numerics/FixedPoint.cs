@@ -45,4 +45,34 @@ public static class FixedPoint
 
     /// <summary>The weight a mantissa and exponent stand for, m·2^e (exact in float64).</summary>
     public static double Value(int mantissa, int exponent) => Math.ScaleB(mantissa, exponent);
+
+    /// <summary>Fractional bits of a quantizer state held as an integer: v = v_int / 2^32.</summary>
+    public const int StateFractionBits = 32;
+
+    /// <summary>Fractional bits of the payload of a non-spiking population or of the input: a ≈ p / 2^16.</summary>
+    public const int PayloadFractionBits = 16;
+
+    /// <summary>The integer payload of a real activity: round(a·2^16), half to even.</summary>
+    public static long Payload(double activity) => (long)Math.Round(Math.ScaleB(activity, PayloadFractionBits), MidpointRounding.ToEven);
+
+    /// <summary>v₀ in [0, 1) as a Q32 integer state (floor, so it stays below 2^32).</summary>
+    public static long InitialState(double v0) => (long)Math.Floor(Math.ScaleB(v0, StateFractionBits));
+
+    /// <summary>
+    /// The quantizer on integer states: δ = round(ω·f(x)·2^32), s = v + δ, n = ⌊s / 2^32⌋ (an arithmetic
+    /// shift), v ← s − n·2^32. The same equations as <see cref="SigmaDelta"/> with the state in Q32, so
+    /// that every simulator of the fixed-point network, however it splits the work, gets the same counts.
+    /// </summary>
+    public static void QuantizerStep(Span<long> v, ReadOnlySpan<double> fx, double omega, Span<int> n)
+    {
+        if (fx.Length != v.Length || n.Length != v.Length)
+            throw new ArgumentException($"spans differ: v {v.Length}, f(x) {fx.Length}, n {n.Length}");
+        for (int i = 0; i < v.Length; i++)
+        {
+            long s = v[i] + (long)Math.Round(Math.ScaleB(omega * fx[i], StateFractionBits), MidpointRounding.ToEven);
+            long count = s >> StateFractionBits;
+            v[i] = s - (count << StateFractionBits);
+            n[i] = checked((int)count);
+        }
+    }
 }

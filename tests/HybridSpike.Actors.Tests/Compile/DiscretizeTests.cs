@@ -43,4 +43,19 @@ public class DiscretizeTests
         Assert.True(d.Errors[0].MaxAbsoluteError > 0);
         Assert.All(d.Blocks.SelectMany(b => b.Mantissas), m => Assert.InRange(m, -127, 127));
     }
+
+    [Fact]
+    public void The_fixed_point_network_carries_the_same_weights_as_mantissas_and_row_exponents()
+    {
+        var g = new SplitMix64(6);
+        var d = Discretize.Run(Split.Run(Net((_, _) => 4 * g.NextDouble() - 2), Test));
+        var fixedNet = d.FixedPoint();
+        var w = fixedNet.Weights.Single();
+        var m = ((DenseWeights)d.Network.Connections[0].Weights).Matrix;
+        for (int t = 0; t < w.Targets; t++)
+            for (int s = 0; s < w.Sources; s++)
+                Assert.Equal(m[t, s], FixedPoint.Value(w.Mantissa(t, s), w.RowExponents[t]));
+        Assert.Equal(d.Blocks[0].Exponent, w.RowExponents[0]);
+        Assert.Equal(d.Blocks[1].Exponent, w.RowExponents[23]);
+    }
 }

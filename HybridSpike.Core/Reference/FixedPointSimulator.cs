@@ -1,0 +1,155 @@
+using System.Collections.Immutable;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Core.Reference;
+
+/// <summary>
+/// The golden simulator of a <see cref="FixedPointNetwork"/>: the definition the actor mesh is checked
+/// against, spike for spike. Per step, for each population in order:
+/// <code>
+///   payload of a source:  n (quantized), round(a·2^16) (non-spiking population, and the input)
+///   acc_c,i  = Σ_j m_c,ij · payload_j                        (int64: exact, so order-free)
+///   x_i      = bias_i + Σ_c acc_c,i · 2^(e_c,i) · scale_c     (float64, connections in network order)
+///   scale_c  = 1/ω of a quantized source (applied as a division), 2^−16 otherwise
+///   quantized: Q32 quantizer on f(x) (<see cref="FixedPoint.QuantizerStep"/>), a = n/ω
+///   otherwise: a = f(x)
+/// </code>
+/// Same-step connections read the source's payload of this step, one-step ones the previous step's
+/// (zero at t = 0). Because each connection's sum is an integer, a mesh may add its parts in any order
+/// and on any core and still get exactly these x.
+/// </summary>
+public sealed class FixedPointSimulator
+{
+    private readonly FixedPointNetwork _net;
+    private readonly Dictionary<string, int> _index;
+
+    private FixedPointSimulator(FixedPointNetwork net)
+    {
+        net.Validate();
+        _net = net;
+        _index = net.Network.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
+    }
+
+    public static FixedPointSimulator Create(FixedPointNetwork network) => new(network);
+
+    public FixedPointNetwork Network => _net;
+
+    /// <summary>Runs <paramref name="batch"/> sequences (inputs [batch, step, dim]); sequences are independent.</summary>
+    public SimulationResult Run(ReadOnlySpan<double> inputs, int batch, int steps, IActivityObserver? observer = null)
+    {
+        var net = _net.Network;
+        int dims = net.Input.Dimensions;
+        if (inputs.Length != batch * steps * dims)
+            throw new ArgumentException($"inputs hold {inputs.Length} values; {batch} sequences x {steps} steps x {dims} dims need {batch * steps * dims}");
+        var pops = net.Populations;
+        int output = _index[net.Output.Population];
+        var outputs = new double[batch * pops[output].Size];
+        var predictions = ImmutableArray.CreateBuilder<int>(batch);
+        // This step's counts of each quantized population for the whole batch ([sample, unit]), for observers.
+        var counts = pops.Select(p => p.IsQuantized ? new int[batch * p.Size] : []).ToArray();
+        // Per sample: payloads now and one step ago, Q32 states, activities. Step-major over the batch.
+        var perSample = Enumerable.Range(0, batch).Select(_ => new SampleState(pops, dims)).ToArray();
+        for (int b = 0; b < batch; b++)
+            for (int pi = 0; pi < pops.Length; pi++)
+                if (pops[pi].IsQuantized)
+                {
+                    var v0 = pops[pi].InitialStates();
+                    for (int u = 0; u < v0.Length; u++) perSample[b].States[pi][u] = FixedPoint.InitialState(v0[u]);
+                }
+
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                var s = perSample[b];
+                (s.Previous, s.Payload) = (s.Payload, s.Previous);
+                (s.PreviousInput, s.Input) = (s.Input, s.PreviousInput);
+                for (int d = 0; d < dims; d++) s.Input[d] = FixedPoint.Payload(inputs[(b * steps + t) * dims + d]);
+                for (int pi = 0; pi < pops.Length; pi++) StepPopulation(pi, s, counts[pi], b);
+            }
+            if (observer is not null)
+                for (int pi = 0; pi < pops.Length; pi++)
+                    if (pops[pi].IsQuantized) observer.OnCounts(t, pops[pi], counts[pi]);
+        }
+        for (int b = 0; b < batch; b++)
+        {
+            var a = perSample[b].Activity[output];
+            a.CopyTo(outputs, b * a.Length);
+            int best = 0;
+            for (int i = 1; i < a.Length; i++) if (a[i] > a[best]) best = i;
+            predictions.Add(best);
+        }
+        return new SimulationResult(Matrix.Create(batch, pops[output].Size, outputs), predictions.MoveToImmutable());
+    }
+
+    private void StepPopulation(int pi, SampleState s, int[] counts, int sample)
+    {
+        var net = _net.Network;
+        var p = net.Populations[pi];
+        var x = s.X[pi];
+        if (p.Bias.IsDefaultOrEmpty) Array.Clear(x);
+        else p.Bias.CopyTo(x);
+        for (int c = 0; c < net.Connections.Length; c++)
+        {
+            var conn = net.Connections[c];
+            if (conn.Target != p.Name) continue;
+            var w = _net.Weights[c];
+            bool fromInput = conn.Source == NetworkDescription.InputName;
+            int si = fromInput ? -1 : _index[conn.Source];
+            long[] src = fromInput
+                ? (conn.Delay == Delay.SameStep ? s.Input : s.PreviousInput)
+                : (conn.Delay == Delay.SameStep ? s.Payload[si] : s.Previous[si]);
+            double? omega = fromInput ? null : net.Populations[si].Omega;
+            for (int i = 0; i < w.Targets; i++)
+            {
+                long acc = 0;
+                int row = i * w.Sources;
+                for (int j = 0; j < w.Sources; j++)
+                    if (src[j] != 0) acc += w.Mantissas[row + j] * src[j];
+                if (acc == 0) continue;
+                x[i] += omega is { } om
+                    ? Math.ScaleB(acc, w.RowExponents[i]) / om
+                    : Math.ScaleB(acc, w.RowExponents[i] - FixedPoint.PayloadFractionBits);
+            }
+        }
+        var fx = s.Fx[pi];
+        for (int i = 0; i < x.Length; i++) fx[i] = Activations.Apply(p.Activation, x[i]);
+        var payload = s.Payload[pi];
+        var a = s.Activity[pi];
+        if (p.Omega is { } omegaP)
+        {
+            var n = counts.AsSpan(sample * p.Size, p.Size);
+            FixedPoint.QuantizerStep(s.States[pi], fx, omegaP, n);
+            for (int i = 0; i < n.Length; i++) { payload[i] = n[i]; a[i] = n[i] / omegaP; }
+        }
+        else
+        {
+            for (int i = 0; i < fx.Length; i++) { a[i] = fx[i]; payload[i] = FixedPoint.Payload(fx[i]); }
+        }
+    }
+
+    private sealed class SampleState
+    {
+        public SampleState(ImmutableArray<Population> pops, int dims)
+        {
+            Input = new long[dims];
+            PreviousInput = new long[dims];
+            Payload = pops.Select(p => new long[p.Size]).ToArray();
+            Previous = pops.Select(p => new long[p.Size]).ToArray();
+            States = pops.Select(p => new long[p.Size]).ToArray();
+            Activity = pops.Select(p => new double[p.Size]).ToArray();
+            X = pops.Select(p => new double[p.Size]).ToArray();
+            Fx = pops.Select(p => new double[p.Size]).ToArray();
+        }
+
+        public long[][] Payload;
+        public long[][] Previous;
+        public long[] Input;
+        public long[] PreviousInput;
+        public readonly long[][] States;
+        public readonly double[][] Activity;
+        public readonly double[][] X;
+        public readonly double[][] Fx;
+    }
+}
