@@ -19,7 +19,7 @@ namespace HybridSpike.Core.Reference;
 /// (zero at t = 0). Because each connection's sum is an integer, a mesh may add its parts in any order
 /// and on any core and still get exactly these x.
 /// </summary>
-public sealed class FixedPointSimulator
+public sealed class FixedPointSimulator : ISimulator
 {
     private readonly FixedPointNetwork _net;
     private readonly Dictionary<string, int> _index;
@@ -33,7 +33,9 @@ public sealed class FixedPointSimulator
 
     public static FixedPointSimulator Create(FixedPointNetwork network) => new(network);
 
-    public FixedPointNetwork Network => _net;
+    public FixedPointNetwork FixedPointNetwork => _net;
+
+    public NetworkDescription Network => _net.Network;
 
     /// <summary>Runs <paramref name="batch"/> sequences (inputs [batch, step, dim]); sequences are independent.</summary>
     public SimulationResult Run(ReadOnlySpan<double> inputs, int batch, int steps, IActivityObserver? observer = null)

@@ -36,7 +36,7 @@ namespace HybridSpike.Core.Reference;
 /// <para>An instance holds only the network's prepared weights; <see cref="Run"/> keeps its state in locals,
 /// so one instance may run on several threads at once.</para>
 /// </summary>
-public sealed class GoldenSimulator
+public sealed class GoldenSimulator : ISimulator
 {
     // Without AVX-512 (and for the last samples of a batch): samples that share one pass over a weight
     // row, so that the row stays in L1 while their accumulators (Tile × targets doubles) do too.

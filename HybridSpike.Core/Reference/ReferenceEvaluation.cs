@@ -11,11 +11,16 @@ public sealed record ReferenceEvaluationResult(int Samples, double Accuracy, dou
 /// <summary>Runs an artifact's network on a split with the golden simulator (in parallel over batches) and measures it.</summary>
 public static class ReferenceEvaluation
 {
-    public static ReferenceEvaluationResult Run(ModelArtifact artifact, Split split, SequenceView view, int batchSize = 50, IProgress<int>? progress = null, CancellationToken cancel = default)
+    /// <summary>The float64 golden simulator on an artifact.</summary>
+    public static ReferenceEvaluationResult Run(ModelArtifact artifact, Split split, SequenceView view, int batchSize = 50, IProgress<int>? progress = null, CancellationToken cancel = default) =>
+        Run(GoldenSimulator.Create(artifact), split, view, batchSize, progress, cancel);
+
+    /// <summary>Any simulator (float64 or fixed point) on the pixel sequences of a split.</summary>
+    public static ReferenceEvaluationResult Run(ISimulator simulator, Split split, SequenceView view, int batchSize = 50, IProgress<int>? progress = null, CancellationToken cancel = default)
     {
-        var simulator = GoldenSimulator.Create(artifact);
-        if (simulator.InputDimensions != 1)
-            throw new ArgumentException($"the artifact's network takes {simulator.InputDimensions} inputs per step; pixel sequences give 1");
+        var network = simulator.Network;
+        if (network.Input.Dimensions != 1)
+            throw new ArgumentException($"the network takes {network.Input.Dimensions} inputs per step; pixel sequences give 1");
         var batches = Batching.InOrder(split.Count, batchSize).ToArray();
         var totals = new List<ActivityTotals>[batches.Length];
         var correct = new int[batches.Length];
@@ -28,7 +33,7 @@ public static class ReferenceEvaluation
             var labels = new long[positions.Length];
             view.Fill(split, positions, x, labels);
             var inputs = Array.ConvertAll(x, v => (double)v);
-            var observer = new Accumulate(ActivityAccumulator.ForNetwork(artifact.Network).ToDictionary(a => a.Population));
+            var observer = new Accumulate(ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population));
             var result = simulator.Run(inputs, positions.Length, view.Length, observer);
             for (int i = 0; i < positions.Length; i++)
             {
@@ -41,7 +46,7 @@ public static class ReferenceEvaluation
         });
         var merged = totals.SelectMany(t => t).GroupBy(t => t.Population).Select(g => g.Aggregate(ActivityTotals.Combine));
         double accuracy = (double)correct.Sum() / split.Count, meanLoss = loss.Sum() / split.Count;
-        return new ReferenceEvaluationResult(split.Count, accuracy, meanLoss, MetricsReport.FromTotals(artifact.Network, merged, accuracy, meanLoss));
+        return new ReferenceEvaluationResult(split.Count, accuracy, meanLoss, MetricsReport.FromTotals(network, merged, accuracy, meanLoss));
     }
 
     private static double CrossEntropy(ReadOnlySpan<double> logits, int label)

@@ -36,3 +36,15 @@ public sealed record RecordedCounts(SimulationResult Result, string Population, 
     /// <summary>The counts of one step, [sample, unit] (batch × units), as the observer saw them.</summary>
     public ReadOnlySpan<int> Step(int step) => Counts.AsSpan().Slice(step * Batch * Units, Batch * Units);
 }
+
+/// <summary>
+/// A simulator of a network: the float64 golden model, the fixed-point golden model, and later the
+/// actor mesh. One contract, so that one test suite and one evaluation serve them all.
+/// </summary>
+public interface ISimulator
+{
+    NetworkDescription Network { get; }
+
+    /// <summary>Runs <paramref name="batch"/> independent sequences; inputs [batch, step, dim] row-major.</summary>
+    SimulationResult Run(ReadOnlySpan<double> inputs, int batch, int steps, IActivityObserver? observer);
+}

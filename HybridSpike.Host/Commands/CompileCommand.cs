@@ -12,15 +12,21 @@ internal static class CompileCommand
     internal sealed record CompileReport(
         string Model, string Profile, string Placement, int Cores, int CoresAvailable,
         IReadOnlyList<PopulationSummary> Populations, IReadOnlyList<CoreSummary> CoreTable, IReadOnlyList<RouteSummary> Routes,
-        IReadOnlyList<ConnectionError> Discretization);
+        IReadOnlyList<ConnectionError> Discretization,
+        DiscretizationEffect? Effect);
+
+    /// <summary>Accuracy of the float64 network against its fixed-point compilation, on the same test sequences.</summary>
+    internal sealed record DiscretizationEffect(int Samples, double FloatAccuracy, double FixedPointAccuracy, double ChangePoints,
+        double? FloatActivityBits, double? FixedPointActivityBits);
 
     public static Command Build()
     {
         var cmd = new Command("compile", "Compile a trained network (artifact) to a hardware profile: split, discretize, place, route");
         var model = new Option<string>("--model") { Description = "An artifact (.hsa) or a training output directory", Required = true };
         var profile = new Option<string>("--profile") { Description = "Profile name (" + string.Join(", ", Profiles.Names) + ") or a profile JSON file", DefaultValueFactory = _ => "loihi" };
+        var samples = new Option<int>("--samples") { Description = "Also measure the accuracy change of the fixed-point network against float64 on this many test sequences (0 = skip)" };
         var json = Cli.JsonOption();
-        cmd.Options.Add(model); cmd.Options.Add(profile); cmd.Options.Add(json);
+        cmd.Options.Add(model); cmd.Options.Add(profile); cmd.Options.Add(samples); cmd.Options.Add(json);
         cmd.SetAction(result =>
         {
             var path = result.GetValue(model)!;
@@ -28,7 +34,8 @@ internal static class CompileCommand
             var artifact = ArtifactFile.Read(path);
             var p = Profiles.Get(result.GetValue(profile)!);
             var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement());
-            var report = new CompileReport(path, p.Name, mesh.Placement, mesh.Cores.Length, p.Layout.Cores, mesh.Populations, mesh.Cores, mesh.Routes, mesh.Discretized.Errors);
+            var effect = result.GetValue(samples) is > 0 and var n ? Effect(artifact, mesh, n, path) : null;
+            var report = new CompileReport(path, p.Name, mesh.Placement, mesh.Cores.Length, p.Layout.Cores, mesh.Populations, mesh.Cores, mesh.Routes, mesh.Discretized.Errors, effect);
             var o = result.InvocationConfiguration.Output;
             if (result.GetValue(json)) { Cli.WriteJson(o, report); return 0; }
             o.WriteLine($"{path} on {p.Name} ({p.Description}): {report.Cores} of {report.CoresAvailable} cores, {mesh.Placement} placement");
@@ -42,8 +49,20 @@ internal static class CompileCommand
             o.WriteLine();
             o.WriteLine($"routes: {mesh.Routes.Length}, hops {string.Join(" ", mesh.Routes.GroupBy(r => r.Hops).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}"))}, between chips {mesh.Routes.Count(r => r.CrossesChips)}");
             o.WriteLine("weights: " + string.Join(", ", mesh.Discretized.Errors.Select(e => $"{e.Source}->{e.Target} max error {e.MaxAbsoluteError:G3} (max |w| {e.MaxAbsoluteWeight:G3})")));
+            if (effect is not null)
+                o.WriteLine($"on {effect.Samples} test sequences: float64 {effect.FloatAccuracy:P2}, fixed point ({p.Core.WeightBits}-bit weights) {effect.FixedPointAccuracy:P2}, change {effect.ChangePoints:+0.00;-0.00;0.00} points");
             return 0;
         });
         return cmd;
+    }
+
+    private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path)
+    {
+        var config = Training.Config.TrainingConfig.Parse(artifact.Provenance.ConfigJson, path);
+        var data = SequenceData.Load(config.Data with { TestLimit = samples });
+        var f = Core.Reference.ReferenceEvaluation.Run(Core.Reference.GoldenSimulator.Create(artifact), data.Test, data.View);
+        var q = Core.Reference.ReferenceEvaluation.Run(Core.Reference.FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), data.Test, data.View);
+        return new DiscretizationEffect(f.Samples, f.Accuracy, q.Accuracy, (q.Accuracy - f.Accuracy) * 100,
+            f.Metrics.Overall.ActivityBits, q.Metrics.Overall.ActivityBits);
     }
 }

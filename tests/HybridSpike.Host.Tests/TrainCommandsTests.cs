@@ -59,10 +59,14 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(0, v.RootElement.GetProperty("predictionsFloat64Differ").GetInt32());
 
         // compile: the artifact on Loihi is one core per population; an unknown profile lists the valid ones.
-        var compile = CliRunner.Run("compile", "--model", output, "--profile", "loihi", "--json");
+        var compile = CliRunner.Run("compile", "--model", output, "--profile", "loihi", "--samples", "10", "--json");
         Assert.True(compile.ExitCode == 0, compile.Error);
         using var c = JsonDocument.Parse(compile.Output);
         Assert.Equal(3, c.RootElement.GetProperty("cores").GetInt32());
+        var effect = c.RootElement.GetProperty("effect");
+        Assert.Equal(10, effect.GetProperty("samples").GetInt32());
+        Assert.Equal(effect.GetProperty("fixedPointAccuracy").GetDouble() - effect.GetProperty("floatAccuracy").GetDouble(),
+            effect.GetProperty("changePoints").GetDouble() / 100, 9);
         Assert.Equal(["memory", "hidden", "output"], c.RootElement.GetProperty("coreTable").EnumerateArray().Select(x => x.GetProperty("population").GetString()));
         var unknown = CliRunner.Run("compile", "--model", output, "--profile", "truenorth");
         Assert.Equal(Cli.BadInput, unknown.ExitCode);
