@@ -53,7 +53,7 @@ public static class FixedPoint
     public const int PayloadFractionBits = 16;
 
     /// <summary>The integer payload of a real activity: round(a·2^16), half to even.</summary>
-    public static long Payload(double activity) => (long)Math.Round(Math.ScaleB(activity, PayloadFractionBits), MidpointRounding.ToEven);
+    public static long Payload(double activity) => checked((long)Math.Round(Math.ScaleB(activity, PayloadFractionBits), MidpointRounding.ToEven));
 
     /// <summary>v₀ in [0, 1) as a Q32 integer state (floor, so it stays below 2^32).</summary>
     public static long InitialState(double v0) => (long)Math.Floor(Math.ScaleB(v0, StateFractionBits));
@@ -69,7 +69,8 @@ public static class FixedPoint
             throw new ArgumentException($"spans differ: v {v.Length}, f(x) {fx.Length}, n {n.Length}");
         for (int i = 0; i < v.Length; i++)
         {
-            long s = v[i] + (long)Math.Round(Math.ScaleB(omega * fx[i], StateFractionBits), MidpointRounding.ToEven);
+            // checked: a step of 2^31 spikes or more (ω·f(x) out of range, or not finite) is an error, not garbage.
+            long s = checked(v[i] + (long)Math.Round(Math.ScaleB(omega * fx[i], StateFractionBits), MidpointRounding.ToEven));
             long count = s >> StateFractionBits;
             v[i] = s - (count << StateFractionBits);
             n[i] = checked((int)count);

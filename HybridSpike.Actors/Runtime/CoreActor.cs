@@ -1,0 +1,151 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Actors.Runtime;
+
+/// <summary>
+/// One neuromorphic core: a piece of one population, its incoming fixed-point weights and its
+/// units' state for every stream. It computes step t as soon as it holds every source's payloads
+/// that step needs (same-step sources at t, one-step sources at t−1), then sends its own payloads
+/// of step t to every destination core. The arithmetic is the fixed-point simulator's
+/// (Core/Reference/FixedPointSimulator.cs): integer sums per connection, combined in network order,
+/// so the result does not depend on the order in which messages arrive.
+/// </summary>
+internal sealed class CoreActor : ReceiveActor
+{
+    private readonly CoreSetup _setup;
+    private readonly Population _population;
+    private readonly long[] _state;             // Q32 quantizer states [stream, unit]
+    private readonly double[] _x;                // inputs of one stream's units
+    private readonly double[] _fx;
+    private readonly int[] _counts;
+    private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
+    private int _step;
+    private ImmutableArray<IActorRef> _destinations = [];
+
+    private sealed class Arrival(int size)
+    {
+        public readonly long[] Values = new long[size];
+        public int Pieces;
+    }
+
+    public CoreActor(CoreSetup setup, Population population)
+    {
+        _setup = setup;
+        _population = population;
+        _state = new long[setup.Streams * setup.Count];
+        if (population.IsQuantized)
+        {
+            var v0 = population.InitialStates();
+            for (int s = 0; s < setup.Streams; s++)
+                for (int i = 0; i < setup.Count; i++) _state[s * setup.Count + i] = FixedPoint.InitialState(v0[setup.Start + i]);
+        }
+        _x = new double[setup.Count];
+        _fx = new double[setup.Count];
+        _counts = new int[setup.Count];
+        Receive<Wire>(w => _destinations = w.Destinations);
+        Receive<Payloads>(OnPayloads);
+        Receive<InputPayloads>(OnInput);
+    }
+
+    private void OnPayloads(Payloads p)
+    {
+        var size = _setup.Incoming.First(c => c.Source == p.Population).SourceSize;
+        var a = ArrivalFor(p.Population, p.Step, size);
+        for (int s = 0; s < _setup.Streams; s++)
+            for (int i = 0; i < p.Count; i++) a.Values[s * size + p.Start + i] = p.Values[s * p.Count + i];
+        a.Pieces++;
+        Advance();
+    }
+
+    private void OnInput(InputPayloads input)
+    {
+        var a = ArrivalFor(-1, input.Step, input.Values.Length / _setup.Streams);
+        input.Values.CopyTo(a.Values);
+        a.Pieces++;
+        Advance();
+    }
+
+    private Arrival ArrivalFor(int source, int step, int size)
+    {
+        if (!_arrivals.TryGetValue((source, step), out var a)) _arrivals[(source, step)] = a = new Arrival(_setup.Streams * size);
+        return a;
+    }
+
+    private bool Ready(int step)
+    {
+        foreach (var c in _setup.Incoming)
+        {
+            int needed = c.OneStep ? step - 1 : step;
+            if (needed < 0) continue;
+            if (!_arrivals.TryGetValue((c.Source, needed), out var a) || a.Pieces < c.SourceCores) return false;
+        }
+        return true;
+    }
+
+    private void Advance()
+    {
+        while (_step < _setup.Steps && Ready(_step))
+        {
+            Compute(_step);
+            foreach (var key in _arrivals.Keys.Where(k => k.Step < _step).ToList()) _arrivals.Remove(key);
+            _step++;
+        }
+        if (_step == _setup.Steps) Context.Stop(Self);
+    }
+
+    private void Compute(int t)
+    {
+        int n = _setup.Count, streams = _setup.Streams;
+        var payloads = new long[streams * n];
+        var counts = _setup.RecordCounts && _population.IsQuantized ? new int[streams * n] : null;
+        var activity = _setup.IsOutput && t == _setup.Steps - 1 ? new double[streams * n] : null;
+        for (int s = 0; s < streams; s++)
+        {
+            if (_population.Bias.IsDefaultOrEmpty) Array.Clear(_x);
+            else for (int i = 0; i < n; i++) _x[i] = _population.Bias[_setup.Start + i];
+            foreach (var c in _setup.Incoming)
+            {
+                int step = c.OneStep ? t - 1 : t;
+                if (step < 0) continue;
+                var src = _arrivals[(c.Source, step)].Values.AsSpan(s * c.SourceSize, c.SourceSize);
+                for (int i = 0; i < n; i++)
+                {
+                    long acc = 0;
+                    int row = i * c.SourceSize;
+                    for (int j = 0; j < src.Length; j++)
+                        if (src[j] != 0) acc += c.Mantissas[row + j] * src[j];
+                    if (acc == 0) continue;
+                    _x[i] += c.SourceOmega is { } om
+                        ? Math.ScaleB(acc, c.RowExponents[i]) / om
+                        : Math.ScaleB(acc, c.RowExponents[i] - FixedPoint.PayloadFractionBits);
+                }
+            }
+            for (int i = 0; i < n; i++) _fx[i] = Activations.Apply(_population.Activation, _x[i]);
+            if (_population.Omega is { } omega)
+            {
+                FixedPoint.QuantizerStep(_state.AsSpan(s * n, n), _fx, omega, _counts);
+                for (int i = 0; i < n; i++)
+                {
+                    payloads[s * n + i] = _counts[i];
+                    if (counts is not null) counts[s * n + i] = _counts[i];
+                    if (activity is not null) activity[s * n + i] = _counts[i] / omega;
+                }
+            }
+            else
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    payloads[s * n + i] = FixedPoint.Payload(_fx[i]);
+                    if (activity is not null) activity[s * n + i] = _fx[i];
+                }
+            }
+        }
+        var message = new Payloads(t, _setup.Population, _setup.Start, n, ImmutableArray.Create(payloads));
+        foreach (var d in _destinations) d.Tell(message);
+        if (counts is not null) _setup.Collector.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableArray.Create(counts)));
+        if (activity is not null) _setup.Collector.Tell(new OutputActivity(_setup.Start, n, ImmutableArray.Create(activity)));
+    }
+}

@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using HybridSpike.Actors.Compile;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+using HybridSpike.Core.Reference;
+
+namespace HybridSpike.Actors.Runtime;
+
+/// <summary>Runs a compiled mesh on an actor system: one actor per core, spikes as messages.</summary>
+public static class MeshRuntime
+{
+    /// <summary>
+    /// Runs <paramref name="streams"/> independent input sequences (inputs [stream, step, dim]) through
+    /// the mesh at once (each message carries every stream's payloads) and returns the output
+    /// population's activity at the last step; the observer, if any, sees every quantized
+    /// population's counts per step as the fixed-point simulator reports them.
+    /// </summary>
+    public static async Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+        IActivityObserver? observer, CancellationToken cancel)
+    {
+        var net = mesh.Network;
+        if (inputs.Length != streams * steps * net.Input.Dimensions)
+            throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {net.Input.Dimensions} dims need {streams * steps * net.Input.Dimensions}");
+        var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool record = observer is not null;
+        var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, done)), $"mesh-run-{Guid.NewGuid():N}");
+        using var registration = cancel.Register(() => { done.TrySetCanceled(cancel); system.Stop(run); });
+        var (outputs, counts) = await done.Task.ConfigureAwait(false);
+        if (observer is not null) Replay(net, streams, counts, observer);
+        var outputSize = net.Population(net.Output.Population).Size;
+        var predictions = Enumerable.Range(0, streams).Select(s =>
+        {
+            int best = 0;
+            for (int i = 1; i < outputSize; i++) if (outputs[s * outputSize + i] > outputs[s * outputSize + best]) best = i;
+            return best;
+        });
+        return new SimulationResult(Matrix.Create(streams, outputSize, outputs), [.. predictions]);
+    }
+
+    /// <summary>Hands the cores' counts to the observer step by step, population by population, as [stream, unit] of the whole population.</summary>
+    private static void Replay(NetworkDescription net, int streams, List<CoreCounts> counts, IActivityObserver observer)
+    {
+        foreach (var step in counts.GroupBy(c => c.Step).OrderBy(g => g.Key))
+            foreach (var (population, pi) in net.Populations.Select((p, i) => (p, i)).Where(x => x.p.IsQuantized))
+            {
+                var whole = new int[streams * population.Size];
+                foreach (var c in step.Where(c => c.Population == pi))
+                    for (int s = 0; s < streams; s++)
+                        for (int i = 0; i < c.Count; i++) whole[s * population.Size + c.Start + i] = c.Values[s * c.Count + i];
+                observer.OnCounts(step.Key, population, whole);
+            }
+    }
+}
+
+/// <summary>The actor mesh behind the simulator contract (for one test suite over every simulator).</summary>
+public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh) : ISimulator
+{
+    public NetworkDescription Network => mesh.Network;
+
+    public SimulationResult Run(ReadOnlySpan<double> inputs, int batch, int steps, IActivityObserver? observer) =>
+        MeshRuntime.RunAsync(system, mesh, ImmutableArray.Create(inputs.ToArray()), batch, steps, observer, CancellationToken.None).GetAwaiter().GetResult();
+}
