@@ -24,6 +24,11 @@ internal sealed class CoreActor : ReceiveActor
     private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
     private int _step;
     private ImmutableArray<IActorRef> _destinations = [];
+    private ImmutableArray<int> _destinationCores = [];
+    // Telemetry over the run.
+    private readonly int[][] _nonzeroPerColumn;  // per incoming connection: weights ≠ 0 in each source column of this core's rows
+    private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent, _packetsReceived;
+    private readonly long[] _packetsPerStep;
 
     private sealed class Arrival(int size)
     {
@@ -42,10 +47,18 @@ internal sealed class CoreActor : ReceiveActor
             for (int s = 0; s < setup.Streams; s++)
                 for (int i = 0; i < setup.Count; i++) _state[s * setup.Count + i] = FixedPoint.InitialState(v0[setup.Start + i]);
         }
+        _nonzeroPerColumn = [.. setup.Incoming.Select(c =>
+        {
+            var nz = new int[c.SourceSize];
+            for (int i = 0; i < setup.Count; i++)
+                for (int j = 0; j < c.SourceSize; j++) if (c.Mantissas[i * c.SourceSize + j] != 0) nz[j]++;
+            return nz;
+        })];
+        _packetsPerStep = new long[setup.Steps];
         _x = new double[setup.Count];
         _fx = new double[setup.Count];
         _counts = new int[setup.Count];
-        Receive<Wire>(w => _destinations = w.Destinations);
+        Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; });
         Receive<Payloads>(OnPayloads);
         Receive<InputPayloads>(OnInput);
     }
@@ -57,6 +70,7 @@ internal sealed class CoreActor : ReceiveActor
         for (int s = 0; s < _setup.Streams; s++)
             for (int i = 0; i < p.Count; i++) a.Values[s * size + p.Start + i] = p.Values[s * p.Count + i];
         a.Pieces++;
+        foreach (var v in p.Values) if (v != 0) _packetsReceived++;
         Advance();
     }
 
@@ -93,7 +107,14 @@ internal sealed class CoreActor : ReceiveActor
             foreach (var key in _arrivals.Keys.Where(k => k.Step < _step).ToList()) _arrivals.Remove(key);
             _step++;
         }
-        if (_step == _setup.Steps) Context.Stop(Self);
+        if (_step == _setup.Steps)
+        {
+            long perDestination = _packetsSent;
+            _setup.Collector.Tell(new Telemetry.CoreTraffic(_setup.Core, _synapticEvents, _neuronUpdates, _spikes,
+                _packetsSent * _destinations.Length, _packetsReceived, ImmutableArray.Create(_packetsPerStep),
+                _destinationCores.ToImmutableDictionary(d => d, _ => perDestination)));
+            Context.Stop(Self);
+        }
     }
 
     private void Compute(int t)
@@ -106,11 +127,14 @@ internal sealed class CoreActor : ReceiveActor
         {
             if (_population.Bias.IsDefaultOrEmpty) Array.Clear(_x);
             else for (int i = 0; i < n; i++) _x[i] = _population.Bias[_setup.Start + i];
-            foreach (var c in _setup.Incoming)
+            for (int ci = 0; ci < _setup.Incoming.Length; ci++)
             {
+                var c = _setup.Incoming[ci];
                 int step = c.OneStep ? t - 1 : t;
                 if (step < 0) continue;
                 var src = _arrivals[(c.Source, step)].Values.AsSpan(s * c.SourceSize, c.SourceSize);
+                var nz = _nonzeroPerColumn[ci];
+                for (int j = 0; j < src.Length; j++) if (src[j] != 0) _synapticEvents += nz[j];
                 for (int i = 0; i < n; i++)
                 {
                     long acc = 0;
@@ -143,6 +167,12 @@ internal sealed class CoreActor : ReceiveActor
                 }
             }
         }
+        _neuronUpdates += (long)streams * n;
+        long nonzero = 0;
+        foreach (var v in payloads) if (v != 0) nonzero++;
+        if (_population.IsQuantized) foreach (var v in payloads) _spikes += Math.Abs(v);
+        _packetsSent += nonzero;                       // per destination; times the destinations at the end
+        _packetsPerStep[t] = nonzero * _destinations.Length;
         var message = new Payloads(t, _setup.Population, _setup.Start, n, ImmutableArray.Create(payloads));
         foreach (var d in _destinations) d.Tell(message);
         if (counts is not null) _setup.Collector.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableArray.Create(counts)));

@@ -15,7 +15,9 @@ namespace HybridSpike.Actors.Runtime;
 internal sealed class MeshRun : ReceiveActor
 {
     private readonly CompiledMesh _mesh;
-    private readonly TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts)> _done;
+    private readonly TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> _done;
+    private readonly List<Telemetry.CoreTraffic> _traffic = [];
+    private readonly int _coreCount;
     private readonly int _streams;
     private readonly int _outputSize;
     private readonly double[] _outputs;
@@ -24,7 +26,7 @@ internal sealed class MeshRun : ReceiveActor
     private readonly int _countsExpected;
 
     public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
-        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts)> done)
+        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
     {
         _mesh = mesh;
         _done = done;
@@ -35,9 +37,11 @@ internal sealed class MeshRun : ReceiveActor
         _outputs = new double[streams * _outputSize];
         Receive<OutputActivity>(OnOutput);
         Receive<CoreCounts>(c => { _counts.Add(c); TryFinish(); });
+        Receive<Telemetry.CoreTraffic>(t => { _traffic.Add(t); TryFinish(); });
 
         var fixedNet = mesh.Discretized.FixedPoint();
         var placements = mesh.Routed.Placed.Placements;
+        _coreCount = placements.Length;
         var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var pieceCount = placements.GroupBy(p => p.Piece.Population).ToDictionary(g => g.Key, g => g.Count());
         // Create the cores first (destinations need their refs), then send each its setup.
@@ -73,9 +77,8 @@ internal sealed class MeshRun : ReceiveActor
         {
             var name = placements[k].Piece.Population;
             var destinations = Enumerable.Range(0, placements.Length)
-                .Where(d => net.Connections.Any(c => c.Source == name && c.Target == placements[d].Piece.Population))
-                .Select(d => cores[d]).ToImmutableArray();
-            cores[k].Tell(new Wire(destinations));
+                .Where(d => net.Connections.Any(c => c.Source == name && c.Target == placements[d].Piece.Population)).ToImmutableArray();
+            cores[k].Tell(new Wire([.. destinations.Select(d => cores[d])], destinations));
         }
         // The input, every step, to each core the input feeds.
         int dims = net.Input.Dimensions;
@@ -109,8 +112,8 @@ internal sealed class MeshRun : ReceiveActor
 
     private void TryFinish()
     {
-        if (_outputUnitsReceived < _outputSize || _counts.Count < _countsExpected) return;
-        _done.TrySetResult((_outputs, _counts));
+        if (_outputUnitsReceived < _outputSize || _counts.Count < _countsExpected || _traffic.Count < _coreCount) return;
+        _done.TrySetResult((_outputs, _counts, _traffic));
         Context.Stop(Self);
     }
 
@@ -119,4 +122,4 @@ internal sealed class MeshRun : ReceiveActor
 }
 
 /// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>
-internal sealed record Wire(ImmutableArray<IActorRef> Destinations);
+internal sealed record Wire(ImmutableArray<IActorRef> Destinations, ImmutableArray<int> DestinationCores);

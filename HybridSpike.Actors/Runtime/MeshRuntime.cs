@@ -17,16 +17,21 @@ public static class MeshRuntime
     /// population's counts per step as the fixed-point simulator reports them.
     /// </summary>
     public static async Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+        IActivityObserver? observer, CancellationToken cancel) =>
+        (await RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, cancel).ConfigureAwait(false)).Result;
+
+    /// <summary>As <see cref="RunAsync"/>, with the run's traffic, energy and time (<see cref="Telemetry.MeshTelemetry"/>).</summary>
+    public static async Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, CancellationToken cancel)
     {
         var net = mesh.Network;
         if (inputs.Length != streams * steps * net.Input.Dimensions)
             throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {net.Input.Dimensions} dims need {streams * steps * net.Input.Dimensions}");
-        var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool record = observer is not null;
         var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, done)), $"mesh-run-{Guid.NewGuid():N}");
         using var registration = cancel.Register(() => { done.TrySetCanceled(cancel); system.Stop(run); });
-        var (outputs, counts) = await done.Task.ConfigureAwait(false);
+        var (outputs, counts, traffic) = await done.Task.ConfigureAwait(false);
         if (observer is not null) Replay(net, streams, counts, observer);
         var outputSize = net.Population(net.Output.Population).Size;
         var predictions = Enumerable.Range(0, streams).Select(s =>
@@ -35,7 +40,8 @@ public static class MeshRuntime
             for (int i = 1; i < outputSize; i++) if (outputs[s * outputSize + i] > outputs[s * outputSize + best]) best = i;
             return best;
         });
-        return new SimulationResult(Matrix.Create(streams, outputSize, outputs), [.. predictions]);
+        return new MeshRunResult(new SimulationResult(Matrix.Create(streams, outputSize, outputs), [.. predictions]),
+            Telemetry.MeshTelemetry.From(mesh, streams, steps, traffic));
     }
 
     /// <summary>Hands the cores' counts to the observer step by step, population by population, as [stream, unit] of the whole population.</summary>
@@ -52,6 +58,9 @@ public static class MeshRuntime
             }
     }
 }
+
+/// <summary>A mesh run: the simulation result and its telemetry.</summary>
+public sealed record MeshRunResult(SimulationResult Result, Telemetry.MeshTelemetry Telemetry);
 
 /// <summary>The actor mesh behind the simulator contract (for one test suite over every simulator).</summary>
 public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh) : ISimulator

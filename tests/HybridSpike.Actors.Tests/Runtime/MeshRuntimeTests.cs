@@ -104,4 +104,26 @@ public class MeshRuntimeTests : TestKit
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("a core failed", e.Message);
     }
+
+    [Fact]
+    public async Task Telemetry_adds_up_packets_sent_received_per_hop_and_per_chip()
+    {
+        var net = RandomNetwork(21);
+        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        int streams = 2, steps = 25;
+        var g = new SplitMix64(5);
+        var inputs = Enumerable.Range(0, streams * steps * net.Input.Dimensions).Select(_ => g.NextDouble()).ToImmutableArray();
+        var run = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, inputs, streams, steps, null, CancellationToken.None);
+        var t = run.Telemetry;
+        Assert.Equal(mesh.Cores.Length, t.Cores.Length);
+        Assert.True(t.Packets > 0);
+        // Received counts what the destinations consumed: the last step's packets along one-step edges arrive after the run.
+        Assert.InRange(t.Cores.Sum(c => c.PacketsReceived), t.Packets - t.Cores.Sum(c => c.PacketsSentPerStep[^1]), t.Packets);
+        Assert.Equal(t.Packets, t.HopHistogram.Values.Sum());
+        Assert.Equal(t.Packets, t.IntraChipPackets + t.InterChipPackets);
+        Assert.Equal(t.Packets, t.Cores.Sum(c => c.PacketsSentPerStep.Sum()));
+        Assert.Equal((long)streams * steps * net.Populations.Sum(p => p.Size), t.Cores.Sum(c => c.NeuronUpdates));
+        Assert.True(t.SynapticEvents > 0 && t.EnergyJoules > 0 && t.SecondsPerStep >= mesh.Profile.Costs.BarrierSeconds);
+        if (t.BusiestLink is { } busiest) Assert.Equal(t.Links.Max(l => l.Packets), busiest.Packets);
+    }
 }
