@@ -34,6 +34,7 @@ public static class Cli
         root.Subcommands.Add(ExperimentCommands.Build());
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(CompileCommand.Build());
+        root.Subcommands.Add(SimulateCommand.Build());
         return root;
     }
 

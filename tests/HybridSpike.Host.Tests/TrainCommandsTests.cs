@@ -68,6 +68,15 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(effect.GetProperty("fixedPointAccuracy").GetDouble() - effect.GetProperty("floatAccuracy").GetDouble(),
             effect.GetProperty("changePoints").GetDouble() / 100, 9);
         Assert.Equal(["memory", "hidden", "output"], c.RootElement.GetProperty("coreTable").EnumerateArray().Select(x => x.GetProperty("population").GetString()));
+        // simulate: the actor mesh agrees with the fixed-point golden model on every prediction, and reports traffic.
+        var simulate = CliRunner.Run("simulate", "--model", output, "--profile", "loihi", "--samples", "4", "--streams", "2", "--report", Path.Combine(_dir, "sim"), "--json");
+        Assert.True(simulate.ExitCode == 0, simulate.Error);
+        using var sim = JsonDocument.Parse(simulate.Output);
+        Assert.Equal(0, sim.RootElement.GetProperty("predictionsDifferingFromFixedPoint").GetInt32());
+        Assert.Equal(sim.RootElement.GetProperty("fixedPointAccuracy").GetDouble(), sim.RootElement.GetProperty("meshAccuracy").GetDouble());
+        Assert.True(sim.RootElement.GetProperty("packets").GetInt64() > 0);
+        Assert.True(File.Exists(Path.Combine(_dir, "sim", "report.json")) && File.Exists(Path.Combine(_dir, "sim", "cores.csv")));
+
         var unknown = CliRunner.Run("compile", "--model", output, "--profile", "truenorth");
         Assert.Equal(Cli.BadInput, unknown.ExitCode);
         Assert.Contains("loihi, test", unknown.Error);
