@@ -56,6 +56,7 @@ internal static class SimulateCommand
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
             using var system = ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
             var traffic = new List<MeshTelemetry>();
+            var raster = new RasterRecorder();
             int meshCorrect = 0, fixedCorrect = 0, differ = 0, done = 0;
             foreach (var positions in Core.Data.Batching.InOrder(seq.Test.Count, batch))
             {
@@ -64,7 +65,7 @@ internal static class SimulateCommand
                 var labels = new long[positions.Length];
                 seq.View.Fill(seq.Test, positions.Span, x, labels);
                 var inputs = Array.ConvertAll(x, v => (double)v);
-                var run = await MeshRuntime.RunWithTelemetryAsync(system, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, null, cancel);
+                var run = await MeshRuntime.RunWithTelemetryAsync(system, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, cancel);
                 var reference = fixedSim.Run(inputs, positions.Length, seq.Steps, null);
                 for (int i = 0; i < positions.Length; i++)
                 {
@@ -77,7 +78,15 @@ internal static class SimulateCommand
                 err.WriteLine($"  {done}/{seq.Test.Count} sequences through {mesh.Cores.Length} cores");
             }
             var r = Summarize(path, p, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, traffic);
-            if (result.GetValue(report) is { } dir) Write(dir, r);
+            if (result.GetValue(report) is { } dir)
+            {
+                Write(dir, r);
+                var total = MeshTelemetry.From(mesh, r.Samples, r.Steps, r.CoreTable);
+                MeshPlots.LinkLoadHeatmap(mesh, total, Path.Combine(dir, "link-load.png"));
+                MeshPlots.TrafficPerStep(total, r.Steps, Path.Combine(dir, "traffic-per-step.png"));
+                MeshPlots.SpikeRaster(raster.Seen, mesh.Network.Populations.Where(q => q.IsQuantized).ToDictionary(q => q.Name, q => q.Size), Path.Combine(dir, "spike-raster.png"));
+                err.WriteLine($"report: {dir} (report.json, cores.csv, link-load.png, traffic-per-step.png, spike-raster.png)");
+            }
             var o = result.InvocationConfiguration.Output;
             if (result.GetValue(json)) { Cli.WriteJson(o, r); return 0; }
             o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps");
@@ -113,5 +122,13 @@ internal static class SimulateCommand
         foreach (var c in r.CoreTable)
             csv.AppendLine(string.Join(',', new object[] { c.Core, c.SynapticEvents, c.NeuronUpdates, c.Spikes, c.PacketsSent, c.PacketsReceived }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
         File.WriteAllText(Path.Combine(dir, "cores.csv"), csv.ToString());
+    }
+
+    /// <summary>Keeps the first stream's counts of the first batch, for the raster.</summary>
+    private sealed class RasterRecorder : IActivityObserver
+    {
+        public readonly List<(int Step, string Population, int[] Counts)> Seen = [];
+        public void OnCounts(int step, Core.Network.Population population, ReadOnlySpan<int> counts) =>
+            Seen.Add((step, population.Name, counts[..population.Size].ToArray()));
     }
 }

@@ -75,7 +75,8 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(0, sim.RootElement.GetProperty("predictionsDifferingFromFixedPoint").GetInt32());
         Assert.Equal(sim.RootElement.GetProperty("fixedPointAccuracy").GetDouble(), sim.RootElement.GetProperty("meshAccuracy").GetDouble());
         Assert.True(sim.RootElement.GetProperty("packets").GetInt64() > 0);
-        Assert.True(File.Exists(Path.Combine(_dir, "sim", "report.json")) && File.Exists(Path.Combine(_dir, "sim", "cores.csv")));
+        foreach (var f in new[] { "report.json", "cores.csv", "link-load.png", "traffic-per-step.png", "spike-raster.png" })
+            Assert.True(File.Exists(Path.Combine(_dir, "sim", f)), f);
 
         var unknown = CliRunner.Run("compile", "--model", output, "--profile", "truenorth");
         Assert.Equal(Cli.BadInput, unknown.ExitCode);
