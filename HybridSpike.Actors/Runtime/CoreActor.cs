@@ -20,6 +20,7 @@ internal sealed class CoreActor : ReceiveActor
     private readonly long[] _state;             // Q32 quantizer states [stream, unit]
     private readonly double[] _x;                // inputs of one stream's units
     private readonly double[] _fx;
+    private readonly double[] _activity;         // one stream's activities (scratch)
     private readonly int[] _counts;
     private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
     private int _step;
@@ -57,6 +58,7 @@ internal sealed class CoreActor : ReceiveActor
         _packetsPerStep = new long[setup.Steps];
         _x = new double[setup.Count];
         _fx = new double[setup.Count];
+        _activity = new double[setup.Count];
         _counts = new int[setup.Count];
         Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; });
         Receive<Payloads>(OnPayloads);
@@ -137,35 +139,15 @@ internal sealed class CoreActor : ReceiveActor
                 for (int j = 0; j < src.Length; j++) if (src[j] != 0) _synapticEvents += nz[j];
                 for (int i = 0; i < n; i++)
                 {
-                    long acc = 0;
-                    int row = i * c.SourceSize;
-                    for (int j = 0; j < src.Length; j++)
-                        if (src[j] != 0) acc += c.Mantissas[row + j] * src[j];
-                    if (acc == 0) continue;
-                    _x[i] += c.SourceOmega is { } om
-                        ? Math.ScaleB(acc, c.RowExponents[i]) / om
-                        : Math.ScaleB(acc, c.RowExponents[i] - FixedPoint.PayloadFractionBits);
+                    long acc = FixedPoint.Accumulate(c.Mantissas.AsSpan(i * c.SourceSize, c.SourceSize), src);
+                    if (acc != 0) _x[i] += FixedPoint.Contribution(acc, c.RowExponents[i], c.SourceOmega);
                 }
             }
-            for (int i = 0; i < n; i++) _fx[i] = Activations.Apply(_population.Activation, _x[i]);
-            if (_population.Omega is { } omega)
-            {
-                FixedPoint.QuantizerStep(_state.AsSpan(s * n, n), _fx, omega, _counts);
-                for (int i = 0; i < n; i++)
-                {
-                    payloads[s * n + i] = _counts[i];
-                    if (counts is not null) counts[s * n + i] = _counts[i];
-                    if (activity is not null) activity[s * n + i] = _counts[i] / omega;
-                }
-            }
-            else
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    payloads[s * n + i] = FixedPoint.Payload(_fx[i]);
-                    if (activity is not null) activity[s * n + i] = _fx[i];
-                }
-            }
+            var streamActivity = _activity.AsSpan();
+            FixedPoint.UnitsStep(_population.Activation, _population.Omega, _x, _fx, _state.AsSpan(s * n, n),
+                payloads.AsSpan(s * n, n), streamActivity, _counts);
+            if (counts is not null) _counts.CopyTo(counts, s * n);
+            if (activity is not null) streamActivity.CopyTo(activity.AsSpan(s * n, n));
         }
         _neuronUpdates += (long)streams * n;
         long nonzero = 0;

@@ -76,4 +76,39 @@ public static class FixedPoint
             n[i] = checked((int)count);
         }
     }
+
+    /// <summary>One connection's integer input to one unit: Σ_j m_j · payload_j over the nonzero payloads (int64, exact).</summary>
+    public static long Accumulate(ReadOnlySpan<int> mantissas, ReadOnlySpan<long> payloads)
+    {
+        long acc = 0;
+        for (int j = 0; j < payloads.Length; j++)
+            if (payloads[j] != 0) acc += mantissas[j] * payloads[j];
+        return acc;
+    }
+
+    /// <summary>
+    /// What an integer sum adds to a unit's input: acc·2^e divided by the source's ω (a quantized
+    /// source's payload is n, its activity n/ω), or acc·2^(e−16) for a payload of round(a·2^16).
+    /// </summary>
+    public static double Contribution(long acc, int exponent, double? sourceOmega) =>
+        sourceOmega is { } omega ? Math.ScaleB(acc, exponent) / omega : Math.ScaleB(acc, exponent - PayloadFractionBits);
+
+    /// <summary>
+    /// The units' step from their inputs x: f(x), then either the Q32 quantizer (payload n, activity n/ω,
+    /// counts written) or, without ω, activity f(x) and payload round(f(x)·2^16). <paramref name="fx"/> is scratch.
+    /// </summary>
+    public static void UnitsStep(Activation f, double? omega, ReadOnlySpan<double> x, Span<double> fx, Span<long> state,
+        Span<long> payloads, Span<double> activity, Span<int> counts)
+    {
+        for (int i = 0; i < x.Length; i++) fx[i] = Activations.Apply(f, x[i]);
+        if (omega is { } w)
+        {
+            QuantizerStep(state, fx, w, counts);
+            for (int i = 0; i < x.Length; i++) { payloads[i] = counts[i]; activity[i] = counts[i] / w; }
+        }
+        else
+        {
+            for (int i = 0; i < x.Length; i++) { activity[i] = fx[i]; payloads[i] = Payload(fx[i]); }
+        }
+    }
 }

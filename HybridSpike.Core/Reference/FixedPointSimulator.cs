@@ -85,7 +85,7 @@ public sealed class FixedPointSimulator : ISimulator
         return new SimulationResult(Matrix.Create(batch, pops[output].Size, outputs), predictions.MoveToImmutable());
     }
 
-    private void StepPopulation(int pi, SampleState s, int[] counts, int sample)
+    private void StepPopulation(int pi, SampleState s, int[] countsOfBatch, int sample)
     {
         var net = _net.Network;
         var p = net.Populations[pi];
@@ -105,30 +105,12 @@ public sealed class FixedPointSimulator : ISimulator
             double? omega = fromInput ? null : net.Populations[si].Omega;
             for (int i = 0; i < w.Targets; i++)
             {
-                long acc = 0;
-                int row = i * w.Sources;
-                for (int j = 0; j < w.Sources; j++)
-                    if (src[j] != 0) acc += w.Mantissas[row + j] * src[j];
-                if (acc == 0) continue;
-                x[i] += omega is { } om
-                    ? Math.ScaleB(acc, w.RowExponents[i]) / om
-                    : Math.ScaleB(acc, w.RowExponents[i] - FixedPoint.PayloadFractionBits);
+                long acc = FixedPoint.Accumulate(w.Mantissas.AsSpan(i * w.Sources, w.Sources), src);
+                if (acc != 0) x[i] += FixedPoint.Contribution(acc, w.RowExponents[i], omega);
             }
         }
-        var fx = s.Fx[pi];
-        for (int i = 0; i < x.Length; i++) fx[i] = Activations.Apply(p.Activation, x[i]);
-        var payload = s.Payload[pi];
-        var a = s.Activity[pi];
-        if (p.Omega is { } omegaP)
-        {
-            var n = counts.AsSpan(sample * p.Size, p.Size);
-            FixedPoint.QuantizerStep(s.States[pi], fx, omegaP, n);
-            for (int i = 0; i < n.Length; i++) { payload[i] = n[i]; a[i] = n[i] / omegaP; }
-        }
-        else
-        {
-            for (int i = 0; i < fx.Length; i++) { a[i] = fx[i]; payload[i] = FixedPoint.Payload(fx[i]); }
-        }
+        var counts = p.IsQuantized ? countsOfBatch.AsSpan(sample * p.Size, p.Size) : new int[p.Size];
+        FixedPoint.UnitsStep(p.Activation, p.Omega, x, s.Fx[pi], s.States[pi], s.Payload[pi], s.Activity[pi], counts);
     }
 
     private sealed class SampleState
