@@ -33,13 +33,24 @@ public sealed record CompiledMesh(
     public NetworkDescription Network => Discretized.Network;
 }
 
-/// <summary>The compile pipeline: split → discretize → place → route, each a pure stage.</summary>
+/// <summary>Choices of the compiler that are not the hardware's.</summary>
+/// <param name="SplitIdentity">Rewrite near-identity recurrences as I + (W − I) first (<see cref="Lower"/>).</param>
+public sealed record CompileOptions(bool SplitIdentity, ExponentBlock Exponents)
+{
+    public static CompileOptions Default { get; } = new(true, ExponentBlock.Core);
+}
+
+/// <summary>The compile pipeline: lower → split → discretize → place → route, each a pure stage.</summary>
 public static class Compiler
 {
-    public static CompiledMesh Compile(NetworkDescription network, HardwareProfile profile, IPlacementStrategy placement)
+    public static CompiledMesh Compile(NetworkDescription network, HardwareProfile profile, IPlacementStrategy placement) =>
+        Compile(network, profile, placement, CompileOptions.Default);
+
+    public static CompiledMesh Compile(NetworkDescription network, HardwareProfile profile, IPlacementStrategy placement, CompileOptions options)
     {
+        if (options.SplitIdentity) network = Lower.SplitIdentity(network);
         var split = Split.Run(network, profile);
-        var discretized = Discretize.Run(split);
+        var discretized = Discretize.Run(split, options.Exponents);
         var routed = Routing.Run(placement.Place(split));
         var cores = routed.Placed.Placements.Select(p => new CoreSummary(
             p.Core.Index, p.Core.ChipX, p.Core.ChipY, p.Core.X, p.Core.Y,

@@ -42,6 +42,15 @@ public sealed record DiscretizedNetwork(SplitNetwork Split, NetworkDescription N
     }
 }
 
+/// <summary>How many weights share one exponent.</summary>
+public enum ExponentBlock
+{
+    /// <summary>One exponent per connection per core (the rows of one target piece).</summary>
+    Core,
+    /// <summary>One exponent per connection per target unit.</summary>
+    Row,
+}
+
 /// <summary>
 /// The discretize stage: every connection's weights, per target piece (a core's block), become
 /// mantissas of <c>profile.Core.WeightBits</c> bits with the smallest shared exponent that holds the
@@ -50,7 +59,9 @@ public sealed record DiscretizedNetwork(SplitNetwork Split, NetworkDescription N
 /// </summary>
 public static class Discretize
 {
-    public static DiscretizedNetwork Run(SplitNetwork split)
+    public static DiscretizedNetwork Run(SplitNetwork split) => Run(split, ExponentBlock.Core);
+
+    public static DiscretizedNetwork Run(SplitNetwork split, ExponentBlock exponents)
     {
         var net = split.Network;
         int bits = split.Profile.Core.WeightBits;
@@ -65,7 +76,10 @@ public static class Discretize
             var m = dense.Matrix;
             var values = new double[m.Rows * m.Columns];
             double maxError = 0, maxWeight = 0;
-            foreach (var piece in split.Of(c.Target))
+            var blocksOfRows = exponents == ExponentBlock.Core
+                ? split.Of(c.Target).Select(p => (p.Start, p.Count))
+                : Enumerable.Range(0, m.Rows).Select(r => (Start: r, Count: 1));
+            foreach (var piece in blocksOfRows)
             {
                 var rows = m.Values.Span.Slice(piece.Start * m.Columns, piece.Count * m.Columns);
                 int e = FixedPoint.BlockExponent(rows, bits);

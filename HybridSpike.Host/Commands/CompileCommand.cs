@@ -24,16 +24,18 @@ internal static class CompileCommand
         var cmd = new Command("compile", "Compile a trained network (artifact) to a hardware profile: split, discretize, place, route");
         var model = new Option<string>("--model") { Description = "An artifact (.hsa) or a training output directory", Required = true };
         var profile = new Option<string>("--profile") { Description = "Profile name (" + string.Join(", ", Profiles.Names) + ") or a profile JSON file", DefaultValueFactory = _ => "loihi" };
+        var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: core (per core block) or row (per target unit)", DefaultValueFactory = _ => "core" };
+        exponent.AcceptOnlyFromAmong("core", "row");
         var samples = new Option<int>("--samples") { Description = "Also measure the accuracy change of the fixed-point network against float64 on this many test sequences (0 = skip)" };
         var json = Cli.JsonOption();
-        cmd.Options.Add(model); cmd.Options.Add(profile); cmd.Options.Add(samples); cmd.Options.Add(json);
+        cmd.Options.Add(model); cmd.Options.Add(profile); cmd.Options.Add(exponent); cmd.Options.Add(samples); cmd.Options.Add(json);
         cmd.SetAction(result =>
         {
             var path = result.GetValue(model)!;
             if (Directory.Exists(path)) path = Path.Combine(path, TrainedModel.ArtifactFileName);
             var artifact = ArtifactFile.Read(path);
             var p = Profiles.Get(result.GetValue(profile)!);
-            var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement());
+            var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), Options(result.GetValue(exponent)!));
             var effect = result.GetValue(samples) is > 0 and var n ? Effect(artifact, mesh, n, path) : null;
             var report = new CompileReport(path, p.Name, mesh.Placement, mesh.Cores.Length, p.Layout.Cores, mesh.Populations, mesh.Cores, mesh.Routes, mesh.Discretized.Errors, effect);
             var o = result.InvocationConfiguration.Output;
@@ -55,6 +57,9 @@ internal static class CompileCommand
         });
         return cmd;
     }
+
+    internal static CompileOptions Options(string exponent) =>
+        CompileOptions.Default with { Exponents = exponent == "row" ? ExponentBlock.Row : ExponentBlock.Core };
 
     private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path)
     {

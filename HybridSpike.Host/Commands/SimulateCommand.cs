@@ -34,9 +34,11 @@ internal static class SimulateCommand
         data.Dataset.DefaultValueFactory = null;
         var samples = new Option<int>("--samples") { Description = "Test sequences to run", DefaultValueFactory = _ => 20 };
         var streams = new Option<int>("--streams") { Description = "Sequences run through the mesh at once (each message carries all of them)", DefaultValueFactory = _ => 10 };
+        var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: core (per core block) or row (per target unit)", DefaultValueFactory = _ => "core" };
+        exponent.AcceptOnlyFromAmong("core", "row");
         var report = new Option<string?>("--report") { Description = "Folder for report.json and cores.csv" };
         var json = Cli.JsonOption();
-        foreach (var o in new Option[] { model, profile, samples, streams, report, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, profile, exponent, samples, streams, report, json }) cmd.Options.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(async (result, cancel) =>
         {
@@ -49,7 +51,7 @@ internal static class SimulateCommand
             var config = Training.Config.TrainingConfig.Parse(artifact.Provenance.ConfigJson, path);
             var dataset = result.GetValue(data.Dataset);
             var seq = SequenceData.Load(config.Data with { TestLimit = n, Dataset = dataset ?? config.Data.Dataset, DataDirectory = dataset is null ? config.Data.DataDirectory : result.GetValue(data.DataDir) });
-            var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement());
+            var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), CompileCommand.Options(result.GetValue(exponent)!));
             var err = result.InvocationConfiguration.Error;
 
             var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
