@@ -42,6 +42,14 @@ public static class Checkpoint
     public const string FileName = "checkpoint.hsckpt";
     private static readonly byte[] Magic = "HSCKPT1\n"u8.ToArray();
 
+    /// <summary>Whether the file starts with the checkpoint magic (reads 8 bytes).</summary>
+    public static bool IsCheckpoint(string path)
+    {
+        using var file = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[8];
+        return file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head.SequenceEqual(Magic);
+    }
+
     public static void Save(string path, CheckpointState state, SequenceModel model, TorchSharp.Modules.OptimizerHelper optimizer)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;

@@ -24,6 +24,7 @@ internal sealed class CoreActor : ReceiveActor
     private readonly int[] _counts;
     private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
     private int _step;
+    private readonly Dictionary<int, int> _sourceSizes; // source population -> its size, looked up per message
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
     // Telemetry over the run.
@@ -56,6 +57,7 @@ internal sealed class CoreActor : ReceiveActor
             return nz;
         })];
         _packetsPerStep = new long[setup.Steps];
+        _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
         _x = new double[setup.Count];
         _fx = new double[setup.Count];
         _activity = new double[setup.Count];
@@ -67,7 +69,7 @@ internal sealed class CoreActor : ReceiveActor
 
     private void OnPayloads(Payloads p)
     {
-        var size = _setup.Incoming.First(c => c.Source == p.Population).SourceSize;
+        var size = _sourceSizes[p.Population];
         var a = ArrivalFor(p.Population, p.Step, size);
         for (int s = 0; s < _setup.Streams; s++)
             for (int i = 0; i < p.Count; i++) a.Values[s * size + p.Start + i] = p.Values[s * p.Count + i];

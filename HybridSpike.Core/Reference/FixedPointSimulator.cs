@@ -109,7 +109,7 @@ public sealed class FixedPointSimulator : ISimulator
                 if (acc != 0) x[i] += FixedPoint.Contribution(acc, w.RowExponents[i], omega);
             }
         }
-        var counts = p.IsQuantized ? countsOfBatch.AsSpan(sample * p.Size, p.Size) : new int[p.Size];
+        var counts = p.IsQuantized ? countsOfBatch.AsSpan(sample * p.Size, p.Size) : default; // only a quantized step writes counts
         FixedPoint.UnitsStep(p.Activation, p.Omega, x, s.Fx[pi], s.States[pi], s.Payload[pi], s.Activity[pi], counts);
     }
 

@@ -31,8 +31,7 @@ internal static class CompileCommand
         cmd.Options.Add(model); cmd.Options.Add(profile); cmd.Options.Add(exponent); cmd.Options.Add(samples); cmd.Options.Add(json);
         cmd.SetAction(result =>
         {
-            var path = result.GetValue(model)!;
-            if (Directory.Exists(path)) path = Path.Combine(path, TrainedModel.ArtifactFileName);
+            var path = CompileCommand.ArtifactPath(result.GetValue(model)!);
             var artifact = ArtifactFile.Read(path);
             var p = Profiles.Get(result.GetValue(profile)!);
             var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), Options(result.GetValue(exponent)!));
@@ -57,6 +56,10 @@ internal static class CompileCommand
         });
         return cmd;
     }
+
+    /// <summary>An artifact file, or the artifact inside a training output directory.</summary>
+    internal static string ArtifactPath(string modelOption) =>
+        Directory.Exists(modelOption) ? Path.Combine(modelOption, TrainedModel.ArtifactFileName) : modelOption;
 
     internal static CompileOptions Options(string exponent) =>
         CompileOptions.Default with { Exponents = exponent == "row" ? ExponentBlock.Row : ExponentBlock.Core };

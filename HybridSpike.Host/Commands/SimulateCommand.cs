@@ -42,8 +42,7 @@ internal static class SimulateCommand
         data.AddTo(cmd);
         cmd.SetAction(async (result, cancel) =>
         {
-            var path = result.GetValue(model)!;
-            if (Directory.Exists(path)) path = Path.Combine(path, TrainedModel.ArtifactFileName);
+            var path = CompileCommand.ArtifactPath(result.GetValue(model)!);
             var artifact = ArtifactFile.Read(path);
             var p = Profiles.Get(result.GetValue(profile)!);
             int n = result.GetValue(samples), batch = Math.Max(1, result.GetValue(streams));

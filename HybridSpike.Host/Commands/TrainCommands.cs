@@ -90,8 +90,7 @@ internal static class TrainCommands
     {
         var path = Directory.Exists(modelPath) ? Path.Combine(modelPath, Checkpoint.FileName) : modelPath;
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint or artifact", path);
-        bool isCheckpoint = File.ReadAllBytes(path).AsSpan(0, Math.Min(8, (int)new FileInfo(path).Length)).SequenceEqual("HSCKPT1\n"u8);
-        if (isCheckpoint)
+        if (Checkpoint.IsCheckpoint(path))
         {
             using var trained = TrainedModel.Load(path);
             var (model, config) = (trained.Model, trained.Config);

@@ -27,7 +27,7 @@ public sealed class DatasetsTests : IDisposable
     }
 
     [Fact]
-    public void Standard_files_in_a_data_directory_load_unchanged_raw_or_gzip()
+    public void A_directory_of_standard_IDX_files_loads_as_mnist_with_the_50k_protocol()
     {
         // Any directory of the four standard files works; the Debian Fashion-MNIST one is such a directory.
         var d = Datasets.Load(new DatasetRequest(Datasets.Mnist, Datasets.DebianFashionMnistDirectory));
