@@ -77,12 +77,12 @@ public static class FixedPoint
         }
     }
 
-    /// <summary>One connection's integer input to one unit: Σ_j m_j · payload_j over the nonzero payloads (int64, exact).</summary>
+    /// <summary>One connection's integer input to one unit: Σ_j m_j · payload_j over the nonzero payloads (int64, exact; overflow is an error). <see cref="MantissaBlock"/> is its fast form.</summary>
     public static long Accumulate(ReadOnlySpan<int> mantissas, ReadOnlySpan<long> payloads)
     {
         long acc = 0;
         for (int j = 0; j < payloads.Length; j++)
-            if (payloads[j] != 0) acc += mantissas[j] * payloads[j];
+            if (payloads[j] != 0) acc = checked(acc + mantissas[j] * payloads[j]);
         return acc;
     }
 
