@@ -22,13 +22,13 @@ internal sealed class CoreActor : ReceiveActor
     private readonly double[] _fx;
     private readonly double[] _activity;         // one stream's activities (scratch)
     private readonly int[] _counts;
+    private readonly long[] _sums;               // one connection's integer sums for one stream
     private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
     private int _step;
     private readonly Dictionary<int, int> _sourceSizes; // source population -> its size, looked up per message
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
     // Telemetry over the run.
-    private readonly int[][] _nonzeroPerColumn;  // per incoming connection: weights ≠ 0 in each source column of this core's rows
     private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent, _packetsReceived;
     private readonly long[] _packetsPerStep;
 
@@ -49,19 +49,13 @@ internal sealed class CoreActor : ReceiveActor
             for (int s = 0; s < setup.Streams; s++)
                 for (int i = 0; i < setup.Count; i++) _state[s * setup.Count + i] = FixedPoint.InitialState(v0[setup.Start + i]);
         }
-        _nonzeroPerColumn = [.. setup.Incoming.Select(c =>
-        {
-            var nz = new int[c.SourceSize];
-            for (int i = 0; i < setup.Count; i++)
-                for (int j = 0; j < c.SourceSize; j++) if (c.Mantissas[i * c.SourceSize + j] != 0) nz[j]++;
-            return nz;
-        })];
         _packetsPerStep = new long[setup.Steps];
         _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
         _x = new double[setup.Count];
         _fx = new double[setup.Count];
         _activity = new double[setup.Count];
         _counts = new int[setup.Count];
+        _sums = new long[setup.Count];
         Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; });
         Receive<Payloads>(OnPayloads);
         Receive<InputPayloads>(OnInput);
@@ -137,13 +131,9 @@ internal sealed class CoreActor : ReceiveActor
                 int step = c.OneStep ? t - 1 : t;
                 if (step < 0) continue;
                 var src = _arrivals[(c.Source, step)].Values.AsSpan(s * c.SourceSize, c.SourceSize);
-                var nz = _nonzeroPerColumn[ci];
-                for (int j = 0; j < src.Length; j++) if (src[j] != 0) _synapticEvents += nz[j];
+                _synapticEvents += c.Weights.Accumulate(src, _sums);
                 for (int i = 0; i < n; i++)
-                {
-                    long acc = FixedPoint.Accumulate(c.Mantissas.AsSpan(i * c.SourceSize, c.SourceSize), src);
-                    if (acc != 0) _x[i] += FixedPoint.Contribution(acc, c.RowExponents[i], c.SourceOmega);
-                }
+                    if (_sums[i] != 0) _x[i] += FixedPoint.Contribution(_sums[i], c.RowExponents[i], c.SourceOmega);
             }
             var streamActivity = _activity.AsSpan();
             FixedPoint.UnitsStep(_population.Activation, _population.Omega, _x, _fx, _state.AsSpan(s * n, n),

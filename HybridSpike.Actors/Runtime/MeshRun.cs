@@ -61,7 +61,7 @@ internal sealed class MeshRun : ReceiveActor
                 int si = input ? -1 : index[conn.Source];
                 incoming.Add(new IncomingConnection(si, w.Sources, input ? 1 : pieceCount[conn.Source], conn.Delay == Delay.OneStep,
                     input ? null : net.Populations[si].Omega,
-                    w.Mantissas.Slice(piece.Start * w.Sources, piece.Count * w.Sources),
+                    MantissaBlock.FromRowMajor(piece.Count, w.Sources, w.Mantissas.AsSpan(piece.Start * w.Sources, piece.Count * w.Sources)),
                     w.RowExponents.Slice(piece.Start, piece.Count)));
             }
             setups[k] = new CoreSetup(k, pi, piece.Start, piece.Count, streams, steps, recordCounts, pi == output, incoming.ToImmutable(), Self);

@@ -32,8 +32,8 @@ internal sealed record CoreSetup(
     ImmutableArray<IncomingConnection> Incoming,
     Akka.Actor.IActorRef Collector);
 
-/// <summary>One incoming connection of a core: its rows of the fixed-point weights and where the source payloads come from.</summary>
+/// <summary>One incoming connection of a core: its rows of the fixed-point weights (in the kernel's layout) and where the source payloads come from.</summary>
 /// <param name="Source">Population index of the source, or -1 for the network input.</param>
 /// <param name="SourceCores">How many cores send this source's payloads (the input: 1).</param>
 internal sealed record IncomingConnection(int Source, int SourceSize, int SourceCores, bool OneStep, double? SourceOmega,
-    ImmutableArray<int> Mantissas, ImmutableArray<int> RowExponents);
+    HybridSpike.Core.Numerics.MantissaBlock Weights, ImmutableArray<int> RowExponents);

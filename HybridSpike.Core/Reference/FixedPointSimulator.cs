@@ -23,13 +23,21 @@ public sealed class FixedPointSimulator : ISimulator
 {
     private readonly FixedPointNetwork _net;
     private readonly Dictionary<string, int> _index;
+    private readonly MantissaBlock[] _blocks;   // each connection's weights in the kernel's layout
+    private readonly int _widest;
+    private long _events;
 
     private FixedPointSimulator(FixedPointNetwork net)
     {
         net.Validate();
         _net = net;
         _index = net.Network.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        _blocks = [.. net.Weights.Select(w => MantissaBlock.FromRowMajor(w.Targets, w.Sources, w.Mantissas.AsSpan()))];
+        _widest = net.Network.Populations.Max(p => p.Size);
     }
+
+    /// <summary>Synaptic events of every run so far: nonzero payloads meeting nonzero weights (docs/mesh.md).</summary>
+    public long SynapticEvents => Interlocked.Read(ref _events);
 
     public static FixedPointSimulator Create(FixedPointNetwork network) => new(network);
 
@@ -60,6 +68,8 @@ public sealed class FixedPointSimulator : ISimulator
                     for (int u = 0; u < v0.Length; u++) perSample[b].States[pi][u] = FixedPoint.InitialState(v0[u]);
                 }
 
+        var acc = new long[_widest];
+        long events = 0;
         for (int t = 0; t < steps; t++)
         {
             for (int b = 0; b < batch; b++)
@@ -68,12 +78,13 @@ public sealed class FixedPointSimulator : ISimulator
                 (s.Previous, s.Payload) = (s.Payload, s.Previous);
                 (s.PreviousInput, s.Input) = (s.Input, s.PreviousInput);
                 for (int d = 0; d < dims; d++) s.Input[d] = FixedPoint.Payload(inputs[(b * steps + t) * dims + d]);
-                for (int pi = 0; pi < pops.Length; pi++) StepPopulation(pi, s, counts[pi], b);
+                for (int pi = 0; pi < pops.Length; pi++) events += StepPopulation(pi, s, counts[pi], b, acc);
             }
             if (observer is not null)
                 for (int pi = 0; pi < pops.Length; pi++)
                     if (pops[pi].IsQuantized) observer.OnCounts(t, pops[pi], counts[pi]);
         }
+        Interlocked.Add(ref _events, events);
         for (int b = 0; b < batch; b++)
         {
             var a = perSample[b].Activity[output];
@@ -85,10 +96,11 @@ public sealed class FixedPointSimulator : ISimulator
         return new SimulationResult(Matrix.Create(batch, pops[output].Size, outputs), predictions.MoveToImmutable());
     }
 
-    private void StepPopulation(int pi, SampleState s, int[] countsOfBatch, int sample)
+    private long StepPopulation(int pi, SampleState s, int[] countsOfBatch, int sample, long[] acc)
     {
         var net = _net.Network;
         var p = net.Populations[pi];
+        long events = 0;
         var x = s.X[pi];
         if (p.Bias.IsDefaultOrEmpty) Array.Clear(x);
         else p.Bias.CopyTo(x);
@@ -103,14 +115,14 @@ public sealed class FixedPointSimulator : ISimulator
                 ? (conn.Delay == Delay.SameStep ? s.Input : s.PreviousInput)
                 : (conn.Delay == Delay.SameStep ? s.Payload[si] : s.Previous[si]);
             double? omega = fromInput ? null : net.Populations[si].Omega;
-            for (int i = 0; i < w.Targets; i++)
-            {
-                long acc = FixedPoint.Accumulate(w.Mantissas.AsSpan(i * w.Sources, w.Sources), src);
-                if (acc != 0) x[i] += FixedPoint.Contribution(acc, w.RowExponents[i], omega);
-            }
+            var sums = acc.AsSpan(0, w.Targets);
+            events += _blocks[c].Accumulate(src, sums);
+            for (int i = 0; i < sums.Length; i++)
+                if (sums[i] != 0) x[i] += FixedPoint.Contribution(sums[i], w.RowExponents[i], omega);
         }
         var counts = p.IsQuantized ? countsOfBatch.AsSpan(sample * p.Size, p.Size) : default; // only a quantized step writes counts
         FixedPoint.UnitsStep(p.Activation, p.Omega, x, s.Fx[pi], s.States[pi], s.Payload[pi], s.Activity[pi], counts);
+        return events;
     }
 
     private sealed class SampleState
