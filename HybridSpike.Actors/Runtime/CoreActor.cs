@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
@@ -24,6 +25,8 @@ internal sealed class CoreActor : ReceiveActor
     private readonly int[] _counts;
     private readonly long[] _sums;               // one connection's integer sums for one stream
     private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
+    private readonly int[] _sources;             // distinct sources (population index, -1 for the input)
+    private readonly Dictionary<int, Stack<Arrival>> _spare = [];  // per source: arrivals of finished steps, reused
     private int _step;
     private readonly Dictionary<int, int> _sourceSizes; // source population -> its size, looked up per message
     private ImmutableArray<IActorRef> _destinations = [];
@@ -51,6 +54,8 @@ internal sealed class CoreActor : ReceiveActor
         }
         _packetsPerStep = new long[setup.Steps];
         _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
+        _sources = [.. _sourceSizes.Keys];
+        foreach (var source in _sources) _spare[source] = new Stack<Arrival>();
         _x = new double[setup.Count];
         _fx = new double[setup.Count];
         _activity = new double[setup.Count];
@@ -82,8 +87,23 @@ internal sealed class CoreActor : ReceiveActor
 
     private Arrival ArrivalFor(int source, int step, int size)
     {
-        if (!_arrivals.TryGetValue((source, step), out var a)) _arrivals[(source, step)] = a = new Arrival(_setup.Streams * size);
+        if (!_arrivals.TryGetValue((source, step), out var a))
+        {
+            a = _spare.TryGetValue(source, out var spare) && spare.TryPop(out var reused) ? reused : new Arrival(_setup.Streams * size);
+            _arrivals[(source, step)] = a;
+        }
         return a;
+    }
+
+    /// <summary>After step t, no connection reads step t−1 again (same-step ones read t+1, one-step ones t): its arrivals are reused.</summary>
+    private void Release(int t)
+    {
+        foreach (var source in _sources)
+            if (_arrivals.Remove((source, t - 1), out var a))
+            {
+                a.Pieces = 0;
+                _spare[source].Push(a);
+            }
     }
 
     private bool Ready(int step)
@@ -102,7 +122,7 @@ internal sealed class CoreActor : ReceiveActor
         while (_step < _setup.Steps && Ready(_step))
         {
             Compute(_step);
-            foreach (var key in _arrivals.Keys.Where(k => k.Step < _step).ToList()) _arrivals.Remove(key);
+            Release(_step);
             _step++;
         }
         if (_step == _setup.Steps)
@@ -115,6 +135,7 @@ internal sealed class CoreActor : ReceiveActor
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Compute(int t)
     {
         int n = _setup.Count, streams = _setup.Streams;
@@ -132,8 +153,7 @@ internal sealed class CoreActor : ReceiveActor
                 if (step < 0) continue;
                 var src = _arrivals[(c.Source, step)].Values.AsSpan(s * c.SourceSize, c.SourceSize);
                 _synapticEvents += c.Weights.Accumulate(src, _sums);
-                for (int i = 0; i < n; i++)
-                    if (_sums[i] != 0) _x[i] += FixedPoint.Contribution(_sums[i], c.RowExponents[i], c.SourceOmega);
+                FixedPoint.AddContributions(_sums, c.RowScales, c.SourceOmega, _x);
             }
             var streamActivity = _activity.AsSpan();
             FixedPoint.UnitsStep(_population.Activation, _population.Omega, _x, _fx, _state.AsSpan(s * n, n),
@@ -147,9 +167,10 @@ internal sealed class CoreActor : ReceiveActor
         if (_population.IsQuantized) foreach (var v in payloads) _spikes += Math.Abs(v);
         _packetsSent += nonzero;                       // per destination; times the destinations at the end
         _packetsPerStep[t] = nonzero * _destinations.Length;
-        var message = new Payloads(t, _setup.Population, _setup.Start, n, ImmutableArray.Create(payloads));
+        // The arrays are handed over, not copied: nothing here writes them after this point.
+        var message = new Payloads(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
         foreach (var d in _destinations) d.Tell(message);
-        if (counts is not null) _setup.Collector.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableArray.Create(counts)));
-        if (activity is not null) _setup.Collector.Tell(new OutputActivity(_setup.Start, n, ImmutableArray.Create(activity)));
+        if (counts is not null) _setup.Collector.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(counts)));
+        if (activity is not null) _setup.Collector.Tell(new OutputActivity(_setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(activity)));
     }
 }

@@ -70,7 +70,7 @@ internal sealed class MeshRun : ReceiveActor
         {
             var setup = setups[k];
             var population = net.Populations[setup.Population];
-            cores[k] = Context.ActorOf(Props.Create(() => new CoreActor(setup, population)), $"core-{k}");
+            cores[k] = Context.ActorOf(MeshRuntime.OnMeshDispatcher(Context.System, Props.Create(() => new CoreActor(setup, population))), $"core-{k}");
             Context.Watch(cores[k]);
         }
         for (int k = 0; k < placements.Length; k++)

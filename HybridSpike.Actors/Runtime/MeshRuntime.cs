@@ -10,6 +10,31 @@ namespace HybridSpike.Actors.Runtime;
 /// <summary>Runs a compiled mesh on an actor system: one actor per core, spikes as messages.</summary>
 public static class MeshRuntime
 {
+    /// <summary>The dispatcher the core actors run on, when the actor system defines it (<see cref="DispatcherConfig"/>).</summary>
+    public const string DispatcherId = "hybridspike.mesh-dispatcher";
+
+    /// <summary>
+    /// HOCON for <see cref="DispatcherId"/>: the cores on a few dedicated threads (one per processor)
+    /// rather than the .NET thread pool. A core's step is short, so handing each message to a pool
+    /// thread and waking it costs more than the step; dedicated threads move 3-5x more messages per
+    /// second here (docs/benchmarks/mesh.md). Add it to an actor system's configuration (a fallback
+    /// is fine); without it the cores run on the default dispatcher.
+    /// </summary>
+    public static string DispatcherConfig(int threads) => $$"""
+        hybridspike.mesh-dispatcher {
+          type = ForkJoinDispatcher
+          throughput = 100
+          dedicated-thread-pool {
+            thread-count = {{threads}}
+            threadtype = background
+          }
+        }
+        """;
+
+    /// <summary>The props on the mesh dispatcher when the system has one.</summary>
+    internal static Props OnMeshDispatcher(ActorSystem system, Props props) =>
+        system.Dispatchers.HasDispatcher(DispatcherId) ? props.WithDispatcher(DispatcherId) : props;
+
     /// <summary>
     /// Runs <paramref name="streams"/> independent input sequences (inputs [stream, step, dim]) through
     /// the mesh at once (each message carries every stream's payloads) and returns the output

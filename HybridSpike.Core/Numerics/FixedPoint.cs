@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace HybridSpike.Core.Numerics;
 
 /// <summary>
@@ -53,16 +57,23 @@ public static class FixedPoint
     public const int PayloadFractionBits = 16;
 
     /// <summary>The integer payload of a real activity: round(a·2^16), half to even.</summary>
-    public static long Payload(double activity) => checked((long)Math.Round(Math.ScaleB(activity, PayloadFractionBits), MidpointRounding.ToEven));
+    public static long Payload(double activity) => ToInt64(Math.Round(activity * PayloadScale, MidpointRounding.ToEven));
 
     /// <summary>v₀ in [0, 1) as a Q32 integer state (floor, so it stays below 2^32).</summary>
     public static long InitialState(double v0) => (long)Math.Floor(Math.ScaleB(v0, StateFractionBits));
+
+    /// <summary>2^32: multiplying by a power of two is exact, and far cheaper than <see cref="Math.ScaleB"/>.</summary>
+    private const double StateScale = 4294967296.0;
+
+    /// <summary>2^16, the payload scale.</summary>
+    private const double PayloadScale = 65536.0;
 
     /// <summary>
     /// The quantizer on integer states: δ = round(ω·f(x)·2^32), s = v + δ, n = ⌊s / 2^32⌋ (an arithmetic
     /// shift), v ← s − n·2^32. The same equations as <see cref="SigmaDelta"/> with the state in Q32, so
     /// that every simulator of the fixed-point network, however it splits the work, gets the same counts.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizerStep(Span<long> v, ReadOnlySpan<double> fx, double omega, Span<int> n)
     {
         if (fx.Length != v.Length || n.Length != v.Length)
@@ -70,12 +81,17 @@ public static class FixedPoint
         for (int i = 0; i < v.Length; i++)
         {
             // checked: a step of 2^31 spikes or more (ω·f(x) out of range, or not finite) is an error, not garbage.
-            long s = checked(v[i] + (long)Math.Round(Math.ScaleB(omega * fx[i], StateFractionBits), MidpointRounding.ToEven));
+            long s = checked(v[i] + ToInt64(Math.Round(omega * fx[i] * StateScale, MidpointRounding.ToEven)));
             long count = s >> StateFractionBits;
             v[i] = s - (count << StateFractionBits);
             n[i] = checked((int)count);
         }
     }
+
+    /// <summary>A rounded double as int64; out of range or not finite is an error (a cast would give garbage).</summary>
+    private static long ToInt64(double rounded) =>
+        rounded is >= -9.2233720368547758e18 and < 9.2233720368547758e18 ? (long)rounded
+            : throw new OverflowException($"{rounded} does not fit a 64-bit fixed-point value");
 
     /// <summary>One connection's integer input to one unit: Σ_j m_j · payload_j over the nonzero payloads (int64, exact; overflow is an error). <see cref="MantissaBlock"/> is its fast form.</summary>
     public static long Accumulate(ReadOnlySpan<int> mantissas, ReadOnlySpan<long> payloads)
@@ -89,14 +105,51 @@ public static class FixedPoint
     /// <summary>
     /// What an integer sum adds to a unit's input: acc·2^e divided by the source's ω (a quantized
     /// source's payload is n, its activity n/ω), or acc·2^(e−16) for a payload of round(a·2^16).
+    /// Computed as (double)acc · <see cref="RowScale"/> [/ ω]: a product by a power of two is exact.
     /// </summary>
     public static double Contribution(long acc, int exponent, double? sourceOmega) =>
-        sourceOmega is { } omega ? Math.ScaleB(acc, exponent) / omega : Math.ScaleB(acc, exponent - PayloadFractionBits);
+        sourceOmega is { } omega ? acc * RowScale(exponent, sourceOmega) / omega : acc * RowScale(exponent, null);
+
+    /// <summary>The power of two a row's sum is multiplied by: 2^e for a quantized source, 2^(e−16) otherwise.</summary>
+    public static double RowScale(int exponent, double? sourceOmega) =>
+        Math.ScaleB(1.0, sourceOmega is null ? exponent - PayloadFractionBits : exponent);
+
+    /// <summary>
+    /// x_i += <see cref="Contribution"/>(acc_i, e_i, ω) for a block of rows, with the rows' <see cref="RowScale"/>s
+    /// precomputed; vectorized where the machine allows, the same doubles either way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddContributions(ReadOnlySpan<long> sums, ReadOnlySpan<double> rowScales, double? sourceOmega, Span<double> x)
+    {
+        if (rowScales.Length != sums.Length || x.Length != sums.Length)
+            throw new ArgumentException($"spans differ: sums {sums.Length}, scales {rowScales.Length}, x {x.Length}");
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref long s = ref MemoryMarshal.GetReference(sums);
+            ref double r = ref MemoryMarshal.GetReference(rowScales);
+            ref double xr = ref MemoryMarshal.GetReference(x);
+            if (sourceOmega is { } w)
+            {
+                var omega = Vector512.Create(w);
+                for (; i <= sums.Length - 8; i += 8)
+                    (Vector512.LoadUnsafe(ref xr, (nuint)i) + Vector512.ConvertToDouble(Vector512.LoadUnsafe(ref s, (nuint)i)) * Vector512.LoadUnsafe(ref r, (nuint)i) / omega)
+                        .StoreUnsafe(ref xr, (nuint)i);
+            }
+            else
+                for (; i <= sums.Length - 8; i += 8)
+                    (Vector512.LoadUnsafe(ref xr, (nuint)i) + Vector512.ConvertToDouble(Vector512.LoadUnsafe(ref s, (nuint)i)) * Vector512.LoadUnsafe(ref r, (nuint)i))
+                        .StoreUnsafe(ref xr, (nuint)i);
+        }
+        if (sourceOmega is { } omega1) for (; i < sums.Length; i++) x[i] += sums[i] * rowScales[i] / omega1;
+        else for (; i < sums.Length; i++) x[i] += sums[i] * rowScales[i];
+    }
 
     /// <summary>
     /// The units' step from their inputs x: f(x), then either the Q32 quantizer (payload n, activity n/ω,
     /// counts written) or, without ω, activity f(x) and payload round(f(x)·2^16). <paramref name="fx"/> is scratch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UnitsStep(Activation f, double? omega, ReadOnlySpan<double> x, Span<double> fx, Span<long> state,
         Span<long> payloads, Span<double> activity, Span<int> counts)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
@@ -23,7 +24,7 @@ public sealed class FixedPointSimulator : ISimulator
 {
     private readonly FixedPointNetwork _net;
     private readonly Dictionary<string, int> _index;
-    private readonly MantissaBlock[] _blocks;   // each connection's weights in the kernel's layout
+    private readonly Incoming[][] _incoming;    // per population: its connections, in network order
     private readonly int _widest;
     private long _events;
 
@@ -32,7 +33,20 @@ public sealed class FixedPointSimulator : ISimulator
         net.Validate();
         _net = net;
         _index = net.Network.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
-        _blocks = [.. net.Weights.Select(w => MantissaBlock.FromRowMajor(w.Targets, w.Sources, w.Mantissas.AsSpan()))];
+        var pops = net.Network.Populations;
+        _incoming = [.. pops.Select(p => net.Network.Connections
+            .Select((conn, c) => (conn, c))
+            .Where(x => x.conn.Target == p.Name)
+            .Select(x =>
+            {
+                var w = net.Weights[x.c];
+                int source = x.conn.Source == NetworkDescription.InputName ? -1 : _index[x.conn.Source];
+                double? omega = source < 0 ? null : pops[source].Omega;
+                return new Incoming(source, x.conn.Delay == Delay.OneStep, omega,
+                    MantissaBlock.FromRowMajor(w.Targets, w.Sources, w.Mantissas.AsSpan()),
+                    [.. w.RowExponents.Select(e => FixedPoint.RowScale(e, omega))]);
+            })
+            .ToArray())];
         _widest = net.Network.Populations.Max(p => p.Size);
     }
 
@@ -96,6 +110,7 @@ public sealed class FixedPointSimulator : ISimulator
         return new SimulationResult(Matrix.Create(batch, pops[output].Size, outputs), predictions.MoveToImmutable());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long StepPopulation(int pi, SampleState s, int[] countsOfBatch, int sample, long[] acc)
     {
         var net = _net.Network;
@@ -104,26 +119,22 @@ public sealed class FixedPointSimulator : ISimulator
         var x = s.X[pi];
         if (p.Bias.IsDefaultOrEmpty) Array.Clear(x);
         else p.Bias.CopyTo(x);
-        for (int c = 0; c < net.Connections.Length; c++)
+        foreach (var c in _incoming[pi])
         {
-            var conn = net.Connections[c];
-            if (conn.Target != p.Name) continue;
-            var w = _net.Weights[c];
-            bool fromInput = conn.Source == NetworkDescription.InputName;
-            int si = fromInput ? -1 : _index[conn.Source];
-            long[] src = fromInput
-                ? (conn.Delay == Delay.SameStep ? s.Input : s.PreviousInput)
-                : (conn.Delay == Delay.SameStep ? s.Payload[si] : s.Previous[si]);
-            double? omega = fromInput ? null : net.Populations[si].Omega;
-            var sums = acc.AsSpan(0, w.Targets);
-            events += _blocks[c].Accumulate(src, sums);
-            for (int i = 0; i < sums.Length; i++)
-                if (sums[i] != 0) x[i] += FixedPoint.Contribution(sums[i], w.RowExponents[i], omega);
+            long[] src = c.Source < 0
+                ? (c.OneStep ? s.PreviousInput : s.Input)
+                : (c.OneStep ? s.Previous[c.Source] : s.Payload[c.Source]);
+            var sums = acc.AsSpan(0, c.Weights.Targets);
+            events += c.Weights.Accumulate(src, sums);
+            FixedPoint.AddContributions(sums, c.RowScales, c.SourceOmega, x);
         }
         var counts = p.IsQuantized ? countsOfBatch.AsSpan(sample * p.Size, p.Size) : default; // only a quantized step writes counts
         FixedPoint.UnitsStep(p.Activation, p.Omega, x, s.Fx[pi], s.States[pi], s.Payload[pi], s.Activity[pi], counts);
         return events;
     }
+
+    /// <summary>One incoming connection of a population: where its payloads come from, its weights and its rows' scales.</summary>
+    private sealed record Incoming(int Source, bool OneStep, double? SourceOmega, MantissaBlock Weights, double[] RowScales);
 
     private sealed class SampleState
     {

@@ -6,7 +6,12 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 // In-process: the TorchSharp native fix and the memory settings of TorchRuntime apply as in
 // training, and libtorch is not reloaded per benchmark. Usage:
 //   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- --filter '*TrainingStep*'
+//   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- --filter '*FixedPoint*'
+// and the mesh against the monolithic loop (whole runs, not BenchmarkDotNet):
+//   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- mesh [--quick] [--out FILE]
+if (args.Length > 0 && args[0] == "mesh") return HybridSpike.Benchmarks.Mesh.MeshThroughput.Run(args[1..]);
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(8).WithInvocationCount(1).WithUnrollFactor(1))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+return 0;

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using HybridSpike.Actors.Compile;
+using HybridSpike.Actors.Profiles;
+using HybridSpike.Actors.Runtime;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Reference;
+
+namespace HybridSpike.Benchmarks.Mesh;
+
+/// <summary>
+/// Throughput of the actor mesh against the monolithic fixed-point loop on the same network and
+/// inputs: time steps per second (per stream), synaptic events per second, and resident memory per
+/// synapse. Runs of seconds, timed end to end (set-up of the run's actors included), median of
+/// <c>repeats</c> after one warm-up run; the mesh's outputs are checked equal to the monolithic loop's.
+/// Not BenchmarkDotNet: one measurement is a whole multi-second run, and the question is a ratio
+/// between two runs of the same process. Usage:
+/// <c>dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- mesh [--quick] [--out FILE]</c>
+/// </summary>
+internal static class MeshThroughput
+{
+    private sealed record Row(string Network, long Synapses, string Profile, int Cores, int Streams, string Dispatcher,
+        double StreamStepsPerSecond, double EventsPerSecond, double MonolithicEventsPerSecond, double ResidentBytesPerSynapse);
+
+    public static int Run(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        int outAt = Array.IndexOf(args, "--out");
+        string? outFile = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : null;
+        int repeats = quick ? 1 : 3;
+        var rows = new List<Row>();
+        var dispatchers = new (string Name, string? Hocon)[]
+        {
+            ("default", null),
+            ("dedicated x1", MeshRuntime.DispatcherConfig(1)),
+            ("dedicated x2", MeshRuntime.DispatcherConfig(2)),
+        };
+
+        var hslmu = BenchNetworks.HsLmuArtifact();
+        if (hslmu is null) Console.Error.WriteLine("skipping the hsLMU: no trained model (set HYBRIDSPIKE_MODEL, or train configs/psmnist/hslmu-full.json into runs/psmnist-embedded/hslmu-full)");
+        else
+        {
+            foreach (var profile in new[] { Profiles.Get("loihi"), BenchNetworks.LoihiWithUnits(32) })
+            {
+                var mesh = BenchNetworks.HsLmu(hslmu, profile);
+                foreach (int streams in new[] { 1, 8, 64 })
+                {
+                    int sequences = streams switch { 1 => quick ? 4 : 20, 8 => quick ? 1 : 4, _ => 1 };
+                    var inputs = BenchNetworks.Digits(hslmu, streams, sequences);
+                    foreach (var d in dispatchers)
+                        rows.Add(Measure("hsLMU (psMNIST digits)", mesh, inputs, streams, sequences * 784, d.Name, d.Hocon, repeats));
+                }
+            }
+        }
+        foreach (var (units, dims) in new[] { (300, 64), (1000, 64), (2300, 64) })
+        {
+            long before = BenchNetworks.ResidentBytes();
+            var net = BenchNetworks.Layered(dims, units, 3, 5);
+            var mesh = Compiler.Compile(net, Profiles.Get("loihi"), new SequentialPlacement());
+            net = null;
+            foreach (int streams in new[] { 1, 16 })
+            {
+                int steps = (int)Math.Clamp(4e9 / mesh.Network.Connections.Sum(c => c.Weights.Synapses) / streams, 20, 2000);
+                if (quick) steps = Math.Max(10, steps / 10);
+                var inputs = BenchNetworks.UniformInputs(streams, steps, dims, 9);
+                foreach (var d in dispatchers.Skip(1))
+                    rows.Add(Measure($"generated, 3 x {units} units", mesh, inputs, streams, steps, d.Name, d.Hocon, repeats) with
+                    {
+                        ResidentBytesPerSynapse = (BenchNetworks.ResidentBytes() - before) / (double)mesh.Network.Connections.Sum(c => c.Weights.Synapses),
+                    });
+            }
+            mesh = null;
+            GC.Collect();
+        }
+
+        var table = Table(rows);
+        Console.WriteLine(table);
+        if (outFile is not null) File.WriteAllText(outFile, table);
+        return 0;
+    }
+
+    private static Row Measure(string name, CompiledMesh mesh, double[] inputs, int streams, int steps, string dispatcher, string? hocon, int repeats)
+    {
+        var fixedNet = mesh.Discretized.FixedPoint();
+        long synapses = fixedNet.Weights.Sum(w => (long)w.Mantissas.Count(m => m != 0));
+        var monolithic = FixedPointSimulator.Create(fixedNet);
+        var expected = monolithic.Run(inputs, streams, steps, null);
+        var monoTimes = new List<double>();
+        long monoEvents = 0;
+        for (int r = 0; r < repeats; r++)
+        {
+            long e0 = monolithic.SynapticEvents;
+            var sw = Stopwatch.StartNew();
+            monolithic.Run(inputs, streams, steps, null);
+            monoTimes.Add(sw.Elapsed.TotalSeconds);
+            monoEvents = monolithic.SynapticEvents - e0;
+        }
+        var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + (hocon ?? ""));
+        using var system = ActorSystem.Create("bench", config);
+        var immutableInputs = BenchNetworks.Immutable(inputs);
+        MeshRuntime.RunWithTelemetryAsync(system, mesh, immutableInputs, streams, steps, null, CancellationToken.None).GetAwaiter().GetResult(); // warm-up
+        var times = new List<double>();
+        long events = 0;
+        for (int r = 0; r < repeats; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            var run = MeshRuntime.RunWithTelemetryAsync(system, mesh, immutableInputs, streams, steps, null, CancellationToken.None).GetAwaiter().GetResult();
+            times.Add(sw.Elapsed.TotalSeconds);
+            events = run.Telemetry.SynapticEvents;
+            if (!run.Result.Predictions.SequenceEqual(expected.Predictions) || !run.Result.Outputs.Values.Span.SequenceEqual(expected.Outputs.Values.Span))
+                throw new InvalidOperationException($"{name}: the mesh's outputs differ from the monolithic loop's");
+        }
+        if (events != monoEvents) throw new InvalidOperationException($"{name}: the mesh counted {events} events, the monolithic loop {monoEvents}");
+        double t = Median(times), tm = Median(monoTimes);
+        var row = new Row(name, synapses, mesh.Profile.Name, mesh.Cores.Length, streams, dispatcher,
+            (double)streams * steps / t, events / t, monoEvents / tm, double.NaN);
+        Console.Error.WriteLine(Format(row));
+        return row;
+    }
+
+    private static double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
+
+    private static string Format(Row r) => string.Create(CultureInfo.InvariantCulture,
+        $"| {r.Network} | {r.Synapses:N0} | {r.Profile} | {r.Cores} | {r.Streams} | {r.Dispatcher} | {r.StreamStepsPerSecond:N0} | {r.EventsPerSecond:E2} | {r.MonolithicEventsPerSecond:E2} | {r.EventsPerSecond / r.MonolithicEventsPerSecond:P0} | {(double.IsNaN(r.ResidentBytesPerSynapse) ? "-" : r.ResidentBytesPerSynapse.ToString("F1", CultureInfo.InvariantCulture))} |");
+
+    private static string Table(List<Row> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| network | synapses | profile | cores | streams | dispatcher | stream-steps/s | mesh events/s | monolithic events/s | mesh / monolithic | resident B/synapse |");
+        sb.AppendLine("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in rows) sb.AppendLine(Format(r));
+        return sb.ToString();
+    }
+}
