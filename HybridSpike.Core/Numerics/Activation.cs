@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace HybridSpike.Core.Numerics;
 
 /// <summary>The activation functions an artifact can name. Training also accepts user-supplied ones,
@@ -25,6 +27,32 @@ public static class Activations
         Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
         _ => throw new ArgumentOutOfRangeException(nameof(f), f, null),
     };
+
+    /// <summary>f(x) for every element: <see cref="Apply"/>, the same doubles, with the piecewise-linear ones vectorized.</summary>
+    public static void ApplyAll(Activation f, ReadOnlySpan<double> x, Span<double> fx)
+    {
+        if (fx.Length != x.Length) throw new ArgumentException($"spans differ: x {x.Length}, f(x) {fx.Length}");
+        switch (f)
+        {
+            case Activation.Linear:
+                x.CopyTo(fx);
+                return;
+            case Activation.Relu:
+                int i = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; i <= x.Length - 8; i += 8)
+                    {
+                        var v = Vector512.Create(x.Slice(i, 8));
+                        // x > 0 ? x : 0, lane by lane, as the scalar form (NaN and −0 give +0)
+                        Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<double>.Zero), v, Vector512<double>.Zero).CopyTo(fx.Slice(i, 8));
+                    }
+                for (; i < x.Length; i++) fx[i] = x[i] > 0 ? x[i] : 0;
+                return;
+            default:
+                for (int k = 0; k < x.Length; k++) fx[k] = Apply(f, x[k]);
+                return;
+        }
+    }
 
     /// <summary>f'(x); relu's derivative at 0 is taken as 0 (as torch does).</summary>
     public static double Derivative(Activation f, double x) => f switch

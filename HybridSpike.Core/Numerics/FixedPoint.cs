@@ -78,14 +78,44 @@ public static class FixedPoint
     {
         if (fx.Length != v.Length || n.Length != v.Length)
             throw new ArgumentException($"spans differ: v {v.Length}, f(x) {fx.Length}, n {n.Length}");
-        for (int i = 0; i < v.Length; i++)
+        Span<long> delta = stackalloc long[Math.Min(v.Length, 256)];
+        for (int start = 0; start < v.Length; start += delta.Length)
         {
-            // checked: a step of 2^31 spikes or more (ω·f(x) out of range, or not finite) is an error, not garbage.
-            long s = checked(v[i] + ToInt64(Math.Round(omega * fx[i] * StateScale, MidpointRounding.ToEven)));
-            long count = s >> StateFractionBits;
-            v[i] = s - (count << StateFractionBits);
-            n[i] = checked((int)count);
+            int len = Math.Min(delta.Length, v.Length - start);
+            RoundScaled(fx.Slice(start, len), omega, StateScale, delta[..len]);
+            for (int i = 0; i < len; i++)
+            {
+                // checked: a step of 2^31 spikes or more (ω·f(x) out of range) is an error, not garbage.
+                long s = checked(v[start + i] + delta[i]);
+                long count = s >> StateFractionBits;
+                v[start + i] = s - (count << StateFractionBits);
+                n[start + i] = checked((int)count);
+            }
         }
+    }
+
+    /// <summary>
+    /// result_i = round(factor·a_i·scale), half to even, as int64; a value that does not fit (or is not
+    /// finite) is an error. Vectorized where the machine allows: the same operations in the same order,
+    /// so the same integers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RoundScaled(ReadOnlySpan<double> a, double factor, double scale, Span<long> result)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var f = Vector512.Create(factor);
+            var sc = Vector512.Create(scale);
+            var limit = Vector512.Create(9.2233720368547758e18);
+            for (; i <= a.Length - 8; i += 8)
+            {
+                var r = Vector512.Round(f * Vector512.Create(a.Slice(i, 8)) * sc);
+                if (!Vector512.LessThanAll(Vector512.Abs(r), limit)) break; // the scalar loop below reports it
+                Vector512.ConvertToInt64(r).CopyTo(result.Slice(i, 8));
+            }
+        }
+        for (; i < a.Length; i++) result[i] = ToInt64(Math.Round(factor * a[i] * scale, MidpointRounding.ToEven));
     }
 
     /// <summary>A rounded double as int64; out of range or not finite is an error (a cast would give garbage).</summary>
@@ -153,7 +183,7 @@ public static class FixedPoint
     public static void UnitsStep(Activation f, double? omega, ReadOnlySpan<double> x, Span<double> fx, Span<long> state,
         Span<long> payloads, Span<double> activity, Span<int> counts)
     {
-        for (int i = 0; i < x.Length; i++) fx[i] = Activations.Apply(f, x[i]);
+        Activations.ApplyAll(f, x, fx);
         if (omega is { } w)
         {
             QuantizerStep(state, fx, w, counts);
@@ -161,7 +191,8 @@ public static class FixedPoint
         }
         else
         {
-            for (int i = 0; i < x.Length; i++) { activity[i] = fx[i]; payloads[i] = Payload(fx[i]); }
+            fx.CopyTo(activity);
+            RoundScaled(fx, 1.0, PayloadScale, payloads);
         }
     }
 }

@@ -37,9 +37,21 @@ public sealed class MantissaBlock
     private readonly short[]? _w16;
     private readonly int[]? _w32;
     private readonly int[] _nonzero;   // per source: nonzero weights in its column (the synaptic events one nonzero payload makes)
+    // A sparse block (few nonzero weights, as the identity of a lowered recurrence): per source, its
+    // nonzero weights' rows and 8-bit mantissas, 3 bytes per synapse, visited one by one.
+    private readonly int[]? _sparseStart;
+    private readonly ushort[]? _sparseRows;
+    private readonly sbyte[]? _sparseValues;
 
-    private MantissaBlock(int targets, int sources, int stride, int maxAbs, sbyte[]? w8, short[]? w16, int[]? w32, int[] nonzero)
+    /// <summary>Blocks with at most one nonzero weight in this many are stored sparse: there a synapse costs less one by one than a padded vector lane.</summary>
+    private const int SparseBelow = 32;
+
+    private MantissaBlock(int targets, int sources, int stride, int maxAbs, sbyte[]? w8, short[]? w16, int[]? w32, int[] nonzero,
+        int[]? sparseStart = null, ushort[]? sparseRows = null, sbyte[]? sparseValues = null)
     {
+        _sparseStart = sparseStart;
+        _sparseRows = sparseRows;
+        _sparseValues = sparseValues;
         Targets = targets;
         Sources = sources;
         Stride = stride;
@@ -67,10 +79,14 @@ public sealed class MantissaBlock
     public long Synapses { get; }
 
     /// <summary>1, 2 or 4: the width of the stored mantissas.</summary>
-    public int BytesPerWeight => _w8 is not null ? 1 : _w16 is not null ? 2 : 4;
+    public int BytesPerWeight => _w16 is not null ? 2 : _w32 is not null ? 4 : 1;
 
-    /// <summary>Bytes the block holds (weights with their padding, and the per-source counts).</summary>
-    public long Bytes => (_w8?.LongLength ?? 0) + 2 * (_w16?.LongLength ?? 0) + 4 * (_w32?.LongLength ?? 0) + 4L * _nonzero.Length;
+    /// <summary>Stored as a list of nonzero synapses rather than dense columns.</summary>
+    public bool IsSparse => _sparseStart is not null;
+
+    /// <summary>Bytes the block holds (weights with their padding or sparse indices, and the per-source counts).</summary>
+    public long Bytes => (_w8?.LongLength ?? 0) + 2 * (_w16?.LongLength ?? 0) + 4 * (_w32?.LongLength ?? 0) + 4L * _nonzero.Length
+        + 4L * (_sparseStart?.LongLength ?? 0) + 2L * (_sparseRows?.LongLength ?? 0) + (_sparseValues?.LongLength ?? 0);
 
     /// <summary>Nonzero weights in source <paramref name="source"/>'s column.</summary>
     public int NonzeroOf(int source) => _nonzero[source];
@@ -105,6 +121,7 @@ public sealed class MantissaBlock
         // First pass over the columns decides the width; the second stores. Filling twice keeps the
         // peak memory at the stored size.
         int maxAbs = 0;
+        long total = 0;
         for (int j = 0; j < sources; j++)
         {
             fill(j, column);
@@ -112,8 +129,11 @@ public sealed class MantissaBlock
             {
                 if (m == int.MinValue) throw new ArgumentException($"source {j}: mantissa {m} has no magnitude in int32");
                 maxAbs = Math.Max(maxAbs, Math.Abs(m));
+                if (m != 0) total++;
             }
         }
+        if (maxAbs <= sbyte.MaxValue && targets <= ushort.MaxValue + 1 && total * SparseBelow <= (long)stride * sources && total <= Array.MaxLength)
+            return Sparse(targets, sources, stride, maxAbs, (int)total, fill);
         sbyte[]? w8 = maxAbs <= sbyte.MaxValue ? new sbyte[length] : null;
         short[]? w16 = w8 is null && maxAbs <= short.MaxValue ? new short[length] : null;
         int[]? w32 = w8 is null && w16 is null ? new int[length] : null;
@@ -137,9 +157,41 @@ public sealed class MantissaBlock
         return new MantissaBlock(targets, sources, stride, maxAbs, w8, w16, w32, nonzero);
     }
 
+    private static MantissaBlock Sparse(int targets, int sources, int stride, int maxAbs, int total, ColumnFiller fill)
+    {
+        var start = new int[sources + 1];
+        var rows = new ushort[total];
+        var values = new sbyte[total];
+        var nonzero = new int[sources];
+        var column = new int[targets];
+        int k = 0;
+        for (int j = 0; j < sources; j++)
+        {
+            Array.Clear(column);
+            fill(j, column);
+            start[j] = k;
+            for (int i = 0; i < targets; i++)
+                if (column[i] != 0)
+                {
+                    if (k == total || Math.Abs(column[i]) > maxAbs) throw new ArgumentException($"source {j}: the filler gave a different column the second time");
+                    rows[k] = (ushort)i;
+                    values[k++] = (sbyte)column[i];
+                }
+            nonzero[j] = k - start[j];
+        }
+        start[sources] = k;
+        return new MantissaBlock(targets, sources, stride, maxAbs, null, null, null, nonzero, start, rows, values);
+    }
+
     /// <summary>The mantissa of (target, source).</summary>
     public int Mantissa(int target, int source)
     {
+        if (_sparseStart is not null)
+        {
+            for (int k = _sparseStart[source]; k < _sparseStart[source + 1]; k++)
+                if (_sparseRows![k] == target) return _sparseValues![k];
+            return 0;
+        }
         long at = (long)source * Stride + target;
         return _w8 is not null ? _w8[at] : _w16 is not null ? _w16[at] : _w32![at];
     }
@@ -163,12 +215,26 @@ public sealed class MantissaBlock
         var sum64 = scratch.Sum64.AsSpan(0, Stride);
         sum64.Clear();
         long events = 0;
-        int count = 0;
+        if (_sparseStart is not null)
+        {
+            for (int j = 0; j < payloads.Length; j++)
+            {
+                long p = payloads[j];
+                if (p == 0) continue;
+                events += _nonzero[j];
+                for (int k = _sparseStart[j]; k < _sparseStart[j + 1]; k++)
+                    sum64[_sparseRows![k]] = checked(sum64[_sparseRows[k]] + p * _sparseValues![k]);
+            }
+            sum64[..Targets].CopyTo(acc);
+            return events;
+        }
+        var run = new Run(scratch);
         long budget = 0;
         // Sums are built in int32 runs: a run holds sources while Σ|payload|·max|m| stays below 2^31, so
         // no int32 partial sum can overflow; a run's sums are then added into int64. Spike counts are
         // small, so one run usually takes the whole step; a payload too large for any run (|p|·max|m|
-        // ≥ 2^31) is added in int64 on its own.
+        // ≥ 2^31) is added in int64 on its own. Payloads of ±1, the commonest counts, are kept apart:
+        // their columns are added or subtracted without a multiply.
         for (int j = 0; j < payloads.Length; j++)
         {
             long p = payloads[j];
@@ -183,18 +249,28 @@ public sealed class MantissaBlock
             }
             if (budget + magnitude > int.MaxValue)
             {
-                Run(scratch.Index, scratch.Value, count, sum64, scratch.Sum32, path);
-                count = 0;
+                Flush(ref run, sum64, scratch.Sum32, path);
                 budget = 0;
             }
-            scratch.Index[count] = j;
-            scratch.Value[count] = (int)p;
-            count++;
+            if (p == 1) scratch.Plus[run.Plus++] = j;
+            else if (p == -1) scratch.Minus[run.Minus++] = j;
+            else
+            {
+                scratch.Index[run.Other] = j;
+                scratch.Value[run.Other++] = (int)p;
+            }
             budget += magnitude;
         }
-        if (count > 0) Run(scratch.Index, scratch.Value, count, sum64, scratch.Sum32, path);
+        Flush(ref run, sum64, scratch.Sum32, path);
         sum64[..Targets].CopyTo(acc);
         return events;
+    }
+
+    /// <summary>The sources of one int32 run: those sending +1, those sending −1, and the others with their payloads.</summary>
+    private struct Run(Scratch s)
+    {
+        public readonly int[] PlusIndex = s.Plus, MinusIndex = s.Minus, Index = s.Index, Value = s.Value;
+        public int Plus, Minus, Other;
     }
 
     private void AddColumn64(int source, long p, Span<long> sum64)
@@ -202,66 +278,89 @@ public sealed class MantissaBlock
         for (int i = 0; i < Targets; i++) sum64[i] = checked(sum64[i] + p * Mantissa(i, source));
     }
 
-    private void Run(int[] index, int[] value, int count, Span<long> sum64, int[] sum32, KernelPath path)
+    private void Flush(ref Run run, Span<long> sum64, int[] sum32, KernelPath path)
     {
+        if (run.Plus + run.Minus + run.Other == 0) return;
         switch (path)
         {
-            case KernelPath.Tiled: RunTiled(index, value, count, sum64); break;
-            case KernelPath.RowAdds: RunRowAdds(index, value, count, sum64, sum32); break;
-            default: RunScalar(index, value, count, sum64, sum32); break;
+            case KernelPath.Tiled: RunTiled(in run, sum64); break;
+            case KernelPath.RowAdds: RunRowAdds(in run, sum64, sum32); break;
+            default: RunScalar(in run, sum64, sum32); break;
         }
+        run.Plus = run.Minus = run.Other = 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunScalar(int[] index, int[] value, int count, Span<long> sum64, int[] sum32)
+    private void RunScalar(in Run run, Span<long> sum64, int[] sum32)
     {
         var s = sum32.AsSpan(0, Targets);
         s.Clear();
-        for (int k = 0; k < count; k++)
-        {
-            long at = (long)index[k] * Stride;
-            int p = value[k];
-            if (_w8 is not null) { var col = _w8.AsSpan((int)at, Targets); for (int i = 0; i < col.Length; i++) s[i] += p * col[i]; }
-            else if (_w16 is not null) { var col = _w16.AsSpan((int)at, Targets); for (int i = 0; i < col.Length; i++) s[i] += p * col[i]; }
-            else { var col = _w32!.AsSpan((int)at, Targets); for (int i = 0; i < col.Length; i++) s[i] += p * col[i]; }
-        }
+        for (int k = 0; k < run.Plus; k++) AddScalar(run.PlusIndex[k], 1, s);
+        for (int k = 0; k < run.Minus; k++) AddScalar(run.MinusIndex[k], -1, s);
+        for (int k = 0; k < run.Other; k++) AddScalar(run.Index[k], run.Value[k], s);
         for (int i = 0; i < s.Length; i++) sum64[i] += s[i];
     }
 
+    private void AddScalar(int source, int p, Span<int> s)
+    {
+        int at = checked(source * Stride);
+        if (_w8 is not null) { var col = _w8.AsSpan(at, Targets); for (int i = 0; i < col.Length; i++) s[i] += p * col[i]; }
+        else if (_w16 is not null) { var col = _w16.AsSpan(at, Targets); for (int i = 0; i < col.Length; i++) s[i] += p * col[i]; }
+        else { var col = _w32!.AsSpan(at, Targets); for (int i = 0; i < col.Length; i++) s[i] += p * col[i]; }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Widen(ref sbyte at) => Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref at));
+
     /// <summary>64 targets at a time, their sums in four registers, over every nonzero source of the run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunTiled(int[] index, int[] value, int count, Span<long> sum64)
+    private void RunTiled(in Run run, Span<long> sum64)
     {
         ref sbyte w = ref MemoryMarshal.GetArrayDataReference(_w8!);
-        ref int idx = ref MemoryMarshal.GetArrayDataReference(index);
-        ref int val = ref MemoryMarshal.GetArrayDataReference(value);
         ref long out64 = ref MemoryMarshal.GetReference(sum64);
+        int stride = Stride;
         int t = 0;
-        for (; t + 4 * Lane <= Stride; t += 4 * Lane)
+        for (; t + 4 * Lane <= stride; t += 4 * Lane)
         {
             Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int k = 0; k < count; k++)
+            ref sbyte tile = ref Unsafe.Add(ref w, t);
+            for (int k = 0; k < run.Plus; k++)
             {
-                ref sbyte col = ref Unsafe.Add(ref w, (nint)Unsafe.Add(ref idx, k) * Stride + t);
-                var p = Vector512.Create(Unsafe.Add(ref val, k));
-                a0 += p * Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref col));
-                a1 += p * Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref col, 16)));
-                a2 += p * Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref col, 32)));
-                a3 += p * Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref col, 48)));
+                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.PlusIndex[k] * stride);
+                a0 += Widen(ref col);
+                a1 += Widen(ref Unsafe.Add(ref col, 16));
+                a2 += Widen(ref Unsafe.Add(ref col, 32));
+                a3 += Widen(ref Unsafe.Add(ref col, 48));
+            }
+            for (int k = 0; k < run.Minus; k++)
+            {
+                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.MinusIndex[k] * stride);
+                a0 -= Widen(ref col);
+                a1 -= Widen(ref Unsafe.Add(ref col, 16));
+                a2 -= Widen(ref Unsafe.Add(ref col, 32));
+                a3 -= Widen(ref Unsafe.Add(ref col, 48));
+            }
+            for (int k = 0; k < run.Other; k++)
+            {
+                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.Index[k] * stride);
+                var p = Vector512.Create(run.Value[k]);
+                a0 += p * Widen(ref col);
+                a1 += p * Widen(ref Unsafe.Add(ref col, 16));
+                a2 += p * Widen(ref Unsafe.Add(ref col, 32));
+                a3 += p * Widen(ref Unsafe.Add(ref col, 48));
             }
             AddWidened(ref Unsafe.Add(ref out64, t), a0);
             AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
             AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
             AddWidened(ref Unsafe.Add(ref out64, t + 48), a3);
         }
-        for (; t < Stride; t += Lane)
+        for (; t < stride; t += Lane)
         {
             Vector512<int> a = default;
-            for (int k = 0; k < count; k++)
-            {
-                ref sbyte col = ref Unsafe.Add(ref w, (nint)Unsafe.Add(ref idx, k) * Stride + t);
-                a += Vector512.Create(Unsafe.Add(ref val, k)) * Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref col));
-            }
+            ref sbyte tile = ref Unsafe.Add(ref w, t);
+            for (int k = 0; k < run.Plus; k++) a += Widen(ref Unsafe.Add(ref tile, (nint)run.PlusIndex[k] * stride));
+            for (int k = 0; k < run.Minus; k++) a -= Widen(ref Unsafe.Add(ref tile, (nint)run.MinusIndex[k] * stride));
+            for (int k = 0; k < run.Other; k++) a += Vector512.Create(run.Value[k]) * Widen(ref Unsafe.Add(ref tile, (nint)run.Index[k] * stride));
             AddWidened(ref Unsafe.Add(ref out64, t), a);
         }
     }
@@ -275,9 +374,8 @@ public sealed class MantissaBlock
     /// prefetcher follows within a piece).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void RunRowAdds(int[] index, int[] value, int count, Span<long> sum64, int[] sum32)
+    private unsafe void RunRowAdds(in Run run, Span<long> sum64, int[] sum32)
     {
-        ref sbyte w = ref MemoryMarshal.GetArrayDataReference(_w8!);
         ref int s = ref MemoryMarshal.GetArrayDataReference(sum32);
         ref long out64 = ref MemoryMarshal.GetReference(sum64);
         int chunk = RowChunk;
@@ -285,25 +383,34 @@ public sealed class MantissaBlock
         {
             int t1 = Math.Min(Stride, t0 + chunk);
             Array.Clear(sum32, t0, t1 - t0);
-            for (int k = 0; k < count; k++)
-            {
-                ref sbyte col = ref Unsafe.Add(ref w, (nint)index[k] * Stride);
-                if (k + 1 < count)
-                {
-                    sbyte* next = (sbyte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, (nint)index[k + 1] * Stride + t0));
-                    Sse.Prefetch0(next);
-                    Sse.Prefetch0(next + 64);
-                    Sse.Prefetch0(next + 128);
-                    Sse.Prefetch0(next + 192);
-                }
-                var p = Vector512.Create(value[k]);
-                for (int t = t0; t < t1; t += Lane)
-                {
-                    ref int st = ref Unsafe.Add(ref s, t);
-                    (Vector512.LoadUnsafe(ref st) + p * Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref col, t)))).StoreUnsafe(ref st);
-                }
-            }
+            RowAdds(run.PlusIndex, null, 1, run.Plus, t0, t1, ref s);
+            RowAdds(run.MinusIndex, null, -1, run.Minus, t0, t1, ref s);
+            RowAdds(run.Index, run.Value, 0, run.Other, t0, t1, ref s);
             for (int t = t0; t < t1; t += Lane) AddWidened(ref Unsafe.Add(ref out64, t), Vector512.LoadUnsafe(ref Unsafe.Add(ref s, t)));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void RowAdds(int[] index, int[]? value, int sign, int count, int t0, int t1, ref int s)
+    {
+        ref sbyte w = ref MemoryMarshal.GetArrayDataReference(_w8!);
+        for (int k = 0; k < count; k++)
+        {
+            ref sbyte col = ref Unsafe.Add(ref w, (nint)index[k] * Stride);
+            if (k + 1 < count)
+            {
+                sbyte* next = (sbyte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, (nint)index[k + 1] * Stride + t0));
+                Sse.Prefetch0(next);
+                Sse.Prefetch0(next + 64);
+                Sse.Prefetch0(next + 128);
+                Sse.Prefetch0(next + 192);
+            }
+            var p = Vector512.Create(value is null ? sign : value[k]);
+            for (int t = t0; t < t1; t += Lane)
+            {
+                ref int st = ref Unsafe.Add(ref s, t);
+                (Vector512.LoadUnsafe(ref st) + p * Widen(ref Unsafe.Add(ref col, t))).StoreUnsafe(ref st);
+            }
         }
     }
 
@@ -321,13 +428,15 @@ public sealed class MantissaBlock
         [ThreadStatic] private static Scratch? _current;
         public int[] Index = [];
         public int[] Value = [];
+        public int[] Plus = [];
+        public int[] Minus = [];
         public long[] Sum64 = [];
         public int[] Sum32 = [];
 
         public static Scratch For(int sources, int stride)
         {
             var s = _current ??= new Scratch();
-            if (s.Index.Length < sources) { s.Index = new int[sources]; s.Value = new int[sources]; }
+            if (s.Index.Length < sources) { s.Index = new int[sources]; s.Value = new int[sources]; s.Plus = new int[sources]; s.Minus = new int[sources]; }
             if (s.Sum64.Length < stride) { s.Sum64 = new long[stride]; s.Sum32 = new int[stride]; }
             return s;
         }

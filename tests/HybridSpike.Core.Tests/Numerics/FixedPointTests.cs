@@ -43,4 +43,39 @@ public class FixedPointTests
                 });
             }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void The_vectorized_unit_step_rounds_half_to_even_as_the_scalar_definition()
+    {
+        // Ties of x·2^16 and of ω·x·2^32 in more than one vector's worth of units, both signs.
+        var x = Enumerable.Range(0, 37).Select(i => (i - 18 + 0.5) / 65536.0).ToArray();
+        var fx = new double[x.Length];
+        var payloads = new long[x.Length];
+        FixedPoint.UnitsStep(Activation.Linear, null, x, fx, new long[x.Length], payloads, new double[x.Length], new int[x.Length]);
+        Assert.Equal(x.Select(FixedPoint.Payload), payloads);
+        Assert.Equal(2, FixedPoint.Payload(2.5 / 65536));
+        Assert.Equal(-2, FixedPoint.Payload(-2.5 / 65536));
+
+        var state = new long[x.Length];
+        var counts = new int[x.Length];
+        var relu = new double[x.Length];
+        var big = x.Select(v => v * 65536 * 3).ToArray();
+        FixedPoint.UnitsStep(Activation.Relu, 0.75, big, relu, state, payloads, new double[x.Length], counts);
+        for (int i = 0; i < x.Length; i++)
+        {
+            long delta = (long)Math.Round(0.75 * Math.Max(big[i], 0) * 4294967296.0, MidpointRounding.ToEven);
+            Assert.Equal(delta >> 32, counts[i]);
+            Assert.Equal(delta - ((delta >> 32) << 32), state[i]);
+        }
+    }
+
+    [Fact]
+    public void A_quantizer_step_that_does_not_fit_is_an_error_on_every_lane()
+    {
+        var fx = Enumerable.Repeat(1.0, 16).ToArray();
+        fx[11] = double.NaN;
+        Assert.Throws<OverflowException>(() => FixedPoint.QuantizerStep(new long[16], fx, 1.0, new int[16]));
+        fx[11] = 1e300;
+        Assert.Throws<OverflowException>(() => FixedPoint.QuantizerStep(new long[16], fx, 1.0, new int[16]));
+    }
 }

@@ -34,6 +34,7 @@ public class MantissaBlockTests
     [Theory]
     [InlineData(1, 1, 127, 4L)]            // the smallest block
     [InlineData(212, 256, 127, 4L)]        // the hsLMU's hidden layer, spike counts
+    [InlineData(300, 200, 127, 1L)]        // counts of ±1 only: the multiply-free lists
     [InlineData(256, 256, 127, 1L << 17)]  // a non-spiking source's payloads, round(a·2^16): several int32 runs
     [InlineData(10, 33, 127, 1L << 40)]    // payloads no int32 run can hold: the int64 column path
     [InlineData(1100, 40, 127, 4L)]        // a long column: row adds
@@ -78,6 +79,25 @@ public class MantissaBlockTests
         Assert.Equal(1, block.BytesPerWeight);
         Assert.InRange(block.Bytes, 1008L * 300, 1008L * 300 + 64 + 4 * 300);
         Assert.Equal((5 + 7) % 255 - 127, block.Mantissa(5, 7));
+    }
+
+    [Fact]
+    public void A_sparse_block_such_as_an_identity_is_stored_as_a_list_of_synapses_and_sums_the_same()
+    {
+        int n = 256;
+        var m = new int[n * n];
+        for (int i = 0; i < n; i++) m[i * n + i] = 64;
+        var block = MantissaBlock.FromRowMajor(n, n, m);
+        Assert.True(block.IsSparse);
+        Assert.Equal(n, block.Synapses);
+        Assert.True(block.Bytes < 8L * n * 4, $"{block.Bytes} bytes");
+        Assert.Equal(64, block.Mantissa(5, 5));
+        Assert.Equal(0, block.Mantissa(5, 6));
+        var p = Enumerable.Range(0, n).Select(j => (long)(j % 7 - 3)).ToArray();
+        var acc = new long[n];
+        long events = block.Accumulate(p, acc);
+        Assert.Equal(Definition(n, n, m, p), acc);
+        Assert.Equal(p.Count(v => v != 0), events);
     }
 
     [Fact]
