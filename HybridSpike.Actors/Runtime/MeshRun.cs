@@ -39,51 +39,26 @@ internal sealed class MeshRun : ReceiveActor
         Receive<CoreCounts>(c => { _counts.Add(c); TryFinish(); });
         Receive<Telemetry.CoreTraffic>(t => { _traffic.Add(t); TryFinish(); });
 
-        var fixedNet = mesh.Discretized.FixedPoint();
+        var plan = MeshPlan.For(mesh);
         var placements = mesh.Routed.Placed.Placements;
         _coreCount = placements.Length;
-        var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
-        var pieceCount = placements.GroupBy(p => p.Piece.Population).ToDictionary(g => g.Key, g => g.Count());
-        // Create the cores first (destinations need their refs), then send each its setup.
+        // Create the cores first (destinations need their refs), then wire each.
         var cores = new IActorRef[placements.Length];
         var setups = new CoreSetup[placements.Length];
         for (int k = 0; k < placements.Length; k++)
         {
-            var piece = placements[k].Piece;
-            int pi = index[piece.Population];
-            var incoming = ImmutableArray.CreateBuilder<IncomingConnection>();
-            for (int c = 0; c < net.Connections.Length; c++)
-            {
-                var conn = net.Connections[c];
-                if (conn.Target != piece.Population) continue;
-                var w = fixedNet.Weights[c];
-                bool input = conn.Source == NetworkDescription.InputName;
-                int si = input ? -1 : index[conn.Source];
-                incoming.Add(new IncomingConnection(si, w.Sources, input ? 1 : pieceCount[conn.Source], conn.Delay == Delay.OneStep,
-                    input ? null : net.Populations[si].Omega,
-                    MantissaBlock.FromRowMajor(piece.Count, w.Sources, w.Mantissas.AsSpan(piece.Start * w.Sources, piece.Count * w.Sources)),
-                    w.RowExponents.Slice(piece.Start, piece.Count)));
-            }
-            setups[k] = new CoreSetup(k, pi, piece.Start, piece.Count, streams, steps, recordCounts, pi == output, incoming.ToImmutable(), Self);
-        }
-        for (int k = 0; k < placements.Length; k++)
-        {
-            var setup = setups[k];
+            var core = plan.Cores[k];
+            var setup = setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, streams, steps, recordCounts, core.Population == output, core.Incoming, Self);
             var population = net.Populations[setup.Population];
             cores[k] = Context.ActorOf(MeshRuntime.OnMeshDispatcher(Context.System, Props.Create(() => new CoreActor(setup, population))), $"core-{k}");
             Context.Watch(cores[k]);
         }
         for (int k = 0; k < placements.Length; k++)
-        {
-            var name = placements[k].Piece.Population;
-            var destinations = Enumerable.Range(0, placements.Length)
-                .Where(d => net.Connections.Any(c => c.Source == name && c.Target == placements[d].Piece.Population)).ToImmutableArray();
-            cores[k].Tell(new Wire([.. destinations.Select(d => cores[d])], destinations));
-        }
+            cores[k].Tell(new Wire([.. plan.Cores[k].Destinations.Select(d => cores[d])], plan.Cores[k].Destinations));
         // The input, every step, to each core the input feeds.
         int dims = net.Input.Dimensions;
         _countsExpected = recordCounts ? steps * placements.Count(p => net.Population(p.Piece.Population).IsQuantized) : 0;
-        var fedByInput = Enumerable.Range(0, placements.Length).Where(k => setups[k].Incoming.Any(c => c.Source == -1)).ToList();
+        var fedByInput = plan.FedByInput;
         for (int t = 0; t < steps; t++)
         {
             var values = new long[streams * dims];

@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using HybridSpike.Actors.Compile;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Actors.Runtime;
+
+/// <summary>What one core of a compiled mesh runs, whatever the run: its piece, its incoming weights in the kernel's layout, where its payloads go.</summary>
+internal sealed record CorePlan(int Population, int Start, int Count, ImmutableArray<IncomingConnection> Incoming, ImmutableArray<int> Destinations);
+
+/// <summary>
+/// The run-independent part of a mesh run, built once per compiled mesh and shared by every run of it
+/// (a service runs the same mesh again and again; the weights' kernel layout is the costly part).
+/// </summary>
+internal sealed class MeshPlan
+{
+    private static readonly ConditionalWeakTable<CompiledMesh, MeshPlan> Plans = [];
+
+    public ImmutableArray<CorePlan> Cores { get; }
+
+    /// <summary>The cores the network input feeds.</summary>
+    public ImmutableArray<int> FedByInput { get; }
+
+    public static MeshPlan For(CompiledMesh mesh) => Plans.GetValue(mesh, m => new MeshPlan(m));
+
+    private MeshPlan(CompiledMesh mesh)
+    {
+        var net = mesh.Network;
+        var fixedNet = mesh.Discretized.FixedPoint();
+        var placements = mesh.Routed.Placed.Placements;
+        var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        var pieceCount = placements.GroupBy(p => p.Piece.Population).ToDictionary(g => g.Key, g => g.Count());
+        var cores = ImmutableArray.CreateBuilder<CorePlan>(placements.Length);
+        foreach (var placement in placements)
+        {
+            var piece = placement.Piece;
+            var incoming = ImmutableArray.CreateBuilder<IncomingConnection>();
+            for (int c = 0; c < net.Connections.Length; c++)
+            {
+                var conn = net.Connections[c];
+                if (conn.Target != piece.Population) continue;
+                var w = fixedNet.Weights[c];
+                bool input = conn.Source == NetworkDescription.InputName;
+                int si = input ? -1 : index[conn.Source];
+                incoming.Add(new IncomingConnection(si, w.Sources, input ? 1 : pieceCount[conn.Source], conn.Delay == Delay.OneStep,
+                    input ? null : net.Populations[si].Omega,
+                    MantissaBlock.FromRowMajor(piece.Count, w.Sources, w.Mantissas.AsSpan(piece.Start * w.Sources, piece.Count * w.Sources)),
+                    w.RowExponents.Slice(piece.Start, piece.Count)));
+            }
+            var destinations = Enumerable.Range(0, placements.Length)
+                .Where(d => net.Connections.Any(c => c.Source == piece.Population && c.Target == placements[d].Piece.Population));
+            cores.Add(new CorePlan(index[piece.Population], piece.Start, piece.Count, incoming.ToImmutable(), [.. destinations]));
+        }
+        Cores = cores.MoveToImmutable();
+        FedByInput = [.. Enumerable.Range(0, Cores.Length).Where(k => Cores[k].Incoming.Any(c => c.Source == -1))];
+    }
+}
