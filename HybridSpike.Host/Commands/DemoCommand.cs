@@ -98,7 +98,7 @@ internal static class DemoCommand
         var folder = Path.GetFullPath(s.Out);
         PrepareFolder(folder, s.Force, s.Resume, error);
 
-        error.WriteLine($"demo: {(s.Resume ? "resuming" : "training")} {config.Name} on {config.Data.Dataset} ({data.Train.Count:N0} training sequences x {data.Steps} steps, {config.Training.Epochs} epochs) in {folder}");
+        error.WriteLine($"demo: {(s.Resume ? "resuming" : "training")} {config.Name} on {config.Data.Dataset} ({data.Train.Count:N0} training sequences x {data.Steps} steps, {config.Training.Epochs} epoch{(config.Training.Epochs == 1 ? "" : "s")}) in {folder}");
         var (run, trained) = await TrainCommands.TrainAsync(config, data, folder, s.Resume, error, cancel);
         if (run.Interrupted)
         {
@@ -135,11 +135,7 @@ internal static class DemoCommand
         TrainingPlots.Accuracy(run.History, config.Name, Path.Combine(folder, TrainingPicture));
         MeshRunner.WriteFiles(folder, report, meshRun);
 
-        if (m.MeshAccuracy < 2 * report.Accuracy.Chance)
-            error.WriteLine($"warning: the mesh is close to chance ({m.MeshAccuracy:P1}; chance {report.Accuracy.Chance:P0}). " +
-                (m.FloatAccuracy < 2 * report.Accuracy.Chance
-                    ? $"The float64 model is too ({m.FloatAccuracy:P1}): it has not learned yet; train longer (--epochs) or on all the data (--train-limit 0)."
-                    : $"The float64 model gets {m.FloatAccuracy:P1}: the {profile.Core.WeightBits}-bit weights lose it; try --exponent row or a profile with more weight bits."));
+        Warn(report, profile, error);
         if (s.Json)
         {
             Cli.WriteJson(output, report);
@@ -147,6 +143,19 @@ internal static class DemoCommand
         }
         else Print(output, report, profile);
         return 0;
+    }
+
+    /// <summary>Says on stderr when the model or the mesh is close to chance (under twice the chance level), and why.</summary>
+    private static void Warn(DemoReport r, HardwareProfile profile, TextWriter error)
+    {
+        var a = r.Accuracy;
+        bool Near(double accuracy) => accuracy < 2 * a.Chance;
+        if (Near(a.TorchSharpFloat32))
+            error.WriteLine($"warning: the trained model is close to chance (TorchSharp {a.TorchSharpFloat32:P1}, chance {a.Chance:P0}): it has not learned yet; " +
+                "train longer (--epochs) or on all the data (--train-limit 0). The mesh's accuracy means little until then.");
+        else if (Near(a.Mesh))
+            error.WriteLine($"warning: the mesh is close to chance ({a.Mesh:P1}, chance {a.Chance:P0}) while the float64 model gets {a.Float64:P1}: " +
+                $"the {profile.Core.WeightBits}-bit weights lose it (fixed point {a.FixedPoint:P1}); try --exponent row or a profile with more weight bits.");
     }
 
     /// <summary>The embedded configs/hslmu-tiny.json, or <paramref name="path"/>.</summary>
@@ -193,7 +202,7 @@ internal static class DemoCommand
         var m = r.Mesh;
         var t = r.Training;
         double n = m.Samples;
-        o.WriteLine($"HybridSpike demo: {t.Name} ({t.Parameters:N0} parameters) trained {t.Epochs} epochs on {t.TrainSequences:N0} {t.Dataset} sequences in {r.Seconds.Training:0} s, " +
+        o.WriteLine($"HybridSpike demo: {t.Name} ({t.Parameters:N0} parameters) trained {t.Epochs} epoch{(t.Epochs == 1 ? "" : "s")} on {t.TrainSequences:N0} {t.Dataset} sequences in {r.Seconds.Training:0} s, " +
             $"compiled to {r.Compile.Profile} ({r.Compile.Cores} of {r.Compile.CoresAvailable} cores, {r.Compile.WeightBits}-bit weights, one exponent per {r.Compile.Exponent})");
         o.WriteLine();
         o.WriteLine("accuracy");
