@@ -53,7 +53,7 @@ internal static class DemoCommand
         var cmd = new Command("demo", "The end-to-end demo on the embedded digits: train a small hsLMU, compile it to Loihi, run test digits through the actor mesh, report accuracy, spikes, traffic and energy");
         var output = new Option<string>("--out") { Description = "Folder for the model, report.json, cores.csv and the pictures", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
         var force = new Option<bool>("--force") { Description = "Replace the demo files of an earlier demo in --out (other files are left alone)" };
-        var resume = new Option<bool>("--resume") { Description = "Continue an unfinished demo in --out from its checkpoint (after Ctrl-C)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue an unfinished demo in --out from its checkpoint, with its config (after Ctrl-C)" };
         var config = new Option<string?>("--config") { Description = "Training config (JSON; must be an LMU); default: the embedded configs/hslmu-tiny.json" };
         var epochs = new Option<int?>("--epochs") { Description = "Override training.epochs (default: the config's; 6 for the embedded one)" };
         var trainLimit = new Option<int>("--train-limit") { Description = "Train on only the first N training sequences (0 = all 8,000; for quick runs)" };
@@ -83,7 +83,11 @@ internal static class DemoCommand
         if (s.Epochs is <= 0) throw new ArgumentException($"--epochs must be positive, got {s.Epochs}");
         if (s.TrainLimit < 0) throw new ArgumentException($"--train-limit must be 0 (all) or positive, got {s.TrainLimit}");
         if (s.Force && s.Resume) throw new ArgumentException("--force and --resume exclude each other: --force starts the demo in --out over, --resume continues it");
-        var (config, configSource) = LoadConfig(s.Config);
+        if (s.Resume && s.Config is not null) throw new ArgumentException("--config and --resume exclude each other: a resumed demo trains with its checkpoint's config");
+        var folder = Path.GetFullPath(s.Out);
+        var replace = CheckFolder(folder, s.Force, s.Resume);
+        // A resumed demo continues with the config it started with (--epochs and --train-limit may still change it).
+        var (config, configSource) = s.Resume ? CheckpointConfig(folder) : LoadConfig(s.Config);
         if (s.Epochs is { } e) config = config with { Training = config.Training with { Epochs = e } };
         if (s.TrainLimit > 0) config = config with { Data = config.Data with { TrainLimit = s.TrainLimit } };
         var errors = config.Validate();
@@ -95,14 +99,17 @@ internal static class DemoCommand
         if (s.Samples > data.Test.Count)
             throw new ArgumentException($"--samples {s.Samples}: the test split of {config.Data.Dataset} has only {data.Test.Count} sequences");
         var meshData = SequenceData.Load(config.Data with { TestLimit = s.Samples });
-        var folder = Path.GetFullPath(s.Out);
-        PrepareFolder(folder, s.Force, s.Resume, error);
+        if (replace.Count > 0)
+        {
+            error.WriteLine($"--force: deleting the earlier demo's {string.Join(", ", replace)} in {folder}");
+            foreach (var f in replace) File.Delete(Path.Combine(folder, f));
+        }
 
         error.WriteLine($"demo: {(s.Resume ? "resuming" : "training")} {config.Name} on {config.Data.Dataset} ({data.Train.Count:N0} training sequences x {data.Steps} steps, {config.Training.Epochs} epoch{(config.Training.Epochs == 1 ? "" : "s")}) in {folder}");
         var (run, trained) = await TrainCommands.TrainAsync(config, data, folder, s.Resume, error, cancel);
         if (run.Interrupted)
         {
-            error.WriteLine($"interrupted: the checkpoint is kept in {folder}; continue with: hybridspike demo --out {s.Out} --resume");
+            error.WriteLine($"interrupted: the checkpoint is kept in {folder}; continue by running the same command with --resume");
             return 130;
         }
         double trainingSeconds = clock.Elapsed.TotalSeconds;
@@ -118,7 +125,7 @@ internal static class DemoCommand
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            error.WriteLine($"interrupted during the mesh run: the trained model is kept in {folder}; finish with: hybridspike demo --out {s.Out} --resume");
+            error.WriteLine($"interrupted during the mesh run: the trained model is kept in {folder}; finish by running the same command with --resume");
             return 130;
         }
         var m = meshRun.Report;
@@ -169,12 +176,19 @@ internal static class DemoCommand
         return (TrainingConfig.Parse(reader.ReadToEnd(), source), source);
     }
 
+    /// <summary>The config saved in the checkpoint of the unfinished demo in <paramref name="folder"/>.</summary>
+    private static (TrainingConfig Config, string Source) CheckpointConfig(string folder)
+    {
+        var path = Path.Combine(folder, Checkpoint.FileName);
+        return (TrainingConfig.Parse(Checkpoint.ReadState(path).ConfigJson, path), path);
+    }
+
     /// <summary>
-    /// Refuses a folder that already holds demo files, unless --force (replace them: they are deleted up
-    /// front, named on stderr, so that no stale file survives a failed run) or --resume (continue from the
-    /// checkpoint of an unfinished demo). Files the demo does not write are never touched.
+    /// Refuses a folder that already holds demo files, unless --force (returns them: the caller deletes
+    /// them, once every other option has been checked, so that no stale file survives a failed run) or
+    /// --resume (an unfinished demo: a checkpoint and no report). Files the demo does not write are never touched.
     /// </summary>
-    private static void PrepareFolder(string folder, bool force, bool resume, TextWriter error)
+    private static List<string> CheckFolder(string folder, bool force, bool resume)
     {
         if (File.Exists(folder)) throw new IOException($"--out {folder} is a file, not a folder");
         var existing = Directory.Exists(folder) ? Files.Where(f => File.Exists(Path.Combine(folder, f))).ToList() : [];
@@ -184,16 +198,13 @@ internal static class DemoCommand
         {
             if (finished) throw new IOException($"{folder} holds a finished demo (report.json); pass --force to run it again, or choose another --out (nothing was changed)");
             if (!checkpoint) throw new FileNotFoundException($"--resume: {folder} holds no unfinished demo ({Checkpoint.FileName} not found)", Path.Combine(folder, Checkpoint.FileName));
-            return;
+            return [];
         }
-        if (existing.Count == 0) return;
-        if (!force)
-            throw new IOException(
-                finished ? $"{folder} already holds a finished demo (report.json); pass --force to replace it, or choose another --out (nothing was changed)"
-                : checkpoint ? $"{folder} holds an unfinished demo ({Checkpoint.FileName}, no report.json); pass --resume to continue it, --force to start over, or choose another --out (nothing was changed)"
-                : $"{folder} already has {string.Join(", ", existing)}; pass --force to replace them, or choose another --out (nothing was changed)");
-        error.WriteLine($"--force: deleting the earlier demo's {string.Join(", ", existing)} in {folder}");
-        foreach (var f in existing) File.Delete(Path.Combine(folder, f));
+        if (existing.Count == 0 || force) return existing;
+        throw new IOException(
+            finished ? $"{folder} already holds a finished demo (report.json); pass --force to replace it, or choose another --out (nothing was changed)"
+            : checkpoint ? $"{folder} holds an unfinished demo ({Checkpoint.FileName}, no report.json); pass --resume to continue it, --force to start over, or choose another --out (nothing was changed)"
+            : $"{folder} already has {string.Join(", ", existing)}; pass --force to replace them, or choose another --out (nothing was changed)");
     }
 
     private static void Print(TextWriter o, DemoReport r, HardwareProfile profile)

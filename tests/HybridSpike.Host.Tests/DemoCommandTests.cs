@@ -19,13 +19,15 @@ public sealed class DemoCommandTests : IDisposable
         var notes = Path.Combine(folder, "notes.txt");
         File.WriteAllText(notes, "mine");
 
-        // Kept small for CI: one epoch on 200 training digits, 6 test digits through the mesh.
-        var r = CliRunner.Run("demo", "--out", folder, "--epochs", "1", "--train-limit", "200", "--samples", "6", "--streams", "3", "--json");
+        // Kept small for CI: one epoch on 200 training digits, 6 test digits through the mesh. Text on stdout, the summary in report.json.
+        var r = CliRunner.Run("demo", "--out", folder, "--epochs", "1", "--train-limit", "200", "--samples", "6", "--streams", "3");
         Assert.True(r.ExitCode == 0, r.Error);
-        Assert.Contains($"demo: report and pictures in {folder}", r.Error);
+        Assert.Contains("actor mesh", r.Output);
+        Assert.Contains("same prediction as the fixed-point model on every digit", r.Output);
+        Assert.Contains($"report: {folder}", r.Output);
         Assert.Equal("mine", File.ReadAllText(notes));
 
-        using var doc = JsonDocument.Parse(r.Output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report.json")));
         var root = doc.RootElement;
         Assert.Equal(folder, root.GetProperty("folder").GetString());
         var accuracy = root.GetProperty("accuracy");
@@ -55,8 +57,7 @@ public sealed class DemoCommandTests : IDisposable
         Assert.True(mesh.GetProperty("secondsPerStep").GetDouble() > 0);
         Assert.InRange(mesh.GetProperty("activityBits").GetDouble(), 1, 32);
 
-        // The folder: report.json is the summary, cores.csv one row per core, real PNGs, and the trained model.
-        Assert.Equal(r.Output.Trim(), File.ReadAllText(Path.Combine(folder, "report.json")).Trim());
+        // The folder: cores.csv one row per core, real PNGs, and the trained model.
         var csv = File.ReadAllLines(Path.Combine(folder, "cores.csv"));
         Assert.Equal("core,synaptic_events,neuron_updates,spikes,packets_sent,packets_received", csv[0]);
         Assert.Equal(3, csv.Length - 1);
@@ -66,6 +67,24 @@ public sealed class DemoCommandTests : IDisposable
         using (JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "history.json")))) { }
         using (JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))) { }
         Assert.Equal(3, ArtifactFile.Read(Path.Combine(folder, "model.hsa")).Network.Populations.Length);
+
+        // --resume finishes a demo from its checkpoint, with the checkpoint's config (1 epoch, 200 digits): the same model.
+        var resumed = Path.Combine(_dir, "resumed");
+        Directory.CreateDirectory(resumed);
+        File.Copy(Path.Combine(folder, "checkpoint.hsckpt"), Path.Combine(resumed, "checkpoint.hsckpt"));
+        var continued = CliRunner.Run("demo", "--out", resumed, "--resume", "--samples", "4", "--streams", "2", "--json");
+        Assert.True(continued.ExitCode == 0, continued.Error);
+        Assert.Contains($"demo: report and pictures in {resumed}", continued.Error);
+        Assert.Equal(continued.Output.Trim(), File.ReadAllText(Path.Combine(resumed, "report.json")).Trim());
+        using (var c = JsonDocument.Parse(continued.Output))
+        {
+            var t = c.RootElement.GetProperty("training");
+            Assert.True(t.GetProperty("resumed").GetBoolean());
+            Assert.Equal(1, t.GetProperty("epochs").GetInt32());
+            Assert.Equal(200, t.GetProperty("trainSequences").GetInt32());
+            Assert.Equal(accuracy.GetProperty("torchSharpFloat32").GetDouble(), c.RootElement.GetProperty("accuracy").GetProperty("torchSharpFloat32").GetDouble());
+            Assert.Equal(4, c.RootElement.GetProperty("mesh").GetProperty("samples").GetInt32());
+        }
 
         // A second run refuses the finished demo and changes nothing.
         var before = Snapshot(folder);
@@ -90,6 +109,7 @@ public sealed class DemoCommandTests : IDisposable
             (["--streams", "0"], "--streams must be positive"),
             (["--epochs", "0"], "--epochs must be positive"),
             (["--force", "--resume"], "exclude each other"),
+            (["--config", "configs/hslmu-tiny.json", "--resume"], "exclude each other"),
             (["--profile", "truenorth"], "unknown profile 'truenorth'"),
         })
         {
