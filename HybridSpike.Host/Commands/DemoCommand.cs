@@ -119,14 +119,17 @@ internal static class DemoCommand
         error.WriteLine($"demo: compiled to {profile.Name}: {mesh.Cores.Length} cores ({string.Join(", ", mesh.Populations.Select(p => $"{p.Population} {p.Cores}"))}), {profile.Core.WeightBits}-bit weights, one exponent per {s.Exponent}");
 
         MeshRunner.Outcome meshRun;
-        try
+        using (var interrupt = new CtrlC(cancel))
         {
-            meshRun = await MeshRunner.RunAsync(artifactPath, artifact, mesh, meshData, s.Streams, error, cancel);
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            error.WriteLine($"interrupted during the mesh run: the trained model is kept in {folder}; finish by running the same command with --resume");
-            return 130;
+            try
+            {
+                meshRun = await MeshRunner.RunAsync(artifactPath, artifact, mesh, meshData, s.Streams, error, interrupt.Token);
+            }
+            catch (OperationCanceledException) when (interrupt.Token.IsCancellationRequested)
+            {
+                error.WriteLine($"interrupted during the mesh run: the trained model is kept in {folder}; finish by running the same command with --resume");
+                return 130;
+            }
         }
         var m = meshRun.Report;
         var torch = trained.Metrics?.Overall;

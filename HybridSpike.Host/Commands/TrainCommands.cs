@@ -133,26 +133,17 @@ internal static class TrainCommands
     /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) on <paramref name="progressTo"/> unless null; Ctrl-C cancels and the trainer saves.</summary>
     private static async Task<TrainingResult> WithProgress(TextWriter? progressTo, TrainingConfig config, Func<IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> run, CancellationToken cancel)
     {
-        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
-        try
+        using var interrupt = new CtrlC(cancel);
+        return await ProgressBar.RunAsync(progressTo, config.Name, async task =>
         {
-            return await ProgressBar.RunAsync(progressTo, config.Name, async task =>
+            var progress = task is null ? null : new Progress<TrainingProgress>(p =>
             {
-                var progress = task is null ? null : new Progress<TrainingProgress>(p =>
-                {
-                    task.MaxValue = (double)p.Epochs * p.BatchesPerEpoch;
-                    task.Value = (double)(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch;
-                    var omega = string.Join(" ", p.Omega.Select(o => $"ω_{o.Key}={o.Value:0.##}"));
-                    task.Description = $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {omega}".EscapeMarkup();
-                });
-                return await run(progress, interrupt.Token);
+                task.MaxValue = (double)p.Epochs * p.BatchesPerEpoch;
+                task.Value = (double)(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch;
+                var omega = string.Join(" ", p.Omega.Select(o => $"ω_{o.Key}={o.Value:0.##}"));
+                task.Description = $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {omega}".EscapeMarkup();
             });
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
+            return await run(progress, interrupt.Token);
+        });
     }
 }
