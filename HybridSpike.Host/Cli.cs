@@ -28,6 +28,7 @@ public static class Cli
     public static RootCommand Build()
     {
         var root = new RootCommand("HybridSpike: train hybrid-spiking networks and run them on an emulated neuromorphic mesh");
+        root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(TrainCommands.BuildTrain());
         root.Subcommands.Add(TrainCommands.BuildEval());

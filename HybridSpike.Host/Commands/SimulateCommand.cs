@@ -1,15 +1,7 @@
-using System.Collections.Immutable;
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
-using Akka.Actor;
-using Akka.Configuration;
 using HybridSpike.Actors.Compile;
 using HybridSpike.Actors.Profiles;
-using HybridSpike.Actors.Runtime;
-using HybridSpike.Actors.Telemetry;
 using HybridSpike.Core.Artifact;
-using HybridSpike.Core.Reference;
 using HybridSpike.Host.Reports;
 using HybridSpike.Training;
 
@@ -18,13 +10,6 @@ namespace HybridSpike.Host.Commands;
 /// <summary><c>hybridspike simulate</c>: test sequences through the actor mesh, with traffic, energy and time, against the float and fixed-point models.</summary>
 internal static class SimulateCommand
 {
-    internal sealed record SimulateReport(
-        string Model, string Profile, int Cores, int Samples, int Steps,
-        double MeshAccuracy, double FixedPointAccuracy, double FloatAccuracy, int PredictionsDifferingFromFixedPoint,
-        long Spikes, long Packets, long SynapticEvents, long IntraChipPackets, long InterChipPackets,
-        double EnergyPerInferenceJoules, double SecondsPerStep, LinkLoad? BusiestLink,
-        IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreTraffic> CoreTable);
-
     public static Command Build()
     {
         var cmd = new Command("simulate", "Run test sequences through the actor mesh of a compiled network; report accuracy, spikes, packets, energy and time");
@@ -36,7 +21,7 @@ internal static class SimulateCommand
         var streams = new Option<int>("--streams") { Description = "Sequences run through the mesh at once (each message carries all of them)", DefaultValueFactory = _ => 10 };
         var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: core (per core block) or row (per target unit)", DefaultValueFactory = _ => "core" };
         exponent.AcceptOnlyFromAmong("core", "row");
-        var report = new Option<string?>("--report") { Description = "Folder for report.json and cores.csv" };
+        var report = new Option<string?>("--report") { Description = "Folder for report.json, cores.csv and the pictures (link load, traffic per step, spike raster)" };
         var json = Cli.JsonOption();
         foreach (var o in new Option[] { model, profile, exponent, samples, streams, report, json }) cmd.Options.Add(o);
         data.AddTo(cmd);
@@ -53,45 +38,18 @@ internal static class SimulateCommand
             var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), CompileCommand.Options(result.GetValue(exponent)!));
             var err = result.InvocationConfiguration.Error;
 
-            var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
-            var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
-            using var system = ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
-            var traffic = new List<MeshTelemetry>();
-            var raster = new RasterRecorder();
-            int meshCorrect = 0, fixedCorrect = 0, differ = 0, done = 0;
-            foreach (var positions in Core.Data.Batching.InOrder(seq.Test.Count, batch))
-            {
-                cancel.ThrowIfCancellationRequested();
-                var x = new float[positions.Length * seq.Steps];
-                var labels = new long[positions.Length];
-                seq.View.Fill(seq.Test, positions.Span, x, labels);
-                var inputs = Array.ConvertAll(x, v => (double)v);
-                var run = await MeshRuntime.RunWithTelemetryAsync(system, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, cancel);
-                var reference = fixedSim.Run(inputs, positions.Length, seq.Steps, null);
-                for (int i = 0; i < positions.Length; i++)
-                {
-                    if (run.Result.Predictions[i] == labels[i]) meshCorrect++;
-                    if (reference.Predictions[i] == labels[i]) fixedCorrect++;
-                    if (run.Result.Predictions[i] != reference.Predictions[i]) differ++;
-                }
-                traffic.Add(run.Telemetry);
-                done += positions.Length;
-                err.WriteLine($"  {done}/{seq.Test.Count} sequences through {mesh.Cores.Length} cores");
-            }
-            var r = Summarize(path, p, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, traffic);
+            var run = await MeshRunner.RunAsync(path, artifact, mesh, seq, batch, err, cancel);
+            var r = run.Report;
             if (result.GetValue(report) is { } dir)
             {
-                Write(dir, r);
-                var total = MeshTelemetry.From(mesh, r.Samples, r.Steps, r.CoreTable);
-                MeshPlots.LinkLoadHeatmap(mesh, total, Path.Combine(dir, "link-load.png"));
-                MeshPlots.TrafficPerStep(total, r.Steps, Path.Combine(dir, "traffic-per-step.png"));
-                MeshPlots.SpikeRaster(raster.Seen, mesh.Network.Populations.Where(q => q.IsQuantized).ToDictionary(q => q.Name, q => q.Size), Path.Combine(dir, "spike-raster.png"));
-                err.WriteLine($"report: {dir} (report.json, cores.csv, link-load.png, traffic-per-step.png, spike-raster.png)");
+                var files = MeshRunner.WriteFiles(dir, r, run);
+                err.WriteLine($"report: {dir} ({string.Join(", ", files)})");
             }
             var o = result.InvocationConfiguration.Output;
             if (result.GetValue(json)) { Cli.WriteJson(o, r); return 0; }
             o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps");
             o.WriteLine($"accuracy: mesh {r.MeshAccuracy:P2}, fixed-point golden model {r.FixedPointAccuracy:P2} ({r.PredictionsDifferingFromFixedPoint} predictions differ), float64 {r.FloatAccuracy:P2}");
+            o.WriteLine($"spikes: mesh {r.Spikes}, fixed-point golden model {r.FixedPointSpikes} ({(r.Spikes == r.FixedPointSpikes ? "equal" : "DIFFERENT")}); activity {r.ActivityBits:0.00} bits per unit, {r.SpikesPerUnitPerStep:0.0000} spikes per unit and step");
             o.WriteLine($"per inference: {r.Spikes / (double)r.Samples:0} spikes, {r.Packets / (double)r.Samples:0} packets ({r.InterChipPackets / (double)r.Samples:0} between chips), {r.SynapticEvents / (double)r.Samples:0} synaptic events");
             o.WriteLine($"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns");
             if (r.BusiestLink is { } b) o.WriteLine($"busiest link ({b.FromX},{b.FromY})->({b.ToX},{b.ToY}) {b.Direction}: {b.Packets} packets");
@@ -99,37 +57,5 @@ internal static class SimulateCommand
             return 0;
         });
         return cmd;
-    }
-
-    private static SimulateReport Summarize(string path, HardwareProfile p, CompiledMesh mesh, SequenceData seq, int meshCorrect, int fixedCorrect, double floatAccuracy, int differ, List<MeshTelemetry> runs)
-    {
-        int n = seq.Test.Count;
-        var cores = runs.SelectMany(t => t.Cores).GroupBy(c => c.Core).Select(g => new CoreTraffic(g.Key,
-            g.Sum(c => c.SynapticEvents), g.Sum(c => c.NeuronUpdates), g.Sum(c => c.Spikes), g.Sum(c => c.PacketsSent), g.Sum(c => c.PacketsReceived),
-            [.. Enumerable.Range(0, seq.Steps).Select(t => g.Sum(c => c.PacketsSentPerStep[t]))],
-            g.SelectMany(c => c.PacketsTo).GroupBy(kv => kv.Key).ToImmutableDictionary(kv => kv.Key, kv => kv.Sum(x => x.Value)))).ToList();
-        var total = MeshTelemetry.From(mesh, n, seq.Steps, cores);
-        return new SimulateReport(path, p.Name, mesh.Cores.Length, n, seq.Steps,
-            (double)meshCorrect / n, (double)fixedCorrect / n, floatAccuracy, differ,
-            total.Spikes, total.Packets, total.SynapticEvents, total.IntraChipPackets, total.InterChipPackets,
-            total.EnergyPerInference, total.SecondsPerStep, total.BusiestLink, total.HopHistogram, total.Cores);
-    }
-
-    private static void Write(string dir, SimulateReport r)
-    {
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "report.json"), System.Text.Json.JsonSerializer.Serialize(r, Cli.Json));
-        var csv = new StringBuilder("core,synaptic_events,neuron_updates,spikes,packets_sent,packets_received\n");
-        foreach (var c in r.CoreTable)
-            csv.AppendLine(string.Join(',', new object[] { c.Core, c.SynapticEvents, c.NeuronUpdates, c.Spikes, c.PacketsSent, c.PacketsReceived }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
-        File.WriteAllText(Path.Combine(dir, "cores.csv"), csv.ToString());
-    }
-
-    /// <summary>Keeps the first stream's counts of the first batch, for the raster.</summary>
-    private sealed class RasterRecorder : IActivityObserver
-    {
-        public readonly List<(int Step, string Population, int[] Counts)> Seen = [];
-        public void OnCounts(int step, Core.Network.Population population, ReadOnlySpan<int> counts) =>
-            Seen.Add((step, population.Name, counts[..population.Size].ToArray()));
     }
 }

@@ -25,7 +25,7 @@ internal static class TrainCommands
         var json = Cli.JsonOption();
         cmd.Options.Add(config); data.AddTo(cmd); cmd.Options.Add(epochs); cmd.Options.Add(output); cmd.Options.Add(resume); cmd.Options.Add(json);
         cmd.SetAction((result, cancel) => Train(result.GetValue(config), result.GetValue(data.Dataset), result.GetValue(data.DataDir), result.GetValue(epochs),
-            result.GetValue(output)!, result.GetValue(resume), result.GetValue(json), result.InvocationConfiguration.Output, cancel));
+            result.GetValue(output)!, result.GetValue(resume), result.GetValue(json), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
         return cmd;
     }
 
@@ -43,7 +43,7 @@ internal static class TrainCommands
         return cmd;
     }
 
-    private static async Task<int> Train(string? configPath, string? dataset, string? dataDir, int? epochs, string outDir, bool resume, bool json, TextWriter output, CancellationToken cancel)
+    private static async Task<int> Train(string? configPath, string? dataset, string? dataDir, int? epochs, string outDir, bool resume, bool json, TextWriter output, TextWriter progressTo, CancellationToken cancel)
     {
         var config = configPath is null ? new TrainingConfig() : TrainingConfig.Load(configPath);
         if (epochs is { } e) config = config with { Training = config.Training with { Epochs = e } };
@@ -53,12 +53,7 @@ internal static class TrainCommands
         if (errors.Count > 0) throw new ConfigException((configPath ?? "config") + ": " + string.Join("; ", errors));
 
         var data = SequenceData.Load(config.Data);
-        Directory.CreateDirectory(outDir);
-        var trainer = new Trainer(config, outDir);
-        var run = await WithProgress(json, config, (progress, ct) => trainer.RunAsync(data, resume, progress, ct), cancel);
-
-        var summary = Summarize(config, data, outDir, run);
-        File.WriteAllText(Path.Combine(outDir, "history.json"), JsonSerializer.Serialize(run.History, Cli.Json));
+        var (run, summary) = await TrainAsync(config, data, outDir, resume, json ? null : progressTo, cancel);
         if (json) Cli.WriteJson(output, summary);
         else
         {
@@ -71,6 +66,22 @@ internal static class TrainCommands
             if (summary.Artifact is not null) output.WriteLine($"\nartifact: {summary.Artifact}");
         }
         return run.Interrupted ? 130 : 0;
+    }
+
+    /// <summary>
+    /// Trains (or resumes) <paramref name="config"/> into <paramref name="outDir"/> with a progress bar on
+    /// <paramref name="progressTo"/> (none when null); a finished run then gets its metrics, metrics.json and,
+    /// for an LMU, the artifact; history.json either way. Shared by train and demo.
+    /// </summary>
+    internal static async Task<(TrainingResult Run, TrainSummary Summary)> TrainAsync(TrainingConfig config, SequenceData data, string outDir, bool resume,
+        TextWriter? progressTo, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(outDir);
+        var trainer = new Trainer(config, outDir);
+        var run = await WithProgress(progressTo, config, (progress, ct) => trainer.RunAsync(data, resume, progress, ct), cancel);
+        var summary = Summarize(config, data, outDir, run);
+        File.WriteAllText(Path.Combine(outDir, "history.json"), JsonSerializer.Serialize(run.History, Cli.Json));
+        return (run, summary);
     }
 
     internal sealed record TrainSummary(string Name, bool Interrupted, long Parameters, double SamplesPerSecond, string Checkpoint,
@@ -119,37 +130,20 @@ internal static class TrainCommands
         else text(output);
     }
 
-    /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) unless --json; Ctrl-C cancels and the trainer saves.</summary>
-    private static async Task<TrainingResult> WithProgress(bool json, TrainingConfig config, Func<IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> run, CancellationToken cancel)
+    /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) on <paramref name="progressTo"/> unless null; Ctrl-C cancels and the trainer saves.</summary>
+    private static async Task<TrainingResult> WithProgress(TextWriter? progressTo, TrainingConfig config, Func<IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> run, CancellationToken cancel)
     {
-        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
-        try
+        using var interrupt = new CtrlC(cancel);
+        return await ProgressBar.RunAsync(progressTo, config.Name, async task =>
         {
-            if (json) return await run(null, interrupt.Token);
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            TrainingResult? result = null;
-            await console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .StartAsync(async ctx =>
-                {
-                    var task = ctx.AddTask(config.Name, maxValue: 1);
-                    var progress = new Progress<TrainingProgress>(p =>
-                    {
-                        task.MaxValue = (double)p.Epochs * p.BatchesPerEpoch;
-                        task.Value = (double)(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch;
-                        var omega = string.Join(" ", p.Omega.Select(o => $"ω_{o.Key}={o.Value:0.##}"));
-                        task.Description = $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {omega}".EscapeMarkup();
-                    });
-                    result = await run(progress, interrupt.Token);
-                    task.Value = task.MaxValue;
-                });
-            return result!;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
+            var progress = task is null ? null : new Progress<TrainingProgress>(p =>
+            {
+                task.MaxValue = (double)p.Epochs * p.BatchesPerEpoch;
+                task.Value = (double)(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch;
+                var omega = string.Join(" ", p.Omega.Select(o => $"ω_{o.Key}={o.Value:0.##}"));
+                task.Description = $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {omega}".EscapeMarkup();
+            });
+            return await run(progress, interrupt.Token);
+        });
     }
 }

@@ -1,0 +1,154 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using HybridSpike.Actors.Compile;
+using HybridSpike.Actors.Runtime;
+using HybridSpike.Actors.Telemetry;
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Metrics;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Reference;
+using HybridSpike.Host.Reports;
+using HybridSpike.Training;
+
+namespace HybridSpike.Host.Commands;
+
+/// <summary>A mesh run's report: simulate's JSON and report.json, the demo's <c>mesh</c> block.</summary>
+/// <param name="ActivityBits">Activity bits of the quantized populations (docs/metrics.md), counted on the fixed-point golden model.</param>
+/// <param name="SpikesPerUnitPerStep">Mean |n| per quantized unit per step, counted on the fixed-point golden model.</param>
+/// <param name="FixedPointSpikes">Σ|n| of the fixed-point golden model on the same sequences: equal to <paramref name="Spikes"/>
+/// (the mesh's) when the mesh followed it spike for spike.</param>
+internal sealed record MeshRunReport(
+    string Model, string Profile, int Cores, int Samples, int Steps,
+    double MeshAccuracy, double FixedPointAccuracy, double FloatAccuracy, int PredictionsDifferingFromFixedPoint,
+    double? ActivityBits, double? SpikesPerUnitPerStep, long FixedPointSpikes,
+    long Spikes, long Packets, long SynapticEvents, long IntraChipPackets, long InterChipPackets,
+    double EnergyPerInferenceJoules, double SecondsPerStep, LinkLoad? BusiestLink,
+    IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreTraffic> CoreTable);
+
+/// <summary>
+/// Test sequences through the actor mesh next to the float64 and fixed-point golden models, and the
+/// files of its report; shared by <c>simulate</c> and <c>demo</c>.
+/// </summary>
+internal static class MeshRunner
+{
+    /// <summary>A finished run: its report, the compiled mesh, the summed telemetry and the first sequence's counts (for the raster).</summary>
+    internal sealed record Outcome(MeshRunReport Report, CompiledMesh Mesh, MeshTelemetry Total, IReadOnlyList<(int Step, string Population, int[] Counts)> Raster);
+
+    /// <summary>The files <see cref="WriteFiles"/> writes, in order.</summary>
+    public static readonly ImmutableArray<string> FileNames = ["report.json", "cores.csv", "link-load.png", "traffic-per-step.png", "spike-raster.png"];
+
+    /// <summary>
+    /// Runs the test split of <paramref name="seq"/> through <paramref name="mesh"/>, <paramref name="streams"/>
+    /// sequences per batch, and the same sequences through the fixed-point golden model (compared prediction
+    /// for prediction and by total spikes; its counts give the activity figures) and the float64 golden
+    /// model of <paramref name="artifact"/>. A progress bar goes to
+    /// <paramref name="progress"/> unless it is null.
+    /// </summary>
+    public static async Task<Outcome> RunAsync(string model, ModelArtifact artifact, CompiledMesh mesh, SequenceData seq, int streams,
+        TextWriter? progress, CancellationToken cancel)
+    {
+        int n = seq.Test.Count, batch = Math.Max(1, streams);
+        return await ProgressBar.RunAsync(progress, $"float64 golden model: {n} test sequences", async bar =>
+        {
+            var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
+            var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
+            using var system = ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
+            var traffic = new List<MeshTelemetry>();
+            var activity = new ActivityObserver(mesh.Network);
+            var raster = new RasterRecorder();
+            int meshCorrect = 0, fixedCorrect = 0, differ = 0, done = 0;
+            void Show()
+            {
+                if (bar is null) return;
+                bar.MaxValue = n;
+                bar.Value = done;
+                bar.Description = $"mesh: {done}/{n} test sequences through {mesh.Cores.Length} cores";
+            }
+            Show();
+            foreach (var positions in Core.Data.Batching.InOrder(n, batch))
+            {
+                cancel.ThrowIfCancellationRequested();
+                var x = new float[positions.Length * seq.Steps];
+                var labels = new long[positions.Length];
+                seq.View.Fill(seq.Test, positions.Span, x, labels);
+                var inputs = Array.ConvertAll(x, v => (double)v);
+                var run = await MeshRuntime.RunWithTelemetryAsync(system, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, cancel);
+                var reference = fixedSim.Run(inputs, positions.Length, seq.Steps, activity);
+                activity.EndBatch(positions.Length, seq.Steps);
+                for (int i = 0; i < positions.Length; i++)
+                {
+                    if (run.Result.Predictions[i] == labels[i]) meshCorrect++;
+                    if (reference.Predictions[i] == labels[i]) fixedCorrect++;
+                    if (run.Result.Predictions[i] != reference.Predictions[i]) differ++;
+                }
+                traffic.Add(run.Telemetry);
+                done += positions.Length;
+                Show();
+            }
+            var (metrics, fixedSpikes) = activity.Metrics((double)fixedCorrect / n);
+            var (report, total) = Summarize(model, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, metrics, fixedSpikes, traffic);
+            return new Outcome(report, mesh, total, raster.Seen);
+        });
+    }
+
+    /// <summary>Writes <paramref name="report"/> as report.json, the per-core table as cores.csv and the three pictures into <paramref name="dir"/>; returns the file names.</summary>
+    public static IReadOnlyList<string> WriteFiles<T>(string dir, T report, Outcome o)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, FileNames[0]), System.Text.Json.JsonSerializer.Serialize(report, Cli.Json));
+        var csv = new StringBuilder("core,synaptic_events,neuron_updates,spikes,packets_sent,packets_received\n");
+        foreach (var c in o.Report.CoreTable)
+            csv.AppendLine(string.Join(',', new object[] { c.Core, c.SynapticEvents, c.NeuronUpdates, c.Spikes, c.PacketsSent, c.PacketsReceived }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+        File.WriteAllText(Path.Combine(dir, FileNames[1]), csv.ToString());
+        MeshPlots.LinkLoadHeatmap(o.Mesh, o.Total, Path.Combine(dir, FileNames[2]));
+        MeshPlots.TrafficPerStep(o.Total, o.Report.Steps, Path.Combine(dir, FileNames[3]));
+        MeshPlots.SpikeRaster(o.Raster, o.Mesh.Network.Populations.Where(q => q.IsQuantized).ToDictionary(q => q.Name, q => q.Size), Path.Combine(dir, FileNames[4]));
+        return FileNames;
+    }
+
+    private static (MeshRunReport, MeshTelemetry) Summarize(string model, CompiledMesh mesh, SequenceData seq, int meshCorrect, int fixedCorrect, double floatAccuracy, int differ,
+        MetricsReport metrics, long fixedSpikes, List<MeshTelemetry> runs)
+    {
+        int n = seq.Test.Count;
+        var cores = runs.SelectMany(t => t.Cores).GroupBy(c => c.Core).Select(g => new CoreTraffic(g.Key,
+            g.Sum(c => c.SynapticEvents), g.Sum(c => c.NeuronUpdates), g.Sum(c => c.Spikes), g.Sum(c => c.PacketsSent), g.Sum(c => c.PacketsReceived),
+            [.. Enumerable.Range(0, seq.Steps).Select(t => g.Sum(c => c.PacketsSentPerStep[t]))],
+            g.SelectMany(c => c.PacketsTo).GroupBy(kv => kv.Key).ToImmutableDictionary(kv => kv.Key, kv => kv.Sum(x => x.Value)))).ToList();
+        var total = MeshTelemetry.From(mesh, n, seq.Steps, cores);
+        var report = new MeshRunReport(model, mesh.Profile.Name, mesh.Cores.Length, n, seq.Steps,
+            (double)meshCorrect / n, (double)fixedCorrect / n, floatAccuracy, differ,
+            metrics.Overall.ActivityBits, metrics.Overall.SpikesPerUnitPerStep, fixedSpikes,
+            total.Spikes, total.Packets, total.SynapticEvents, total.IntraChipPackets, total.InterChipPackets,
+            total.EnergyPerInference, total.SecondsPerStep, total.BusiestLink, total.HopHistogram, total.Cores);
+        return (report, total);
+    }
+
+    /// <summary>Counts every population's activity over all batches (the fixed-point golden model's counts).</summary>
+    private sealed class ActivityObserver(NetworkDescription network) : IActivityObserver
+    {
+        private readonly Dictionary<string, ActivityAccumulator> _accumulators = ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population);
+
+        public void OnCounts(int step, Population population, ReadOnlySpan<int> counts) =>
+            _accumulators[population.Name].AddStep(counts, counts.Length / population.Size, step);
+
+        /// <summary>After each batch: the non-quantized populations count its sequences and steps too.</summary>
+        public void EndBatch(int streams, int steps)
+        {
+            foreach (var a in _accumulators.Values.Where(a => !a.IsQuantized)) a.Add([], streams, steps);
+        }
+
+        public (MetricsReport Report, long Spikes) Metrics(double accuracy) =>
+            (MetricsReport.Create(network, _accumulators.Values, accuracy, null), _accumulators.Values.Sum(a => a.Totals().SumMagnitude));
+    }
+
+    /// <summary>Keeps the first stream's counts of the first batch, for the raster.</summary>
+    private sealed class RasterRecorder : IActivityObserver
+    {
+        public readonly List<(int Step, string Population, int[] Counts)> Seen = [];
+        public void OnCounts(int step, Population population, ReadOnlySpan<int> counts) =>
+            Seen.Add((step, population.Name, counts[..population.Size].ToArray()));
+    }
+}
