@@ -66,6 +66,9 @@ internal sealed class CoreActor : ReceiveActor
         Receive<InputPayloads>(OnInput);
     }
 
+    /// <summary>A core reports its progress to the run every this many steps (a quarter of the run's input window).</summary>
+    internal const int ProgressEvery = MeshRun.Window / 4;
+
     private void OnPayloads(Payloads p)
     {
         var size = _sourceSizes[p.Population];
@@ -124,6 +127,7 @@ internal sealed class CoreActor : ReceiveActor
             Compute(_step);
             Release(_step);
             _step++;
+            if (_step % ProgressEvery == 0 && _step < _setup.Steps) _setup.Collector.Tell(new Progress(_setup.Core, _step));
         }
         if (_step == _setup.Steps)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using HybridSpike.Actors.Compile;
 using HybridSpike.Core.Network;
@@ -24,6 +25,11 @@ internal sealed class MeshRun : ReceiveActor
     private readonly List<CoreCounts> _counts = [];
     private int _outputUnitsReceived;
     private readonly int _countsExpected;
+    private readonly ImmutableArray<double> _inputs;
+    private readonly int _steps, _dims;
+    private readonly IActorRef[] _fedByInput;
+    private readonly int[] _progress;          // steps each core has finished, as last reported
+    private int _fed;                          // input steps sent so far
 
     public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
         TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
@@ -58,15 +64,13 @@ internal sealed class MeshRun : ReceiveActor
         // The input, every step, to each core the input feeds.
         int dims = net.Input.Dimensions;
         _countsExpected = recordCounts ? steps * placements.Count(p => net.Population(p.Piece.Population).IsQuantized) : 0;
-        var fedByInput = plan.FedByInput;
-        for (int t = 0; t < steps; t++)
-        {
-            var values = new long[streams * dims];
-            for (int s = 0; s < streams; s++)
-                for (int d = 0; d < dims; d++) values[s * dims + d] = FixedPoint.Payload(inputs[(s * steps + t) * dims + d]);
-            var message = new InputPayloads(t, ImmutableArray.Create(values));
-            foreach (var k in fedByInput) cores[k].Tell(message);
-        }
+        _inputs = inputs;
+        _steps = steps;
+        _dims = dims;
+        _fedByInput = [.. plan.FedByInput.Select(k => cores[k])];
+        _progress = new int[placements.Length];
+        Receive<Progress>(OnProgress);
+        FeedUpTo(Math.Min(steps, Window));
         Receive<Terminated>(_ => { });
     }
 
@@ -76,6 +80,32 @@ internal sealed class MeshRun : ReceiveActor
         Context.Stop(Self);
         return Directive.Stop;
     });
+
+    /// <summary>
+    /// Input steps fed ahead of the slowest core. Without a bound, cores near the input run through the
+    /// whole sequence at once and their destinations hold every step's payloads (hundreds of MB on a
+    /// large network); with it, the mesh moves as a pipeline some steps deep. Flow control only: it
+    /// changes when steps run, never what they compute.
+    /// </summary>
+    internal const int Window = 32;
+
+    private void FeedUpTo(int limit)
+    {
+        for (; _fed < limit; _fed++)
+        {
+            var values = new long[_streams * _dims];
+            for (int s = 0; s < _streams; s++)
+                for (int d = 0; d < _dims; d++) values[s * _dims + d] = FixedPoint.Payload(_inputs[(s * _steps + _fed) * _dims + d]);
+            var message = new InputPayloads(_fed, ImmutableCollectionsMarshal.AsImmutableArray(values));
+            foreach (var core in _fedByInput) core.Tell(message);
+        }
+    }
+
+    private void OnProgress(Progress p)
+    {
+        _progress[p.Core] = Math.Max(_progress[p.Core], p.Steps);
+        FeedUpTo(Math.Min(_steps, _progress.Min() + Window));
+    }
 
     private void OnOutput(OutputActivity a)
     {
@@ -95,6 +125,9 @@ internal sealed class MeshRun : ReceiveActor
     protected override void PostStop() =>
         _done.TrySetException(new InvalidOperationException("the mesh run stopped before the output arrived"));
 }
+
+/// <summary>A core has finished <paramref name="Steps"/> steps (sent every <see cref="CoreActor.ProgressEvery"/> steps): the run feeds more input.</summary>
+internal sealed record Progress(int Core, int Steps);
 
 /// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>
 internal sealed record Wire(ImmutableArray<IActorRef> Destinations, ImmutableArray<int> DestinationCores);

@@ -55,7 +55,8 @@ internal static class MeshRunner
         {
             var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
-            using var system = ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
+            // The cores on dedicated threads, one per processor (MeshRuntime.DispatcherConfig says why).
+            using var system = ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + MeshRuntime.DispatcherConfig(Environment.ProcessorCount)));
             var traffic = new List<MeshTelemetry>();
             var activity = new ActivityObserver(mesh.Network);
             var raster = new RasterRecorder();
