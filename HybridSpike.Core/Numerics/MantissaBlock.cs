@@ -31,7 +31,7 @@ public sealed class MantissaBlock
     /// <summary>Columns are padded to a multiple of 16 targets (one 512-bit vector of int32 sums) with zeros.</summary>
     private const int Lane = 16;
     /// <summary>Columns of at most this many targets are register-tiled; longer ones stream by rows (measured: docs/benchmarks/mesh.md).</summary>
-    private const int TiledMaxStride = 1024;
+    private const int TiledMaxStride = 4096;
 
     private readonly sbyte[]? _w8;
     private readonly short[]? _w16;
@@ -229,12 +229,19 @@ public sealed class MantissaBlock
             return events;
         }
         var run = new Run(scratch);
+        if (TryGatherOneRun(payloads, scratch, ref run, ref events))
+        {
+            Flush(ref run, sum64, scratch.Sum32, path);
+            sum64[..Targets].CopyTo(acc);
+            return events;
+        }
+        events = 0;
+        run = new Run(scratch);
         long budget = 0;
         // Sums are built in int32 runs: a run holds sources while Σ|payload|·max|m| stays below 2^31, so
         // no int32 partial sum can overflow; a run's sums are then added into int64. Spike counts are
-        // small, so one run usually takes the whole step; a payload too large for any run (|p|·max|m|
-        // ≥ 2^31) is added in int64 on its own. Payloads of ±1, the commonest counts, are kept apart:
-        // their columns are added or subtracted without a multiply.
+        // small, so one run usually takes the whole step (TryGatherOneRun); a payload too large for any
+        // run (|p|·max|m| ≥ 2^31) is added in int64 on its own.
         for (int j = 0; j < payloads.Length; j++)
         {
             long p = payloads[j];
@@ -264,6 +271,52 @@ public sealed class MantissaBlock
         Flush(ref run, sum64, scratch.Sum32, path);
         sum64[..Targets].CopyTo(acc);
         return events;
+    }
+
+    /// <summary>
+    /// The common case in two branch-free passes: the nonzero sources, then split into +1, −1 and
+    /// others (payloads of ±1, the commonest counts, are added or subtracted without a multiply). At
+    /// half the sources active a branch per source mispredicts half the time, which cost more than the
+    /// sums themselves on a core's short columns. False when the payloads need more than one int32 run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryGatherOneRun(ReadOnlySpan<long> payloads, Scratch scratch, ref Run run, ref long events)
+    {
+        var index = scratch.Gather;
+        var nonzero = _nonzero;
+        int n = 0;
+        long sumAbs = 0, big = 0;
+        for (int j = 0; j < payloads.Length; j++)
+        {
+            long p = payloads[j];
+            long sign = p >> 63;
+            long abs = (p ^ sign) - sign;           // negative only for long.MinValue
+            big |= abs >> 31;                        // nonzero when |p| ≥ 2^31 (or long.MinValue)
+            sumAbs += abs;
+            int active = p != 0 ? 1 : 0;
+            index[n] = j;
+            n += active & (nonzero[j] != 0 ? 1 : 0); // sources whose column is empty make events of no sum
+            events += nonzero[j] & -active;
+        }
+        if (big != 0 || sumAbs > int.MaxValue / Math.Max(1, MaxAbsMantissa)) return false;
+        int plus = 0, minus = 0, other = 0;
+        var plusIndex = run.PlusIndex; var minusIndex = run.MinusIndex; var otherIndex = run.Index; var value = run.Value;
+        for (int k = 0; k < n; k++)
+        {
+            int j = index[k];
+            int p = (int)payloads[j];
+            plusIndex[plus] = j;
+            minusIndex[minus] = j;
+            otherIndex[other] = j;
+            value[other] = p;
+            plus += p == 1 ? 1 : 0;
+            minus += p == -1 ? 1 : 0;
+            other += (uint)(p + 1) > 2u ? 1 : 0;     // neither −1, 0 nor +1
+        }
+        run.Plus = plus;
+        run.Minus = minus;
+        run.Other = other;
+        return true;
     }
 
     /// <summary>The sources of one int32 run: those sending +1, those sending −1, and the others with their payloads.</summary>
@@ -430,13 +483,14 @@ public sealed class MantissaBlock
         public int[] Value = [];
         public int[] Plus = [];
         public int[] Minus = [];
+        public int[] Gather = [];
         public long[] Sum64 = [];
         public int[] Sum32 = [];
 
         public static Scratch For(int sources, int stride)
         {
             var s = _current ??= new Scratch();
-            if (s.Index.Length < sources) { s.Index = new int[sources]; s.Value = new int[sources]; s.Plus = new int[sources]; s.Minus = new int[sources]; }
+            if (s.Index.Length < sources) { s.Index = new int[sources]; s.Value = new int[sources]; s.Plus = new int[sources]; s.Minus = new int[sources]; s.Gather = new int[sources]; }
             if (s.Sum64.Length < stride) { s.Sum64 = new long[stride]; s.Sum32 = new int[stride]; }
             return s;
         }
