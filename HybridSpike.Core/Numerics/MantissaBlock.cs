@@ -16,6 +16,12 @@ public enum KernelPath
     Tiled,
     /// <summary>AVX-512, one source's whole column added at a time with the next column prefetched: best when the weights stream from memory.</summary>
     RowAdds,
+    /// <summary>
+    /// AVX-512, every source, two at a time, as bytes (u8 payload + offset times s8 weight, summed in
+    /// pairs to int16): when many sources are active with small counts, touching all of them costs less
+    /// than picking the active ones out.
+    /// </summary>
+    DensePairs,
 }
 
 /// <summary>
@@ -42,6 +48,13 @@ public sealed class MantissaBlock
     private readonly int[]? _sparseStart;
     private readonly ushort[]? _sparseRows;
     private readonly sbyte[]? _sparseValues;
+    // The dense-pairs copy of a cache-sized 8-bit block: [source pair][target (padded to 64)][2], and each target's Σ_j m_ij.
+    private readonly sbyte[]? _pairs;
+    private readonly int[]? _rowSums;
+    private readonly int _pairStride;
+
+    /// <summary>Blocks up to this many bytes also keep the dense-pairs copy (a second byte per synapse, for blocks that sit in cache).</summary>
+    private const long PairsMaxBytes = 4 << 20;
 
     /// <summary>Blocks with at most one nonzero weight in this many are stored sparse: there a synapse costs less one by one than a padded vector lane.</summary>
     private const int SparseBelow = 32;
@@ -52,6 +65,8 @@ public sealed class MantissaBlock
         _sparseStart = sparseStart;
         _sparseRows = sparseRows;
         _sparseValues = sparseValues;
+        if (w8 is not null && Avx512BW.IsSupported && (long)(sources + 1) * ((targets + 63) / 64 * 64) <= PairsMaxBytes)
+            (_pairs, _rowSums, _pairStride) = BuildPairs(targets, sources, stride, w8);
         Targets = targets;
         Sources = sources;
         Stride = stride;
@@ -86,7 +101,8 @@ public sealed class MantissaBlock
 
     /// <summary>Bytes the block holds (weights with their padding or sparse indices, and the per-source counts).</summary>
     public long Bytes => (_w8?.LongLength ?? 0) + 2 * (_w16?.LongLength ?? 0) + 4 * (_w32?.LongLength ?? 0) + 4L * _nonzero.Length
-        + 4L * (_sparseStart?.LongLength ?? 0) + 2L * (_sparseRows?.LongLength ?? 0) + (_sparseValues?.LongLength ?? 0);
+        + 4L * (_sparseStart?.LongLength ?? 0) + 2L * (_sparseRows?.LongLength ?? 0) + (_sparseValues?.LongLength ?? 0)
+        + (_pairs?.LongLength ?? 0) + 4L * (_rowSums?.LongLength ?? 0);
 
     /// <summary>Nonzero weights in source <paramref name="source"/>'s column.</summary>
     public int NonzeroOf(int source) => _nonzero[source];
@@ -183,6 +199,22 @@ public sealed class MantissaBlock
         return new MantissaBlock(targets, sources, stride, maxAbs, null, null, null, nonzero, start, rows, values);
     }
 
+    private static (sbyte[], int[], int) BuildPairs(int targets, int sources, int stride, sbyte[] w8)
+    {
+        int pairStride = (targets + 63) / 64 * 64;
+        int pairs = (sources + 1) / 2;
+        var p = new sbyte[(long)pairs * pairStride * 2 + 64];
+        var rowSums = new int[pairStride];
+        for (int j = 0; j < sources; j++)
+            for (int i = 0; i < targets; i++)
+            {
+                sbyte m = w8[(long)j * stride + i];
+                p[((long)(j / 2) * pairStride + i) * 2 + (j & 1)] = m;
+                rowSums[i] += m;
+            }
+        return (p, rowSums, pairStride);
+    }
+
     /// <summary>The mantissa of (target, source).</summary>
     public int Mantissa(int target, int source)
     {
@@ -208,6 +240,8 @@ public sealed class MantissaBlock
     {
         if (payloads.Length != Sources) throw new ArgumentException($"{payloads.Length} payloads for {Sources} sources");
         if (acc.Length != Targets) throw new ArgumentException($"{acc.Length} sums for {Targets} targets");
+        bool auto = path == KernelPath.Auto;
+        if (path == KernelPath.DensePairs && _pairs is null) path = KernelPath.Auto;
         if (path == KernelPath.Auto) path = Avx512F.IsSupported && _w8 is not null ? (Stride <= TiledMaxStride ? KernelPath.Tiled : KernelPath.RowAdds) : KernelPath.Scalar;
         else if (path != KernelPath.Scalar && !(Avx512F.IsSupported && _w8 is not null)) path = KernelPath.Scalar;
 
@@ -231,6 +265,15 @@ public sealed class MantissaBlock
         var run = new Run(scratch);
         if (TryGatherOneRun(payloads, scratch, ref run, ref events))
         {
+            // Dense pairs pay off when most sources are active: 20-25% faster than the tiles at 90-100%, slower at 50% (docs/benchmarks/mesh.md).
+            bool dense = path == KernelPath.DensePairs || (auto && run.Active * 4 >= Sources * 3);
+            if (dense && _pairs is not null && run.MaxPayload <= 64 && (long)Sources * 254 * run.MaxPayload < int.MaxValue / 2)
+            {
+                RunDensePairs(payloads, (int)run.MaxPayload, scratch, sum64);
+                sum64[..Targets].CopyTo(acc);
+                return events;
+            }
+            if (path == KernelPath.DensePairs) path = Stride <= TiledMaxStride ? KernelPath.Tiled : KernelPath.RowAdds;
             Flush(ref run, sum64, scratch.Sum32, path);
             sum64[..Targets].CopyTo(acc);
             return events;
@@ -284,8 +327,8 @@ public sealed class MantissaBlock
     {
         var index = scratch.Gather;
         var nonzero = _nonzero;
-        int n = 0;
-        long sumAbs = 0, big = 0;
+        int n = 0, active = 0;
+        long sumAbs = 0, big = 0, maxAbs = 0;
         for (int j = 0; j < payloads.Length; j++)
         {
             long p = payloads[j];
@@ -293,11 +336,15 @@ public sealed class MantissaBlock
             long abs = (p ^ sign) - sign;           // negative only for long.MinValue
             big |= abs >> 31;                        // nonzero when |p| ≥ 2^31 (or long.MinValue)
             sumAbs += abs;
-            int active = p != 0 ? 1 : 0;
+            maxAbs = Math.Max(maxAbs, abs);
+            int on = p != 0 ? 1 : 0;
+            active += on;
             index[n] = j;
-            n += active & (nonzero[j] != 0 ? 1 : 0); // sources whose column is empty make events of no sum
-            events += nonzero[j] & -active;
+            n += on & (nonzero[j] != 0 ? 1 : 0);     // sources whose column is empty make events of no sum
+            events += nonzero[j] & -on;
         }
+        run.Active = active;
+        run.MaxPayload = maxAbs;
         if (big != 0 || sumAbs > int.MaxValue / Math.Max(1, MaxAbsMantissa)) return false;
         int plus = 0, minus = 0, other = 0;
         var plusIndex = run.PlusIndex; var minusIndex = run.MinusIndex; var otherIndex = run.Index; var value = run.Value;
@@ -324,6 +371,56 @@ public sealed class MantissaBlock
     {
         public readonly int[] PlusIndex = s.Plus, MinusIndex = s.Minus, Index = s.Index, Value = s.Value;
         public int Plus, Minus, Other;
+        public int Active;            // nonzero payloads
+        public long MaxPayload;       // max |payload|
+    }
+
+    /// <summary>
+    /// Every source, two at a time: u = payload + k (0..2k, k = max |payload|) as bytes against the 8-bit
+    /// weights with vpmaddubsw (|u₀m₀ + u₁m₁| ≤ 508k ≤ 2^15 − 1 for k ≤ 64: no saturation), summed in int16 for
+    /// as many pairs as cannot overflow, then in int32; finally Σ m·u − k·Σ m = Σ m·payload, exactly.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunDensePairs(ReadOnlySpan<long> payloads, int k, Scratch scratch, Span<long> sum64)
+    {
+        int pairs = (Sources + 1) / 2;
+        var packed = scratch.Pairs;
+        for (int q = 0; q < pairs; q++)
+        {
+            int lo = (int)payloads[2 * q] + k;
+            int hi = (2 * q + 1 < Sources ? (int)payloads[2 * q + 1] : 0) + k;
+            packed[q] = (ushort)(lo | hi << 8);
+        }
+        int group = Math.Max(1, short.MaxValue / (508 * Math.Max(1, k)));
+        ref sbyte w = ref MemoryMarshal.GetArrayDataReference(_pairs!);
+        ref long out64 = ref MemoryMarshal.GetReference(sum64);
+        var kv = Vector512.Create(k);
+        for (int t0 = 0; t0 < _pairStride; t0 += 64)
+        {
+            Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (int q0 = 0; q0 < pairs; q0 += group)
+            {
+                Vector512<short> a0 = default, a1 = default;
+                int q1 = Math.Min(pairs, q0 + group);
+                for (int q = q0; q < q1; q++)
+                {
+                    var u = Vector512.Create(packed[q]).AsByte();
+                    ref sbyte col = ref Unsafe.Add(ref w, ((nint)q * _pairStride + t0) * 2);
+                    a0 += Avx512BW.MultiplyAddAdjacent(u, Vector512.LoadUnsafe(ref col));
+                    a1 += Avx512BW.MultiplyAddAdjacent(u, Vector512.LoadUnsafe(ref Unsafe.Add(ref col, 64)));
+                }
+                c0 += Avx512F.ConvertToVector512Int32(a0.GetLower());
+                c1 += Avx512F.ConvertToVector512Int32(a0.GetUpper());
+                c2 += Avx512F.ConvertToVector512Int32(a1.GetLower());
+                c3 += Avx512F.ConvertToVector512Int32(a1.GetUpper());
+            }
+            ref int rs = ref MemoryMarshal.GetArrayDataReference(_rowSums!);
+            // sum64 is as long as Stride (a multiple of 16), _pairStride may run past it: only whole vectors inside.
+            if (t0 < Stride) AddWidened(ref Unsafe.Add(ref out64, t0), c0 - kv * Vector512.LoadUnsafe(ref rs, (nuint)t0));
+            if (t0 + 16 < Stride) AddWidened(ref Unsafe.Add(ref out64, t0 + 16), c1 - kv * Vector512.LoadUnsafe(ref rs, (nuint)t0 + 16));
+            if (t0 + 32 < Stride) AddWidened(ref Unsafe.Add(ref out64, t0 + 32), c2 - kv * Vector512.LoadUnsafe(ref rs, (nuint)t0 + 32));
+            if (t0 + 48 < Stride) AddWidened(ref Unsafe.Add(ref out64, t0 + 48), c3 - kv * Vector512.LoadUnsafe(ref rs, (nuint)t0 + 48));
+        }
     }
 
     private void AddColumn64(int source, long p, Span<long> sum64)
@@ -484,13 +581,14 @@ public sealed class MantissaBlock
         public int[] Plus = [];
         public int[] Minus = [];
         public int[] Gather = [];
+        public ushort[] Pairs = [];
         public long[] Sum64 = [];
         public int[] Sum32 = [];
 
         public static Scratch For(int sources, int stride)
         {
             var s = _current ??= new Scratch();
-            if (s.Index.Length < sources) { s.Index = new int[sources]; s.Value = new int[sources]; s.Plus = new int[sources]; s.Minus = new int[sources]; s.Gather = new int[sources]; }
+            if (s.Index.Length < sources) { s.Index = new int[sources]; s.Value = new int[sources]; s.Plus = new int[sources]; s.Minus = new int[sources]; s.Gather = new int[sources]; s.Pairs = new ushort[sources / 2 + 1]; }
             if (s.Sum64.Length < stride) { s.Sum64 = new long[stride]; s.Sum32 = new int[stride]; }
             return s;
         }

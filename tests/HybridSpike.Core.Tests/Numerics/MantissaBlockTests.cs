@@ -7,7 +7,7 @@ namespace HybridSpike.Core.Tests.Numerics;
 /// <summary>The step kernel against its definition, <see cref="FixedPoint.Accumulate"/>: the same integer sums on every path.</summary>
 public class MantissaBlockTests
 {
-    private static readonly KernelPath[] Paths = [KernelPath.Auto, KernelPath.Scalar, KernelPath.Tiled, KernelPath.RowAdds];
+    private static readonly KernelPath[] Paths = [KernelPath.Auto, KernelPath.Scalar, KernelPath.Tiled, KernelPath.RowAdds, KernelPath.DensePairs];
 
     private static (int[] Mantissas, long[] Payloads) Random(ulong seed, int targets, int sources, int maxMantissa, double density, long maxPayload)
     {
@@ -35,6 +35,8 @@ public class MantissaBlockTests
     [InlineData(1, 1, 127, 4L)]            // the smallest block
     [InlineData(212, 256, 127, 4L)]        // the hsLMU's hidden layer, spike counts
     [InlineData(300, 200, 127, 1L)]        // counts of ±1 only: the multiply-free lists
+    [InlineData(70, 301, 127, 64L)]        // dense pairs at the largest payload they take, odd sources, targets not a multiple of 64
+    [InlineData(90, 77, 127, 65L)]         // one beyond: dense pairs fall back
     [InlineData(256, 256, 127, 1L << 17)]  // a non-spiking source's payloads, round(a·2^16): several int32 runs
     [InlineData(10, 33, 127, 1L << 40)]    // payloads no int32 run can hold: the int64 column path
     [InlineData(1100, 40, 127, 4L)]        // a long column: row adds
@@ -73,12 +75,15 @@ public class MantissaBlockTests
         });
 
     [Fact]
-    public void An_8_bit_block_stores_one_byte_per_synapse_plus_padding_to_16_targets()
+    public void A_large_8_bit_block_stores_one_byte_per_synapse_a_cache_sized_one_keeps_a_second_copy_for_dense_pairs()
     {
-        var block = MantissaBlock.FromColumns(1000, 300, (j, col) => { for (int i = 0; i < col.Length; i++) col[i] = (i + j) % 255 - 127; });
-        Assert.Equal(1, block.BytesPerWeight);
-        Assert.InRange(block.Bytes, 1008L * 300, 1008L * 300 + 64 + 4 * 300);
-        Assert.Equal((5 + 7) % 255 - 127, block.Mantissa(5, 7));
+        static void Fill(int j, Span<int> col) { for (int i = 0; i < col.Length; i++) col[i] = (i + j) % 255 - 127; }
+        var large = MantissaBlock.FromColumns(3000, 1500, Fill);
+        Assert.Equal(1, large.BytesPerWeight);
+        Assert.InRange(large.Bytes, 3008L * 1500, 3008L * 1500 + 64 + 4 * 1500);
+        Assert.Equal((5 + 7) % 255 - 127, large.Mantissa(5, 7));
+        var small = MantissaBlock.FromColumns(1000, 300, Fill);
+        Assert.InRange(small.Bytes, 1008L * 300, 2 * (1024L * 300 + 64) + 4 * 300 + 4 * 1024);
     }
 
     [Fact]
