@@ -27,6 +27,7 @@ internal sealed class CoreActor : ReceiveActor
     private readonly Dictionary<int, int> _sourceSizes; // source population -> its size, looked up per message
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
+    private bool _wired;
     // Telemetry over the run.
     private readonly int[][] _nonzeroPerColumn;  // per incoming connection: weights ≠ 0 in each source column of this core's rows
     private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent, _packetsReceived;
@@ -62,7 +63,9 @@ internal sealed class CoreActor : ReceiveActor
         _fx = new double[setup.Count];
         _activity = new double[setup.Count];
         _counts = new int[setup.Count];
-        Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; });
+        // A core computes only once wired (another core may run ahead and reach it first), and starts on its
+        // wiring: a core that needs no message for its first steps (no incoming connection) gets no other.
+        Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
         Receive<Payloads>(OnPayloads);
         Receive<InputPayloads>(OnInput);
     }
@@ -105,6 +108,7 @@ internal sealed class CoreActor : ReceiveActor
 
     private void Advance()
     {
+        if (!_wired) return;
         while (_step < _setup.Steps && Ready(_step))
         {
             Compute(_step);

@@ -91,6 +91,27 @@ public class MeshRuntimeTests : TestKit
     }
 
     [Fact]
+    public async Task A_population_fed_by_nothing_runs_on_its_bias_instead_of_waiting_forever()
+    {
+        // Found by the simulator contract: a core with no incoming connection got no message, so it never
+        // computed its first step and the run hung. It now starts when it is wired.
+        var net = new NetworkDescription(
+            [new Population("bias", 3, Activation.Relu, 4, [0.3, 0.7, 0.1], InitialStateMode.Zeros, 0),
+             new Population("self", 2, Activation.Linear, 2, [0.5, -0.25], InitialStateMode.Zeros, 0),
+             new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
+            [new Connection("self", "self", new DenseWeights(Matrix.Create(2, 2, (i, j) => i == j ? 0.5 : 0)), Delay.OneStep),
+             new Connection("bias", "out", new DenseWeights(Matrix.Create(2, 3, (i, j) => i == j % 2 ? 1 : 0)), Delay.SameStep),
+             new Connection("self", "out", new DenseWeights(Matrix.Create(2, 2, (i, j) => 1)), Delay.SameStep)],
+            new InputMapping(1, "unused"), new OutputMapping("out", OutputMapping.LastStep));
+        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var inputs = new double[2 * 8];
+        var expected = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, 2, 8);
+        var actual = await MeshRuntime.RunAsync(Sys, mesh, [.. inputs], 2, 8, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(expected.Outputs.ToArray(), actual.Outputs.ToArray());
+        Assert.Contains(actual.Outputs.ToArray(), v => v != 0);
+    }
+
+    [Fact]
     public async Task A_core_that_fails_ends_the_run_with_its_error_instead_of_hanging()
     {
         // ω = 1e12 makes the first step's count overflow int32 inside the core: the core throws.
