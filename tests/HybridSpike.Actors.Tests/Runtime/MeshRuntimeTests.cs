@@ -126,11 +126,16 @@ public class MeshRuntimeTests : TestKit
         Assert.Contains("a core failed", e.Message);
     }
 
-    [Fact]
-    public async Task Telemetry_adds_up_packets_sent_received_per_hop_and_per_chip()
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public async Task Telemetry_adds_up_packets_sent_received_per_hop_and_per_chip(int randomPlacementSeed)
     {
         var net = RandomNetwork(21);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        // A random placement (the cores' places differ from their order) once broke the route lookup.
+        IPlacementStrategy placement = randomPlacementSeed < 0 ? new SequentialPlacement() : new RandomPlacement((ulong)randomPlacementSeed);
+        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), placement);
         int streams = 2, steps = 25;
         var g = new SplitMix64(5);
         var inputs = Enumerable.Range(0, streams * steps * net.Input.Dimensions).Select(_ => g.NextDouble()).ToImmutableArray();
@@ -146,5 +151,6 @@ public class MeshRuntimeTests : TestKit
         Assert.Equal((long)streams * steps * net.Populations.Sum(p => p.Size), t.Cores.Sum(c => c.NeuronUpdates));
         Assert.True(t.SynapticEvents > 0 && t.EnergyJoules > 0 && t.SecondsPerStep >= mesh.Profile.Costs.BarrierSeconds);
         if (t.BusiestLink is { } busiest) Assert.Equal(t.Links.Max(l => l.Packets), busiest.Packets);
+        Assert.Equal(t.HopHistogram.Sum(h => h.Key * h.Value), t.Links.Sum(l => l.Packets)); // every hop of every packet is on a link
     }
 }
