@@ -25,7 +25,7 @@ internal sealed class MeshRun : ReceiveActor
     private int _outputUnitsReceived;
     private readonly int _countsExpected;
 
-    public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
+    public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts, MeshRunOptions options,
         TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
     {
         _mesh = mesh;
@@ -73,12 +73,17 @@ internal sealed class MeshRun : ReceiveActor
             cores[k] = Context.ActorOf(Props.Create(() => new CoreActor(setup, population)), $"core-{k}");
             Context.Watch(cores[k]);
         }
+        // Where each core's payloads and input go: the core itself, or with a delivery shuffle the shuffler in front of it.
+        // The wiring goes straight to the core, so that it knows its destinations before any payload reaches it.
+        var inbox = options.Shuffle is { } shuffle
+            ? [.. cores.Select((core, k) => Context.ActorOf(Props.Create(() => new ShuffledDelivery(core, shuffle, k)), $"shuffle-{k}"))]
+            : cores;
         for (int k = 0; k < placements.Length; k++)
         {
             var name = placements[k].Piece.Population;
             var destinations = Enumerable.Range(0, placements.Length)
                 .Where(d => net.Connections.Any(c => c.Source == name && c.Target == placements[d].Piece.Population)).ToImmutableArray();
-            cores[k].Tell(new Wire([.. destinations.Select(d => cores[d])], destinations));
+            cores[k].Tell(new Wire([.. destinations.Select(d => inbox[d])], destinations));
         }
         // The input, every step, to each core the input feeds.
         int dims = net.Input.Dimensions;
@@ -90,7 +95,7 @@ internal sealed class MeshRun : ReceiveActor
             for (int s = 0; s < streams; s++)
                 for (int d = 0; d < dims; d++) values[s * dims + d] = FixedPoint.Payload(inputs[(s * steps + t) * dims + d]);
             var message = new InputPayloads(t, ImmutableArray.Create(values));
-            foreach (var k in fedByInput) cores[k].Tell(message);
+            foreach (var k in fedByInput) inbox[k].Tell(message);
         }
         Receive<Terminated>(_ => { });
     }
