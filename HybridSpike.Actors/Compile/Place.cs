@@ -47,3 +47,28 @@ public sealed class SequentialPlacement : IPlacementStrategy
         return new CoreAddress(index, chipX, chipY, coreX, coreY, chipX * layout.CoresX + coreX, chipY * layout.CoresY + coreY);
     }
 }
+
+/// <summary>
+/// Places pieces on distinct cores drawn at random from the whole mesh: the cores' sequential
+/// numbers are shuffled with the seed (SplitMix64, Fisher-Yates) and piece i goes on the i-th, so
+/// one seed always gives one placement. A population's pieces end up scattered over chips, which
+/// lengthens routes and adds chip crossings: a way to study how placement changes traffic, energy
+/// and time per step. The spikes do not change, as they do not depend on placement (docs/mesh.md).
+/// </summary>
+public sealed class RandomPlacement(ulong seed) : IPlacementStrategy
+{
+    public ulong Seed => seed;
+
+    public string Name => $"random({seed})";
+
+    public PlacedNetwork Place(SplitNetwork split)
+    {
+        var layout = split.Profile.Layout;
+        if (split.Pieces.Length > layout.Cores)
+            throw new CompileException($"place: {split.Pieces.Length} pieces need more cores than profile '{split.Profile.Name}' has ({layout.Cores})");
+        var cores = Enumerable.Range(0, layout.Cores).ToArray();
+        new Core.Numerics.SplitMix64(seed).Shuffle<int>(cores);
+        var placements = split.Pieces.Select((piece, i) => new Placement(piece, SequentialPlacement.Address(layout, cores[i])));
+        return new PlacedNetwork(split, [.. placements]);
+    }
+}

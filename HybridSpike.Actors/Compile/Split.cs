@@ -27,8 +27,8 @@ public sealed class CompileException(string message) : Exception(message);
 /// The split stage: each population is cut, in unit order, into the fewest contiguous pieces whose
 /// units, input axons (distinct sources), output axons (one per unit per target piece reached) and
 /// synapse memory (incoming synapses × weight bits) fit one core of the profile. Output axons depend
-/// on how the targets were cut, so the stage repeats until no piece count changes. A single unit
-/// over a limit cannot be split and is an error.
+/// on how the targets were cut, so the stage repeats until no piece changes (should recutting cycle,
+/// it goes on refining the cut it has). A single unit over a limit cannot be split and is an error.
 /// </summary>
 public static class Split
 {
@@ -41,12 +41,19 @@ public static class Split
         var targets = network.Populations.ToDictionary(p => p.Name, p => OutgoingTargets(network, p));
         // Start with one piece per population; refine until the output-axon estimates are stable.
         var pieces = network.Populations.ToDictionary(p => p.Name, p => ImmutableArray.Create(new Piece(p.Name, 0, p.Size, 0, 0, 0, SplitLimit.None)));
-        for (int round = 0; round < 32; round++)
+        // Recutting from scratch can cycle when a population's output axons depend on its own cut (a
+        // recurrence): finer pieces raise the counts, the new cut moves, the counts fall again. After
+        // PlainRounds rounds the stage only refines, keeping every cut it has and adding those the counts
+        // need. Output axons only grow as targets are cut finer, so the pieces only multiply and the stage
+        // settles within one round per unit. Either way, the settled pieces fit the counts of their own cut.
+        int maxRounds = PlainRounds + network.Populations.Sum(p => p.Size) + 1;
+        for (int round = 0; round < maxRounds; round++)
         {
-            bool changed = false;
+            bool changed = false, refine = round >= PlainRounds;
             foreach (var p in network.Populations)
             {
-                var cut = Cut(p, fanIn[p.Name], synapses[p.Name], OutputAxonsPerUnit(p, targets[p.Name], pieces), limits, profile.Name);
+                var cut = Cut(p, fanIn[p.Name], synapses[p.Name], OutputAxonsPerUnit(p, targets[p.Name], pieces), limits, profile.Name,
+                    refine ? pieces[p.Name] : null);
                 if (cut.Length != pieces[p.Name].Length || !cut.SequenceEqual(pieces[p.Name])) changed = true;
                 pieces[p.Name] = cut;
             }
@@ -55,8 +62,19 @@ public static class Split
         throw new CompileException($"split: piece counts did not settle on profile '{profile.Name}'");
     }
 
-    private static ImmutableArray<Piece> Cut(Population p, HashSet<int>[] sources, long[] synapses, int[] outAxons, CoreLimits limits, string profile)
+    /// <summary>Rounds that recut every population from scratch before the stage only refines.</summary>
+    private const int PlainRounds = 32;
+
+    /// <param name="keep">When refining: the current pieces, whose cuts the new ones keep (each keeps its reason).</param>
+    private static ImmutableArray<Piece> Cut(Population p, HashSet<int>[] sources, long[] synapses, int[] outAxons, CoreLimits limits, string profile,
+        ImmutableArray<Piece>? keep = null)
     {
+        Dictionary<int, SplitLimit>? kept = null;
+        if (keep is { } k)
+        {
+            kept = [];
+            for (int i = 1; i < k.Length; i++) kept[k[i].Start] = k[i - 1].ClosedBy;
+        }
         var result = ImmutableArray.CreateBuilder<Piece>();
         int start = 0;
         var union = new HashSet<int>();
@@ -74,7 +92,8 @@ public static class Split
                 count + 1 > limits.Units ? SplitLimit.Units :
                 union.Count + newSources > limits.InputAxons ? SplitLimit.InputAxons :
                 outs + outAxons[u] > limits.OutputAxons ? SplitLimit.OutputAxons :
-                bits + unitBits > limits.SynapseMemoryBits ? SplitLimit.SynapseMemory : SplitLimit.None;
+                bits + unitBits > limits.SynapseMemoryBits ? SplitLimit.SynapseMemory :
+                kept is not null && u > start && kept.TryGetValue(u, out var reason) ? reason : SplitLimit.None;
             if (closedBy != SplitLimit.None)
             {
                 result.Add(new Piece(p.Name, start, count, union.Count, outs, bits, closedBy));

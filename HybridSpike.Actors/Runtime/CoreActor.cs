@@ -31,6 +31,7 @@ internal sealed class CoreActor : ReceiveActor
     private readonly Dictionary<int, int> _sourceSizes; // source population -> its size, looked up per message
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
+    private bool _wired;
     // Telemetry over the run.
     private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent, _packetsReceived;
     private readonly long[] _packetsPerStep;
@@ -61,7 +62,9 @@ internal sealed class CoreActor : ReceiveActor
         _activity = new double[setup.Count];
         _counts = new int[setup.Count];
         _sums = new long[setup.Count];
-        Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; });
+        // A core computes only once wired (another core may run ahead and reach it first), and starts on its
+        // wiring: a core that needs no message for its first steps (no incoming connection) gets no other.
+        Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
         Receive<Payloads>(OnPayloads);
         Receive<InputPayloads>(OnInput);
     }
@@ -122,6 +125,7 @@ internal sealed class CoreActor : ReceiveActor
 
     private void Advance()
     {
+        if (!_wired) return;
         while (_step < _setup.Steps && Ready(_step))
         {
             Compute(_step);

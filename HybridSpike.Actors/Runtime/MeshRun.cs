@@ -31,7 +31,7 @@ internal sealed class MeshRun : ReceiveActor
     private readonly int[] _progress;          // steps each core has finished, as last reported
     private int _fed;                          // input steps sent so far
 
-    public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
+    public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts, MeshRunOptions options,
         TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
     {
         _mesh = mesh;
@@ -59,15 +59,20 @@ internal sealed class MeshRun : ReceiveActor
             cores[k] = Context.ActorOf(MeshRuntime.OnMeshDispatcher(Context.System, Props.Create(() => new CoreActor(setup, population))), $"core-{k}");
             Context.Watch(cores[k]);
         }
+        // Where each core's payloads and input go: the core itself, or with a delivery shuffle the shuffler in front of it.
+        // The wiring goes straight to the core, so that it knows its destinations before any payload reaches it.
+        var inbox = options.Shuffle is { } shuffle
+            ? [.. cores.Select((core, k) => Context.ActorOf(Props.Create(() => new ShuffledDelivery(core, shuffle, k)), $"shuffle-{k}"))]
+            : cores;
         for (int k = 0; k < placements.Length; k++)
-            cores[k].Tell(new Wire([.. plan.Cores[k].Destinations.Select(d => cores[d])], plan.Cores[k].Destinations));
-        // The input, every step, to each core the input feeds.
+            cores[k].Tell(new Wire([.. plan.Cores[k].Destinations.Select(d => inbox[d])], plan.Cores[k].Destinations));
+        // The input, every step, to each core the input feeds (through its shuffler, if any).
         int dims = net.Input.Dimensions;
         _countsExpected = recordCounts ? steps * placements.Count(p => net.Population(p.Piece.Population).IsQuantized) : 0;
         _inputs = inputs;
         _steps = steps;
         _dims = dims;
-        _fedByInput = [.. plan.FedByInput.Select(k => cores[k])];
+        _fedByInput = [.. plan.FedByInput.Select(k => inbox[k])];
         _progress = new int[placements.Length];
         Receive<Progress>(OnProgress);
         FeedUpTo(Math.Min(steps, Window));

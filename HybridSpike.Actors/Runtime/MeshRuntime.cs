@@ -41,20 +41,40 @@ public static class MeshRuntime
     /// population's activity at the last step; the observer, if any, sees every quantized
     /// population's counts per step as the fixed-point simulator reports them.
     /// </summary>
-    public static async Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+    public static Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, CancellationToken cancel) =>
-        (await RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, cancel).ConfigureAwait(false)).Result;
+        RunAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Default, cancel);
 
-    /// <summary>As <see cref="RunAsync"/>, with the run's traffic, energy and time (<see cref="Telemetry.MeshTelemetry"/>).</summary>
+    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with <paramref name="options"/> (delivery shuffle, timeout).</summary>
+    public static async Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+        IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel) =>
+        (await RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, options, cancel).ConfigureAwait(false)).Result;
+
+    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with the run's traffic, energy and time (<see cref="Telemetry.MeshTelemetry"/>).</summary>
+    public static Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+        IActivityObserver? observer, CancellationToken cancel) =>
+        RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Default, cancel);
+
+    /// <summary>As <see cref="RunWithTelemetryAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with <paramref name="options"/> (delivery shuffle, timeout).</summary>
     public static async Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
-        IActivityObserver? observer, CancellationToken cancel)
+        IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var net = mesh.Network;
+        if (steps <= 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a mesh run needs at least one step");
+        if (streams <= 0) throw new ArgumentOutOfRangeException(nameof(streams), streams, "a mesh run needs at least one stream");
         if (inputs.Length != streams * steps * net.Input.Dimensions)
             throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {net.Input.Dimensions} dims need {streams * steps * net.Input.Dimensions}");
+        if (options.Validate() is { Count: > 0 } problems) throw new ArgumentException($"mesh run options: {string.Join("; ", problems)}", nameof(options));
         var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool record = observer is not null;
-        var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, done)), $"mesh-run-{Guid.NewGuid():N}");
+        var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, options, done)), $"mesh-run-{Guid.NewGuid():N}");
+        using var timeout = options.Timeout is { } t ? new CancellationTokenSource(t) : null;
+        using var timedOut = timeout?.Token.Register(() =>
+        {
+            done.TrySetException(new TimeoutException($"the mesh run ({mesh.Cores.Length} cores, {streams} streams x {steps} steps) did not finish within {options.Timeout}"));
+            system.Stop(run);
+        });
         using var registration = cancel.Register(() => { done.TrySetCanceled(cancel); system.Stop(run); });
         var (outputs, counts, traffic) = await done.Task.ConfigureAwait(false);
         if (observer is not null) Replay(net, streams, counts, observer);
@@ -88,10 +108,16 @@ public static class MeshRuntime
 public sealed record MeshRunResult(SimulationResult Result, Telemetry.MeshTelemetry Telemetry);
 
 /// <summary>The actor mesh behind the simulator contract (for one test suite over every simulator).</summary>
-public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh) : ISimulator
+public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh, MeshRunOptions options) : ISimulator
 {
+    public MeshSimulator(ActorSystem system, CompiledMesh mesh) : this(system, mesh, MeshRunOptions.Default) { }
+
     public NetworkDescription Network => mesh.Network;
 
+    public CompiledMesh Mesh => mesh;
+
+    public MeshRunOptions Options => options;
+
     public SimulationResult Run(ReadOnlySpan<double> inputs, int batch, int steps, IActivityObserver? observer) =>
-        MeshRuntime.RunAsync(system, mesh, ImmutableArray.Create(inputs.ToArray()), batch, steps, observer, CancellationToken.None).GetAwaiter().GetResult();
+        MeshRuntime.RunAsync(system, mesh, ImmutableArray.Create(inputs.ToArray()), batch, steps, observer, options, CancellationToken.None).GetAwaiter().GetResult();
 }

@@ -5,6 +5,7 @@ using HybridSpike.Actors.Profiles;
 namespace HybridSpike.Actors.Telemetry;
 
 /// <summary>What one core did over a run (all streams). One packet = one nonzero payload sent to one destination core.</summary>
+/// <param name="Core">The core's place in the compiled mesh's placements (<see cref="CompiledMesh.Cores"/> order), as are the keys of <paramref name="PacketsTo"/>.</param>
 public sealed record CoreTraffic(
     int Core,
     long SynapticEvents,
@@ -55,7 +56,9 @@ public sealed record MeshTelemetry(
         foreach (var c in coreList)
             foreach (var (to, packets) in c.PacketsTo)
             {
-                var r = c.Core == to ? Routing.XY(Address(mesh, c.Core), Address(mesh, to)) : routes[(c.Core, to)];
+                // Traffic names cores by placement (their order in the compiled mesh), routes by their number on the mesh.
+                var (source, target) = (Address(mesh, c.Core), Address(mesh, to));
+                var r = c.Core == to ? Routing.XY(source, target) : routes[(source.Index, target.Index)];
                 hops[r.Hops] = hops.GetValueOrDefault(r.Hops) + packets;
                 if (r.CrossesChips) inter += packets; else intra += packets;
                 foreach (var l in r.Links)

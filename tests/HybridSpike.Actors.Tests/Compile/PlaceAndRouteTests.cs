@@ -67,4 +67,23 @@ public class PlaceAndRouteTests
         Assert.Equal([(0, 3), (1, 3), (2, 3)], routed.Routes.Select(r => (r.From.Index, r.To.Index)));
         Assert.Equal([2, 1, 1], routed.Routes.Select(r => r.Hops)); // (0,0)->(1,1), (1,0)->(1,1), (0,1)->(1,1)
     }
+
+    [Fact]
+    public void Random_placement_puts_pieces_on_distinct_cores_drawn_by_its_seed()
+    {
+        var split = Chain(40); // 4 pieces on 16 cores
+        var a = new RandomPlacement(5).Place(split);
+        Assert.Equal("random(5)", new RandomPlacement(5).Name);
+        Assert.Equal(split.Pieces, a.Placements.Select(p => p.Piece));                                  // pieces in order
+        Assert.Equal(4, a.Placements.Select(p => p.Core.Index).Distinct().Count());
+        Assert.All(a.Placements, p => Assert.Equal(SequentialPlacement.Address(Test.Layout, p.Core.Index), p.Core));
+        Assert.Equal(a.Placements.ToArray(), new RandomPlacement(5).Place(split).Placements.ToArray());                      // one seed, one placement
+        var seeds = Enumerable.Range(0, 20).Select(s => string.Join(",", new RandomPlacement((ulong)s).Place(split).Placements.Select(p => p.Core.Index)));
+        Assert.True(seeds.Distinct().Count() > 10, "seeds should spread the pieces differently");
+        // Its routes join the cores where the pieces actually are.
+        var routed = Routing.Run(a);
+        Assert.All(routed.Routes, r => Assert.Contains(a.Placements, p => p.Core == r.To));
+        var e = Assert.Throws<CompileException>(() => new RandomPlacement(1).Place(Chain(16 * 16 + 1)));
+        Assert.Contains("profile 'test' has (16)", e.Message);
+    }
 }

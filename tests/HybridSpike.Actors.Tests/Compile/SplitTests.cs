@@ -88,4 +88,30 @@ public class SplitTests
         // 256 + 1 sources into the memory core, 8-bit weights: (256·256 + 256)·8 bits of 1 Mbit.
         Assert.Equal((256L * 256 + 256) * 8, split.Of("memory").Single().SynapseBits);
     }
+
+    [Fact]
+    public void A_recurrence_whose_output_axons_depend_on_its_own_cut_settles_instead_of_cycling()
+    {
+        // Found by the simulator contract's generator: recutting p from scratch went round a cycle of three cuts
+        // ([0,4,7], [0,3,5,7], [0,2,4,6], [0,2,4,7], ...) and the stage gave up ("did not settle").
+        int[][] recurrent = [[7], [1, 3, 4], [], [6], [1, 3], [2], [1, 3, 5, 7], [2, 5, 6, 7]]; // p -> p: sources of each target
+        var net = new NetworkDescription(
+            [new Population("p", 8, Activation.Linear, 1, [], InitialStateMode.Zeros, 0), new Population("out", 4, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
+            [new Connection("p", "p", new DenseWeights(Matrix.Create(8, 8, (t, s) => recurrent[t].Contains(s) ? 0.5 : 0)), Delay.OneStep),
+             new Connection("p", "out", new DenseWeights(Matrix.Create(4, 8, (t, s) => t == 3 && s == 1 ? 0 : 0.5)), Delay.OneStep)],
+            new InputMapping(1, "none"), new OutputMapping("out", OutputMapping.LastStep));
+        var profile = Test with { Core = new CoreLimits(Units: 16, InputAxons: 19, OutputAxons: 7, SynapseMemoryBits: 5120, WeightBits: 8) };
+        var split = Split.Run(net, profile);
+        AssertCovers(split);
+        // Each piece's output axons, counted afresh on the settled cut, fit the core.
+        var pieces = split.Of("p").ToList();
+        int PieceOf(int unit) => pieces.FindIndex(x => unit >= x.Start && unit < x.Start + x.Count);
+        foreach (var piece in pieces)
+        {
+            int axons = Enumerable.Range(piece.Start, piece.Count)
+                .Sum(u => Enumerable.Range(0, 8).Where(t => recurrent[t].Contains(u)).Select(PieceOf).Distinct().Count() + 1); // + the one piece of out
+            Assert.Equal(axons, piece.OutputAxons);
+            Assert.InRange(axons, 1, 7);
+        }
+    }
 }

@@ -8,7 +8,11 @@ using HybridSpike.Core.Reference;
 
 namespace HybridSpike.Actors.Tests.Runtime;
 
-/// <summary>The actor mesh against the fixed-point golden simulator: spike for spike, on random networks split over many cores.</summary>
+/// <summary>
+/// The mesh runtime's own concerns: a failing core, telemetry, and regressions. Its agreement with the fixed-point golden
+/// model, spike for spike on random networks, profiles, placements and delivery orders, is the simulator contract
+/// (Contract/SimulatorContract.cs), which replaced the seeded random-network theories here.
+/// </summary>
 public class MeshRuntimeTests : TestKit
 {
     private static readonly Activation[] Fs = [Activation.Relu, Activation.Tanh, Activation.Linear, Activation.Sigmoid];
@@ -37,57 +41,25 @@ public class MeshRuntimeTests : TestKit
         return new NetworkDescription([.. pops], [.. conns], new InputMapping(dims, "random"), new OutputMapping("out", OutputMapping.LastStep));
     }
 
-    private sealed class Recorder : IActivityObserver
-    {
-        public readonly List<(int Step, string Population, int[] Counts)> Seen = [];
-        public void OnCounts(int step, Population population, ReadOnlySpan<int> counts) => Seen.Add((step, population.Name, counts.ToArray()));
-    }
-
-    [Theory]
-    [InlineData(1UL)]
-    [InlineData(2UL)]
-    [InlineData(3UL)]
-    [InlineData(4UL)]
-    [InlineData(5UL)]
-    public async Task On_random_networks_split_over_many_cores_the_mesh_matches_the_fixed_point_golden_model_spike_for_spike(ulong seed)
-    {
-        var net = RandomNetwork(seed);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
-        Assert.True(mesh.Cores.Length > net.Populations.Length, "the test profile should split something");
-        var g = new SplitMix64(seed * 7);
-        int streams = 3, steps = 30;
-        var inputs = Enumerable.Range(0, streams * steps * net.Input.Dimensions).Select(_ => g.NextDouble()).ToArray();
-
-        var expected = new Recorder();
-        var golden = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, streams, steps, expected);
-        var actual = new Recorder();
-        var result = await MeshRuntime.RunAsync(Sys, mesh, [.. inputs], streams, steps, actual, CancellationToken.None);
-
-        Assert.Equal(golden.Outputs.ToArray(), result.Outputs.ToArray());
-        Assert.Equal(golden.Predictions.ToArray(), result.Predictions.ToArray());
-        Assert.Equal(expected.Seen.Count, actual.Seen.Count);
-        for (int i = 0; i < expected.Seen.Count; i++)
-        {
-            Assert.Equal((expected.Seen[i].Step, expected.Seen[i].Population), (actual.Seen[i].Step, actual.Seen[i].Population));
-            Assert.Equal(expected.Seen[i].Counts, actual.Seen[i].Counts);
-        }
-    }
-
     [Fact]
-    public async Task The_same_network_gives_the_same_spikes_on_another_profile_and_placement()
+    public async Task A_population_fed_by_nothing_runs_on_its_bias_instead_of_waiting_forever()
     {
-        var net = RandomNetwork(11);
-        var inputs = Enumerable.Range(0, 2 * 20 * net.Input.Dimensions).Select(i => (i % 7) / 7.0).ToImmutableArray();
-        var split = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
-        var whole = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test") with { Core = HybridSpike.Actors.Profiles.Profiles.Get("test").Core with { Units = 64 } }, new SequentialPlacement());
-        Assert.NotEqual(split.Cores.Length, whole.Cores.Length);
-        // Discretization blocks follow the cores, so compare each mesh with its own golden model, and the two meshes where the weights agree.
-        var a = await MeshRuntime.RunAsync(Sys, split, inputs, 2, 20, null, CancellationToken.None);
-        var b = FixedPointSimulator.Create(split.Discretized.FixedPoint()).Run(inputs.AsSpan(), 2, 20);
-        Assert.Equal(b.Outputs.ToArray(), a.Outputs.ToArray());
-        var c = await MeshRuntime.RunAsync(Sys, whole, inputs, 2, 20, null, CancellationToken.None);
-        var d = FixedPointSimulator.Create(whole.Discretized.FixedPoint()).Run(inputs.AsSpan(), 2, 20);
-        Assert.Equal(d.Outputs.ToArray(), c.Outputs.ToArray());
+        // Found by the simulator contract: a core with no incoming connection got no message, so it never
+        // computed its first step and the run hung. It now starts when it is wired.
+        var net = new NetworkDescription(
+            [new Population("bias", 3, Activation.Relu, 4, [0.3, 0.7, 0.1], InitialStateMode.Zeros, 0),
+             new Population("self", 2, Activation.Linear, 2, [0.5, -0.25], InitialStateMode.Zeros, 0),
+             new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
+            [new Connection("self", "self", new DenseWeights(Matrix.Create(2, 2, (i, j) => i == j ? 0.5 : 0)), Delay.OneStep),
+             new Connection("bias", "out", new DenseWeights(Matrix.Create(2, 3, (i, j) => i == j % 2 ? 1 : 0)), Delay.SameStep),
+             new Connection("self", "out", new DenseWeights(Matrix.Create(2, 2, (i, j) => 1)), Delay.SameStep)],
+            new InputMapping(1, "unused"), new OutputMapping("out", OutputMapping.LastStep));
+        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var inputs = new double[2 * 8];
+        var expected = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, 2, 8);
+        var actual = await MeshRuntime.RunAsync(Sys, mesh, [.. inputs], 2, 8, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(expected.Outputs.ToArray(), actual.Outputs.ToArray());
+        Assert.Contains(actual.Outputs.ToArray(), v => v != 0);
     }
 
     [Fact]
@@ -105,11 +77,16 @@ public class MeshRuntimeTests : TestKit
         Assert.Contains("a core failed", e.Message);
     }
 
-    [Fact]
-    public async Task Telemetry_adds_up_packets_sent_received_per_hop_and_per_chip()
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public async Task Telemetry_adds_up_packets_sent_received_per_hop_and_per_chip(int randomPlacementSeed)
     {
         var net = RandomNetwork(21);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        // A random placement (the cores' places differ from their order) once broke the route lookup.
+        IPlacementStrategy placement = randomPlacementSeed < 0 ? new SequentialPlacement() : new RandomPlacement((ulong)randomPlacementSeed);
+        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), placement);
         int streams = 2, steps = 25;
         var g = new SplitMix64(5);
         var inputs = Enumerable.Range(0, streams * steps * net.Input.Dimensions).Select(_ => g.NextDouble()).ToImmutableArray();
@@ -125,5 +102,6 @@ public class MeshRuntimeTests : TestKit
         Assert.Equal((long)streams * steps * net.Populations.Sum(p => p.Size), t.Cores.Sum(c => c.NeuronUpdates));
         Assert.True(t.SynapticEvents > 0 && t.EnergyJoules > 0 && t.SecondsPerStep >= mesh.Profile.Costs.BarrierSeconds);
         if (t.BusiestLink is { } busiest) Assert.Equal(t.Links.Max(l => l.Packets), busiest.Packets);
+        Assert.Equal(t.HopHistogram.Sum(h => h.Key * h.Value), t.Links.Sum(l => l.Packets)); // every hop of every packet is on a link
     }
 }
