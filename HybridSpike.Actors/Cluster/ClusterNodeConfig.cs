@@ -25,6 +25,9 @@ public sealed record ClusterNodeConfig(
         return ConfigurationFactory.ParseString(reader.ReadToEnd());
     });
 
+    /// <summary>reference.conf as parsed (cluster provider, the mesh serializer, frame sizes, the mesh role).</summary>
+    internal static Config ReferenceConfig => Reference.Value;
+
     /// <summary>The built-in defaults alone.</summary>
     public static ClusterNodeConfig Defaults() => FromConfig("reference.conf", Reference.Value);
 
