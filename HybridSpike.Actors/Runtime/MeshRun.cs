@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Cluster;
+using HybridSpike.Actors.Cluster;
 using HybridSpike.Actors.Compile;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
@@ -11,6 +13,9 @@ namespace HybridSpike.Actors.Runtime;
 /// One run of a compiled mesh: creates a core actor per placed piece, feeds the input, collects the
 /// output (and the counts, when asked), and completes the run's task. Any core that fails ends the
 /// run with that error: the run never hangs on a dead core.
+/// With nodes in its options, the cores of other nodes are created there (HostCore to each node's
+/// mesh-node actor), wired through the node (WireCores, acknowledged) and only then fed: a node that
+/// does not answer, stops its cores, leaves, dies or becomes unreachable ends the run with an error.
 /// </summary>
 internal sealed class MeshRun : ReceiveActor
 {
@@ -23,14 +28,35 @@ internal sealed class MeshRun : ReceiveActor
     private readonly double[] _outputs;
     private readonly List<CoreCounts> _counts = [];
     private int _outputUnitsReceived;
-    private readonly int _countsExpected;
+    private int _countsExpected;
+    // Where the cores are: their refs (null until a remote node reports one), setups, and the run's remote hosts.
+    private readonly IActorRef[] _cores;
+    private readonly CoreSetup[] _setups;
+    private readonly ImmutableArray<double> _inputs;
+    private readonly int _steps;
+    private readonly string _runId;
+    private readonly Address?[] _nodeOf;                         // per core: its remote node, null = here
+    private readonly HashSet<Address> _remoteNodes = [];
+    private readonly Dictionary<IActorRef, Address> _nodeRuns = []; // each remote node's run host, watched
+    private int _hosted, _wired;
+    private bool _feeding;
+    private ICancelable? _deployTimeout;
 
     public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
+        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
+        : this(mesh, inputs, streams, steps, recordCounts, MeshRunOptions.Local, done)
+    {
+    }
+
+    public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts, MeshRunOptions options,
         TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
     {
         _mesh = mesh;
         _done = done;
         _streams = streams;
+        _inputs = inputs;
+        _steps = steps;
+        _runId = Self.Path.Name;
         var net = mesh.Network;
         int output = net.Populations.IndexOf(net.Population(net.Output.Population));
         _outputSize = net.Populations[output].Size;
@@ -38,6 +64,14 @@ internal sealed class MeshRun : ReceiveActor
         Receive<OutputActivity>(OnOutput);
         Receive<CoreCounts>(c => { _counts.Add(c); TryFinish(); });
         Receive<Telemetry.CoreTraffic>(t => { _traffic.Add(t); TryFinish(); });
+        Receive<CoreHosted>(OnHosted);
+        Receive<CoresWired>(_ => { if (++_wired == _remoteNodes.Count) Feed(); });
+        Receive<CoreFailed>(f => Fail(new InvalidOperationException($"a core failed on node {f.Node}: {f.Error}")));
+        Receive<DeployTimedOut>(_ => OnDeployTimeout(options.DeployTimeout));
+        Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
+        Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
+        Receive<ClusterEvent.IReachabilityEvent>(e => { if (e is ClusterEvent.UnreachableMember u) NodeLost(u.Member.Address, "became unreachable"); });
+        Receive<Terminated>(OnTerminated);
 
         var fixedNet = mesh.Discretized.FixedPoint();
         var placements = mesh.Routed.Placed.Placements;
@@ -45,8 +79,9 @@ internal sealed class MeshRun : ReceiveActor
         var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var pieceCount = placements.GroupBy(p => p.Piece.Population).ToDictionary(g => g.Key, g => g.Count());
         // Create the cores first (destinations need their refs), then send each its setup.
-        var cores = new IActorRef[placements.Length];
-        var setups = new CoreSetup[placements.Length];
+        var cores = _cores = new IActorRef[placements.Length];
+        var setups = _setups = new CoreSetup[placements.Length];
+        _nodeOf = NodesOfCores(mesh, options);
         for (int k = 0; k < placements.Length; k++)
         {
             var piece = placements[k].Piece;
@@ -70,16 +105,66 @@ internal sealed class MeshRun : ReceiveActor
         {
             var setup = setups[k];
             var population = net.Populations[setup.Population];
+            if (_nodeOf[k] is { } node)
+            {
+                _remoteNodes.Add(node);
+                Context.ActorSelection(new RootActorPath(node) / "user" / ClusterMesh.NodeActorName).Tell(new HostCore(_runId, setup, population));
+                continue;
+            }
             cores[k] = Context.ActorOf(Props.Create(() => new CoreActor(setup, population)), $"core-{k}");
             Context.Watch(cores[k]);
+            _hosted++;
         }
+        if (_remoteNodes.Count == 0)
+        {
+            Wire();
+            return;
+        }
+        // Remote cores: wait for every node to host and wire its cores, and end the run if a node goes.
+        _deployTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(options.DeployTimeout, Self, DeployTimedOut.Instance, Self);
+        if (Context.System is ExtendedActorSystem { Provider: ClusterActorRefProvider })
+            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+    }
+
+    /// <summary>Sends every core its destinations: directly to the cores here, through their run host to each remote node's.</summary>
+    private void Wire()
+    {
+        var net = _mesh.Network;
+        var placements = _mesh.Routed.Placed.Placements;
+        var cores = _cores;
+        var remote = new Dictionary<Address, (List<int> Cores, List<Wire> Wires)>();
         for (int k = 0; k < placements.Length; k++)
         {
             var name = placements[k].Piece.Population;
             var destinations = Enumerable.Range(0, placements.Length)
                 .Where(d => net.Connections.Any(c => c.Source == name && c.Target == placements[d].Piece.Population)).ToImmutableArray();
-            cores[k].Tell(new Wire([.. destinations.Select(d => cores[d])], destinations));
+            var wire = new Wire([.. destinations.Select(d => cores[d])], destinations);
+            if (_nodeOf[k] is { } node)
+            {
+                if (!remote.TryGetValue(node, out var w)) remote[node] = w = ([], []);
+                w.Cores.Add(k);
+                w.Wires.Add(wire);
+                continue;
+            }
+            cores[k].Tell(wire);
         }
+        if (remote.Count == 0) { Feed(); return; }
+        foreach (var (host, node) in _nodeRuns)
+            if (remote.TryGetValue(node, out var w)) host.Tell(new WireCores(_runId, [.. w.Cores], [.. w.Wires]));
+    }
+
+    /// <summary>The input, every step, to each core the input feeds (once every core is wired).</summary>
+    private void Feed()
+    {
+        if (_feeding) return;
+        _feeding = true;
+        _deployTimeout?.Cancel();
+        var net = _mesh.Network;
+        var placements = _mesh.Routed.Placed.Placements;
+        var cores = _cores;
+        var setups = _setups;
+        var (inputs, streams, steps, recordCounts) = (_inputs, _streams, _steps, setups.Length > 0 && setups[0].RecordCounts);
         // The input, every step, to each core the input feeds.
         int dims = net.Input.Dimensions;
         _countsExpected = recordCounts ? steps * placements.Count(p => net.Population(p.Piece.Population).IsQuantized) : 0;
@@ -92,7 +177,85 @@ internal sealed class MeshRun : ReceiveActor
             var message = new InputPayloads(t, ImmutableArray.Create(values));
             foreach (var k in fedByInput) cores[k].Tell(message);
         }
-        Receive<Terminated>(_ => { });
+    }
+
+    /// <summary>Per core: the remote node it runs on, or null when it runs here (no nodes, or the node is this system).</summary>
+    private Address?[] NodesOfCores(CompiledMesh mesh, MeshRunOptions options)
+    {
+        var result = new Address?[mesh.Routed.Placed.Placements.Length];
+        if (options.IsLocal) return result;
+        var self = ClusterMesh.SelfAddress(Context.System);
+        var assigned = ClusterMesh.Assign(mesh, options.Nodes.Length, options.Assignment);
+        for (int k = 0; k < result.Length; k++)
+        {
+            var node = options.Nodes[assigned[k]];
+            result[k] = node.Equals(self) ? null : node;
+        }
+        return result;
+    }
+
+    private void OnHosted(CoreHosted h)
+    {
+        if (_cores[h.Core] is not null) return;
+        _cores[h.Core] = h.CoreRef;
+        var node = _nodeOf[h.Core]!;
+        if (!_nodeRuns.ContainsKey(Sender))
+        {
+            _nodeRuns[Sender] = node;
+            Context.Watch(Sender);
+        }
+        if (++_hosted == _cores.Length) Wire();
+    }
+
+    private void OnDeployTimeout(TimeSpan timeout)
+    {
+        if (_feeding) return;
+        var hosting = _nodeRuns.Values.ToHashSet();
+        var silent = _remoteNodes.Where(n => !hosting.Contains(n)).ToList();
+        Fail(silent.Count > 0
+            ? $"node(s) {string.Join(", ", silent)} did not host their cores within {timeout.TotalSeconds:0.#} s (is `hybridspike node` running there?)"
+            : $"the nodes did not wire their cores within {timeout.TotalSeconds:0.#} s");
+    }
+
+    private void OnClusterState(ClusterEvent.CurrentClusterState state)
+    {
+        foreach (var node in _remoteNodes)
+        {
+            var member = state.Members.FirstOrDefault(m => m.Address.Equals(node));
+            if (member is null || member.Status != MemberStatus.Up) { NodeLost(node, member is null ? "is not a member of the cluster" : $"is {member.Status}, not Up"); return; }
+            if (state.Unreachable.Any(m => m.Address.Equals(node))) { NodeLost(node, "is unreachable"); return; }
+        }
+    }
+
+    private void OnMemberEvent(ClusterEvent.IMemberEvent e)
+    {
+        switch (e)
+        {
+            case ClusterEvent.MemberLeft or ClusterEvent.MemberExited: NodeLost(e.Member.Address, "left the cluster"); break;
+            case ClusterEvent.MemberDowned: NodeLost(e.Member.Address, "was downed"); break;
+            case ClusterEvent.MemberRemoved: NodeLost(e.Member.Address, "was removed from the cluster"); break;
+        }
+    }
+
+    private void NodeLost(Address node, string what)
+    {
+        if (_remoteNodes.Contains(node)) Fail($"node {node} {what} during the run; its cores are gone");
+    }
+
+    private void OnTerminated(Terminated t)
+    {
+        // A core here stops itself when it has sent its last step: nothing to do. A remote node's run host stops
+        // only when told (EndRun) or when its node goes: before the run ends, that is the end of the run.
+        if (_nodeRuns.TryGetValue(t.ActorRef, out var node))
+            Fail(t.AddressTerminated ? $"node {node} left the cluster or died during the run" : $"node {node} stopped hosting its cores during the run");
+    }
+
+    private void Fail(string error) => Fail(new MeshClusterException(error));
+
+    private void Fail(Exception error)
+    {
+        _done.TrySetException(error);
+        Context.Stop(Self);
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
@@ -117,8 +280,20 @@ internal sealed class MeshRun : ReceiveActor
         Context.Stop(Self);
     }
 
-    protected override void PostStop() =>
+    protected override void PostStop()
+    {
         _done.TrySetException(new InvalidOperationException("the mesh run stopped before the output arrived"));
+        _deployTimeout?.Cancel();
+        if (_remoteNodes.Count == 0) return;
+        foreach (var host in _nodeRuns.Keys) host.Tell(new EndRun(_runId));
+        if (Context.System is ExtendedActorSystem { Provider: ClusterActorRefProvider })
+            Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    private sealed class DeployTimedOut
+    {
+        public static readonly DeployTimedOut Instance = new();
+    }
 }
 
 /// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>

@@ -16,20 +16,36 @@ public static class MeshRuntime
     /// population's activity at the last step; the observer, if any, sees every quantized
     /// population's counts per step as the fixed-point simulator reports them.
     /// </summary>
-    public static async Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+    public static Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, CancellationToken cancel) =>
-        (await RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, cancel).ConfigureAwait(false)).Result;
+        RunAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Local, cancel);
 
-    /// <summary>As <see cref="RunAsync"/>, with the run's traffic, energy and time (<see cref="Telemetry.MeshTelemetry"/>).</summary>
+    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with the cores where <paramref name="options"/> puts them (several nodes: docs/mesh.md).</summary>
+    public static async Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+        IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel) =>
+        (await RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, options, cancel).ConfigureAwait(false)).Result;
+
+    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with the run's traffic, energy and time (<see cref="Telemetry.MeshTelemetry"/>).</summary>
+    public static Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
+        IActivityObserver? observer, CancellationToken cancel) =>
+        RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Local, cancel);
+
+    /// <summary>
+    /// As <see cref="RunWithTelemetryAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>,
+    /// with the cores where <paramref name="options"/> puts them. The result does not depend on the nodes or the
+    /// assignment; a node that does not answer, leaves, dies or becomes unreachable fails the task with
+    /// <see cref="Cluster.MeshClusterException"/>.
+    /// </summary>
     public static async Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
-        IActivityObserver? observer, CancellationToken cancel)
+        IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel)
     {
         var net = mesh.Network;
         if (inputs.Length != streams * steps * net.Input.Dimensions)
             throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {net.Input.Dimensions} dims need {streams * steps * net.Input.Dimensions}");
+        CheckNodes(system, options);
         var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool record = observer is not null;
-        var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, done)), $"mesh-run-{Guid.NewGuid():N}");
+        var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, options, done)), $"mesh-run-{Guid.NewGuid():N}");
         using var registration = cancel.Register(() => { done.TrySetCanceled(cancel); system.Stop(run); });
         var (outputs, counts, traffic) = await done.Task.ConfigureAwait(false);
         if (observer is not null) Replay(net, streams, counts, observer);
@@ -42,6 +58,17 @@ public static class MeshRuntime
         });
         return new MeshRunResult(new SimulationResult(Matrix.Create(streams, outputSize, outputs), [.. predictions]),
             Telemetry.MeshTelemetry.From(mesh, streams, steps, traffic));
+    }
+
+    private static void CheckNodes(ActorSystem system, MeshRunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.IsLocal) return;
+        if (options.Nodes.Distinct().Count() != options.Nodes.Length)
+            throw new ArgumentException($"a node is listed twice: {string.Join(", ", options.Nodes)}");
+        var self = Cluster.ClusterMesh.SelfAddress(system);
+        if (options.Nodes.Any(n => !n.Equals(self)) && ((ExtendedActorSystem)system).Provider is not Akka.Remote.IRemoteActorRefProvider)
+            throw new ArgumentException($"cores on other nodes need an actor system with remoting (a cluster node: ClusterNodeConfig.StartSystem); '{system.Name}' is local-only");
     }
 
     /// <summary>Hands the cores' counts to the observer step by step, population by population, as [stream, unit] of the whole population.</summary>
@@ -63,10 +90,15 @@ public static class MeshRuntime
 public sealed record MeshRunResult(SimulationResult Result, Telemetry.MeshTelemetry Telemetry);
 
 /// <summary>The actor mesh behind the simulator contract (for one test suite over every simulator).</summary>
-public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh) : ISimulator
+public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh, MeshRunOptions options) : ISimulator
 {
+    /// <summary>Every core in <paramref name="system"/>.</summary>
+    public MeshSimulator(ActorSystem system, CompiledMesh mesh) : this(system, mesh, MeshRunOptions.Local)
+    {
+    }
+
     public NetworkDescription Network => mesh.Network;
 
     public SimulationResult Run(ReadOnlySpan<double> inputs, int batch, int steps, IActivityObserver? observer) =>
-        MeshRuntime.RunAsync(system, mesh, ImmutableArray.Create(inputs.ToArray()), batch, steps, observer, CancellationToken.None).GetAwaiter().GetResult();
+        MeshRuntime.RunAsync(system, mesh, ImmutableArray.Create(inputs.ToArray()), batch, steps, observer, options, CancellationToken.None).GetAwaiter().GetResult();
 }
