@@ -23,7 +23,7 @@ internal static class SimulateCommand
         double MeshAccuracy, double FixedPointAccuracy, double FloatAccuracy, int PredictionsDifferingFromFixedPoint,
         long Spikes, long Packets, long SynapticEvents, long IntraChipPackets, long InterChipPackets,
         double EnergyPerInferenceJoules, double SecondsPerStep, LinkLoad? BusiestLink,
-        IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreTraffic> CoreTable);
+        IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreTraffic> CoreTable, IReadOnlyList<string>? Nodes = null);
 
     public static Command Build()
     {
@@ -37,8 +37,13 @@ internal static class SimulateCommand
         var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: core (per core block) or row (per target unit)", DefaultValueFactory = _ => "core" };
         exponent.AcceptOnlyFromAmong("core", "row");
         var report = new Option<string?>("--report") { Description = "Folder for report.json and cores.csv" };
+        var clusterFile = new Option<string?>("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" };
+        var nodes = new Option<int>("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined", DefaultValueFactory = _ => 2 };
+        var assign = new Option<string>("--assign") { Description = "With --cluster: cores to nodes in contiguous blocks, round-robin, or by chip", DefaultValueFactory = _ => "blocks" };
+        assign.AcceptOnlyFromAmong("blocks", "round-robin", "chip");
+        var joinTimeout = new Option<int>("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join", DefaultValueFactory = _ => 60 };
         var json = Cli.JsonOption();
-        foreach (var o in new Option[] { model, profile, exponent, samples, streams, report, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, profile, exponent, samples, streams, report, clusterFile, nodes, assign, joinTimeout, json }) cmd.Options.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(async (result, cancel) =>
         {
@@ -52,10 +57,16 @@ internal static class SimulateCommand
             var seq = SequenceData.Load(config.Data with { TestLimit = n, Dataset = dataset ?? config.Data.Dataset, DataDirectory = dataset is null ? config.Data.DataDirectory : result.GetValue(data.DataDir) });
             var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), CompileCommand.Options(result.GetValue(exponent)!));
             var err = result.InvocationConfiguration.Error;
+            if (result.GetValue(clusterFile) is null && new Option[] { nodes, assign, joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
+                throw new ArgumentException($"{alone.Name} needs --cluster");
+            var spread = result.GetValue(clusterFile) is { } file
+                ? await NodeCommand.JoinAsync(file, result.GetValue(nodes), NodeCommand.ParseAssignment(result.GetValue(assign)!), TimeSpan.FromSeconds(result.GetValue(joinTimeout)), err, cancel)
+                : ((ActorSystem System, MeshRunOptions Options)?)null;
 
             var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
-            using var system = ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
+            using var system = spread?.System ?? ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
+            var options = spread?.Options ?? MeshRunOptions.Local;
             var traffic = new List<MeshTelemetry>();
             var raster = new RasterRecorder();
             int meshCorrect = 0, fixedCorrect = 0, differ = 0, done = 0;
@@ -66,7 +77,7 @@ internal static class SimulateCommand
                 var labels = new long[positions.Length];
                 seq.View.Fill(seq.Test, positions.Span, x, labels);
                 var inputs = Array.ConvertAll(x, v => (double)v);
-                var run = await MeshRuntime.RunWithTelemetryAsync(system, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, cancel);
+                var run = await MeshRuntime.RunWithTelemetryAsync(system, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, options, cancel);
                 var reference = fixedSim.Run(inputs, positions.Length, seq.Steps, null);
                 for (int i = 0; i < positions.Length; i++)
                 {
@@ -76,9 +87,11 @@ internal static class SimulateCommand
                 }
                 traffic.Add(run.Telemetry);
                 done += positions.Length;
-                err.WriteLine($"  {done}/{seq.Test.Count} sequences through {mesh.Cores.Length} cores");
+                err.WriteLine($"  {done}/{seq.Test.Count} sequences through {mesh.Cores.Length} cores" + (options.IsLocal ? "" : $" on {options.Nodes.Length} nodes"));
             }
-            var r = Summarize(path, p, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, traffic);
+            if (spread is not null) await NodeCommand.LeaveAsync(system);
+            var r = Summarize(path, p, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, traffic)
+                with { Nodes = options.IsLocal ? null : [.. options.Nodes.Select(a => a.ToString())] };
             if (result.GetValue(report) is { } dir)
             {
                 Write(dir, r);
@@ -90,7 +103,7 @@ internal static class SimulateCommand
             }
             var o = result.InvocationConfiguration.Output;
             if (result.GetValue(json)) { Cli.WriteJson(o, r); return 0; }
-            o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps");
+            o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps" + (r.Nodes is { } used ? $", cores on {used.Count} nodes ({string.Join(", ", used)})" : ""));
             o.WriteLine($"accuracy: mesh {r.MeshAccuracy:P2}, fixed-point golden model {r.FixedPointAccuracy:P2} ({r.PredictionsDifferingFromFixedPoint} predictions differ), float64 {r.FloatAccuracy:P2}");
             o.WriteLine($"per inference: {r.Spikes / (double)r.Samples:0} spikes, {r.Packets / (double)r.Samples:0} packets ({r.InterChipPackets / (double)r.Samples:0} between chips), {r.SynapticEvents / (double)r.Samples:0} synaptic events");
             o.WriteLine($"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns");
