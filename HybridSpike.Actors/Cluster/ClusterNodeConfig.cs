@@ -57,7 +57,7 @@ public sealed record ClusterNodeConfig(
     public ClusterNodeConfig WithPort(int port)
     {
         var self = new Address("akka.tcp", SystemName, Hostname, Port);
-        var seeds = SeedNodes.Select(s => s.Equals(self) ? new Address("akka.tcp", SystemName, Hostname, port) : s).ToImmutableArray();
+        var seeds = SeedNodes is [var only] && only.Equals(self) ? [new Address("akka.tcp", SystemName, Hostname, port)] : SeedNodes;
         var overrides = ConfigurationFactory.ParseString(
             $"akka.remote.dot-netty.tcp.port = {port}\n" +
             $"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");

@@ -39,6 +39,17 @@ public class ClusterNodeConfigTests
     }
 
     [Fact]
+    public void Another_port_moves_a_node_that_is_its_own_only_seed_and_keeps_a_shared_seed_list()
+    {
+        var alone = ClusterNodeConfig.Load(Shipped("local.hocon")).WithPort(4060);
+        Assert.Equal("akka.tcp://hybridspike@127.0.0.1:4060", Assert.Single(alone.SeedNodes).ToString());
+        var third = ClusterNodeConfig.Load(Shipped("two-node-b.hocon")).WithPort(4055);
+        Assert.Equal(4055, third.Port);
+        Assert.Equal(4055, third.Config.GetInt("akka.remote.dot-netty.tcp.port"));
+        Assert.Equal(["akka.tcp://hybridspike@127.0.0.1:4053", "akka.tcp://hybridspike@127.0.0.1:4054"], third.SeedNodes.Select(s => s.ToString()));
+    }
+
+    [Fact]
     public void Text_that_is_not_HOCON_is_refused()
     {
         var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka { cluster {", "broken.hocon"));
