@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using Akka.Configuration;
 using HybridSpike.Actors.Cluster;
 using HybridSpike.Actors.Runtime;
 
@@ -66,6 +67,14 @@ internal static class NodeCommand
         }
     }
 
+    /// <summary>Leaves the cluster (bounded) when disposed: for a coordinator's <c>await using</c>, whatever way the run ends.</summary>
+    internal static IAsyncDisposable LeaveOnExit(ActorSystem system) => new Leave(system);
+
+    private sealed class Leave(ActorSystem system) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await LeaveAsync(system);
+    }
+
     /// <summary>
     /// For <c>simulate --cluster</c>: starts this process as a node of the cluster in <paramref name="file"/>, waits until
     /// <paramref name="nodes"/> mesh nodes are Up (itself included) and returns the system and the run options
@@ -76,7 +85,10 @@ internal static class NodeCommand
     {
         if (nodes <= 0) throw new ArgumentException($"--nodes must be positive, got {nodes}");
         var settings = ClusterNodeConfig.Load(file);
-        var system = settings.StartSystem();
+        // Disposing the system stops it at once; the graceful leave is LeaveOnExit's, bounded, so that a run that
+        // lost a node (the leave cannot converge then) does not wait for the cluster's shutdown timeouts.
+        var system = ActorSystem.Create(ClusterNodeConfig.SystemName,
+            ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off").WithFallback(settings.Config));
         try
         {
             err.WriteLine($"cluster: {ClusterMesh.SelfAddress(system)} joining {string.Join(", ", settings.SeedNodes)}; waiting for {nodes} mesh nodes (at most {timeout.TotalSeconds:0} s)");

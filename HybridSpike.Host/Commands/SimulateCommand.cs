@@ -66,6 +66,7 @@ internal static class SimulateCommand
             var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
             using var system = spread?.System ?? ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
+            await using var leave = spread is null ? null : NodeCommand.LeaveOnExit(system);
             var options = spread?.Options ?? MeshRunOptions.Local;
             var traffic = new List<MeshTelemetry>();
             var raster = new RasterRecorder();
@@ -89,7 +90,6 @@ internal static class SimulateCommand
                 done += positions.Length;
                 err.WriteLine($"  {done}/{seq.Test.Count} sequences through {mesh.Cores.Length} cores" + (options.IsLocal ? "" : $" on {options.Nodes.Length} nodes"));
             }
-            if (spread is not null) await NodeCommand.LeaveAsync(system);
             var r = Summarize(path, p, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, traffic)
                 with { Nodes = options.IsLocal ? null : [.. options.Nodes.Select(a => a.ToString())] };
             if (result.GetValue(report) is { } dir)
