@@ -59,12 +59,12 @@ internal static class SimulateCommand
             var err = result.InvocationConfiguration.Error;
             if (result.GetValue(clusterFile) is null && new Option[] { nodes, assign, joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
                 throw new ArgumentException($"{alone.Name} needs --cluster");
-            var spread = result.GetValue(clusterFile) is { } file
-                ? await NodeCommand.JoinAsync(file, result.GetValue(nodes), NodeCommand.ParseAssignment(result.GetValue(assign)!), TimeSpan.FromSeconds(result.GetValue(joinTimeout)), err, cancel)
-                : ((ActorSystem System, MeshRunOptions Options)?)null;
 
             var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
+            var spread = result.GetValue(clusterFile) is { } file
+                ? await NodeCommand.JoinAsync(file, result.GetValue(nodes), NodeCommand.ParseAssignment(result.GetValue(assign)!), TimeSpan.FromSeconds(result.GetValue(joinTimeout)), err, cancel)
+                : ((ActorSystem System, MeshRunOptions Options)?)null;
             using var system = spread?.System ?? ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off"));
             await using var leave = spread is null ? null : NodeCommand.LeaveOnExit(system);
             var options = spread?.Options ?? MeshRunOptions.Local;
