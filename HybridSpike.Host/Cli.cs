@@ -12,6 +12,9 @@ public static class Cli
     /// <summary>Exit code for bad input (a bad file, an unknown name, an invalid value).</summary>
     public const int BadInput = 1;
 
+    /// <summary>Exit code when the cluster could not serve a run: too few nodes joined, or a node was lost (sysexits' EX_UNAVAILABLE).</summary>
+    public const int Unavailable = 69;
+
     /// <summary>Exit code for an unexpected failure (a bug).</summary>
     public const int InternalError = 70;
 
@@ -36,6 +39,7 @@ public static class Cli
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(CompileCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
+        root.Subcommands.Add(NodeCommand.Build());
         return root;
     }
 
@@ -46,6 +50,11 @@ public static class Cli
         try
         {
             return Build().Parse(args).Invoke(config);
+        }
+        catch (Actors.Cluster.MeshClusterException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Unavailable;
         }
         catch (Exception e) when (IsBadInput(e))
         {

@@ -25,6 +25,9 @@ public sealed record ClusterNodeConfig(
         return ConfigurationFactory.ParseString(reader.ReadToEnd());
     });
 
+    /// <summary>reference.conf as parsed (cluster provider, the mesh serializer, frame sizes, the mesh role).</summary>
+    internal static Config ReferenceConfig => Reference.Value;
+
     /// <summary>The built-in defaults alone.</summary>
     public static ClusterNodeConfig Defaults() => FromConfig("reference.conf", Reference.Value);
 
@@ -54,7 +57,7 @@ public sealed record ClusterNodeConfig(
     public ClusterNodeConfig WithPort(int port)
     {
         var self = new Address("akka.tcp", SystemName, Hostname, Port);
-        var seeds = SeedNodes.Select(s => s.Equals(self) ? new Address("akka.tcp", SystemName, Hostname, port) : s).ToImmutableArray();
+        var seeds = SeedNodes is [var only] && only.Equals(self) ? [new Address("akka.tcp", SystemName, Hostname, port)] : SeedNodes;
         var overrides = ConfigurationFactory.ParseString(
             $"akka.remote.dot-netty.tcp.port = {port}\n" +
             $"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");

@@ -43,9 +43,9 @@ public static class MeshRuntime
     /// </summary>
     public static Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, CancellationToken cancel) =>
-        RunAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Default, cancel);
+        RunAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Local, cancel);
 
-    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with <paramref name="options"/> (delivery shuffle, timeout).</summary>
+    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with <paramref name="options"/>: where the cores go (several nodes: docs/mesh.md), delivery shuffle, time limit.</summary>
     public static async Task<SimulationResult> RunAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel) =>
         (await RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, options, cancel).ConfigureAwait(false)).Result;
@@ -53,9 +53,14 @@ public static class MeshRuntime
     /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with the run's traffic, energy and time (<see cref="Telemetry.MeshTelemetry"/>).</summary>
     public static Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, CancellationToken cancel) =>
-        RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Default, cancel);
+        RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Local, cancel);
 
-    /// <summary>As <see cref="RunWithTelemetryAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with <paramref name="options"/> (delivery shuffle, timeout).</summary>
+    /// <summary>
+    /// As <see cref="RunWithTelemetryAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>,
+    /// with the cores where <paramref name="options"/> puts them. The result does not depend on the nodes or the
+    /// assignment; a node that does not answer, leaves, dies or becomes unreachable fails the task with
+    /// <see cref="Cluster.MeshClusterException"/>.
+    /// </summary>
     public static async Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel)
     {
@@ -66,6 +71,7 @@ public static class MeshRuntime
         if (inputs.Length != streams * steps * net.Input.Dimensions)
             throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {net.Input.Dimensions} dims need {streams * steps * net.Input.Dimensions}");
         if (options.Validate() is { Count: > 0 } problems) throw new ArgumentException($"mesh run options: {string.Join("; ", problems)}", nameof(options));
+        CheckNodes(system, options);
         var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool record = observer is not null;
         var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, options, done)), $"mesh-run-{Guid.NewGuid():N}");
@@ -89,6 +95,17 @@ public static class MeshRuntime
             Telemetry.MeshTelemetry.From(mesh, streams, steps, traffic));
     }
 
+    private static void CheckNodes(ActorSystem system, MeshRunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.IsLocal) return;
+        if (options.Nodes.Distinct().Count() != options.Nodes.Length)
+            throw new ArgumentException($"a node is listed twice: {string.Join(", ", options.Nodes)}");
+        var self = Cluster.ClusterMesh.SelfAddress(system);
+        if (options.Nodes.Any(n => !n.Equals(self)) && ((ExtendedActorSystem)system).Provider is not Akka.Remote.IRemoteActorRefProvider)
+            throw new ArgumentException($"cores on other nodes need an actor system with remoting (a cluster node: ClusterNodeConfig.StartSystem); '{system.Name}' is local-only");
+    }
+
     /// <summary>Hands the cores' counts to the observer step by step, population by population, as [stream, unit] of the whole population.</summary>
     private static void Replay(NetworkDescription net, int streams, List<CoreCounts> counts, IActivityObserver observer)
     {
@@ -110,7 +127,10 @@ public sealed record MeshRunResult(SimulationResult Result, Telemetry.MeshTeleme
 /// <summary>The actor mesh behind the simulator contract (for one test suite over every simulator).</summary>
 public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh, MeshRunOptions options) : ISimulator
 {
-    public MeshSimulator(ActorSystem system, CompiledMesh mesh) : this(system, mesh, MeshRunOptions.Default) { }
+    /// <summary>Every core in <paramref name="system"/>.</summary>
+    public MeshSimulator(ActorSystem system, CompiledMesh mesh) : this(system, mesh, MeshRunOptions.Local)
+    {
+    }
 
     public NetworkDescription Network => mesh.Network;
 

@@ -215,6 +215,22 @@ public sealed class MantissaBlock
         return (p, rowSums, pairStride);
     }
 
+    /// <summary>The mantissas as a row-major [target, source] matrix (what <see cref="FromRowMajor"/> takes): for the wire and for inspection.</summary>
+    public int[] ToRowMajor()
+    {
+        var m = new int[(long)Targets * Sources];
+        for (int j = 0; j < Sources; j++)
+        {
+            if (_sparseStart is not null)
+            {
+                for (int k = _sparseStart[j]; k < _sparseStart[j + 1]; k++) m[(long)_sparseRows![k] * Sources + j] = _sparseValues![k];
+                continue;
+            }
+            for (int i = 0; i < Targets; i++) m[(long)i * Sources + j] = Mantissa(i, j);
+        }
+        return m;
+    }
+
     /// <summary>The mantissa of (target, source).</summary>
     public int Mantissa(int target, int source)
     {

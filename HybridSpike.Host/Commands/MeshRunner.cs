@@ -26,7 +26,11 @@ internal sealed record MeshRunReport(
     double? ActivityBits, double? SpikesPerUnitPerStep, long FixedPointSpikes,
     long Spikes, long Packets, long SynapticEvents, long IntraChipPackets, long InterChipPackets,
     double EnergyPerInferenceJoules, double SecondsPerStep, LinkLoad? BusiestLink,
-    IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreTraffic> CoreTable);
+    IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreTraffic> CoreTable)
+{
+    /// <summary>The cluster nodes the cores ran on (simulate --cluster); null when every core ran in this process.</summary>
+    public IReadOnlyList<string>? Nodes { get; init; }
+}
 
 /// <summary>
 /// Test sequences through the actor mesh next to the float64 and fixed-point golden models, and the
@@ -47,8 +51,13 @@ internal static class MeshRunner
     /// model of <paramref name="artifact"/>. A progress bar goes to
     /// <paramref name="progress"/> unless it is null.
     /// </summary>
+    public static Task<Outcome> RunAsync(string model, ModelArtifact artifact, CompiledMesh mesh, SequenceData seq, int streams,
+        TextWriter? progress, CancellationToken cancel) =>
+        RunAsync(model, artifact, mesh, seq, streams, progress, null, MeshRunOptions.Local, cancel);
+
+    /// <summary>As above, on <paramref name="system"/> (a cluster node) with the cores where <paramref name="options"/> puts them; a local actor system when null.</summary>
     public static async Task<Outcome> RunAsync(string model, ModelArtifact artifact, CompiledMesh mesh, SequenceData seq, int streams,
-        TextWriter? progress, CancellationToken cancel)
+        TextWriter? progress, ActorSystem? system, MeshRunOptions options, CancellationToken cancel)
     {
         int n = seq.Test.Count, batch = Math.Max(1, streams);
         return await ProgressBar.RunAsync(progress, $"float64 golden model: {n} test sequences", async bar =>
@@ -56,7 +65,10 @@ internal static class MeshRunner
             var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
             // The cores on dedicated threads, one per processor (MeshRuntime.DispatcherConfig says why).
-            using var system = ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + MeshRuntime.DispatcherConfig(Environment.ProcessorCount)));
+            using var local = system is null
+                ? ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + MeshRuntime.DispatcherConfig(Environment.ProcessorCount)))
+                : null;
+            var actors = system ?? local!;
             var traffic = new List<MeshTelemetry>();
             var activity = new ActivityObserver(mesh.Network);
             var raster = new RasterRecorder();
@@ -66,7 +78,7 @@ internal static class MeshRunner
                 if (bar is null) return;
                 bar.MaxValue = n;
                 bar.Value = done;
-                bar.Description = $"mesh: {done}/{n} test sequences through {mesh.Cores.Length} cores";
+                bar.Description = $"mesh: {done}/{n} test sequences through {mesh.Cores.Length} cores" + (options.IsLocal ? "" : $" on {options.Nodes.Length} nodes");
             }
             Show();
             foreach (var positions in Core.Data.Batching.InOrder(n, batch))
@@ -76,7 +88,7 @@ internal static class MeshRunner
                 var labels = new long[positions.Length];
                 seq.View.Fill(seq.Test, positions.Span, x, labels);
                 var inputs = Array.ConvertAll(x, v => (double)v);
-                var run = await MeshRuntime.RunWithTelemetryAsync(system, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, cancel);
+                var run = await MeshRuntime.RunWithTelemetryAsync(actors, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, options, cancel);
                 var reference = fixedSim.Run(inputs, positions.Length, seq.Steps, activity);
                 activity.EndBatch(positions.Length, seq.Steps);
                 for (int i = 0; i < positions.Length; i++)
@@ -91,7 +103,7 @@ internal static class MeshRunner
             }
             var (metrics, fixedSpikes) = activity.Metrics((double)fixedCorrect / n);
             var (report, total) = Summarize(model, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, metrics, fixedSpikes, traffic);
-            return new Outcome(report, mesh, total, raster.Seen);
+            return new Outcome(report with { Nodes = options.IsLocal ? null : [.. options.Nodes.Select(a => a.ToString())] }, mesh, total, raster.Seen);
         });
     }
 

@@ -22,8 +22,13 @@ internal static class SimulateCommand
         var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: core (per core block) or row (per target unit)", DefaultValueFactory = _ => "core" };
         exponent.AcceptOnlyFromAmong("core", "row");
         var report = new Option<string?>("--report") { Description = "Folder for report.json, cores.csv and the pictures (link load, traffic per step, spike raster)" };
+        var clusterFile = new Option<string?>("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" };
+        var nodes = new Option<int>("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined", DefaultValueFactory = _ => 2 };
+        var assign = new Option<string>("--assign") { Description = "With --cluster: cores to nodes in contiguous blocks, round-robin, or by chip", DefaultValueFactory = _ => "blocks" };
+        assign.AcceptOnlyFromAmong("blocks", "round-robin", "chip");
+        var joinTimeout = new Option<int>("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join", DefaultValueFactory = _ => 60 };
         var json = Cli.JsonOption();
-        foreach (var o in new Option[] { model, profile, exponent, samples, streams, report, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, profile, exponent, samples, streams, report, clusterFile, nodes, assign, joinTimeout, json }) cmd.Options.Add(o);
         data.AddTo(cmd);
         cmd.SetAction(async (result, cancel) =>
         {
@@ -37,8 +42,15 @@ internal static class SimulateCommand
             var seq = SequenceData.Load(config.Data with { TestLimit = n, Dataset = dataset ?? config.Data.Dataset, DataDirectory = dataset is null ? config.Data.DataDirectory : result.GetValue(data.DataDir) });
             var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), CompileCommand.Options(result.GetValue(exponent)!));
             var err = result.InvocationConfiguration.Error;
+            if (result.GetValue(clusterFile) is null && new Option[] { nodes, assign, joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
+                throw new ArgumentException($"{alone.Name} needs --cluster");
 
-            var run = await MeshRunner.RunAsync(path, artifact, mesh, seq, batch, err, cancel);
+            var spread = result.GetValue(clusterFile) is { } file
+                ? await NodeCommand.JoinAsync(file, result.GetValue(nodes), NodeCommand.ParseAssignment(result.GetValue(assign)!), TimeSpan.FromSeconds(result.GetValue(joinTimeout)), err, cancel)
+                : ((Akka.Actor.ActorSystem System, Actors.Runtime.MeshRunOptions Options)?)null;
+            using var clusterSystem = spread?.System;
+            await using var leave = spread is null ? null : NodeCommand.LeaveOnExit(spread.Value.System);
+            var run = await MeshRunner.RunAsync(path, artifact, mesh, seq, batch, err, spread?.System, spread?.Options ?? Actors.Runtime.MeshRunOptions.Local, cancel);
             var r = run.Report;
             if (result.GetValue(report) is { } dir)
             {
@@ -47,7 +59,7 @@ internal static class SimulateCommand
             }
             var o = result.InvocationConfiguration.Output;
             if (result.GetValue(json)) { Cli.WriteJson(o, r); return 0; }
-            o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps");
+            o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps" + (r.Nodes is { } used ? $", cores on {used.Count} nodes ({string.Join(", ", used)})" : ""));
             o.WriteLine($"accuracy: mesh {r.MeshAccuracy:P2}, fixed-point golden model {r.FixedPointAccuracy:P2} ({r.PredictionsDifferingFromFixedPoint} predictions differ), float64 {r.FloatAccuracy:P2}");
             o.WriteLine($"spikes: mesh {r.Spikes}, fixed-point golden model {r.FixedPointSpikes} ({(r.Spikes == r.FixedPointSpikes ? "equal" : "DIFFERENT")}); activity {r.ActivityBits:0.00} bits per unit, {r.SpikesPerUnitPerStep:0.0000} spikes per unit and step");
             o.WriteLine($"per inference: {r.Spikes / (double)r.Samples:0} spikes, {r.Packets / (double)r.Samples:0} packets ({r.InterChipPackets / (double)r.Samples:0} between chips), {r.SynapticEvents / (double)r.Samples:0} synaptic events");

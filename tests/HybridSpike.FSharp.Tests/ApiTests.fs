@@ -44,11 +44,11 @@ let ``A config is built with named arguments and training is a Task`` () =
         System.IO.Directory.Delete(out, true)
 
 [<Fact>]
-let ``Mesh run options and placements are built with named arguments`` () =
-    let options = HybridSpike.Actors.Runtime.MeshRunOptions(Shuffle = HybridSpike.Actors.Runtime.DeliveryShuffle(7UL, MaxHold = 2))
+let ``Mesh run options and placements are built from F# without optional arguments`` () =
+    let options = HybridSpike.Actors.Runtime.MeshRunOptions.Local.WithShuffle(HybridSpike.Actors.Runtime.DeliveryShuffle(7UL, 2))
     Assert.Equal(2, options.Shuffle.MaxHold)
     Assert.Equal(System.Nullable(), options.Timeout)
     Assert.Empty(options.Validate())
-    let timed = HybridSpike.Actors.Runtime.MeshRunOptions(Timeout = System.Nullable(System.TimeSpan.FromSeconds 5.0))
+    let timed = HybridSpike.Actors.Runtime.MeshRunOptions.Local.WithTimeout(System.TimeSpan.FromSeconds 5.0)
     Assert.Null(timed.Shuffle)
     Assert.Equal("random(3)", HybridSpike.Actors.Compile.RandomPlacement(3UL).Name)

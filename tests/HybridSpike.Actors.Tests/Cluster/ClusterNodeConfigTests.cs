@@ -9,16 +9,19 @@ public class ClusterNodeConfigTests
     private static string Shipped(string name) => Path.Combine(AppContext.BaseDirectory, "cluster-config", name);
 
     [Theory]
-    [InlineData("local.hocon", 4053)]
-    [InlineData("two-node-a.hocon", 4053)]
-    [InlineData("two-node-b.hocon", 4054)]
-    public void Every_shipped_file_loads_over_the_defaults(string file, int port)
+    [InlineData("local.hocon", 4053, new[] { 4053 })]
+    [InlineData("two-node-a.hocon", 4053, new[] { 4053, 4054 })]
+    [InlineData("two-node-b.hocon", 4054, new[] { 4053, 4054 })]
+    public void Every_shipped_file_loads_over_the_defaults(string file, int port, int[] seedPorts)
     {
         var c = ClusterNodeConfig.Load(Shipped(file));
         Assert.Equal(port, c.Port);
         Assert.Equal("127.0.0.1", c.Hostname);
-        Assert.Equal("akka.tcp://hybridspike@127.0.0.1:4053", Assert.Single(c.SeedNodes).ToString());
+        Assert.Equal(seedPorts.Select(p => $"akka.tcp://hybridspike@127.0.0.1:{p}"), c.SeedNodes.Select(s => s.ToString()));
         Assert.Contains("mesh", c.Roles);
+        // The mesh serializer and the large frames come with every node.
+        Assert.Contains("MeshSerializer", c.Config.GetString("akka.actor.serializers.hybridspike-mesh"));
+        Assert.Equal(16L * 1024 * 1024, c.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
     }
 
     [Theory]
@@ -33,6 +36,17 @@ public class ClusterNodeConfigTests
         var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse(hocon, "my.hocon"));
         Assert.StartsWith("my.hocon: ", e.Message);
         Assert.Contains(key, e.Message);
+    }
+
+    [Fact]
+    public void Another_port_moves_a_node_that_is_its_own_only_seed_and_keeps_a_shared_seed_list()
+    {
+        var alone = ClusterNodeConfig.Load(Shipped("local.hocon")).WithPort(4060);
+        Assert.Equal("akka.tcp://hybridspike@127.0.0.1:4060", Assert.Single(alone.SeedNodes).ToString());
+        var third = ClusterNodeConfig.Load(Shipped("two-node-b.hocon")).WithPort(4055);
+        Assert.Equal(4055, third.Port);
+        Assert.Equal(4055, third.Config.GetInt("akka.remote.dot-netty.tcp.port"));
+        Assert.Equal(["akka.tcp://hybridspike@127.0.0.1:4053", "akka.tcp://hybridspike@127.0.0.1:4054"], third.SeedNodes.Select(s => s.ToString()));
     }
 
     [Fact]

@@ -96,7 +96,7 @@ public sealed class MeshContract(ActorSystemFixture actors) : FixedPointArithmet
     protected override string SubjectName => "the actor mesh";
 
     protected override ISimulator Subject(CompiledMesh mesh, DeliveryShuffle shuffle, TimeSpan timeout) =>
-        new MeshSimulator(actors.System, mesh, new MeshRunOptions(Timeout: timeout));
+        new MeshSimulator(actors.System, mesh, MeshRunOptions.Local.WithTimeout(timeout));
 }
 
 /// <summary>The actor mesh with every core's incoming messages released in a seeded random order (<see cref="DeliveryShuffle"/>).</summary>
@@ -105,7 +105,7 @@ public sealed class ShuffledMeshContract(ActorSystemFixture actors) : FixedPoint
     protected override string SubjectName => "the actor mesh with shuffled delivery";
 
     protected override ISimulator Subject(CompiledMesh mesh, DeliveryShuffle shuffle, TimeSpan timeout) =>
-        new MeshSimulator(actors.System, mesh, new MeshRunOptions(shuffle, timeout));
+        new MeshSimulator(actors.System, mesh, MeshRunOptions.Local.WithShuffle(shuffle).WithTimeout(timeout));
 
     /// <summary>
     /// Per core (in placement order), the synaptic events, neuron updates, spikes and packets of a run do
@@ -124,8 +124,8 @@ public sealed class ShuffledMeshContract(ActorSystemFixture actors) : FixedPoint
                 try { return MeshRuntime.RunWithTelemetryAsync(actors.System, mesh, inputs, c.Streams, c.Steps, null, options, CancellationToken.None).GetAwaiter().GetResult().Telemetry; }
                 catch (InvalidOperationException e) when (e.Message.StartsWith("a core failed", StringComparison.Ordinal)) { return null; }
             }
-            var plain = Run(sequential, new MeshRunOptions(Timeout: GeneratedRunTimeout));
-            var shuffled = Run(scattered, new MeshRunOptions(c.Shuffle, GeneratedRunTimeout));
+            var plain = Run(sequential, MeshRunOptions.Local.WithTimeout(GeneratedRunTimeout));
+            var shuffled = Run(scattered, MeshRunOptions.Local.WithShuffle(c.Shuffle).WithTimeout(GeneratedRunTimeout));
             if (plain is null || shuffled is null)
             {
                 if ((plain is null) != (shuffled is null)) throw new ContractViolation($"only one of the runs failed\n{Context(c, sequential)}");

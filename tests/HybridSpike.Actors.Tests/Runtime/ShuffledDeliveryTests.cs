@@ -40,7 +40,7 @@ public class ShuffledDeliveryTests : TestKit
     {
         var mesh = Compiler.Compile(Chain(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var e = await Assert.ThrowsAsync<ArgumentException>(() => MeshRuntime.RunAsync(Sys, mesh, [1.0], 1, 1, null,
-            new MeshRunOptions(new DeliveryShuffle(1, -1), TimeSpan.Zero), CancellationToken.None));
+            MeshRunOptions.Local with { Shuffle = new DeliveryShuffle(1, -1), Timeout = TimeSpan.Zero }, CancellationToken.None));
         Assert.Contains("shuffle.maxHold: must be in 0..1000, got -1", e.Message);
         Assert.Contains("timeout: must be positive", e.Message);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => MeshRuntime.RunAsync(Sys, mesh, [], 1, 0, null, CancellationToken.None));
@@ -52,7 +52,7 @@ public class ShuffledDeliveryTests : TestKit
         var mesh = Compiler.Compile(Chain(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
         const int steps = 200_000;
         var run = MeshRuntime.RunAsync(Sys, mesh, ImmutableArray.Create(new double[steps]), 1, steps, null,
-            new MeshRunOptions(Timeout: TimeSpan.FromMilliseconds(50)), CancellationToken.None);
+            MeshRunOptions.Local.WithTimeout(TimeSpan.FromMilliseconds(50)), CancellationToken.None);
         var e = await Assert.ThrowsAsync<TimeoutException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("(2 cores, 1 streams x 200000 steps) did not finish within 00:00:00.05", e.Message);
     }
@@ -60,13 +60,14 @@ public class ShuffledDeliveryTests : TestKit
     [Fact]
     public async Task The_options_record_has_a_plain_default_and_shuffled_runs_give_the_plain_result()
     {
-        Assert.Equal(new MeshRunOptions(), MeshRunOptions.Default);
+        Assert.Equal(MeshRunOptions.Local, MeshRunOptions.Default);
+        Assert.True(MeshRunOptions.Default.IsLocal);
         Assert.Null(MeshRunOptions.Default.Shuffle);
         Assert.Equal(4, new DeliveryShuffle(1).MaxHold);
         var mesh = Compiler.Compile(Chain(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new RandomPlacement(2));
         var inputs = ImmutableArray.Create(Enumerable.Range(0, 3 * 40).Select(i => (i % 9) / 9.0).ToArray());
         var plain = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, inputs, 3, 40, null, CancellationToken.None);
-        var shuffled = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, inputs, 3, 40, null, new MeshRunOptions(new DeliveryShuffle(8, 6)), CancellationToken.None);
+        var shuffled = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, inputs, 3, 40, null, MeshRunOptions.Local.WithShuffle(new DeliveryShuffle(8, 6)), CancellationToken.None);
         Assert.Equal(plain.Result.Outputs.ToArray(), shuffled.Result.Outputs.ToArray());
         Assert.Equal(plain.Telemetry.Spikes, shuffled.Telemetry.Spikes);
         Assert.Equal(plain.Telemetry.Packets, shuffled.Telemetry.Packets);

@@ -1,0 +1,140 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using HybridSpike.Actors.Cluster;
+using HybridSpike.Actors.Runtime;
+using HybridSpike.Actors.Telemetry;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Actors.Tests.Cluster;
+
+/// <summary>Every message that crosses nodes goes through the MessagePack serializer and comes back equal.</summary>
+public class MeshSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeConfig.SystemName)
+{
+    private object RoundTrip(object message)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<MeshSerializer>(serializer);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        var bytes = serializer.ToBinary(message);
+        var back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+        Assert.IsType(message.GetType(), back);
+        return back;
+    }
+
+    private static CoreSetup Setup(IActorRef collector) => new(7, 2, 16, 3, 2, 30, true, false,
+        [new IncomingConnection(-1, 2, 1, false, null, MantissaBlock.FromRowMajor(3, 2, [1, -2, 127, -128, 0, 5]), [-7, -7, -6]),
+         new IncomingConnection(1, 4, 2, true, 3.5, MantissaBlock.FromRowMajor(3, 4, [.. Enumerable.Range(-6, 12)]), [0, 1, 2])],
+        collector);
+
+    [Fact]
+    public void Payloads_inputs_counts_and_outputs_come_back_value_for_value()
+    {
+        var p = new Payloads(12, 3, 16, 2, [0, -1, long.MaxValue, long.MinValue]);
+        var p2 = (Payloads)RoundTrip(p);
+        Assert.Equal((p.Step, p.Population, p.Start, p.Count), (p2.Step, p2.Population, p2.Start, p2.Count));
+        Assert.Equal(p.Values.ToArray(), p2.Values.ToArray());
+
+        var i = new InputPayloads(0, [65536, 0, -3]);
+        Assert.Equal(i.Values.ToArray(), ((InputPayloads)RoundTrip(i)).Values.ToArray());
+
+        var c = new CoreCounts(29, 1, 0, 3, [0, -4, int.MaxValue, 1, 2, int.MinValue]);
+        var c2 = (CoreCounts)RoundTrip(c);
+        Assert.Equal((c.Step, c.Population, c.Start, c.Count), (c2.Step, c2.Population, c2.Start, c2.Count));
+        Assert.Equal(c.Values.ToArray(), c2.Values.ToArray());
+
+        // Doubles bit for bit, including the awkward ones.
+        var o = new OutputActivity(1, 2, [0.1, -0.0, double.Epsilon, double.NaN, 1e308, -7.25]);
+        var o2 = (OutputActivity)RoundTrip(o);
+        Assert.Equal(o.Values.Select(BitConverter.DoubleToInt64Bits), o2.Values.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
+    public void Telemetry_comes_back_with_every_count()
+    {
+        var t = new CoreTraffic(4, 1_000_000_000_000, 90, 17, 33, 31, [0, 3, 30], ImmutableDictionary<int, long>.Empty.Add(5, 20).Add(0, 13));
+        var t2 = (CoreTraffic)RoundTrip(t);
+        Assert.Equal((t.Core, t.SynapticEvents, t.NeuronUpdates, t.Spikes, t.PacketsSent, t.PacketsReceived),
+            (t2.Core, t2.SynapticEvents, t2.NeuronUpdates, t2.Spikes, t2.PacketsSent, t2.PacketsReceived));
+        Assert.Equal(t.PacketsSentPerStep.ToArray(), t2.PacketsSentPerStep.ToArray());
+        Assert.Equal(t.PacketsTo.OrderBy(kv => kv.Key), t2.PacketsTo.OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
+    public void Setup_messages_carry_the_core_its_population_and_actor_refs_resolved_by_path()
+    {
+        var probe = CreateTestProbe();
+        var population = new Population("p0", 19, Activation.Tanh, 3.5, [.. Enumerable.Range(0, 19).Select(i => i / 7.0 - 1)], InitialStateMode.Uniform, 12345678901234567890UL);
+        var h = (HostCore)RoundTrip(new HostCore("run-1", Setup(probe.Ref), population));
+        Assert.Equal("run-1", h.RunId);
+        Assert.Equal(probe.Ref, h.Setup.Collector);
+        var expected = Setup(probe.Ref);
+        Assert.Equal(expected with { Incoming = [] }, h.Setup with { Incoming = [] });
+        Assert.Equal(expected.Incoming.Length, h.Setup.Incoming.Length);
+        for (int k = 0; k < expected.Incoming.Length; k++)
+        {
+            var (a, b) = (expected.Incoming[k], h.Setup.Incoming[k]);
+            Assert.Equal((a.Source, a.SourceSize, a.SourceCores, a.OneStep, a.SourceOmega), (b.Source, b.SourceSize, b.SourceCores, b.OneStep, b.SourceOmega));
+            Assert.Equal(a.Weights.ToRowMajor(), b.Weights.ToRowMajor());
+            Assert.Equal(a.RowExponents.ToArray(), b.RowExponents.ToArray());
+        }
+        Assert.Equal(population with { Bias = [] }, h.Population with { Bias = [] });
+        Assert.Equal(population.Bias.ToArray(), h.Population.Bias.ToArray());
+        Assert.Equal(population.InitialStates(), h.Population.InitialStates());
+
+        // A population without biases keeps its unset (default) bias array.
+        var bare = (HostCore)RoundTrip(new HostCore("r", Setup(probe.Ref), new Population("out", 3, Activation.Linear, null, default, InitialStateMode.Zeros, 0)));
+        Assert.True(bare.Population.Bias.IsDefault);
+        Assert.Null(bare.Population.Omega);
+
+        var hosted = (CoreHosted)RoundTrip(new CoreHosted("r", 3, probe.Ref));
+        Assert.Equal((3, probe.Ref), (hosted.Core, hosted.CoreRef));
+
+        var other = CreateTestProbe();
+        var wire = (Wire)RoundTrip(new Wire([probe.Ref, other.Ref], [4, 9]));
+        Assert.Equal(new[] { probe.Ref, other.Ref }, wire.Destinations.ToArray());
+        Assert.Equal(new[] { 4, 9 }, wire.DestinationCores.ToArray());
+
+        var wc = (WireCores)RoundTrip(new WireCores("r", [1, 2], [new Wire([probe.Ref], [0]), new Wire([], [])]));
+        Assert.Equal(new[] { 1, 2 }, wc.Cores.ToArray());
+        Assert.Equal(probe.Ref, Assert.Single(wc.Wires[0].Destinations));
+        Assert.Empty(wc.Wires[1].Destinations);
+
+        Assert.Equal(new CoresWired("r"), RoundTrip(new CoresWired("r")));
+        Assert.Equal(new CoreFailed("r", "akka.tcp://hybridspike@127.0.0.1:1", "boom"), RoundTrip(new CoreFailed("r", "akka.tcp://hybridspike@127.0.0.1:1", "boom")));
+        Assert.Equal(new EndRun("r"), RoundTrip(new EndRun("r")));
+        Assert.Equal(new Progress(3, 64), RoundTrip(new Progress(3, 64)));
+    }
+
+    [Fact]
+    public async Task A_ref_serialized_on_one_node_resolves_on_another_to_the_same_actor()
+    {
+        var other = ActorSystem.Create(ClusterNodeConfig.SystemName, TestCluster.Config());
+        try
+        {
+            var probe = CreateTestProbe();
+            var message = new CoreHosted("r", 1, probe.Ref);
+            var serializer = Sys.Serialization.FindSerializerFor(message);
+            var bytes = serializer.ToBinary(message);
+            var there = (CoreHosted)other.Serialization.Deserialize(bytes, serializer.Identifier, "HC");
+            Assert.Equal(probe.Ref.Path.ToStringWithAddress(ClusterMesh.SelfAddress(Sys)), there.CoreRef.Path.ToString());
+            there.CoreRef.Tell("hello from the other node");
+            probe.ExpectMsg("hello from the other node", TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await other.Terminate();
+        }
+    }
+
+    [Fact]
+    public void Corrupt_bytes_are_refused_naming_the_message()
+    {
+        var serializer = (MeshSerializer)Sys.Serialization.FindSerializerFor(new EndRun("r"));
+        var bytes = serializer.ToBinary(new Payloads(1, 2, 3, 4, [5, 6]));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes[..^1], "P"));
+        Assert.Contains("'P'", e.Message);
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "nope"));
+    }
+}

@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using HybridSpike.Actors.Cluster;
+
+namespace HybridSpike.Actors.Tests.Cluster;
+
+/// <summary>
+/// Mesh nodes in this test process: actor systems on loopback with port 0 (the OS picks a free one), the first
+/// joining itself and the others joining it, each running the mesh-node actor. A short failure detector makes a
+/// dead node unreachable within about a second; nodes stop at once on Terminate (no graceful leave).
+/// </summary>
+internal sealed class TestCluster : IAsyncDisposable
+{
+    public const string Hocon = """
+        akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+        akka.cluster.seed-nodes = []
+        akka.cluster.failure-detector { heartbeat-interval = 200ms, acceptable-heartbeat-pause = 1s }
+        akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = off
+        # Tests stop their nodes all at once: no graceful leave that would wait for the others.
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        akka.remote.flush-wait-on-shutdown = 200ms
+        akka.log-dead-letters = off
+        akka.log-dead-letters-during-shutdown = off
+        akka.loglevel = ERROR
+        """;
+
+    /// <summary>The test nodes' configuration: <see cref="Hocon"/> over reference.conf.</summary>
+    public static Config Config(string extra = "") =>
+        ConfigurationFactory.ParseString(extra + "\n" + Hocon).WithFallback(ClusterNodeConfig.ReferenceConfig);
+
+    public ImmutableArray<ActorSystem> Systems { get; }
+
+    public ImmutableArray<Address> Addresses => [.. Systems.Select(ClusterMesh.SelfAddress)];
+
+    private TestCluster(ImmutableArray<ActorSystem> systems) => Systems = systems;
+
+    /// <summary>Starts <paramref name="count"/> nodes (the first one may be given, e.g. a TestKit's system) and waits until all are Up.</summary>
+    public static async Task<TestCluster> StartAsync(int count, ActorSystem? first = null, string extra = "")
+    {
+        var systems = new List<ActorSystem> { first ?? ActorSystem.Create(ClusterNodeConfig.SystemName, Config(extra)) };
+        for (int i = 1; i < count; i++) systems.Add(ActorSystem.Create(ClusterNodeConfig.SystemName, Config(extra)));
+        var seed = ClusterMesh.SelfAddress(systems[0]);
+        foreach (var s in systems)
+        {
+            Akka.Cluster.Cluster.Get(s).Join(seed);
+            ClusterMesh.StartNode(s);
+        }
+        var cluster = new TestCluster([.. systems]);
+        var nodes = await ClusterMesh.WaitForNodesAsync(systems[0], count, TimeSpan.FromSeconds(20), CancellationToken.None);
+        Assert.Equal(count, nodes.Length);
+        return cluster;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(Systems.Select(s => s.Terminate())).WaitAsync(TimeSpan.FromSeconds(20));
+    }
+}
