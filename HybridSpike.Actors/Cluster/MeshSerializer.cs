@@ -70,11 +70,12 @@ public sealed class MeshSerializer : SerializerWithStringManifest
                 WriteWire(ref w, wire);
                 break;
             case CoreTraffic t:
-                w.WriteArrayHeader(8);
-                w.Write(t.Core); w.Write(t.SynapticEvents); w.Write(t.NeuronUpdates); w.Write(t.Spikes); w.Write(t.PacketsSent); w.Write(t.PacketsReceived);
-                WriteLongs(ref w, t.PacketsSentPerStep);
-                w.WriteMapHeader(t.PacketsTo.Count);
-                foreach (var (to, packets) in t.PacketsTo.OrderBy(kv => kv.Key)) { w.Write(to); w.Write(packets); }
+                w.WriteArrayHeader(6);
+                w.Write(t.Core);
+                WriteLongs(ref w, t.SynapticEventsPerStep); WriteLongs(ref w, t.NeuronUpdatesPerStep); WriteLongs(ref w, t.SpikesPerStep);
+                WriteLongs(ref w, t.PacketsReceivedPerStep);
+                w.WriteMapHeader(t.PacketsToPerStep.Count);
+                foreach (var (to, packets) in t.PacketsToPerStep.OrderBy(kv => kv.Key)) { w.Write(to); WriteLongs(ref w, packets); }
                 break;
             case CoreCounts c:
                 w.WriteArrayHeader(5);
@@ -226,14 +227,16 @@ public sealed class MeshSerializer : SerializerWithStringManifest
 
     private static CoreTraffic ReadTraffic(ref MessagePackReader r)
     {
-        Fields(ref r, 8);
+        Fields(ref r, 6);
         int core = r.ReadInt32();
-        long syn = r.ReadInt64(), updates = r.ReadInt64(), spikes = r.ReadInt64(), sent = r.ReadInt64(), received = r.ReadInt64();
-        var perStep = ReadLongs(ref r);
+        var syn = ReadLongs(ref r);
+        var updates = ReadLongs(ref r);
+        var spikes = ReadLongs(ref r);
+        var received = ReadLongs(ref r);
         int n = r.ReadMapHeader();
-        var to = ImmutableDictionary.CreateBuilder<int, long>();
-        for (int i = 0; i < n; i++) to.Add(r.ReadInt32(), r.ReadInt64());
-        return new CoreTraffic(core, syn, updates, spikes, sent, received, perStep, to.ToImmutable());
+        var to = ImmutableDictionary.CreateBuilder<int, ImmutableArray<long>>();
+        for (int i = 0; i < n; i++) to.Add(r.ReadInt32(), ReadLongs(ref r));
+        return new CoreTraffic(core, syn, updates, spikes, received, to.ToImmutable());
     }
 
     private void WriteSetup(ref MessagePackWriter w, CoreSetup s)

@@ -34,7 +34,8 @@ internal sealed class CoreActor : ReceiveActor
     private bool _wired;
     // Telemetry over the run.
     private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent, _packetsReceived;
-    private readonly long[] _packetsPerStep;
+    // Per step (Telemetry.CoreTraffic): filled from the counters above once per step, no allocation per step.
+    private readonly long[] _synapticPerStep, _updatesPerStep, _spikesPerStep, _sentPerStep, _receivedPerStep;
 
     private sealed class Arrival(int size)
     {
@@ -53,7 +54,11 @@ internal sealed class CoreActor : ReceiveActor
             for (int s = 0; s < setup.Streams; s++)
                 for (int i = 0; i < setup.Count; i++) _state[s * setup.Count + i] = FixedPoint.InitialState(v0[setup.Start + i]);
         }
-        _packetsPerStep = new long[setup.Steps];
+        _synapticPerStep = new long[setup.Steps];
+        _updatesPerStep = new long[setup.Steps];
+        _spikesPerStep = new long[setup.Steps];
+        _sentPerStep = new long[setup.Steps];
+        _receivedPerStep = new long[setup.Steps];
         _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
         _sources = [.. _sourceSizes.Keys];
         foreach (var source in _sources) _spare[source] = new Stack<Arrival>();
@@ -79,7 +84,10 @@ internal sealed class CoreActor : ReceiveActor
         for (int s = 0; s < _setup.Streams; s++)
             for (int i = 0; i < p.Count; i++) a.Values[s * size + p.Start + i] = p.Values[s * p.Count + i];
         a.Pieces++;
-        foreach (var v in p.Values) if (v != 0) _packetsReceived++;
+        long received = 0;
+        foreach (var v in p.Values) if (v != 0) received++;
+        _packetsReceived += received;
+        _receivedPerStep[p.Step] += received;   // by the step that sent them
         Advance();
     }
 
@@ -128,19 +136,36 @@ internal sealed class CoreActor : ReceiveActor
         if (!_wired) return;
         while (_step < _setup.Steps && Ready(_step))
         {
+            long synapticBefore = _synapticEvents, updatesBefore = _neuronUpdates, spikesBefore = _spikes, sentBefore = _packetsSent;
             Compute(_step);
+            _synapticPerStep[_step] = _synapticEvents - synapticBefore;
+            _updatesPerStep[_step] = _neuronUpdates - updatesBefore;
+            _spikesPerStep[_step] = _spikes - spikesBefore;
+            _sentPerStep[_step] = _packetsSent - sentBefore;
             Release(_step);
             _step++;
             if (_step % ProgressEvery == 0 && _step < _setup.Steps) _setup.Collector.Tell(new Progress(_setup.Core, _step));
         }
-        if (_step == _setup.Steps)
+        if (_step == _setup.Steps && LastStepReceived())
         {
-            long perDestination = _packetsSent;
-            _setup.Collector.Tell(new Telemetry.CoreTraffic(_setup.Core, _synapticEvents, _neuronUpdates, _spikes,
-                _packetsSent * _destinations.Length, _packetsReceived, ImmutableArray.Create(_packetsPerStep),
+            // Every destination gets the same payloads: one per-step array of packets per destination, shared.
+            var perDestination = ImmutableArray.Create(_sentPerStep);
+            _setup.Collector.Tell(new Telemetry.CoreTraffic(_setup.Core, ImmutableArray.Create(_synapticPerStep), ImmutableArray.Create(_updatesPerStep),
+                ImmutableArray.Create(_spikesPerStep), ImmutableArray.Create(_receivedPerStep),
                 _destinationCores.ToImmutableDictionary(d => d, _ => perDestination)));
             Context.Stop(Self);
         }
+    }
+
+    /// <summary>
+    /// The last step's payloads along one-step connections are read by no step of this run; the core
+    /// waits for them anyway before it reports, so that its packets received count every packet sent to it.
+    /// </summary>
+    private bool LastStepReceived()
+    {
+        foreach (var c in _setup.Incoming)
+            if (c.OneStep && (!_arrivals.TryGetValue((c.Source, _setup.Steps - 1), out var a) || a.Pieces < c.SourceCores)) return false;
+        return true;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -173,8 +198,7 @@ internal sealed class CoreActor : ReceiveActor
         long nonzero = 0;
         foreach (var v in payloads) if (v != 0) nonzero++;
         if (_population.IsQuantized) foreach (var v in payloads) _spikes += Math.Abs(v);
-        _packetsSent += nonzero;                       // per destination; times the destinations at the end
-        _packetsPerStep[t] = nonzero * _destinations.Length;
+        _packetsSent += nonzero;                       // per destination (each gets the same payloads)
         // The arrays are handed over, not copied: nothing here writes them after this point.
         var message = new Payloads(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
         foreach (var d in _destinations) d.Tell(message);

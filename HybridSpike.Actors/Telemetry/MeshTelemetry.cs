@@ -4,85 +4,282 @@ using HybridSpike.Actors.Profiles;
 
 namespace HybridSpike.Actors.Telemetry;
 
-/// <summary>What one core did over a run (all streams). One packet = one nonzero payload sent to one destination core.</summary>
-/// <param name="Core">The core's place in the compiled mesh's placements (<see cref="CompiledMesh.Cores"/> order), as are the keys of <paramref name="PacketsTo"/>.</param>
+/// <summary>
+/// What one core did over a run (all streams), step by step; every total is the sum of its steps.
+/// One packet = one nonzero payload sent to one destination core. Definitions: docs/telemetry.md.
+/// </summary>
+/// <param name="Core">The core's place in the compiled mesh's placements (<see cref="CompiledMesh.Cores"/> order), as are the keys of <paramref name="PacketsToPerStep"/>.</param>
+/// <param name="SynapticEventsPerStep">Per step: nonzero payloads meeting a nonzero weight of this core.</param>
+/// <param name="NeuronUpdatesPerStep">Per step: units updated (the core's units × streams).</param>
+/// <param name="SpikesPerStep">Per step: Σ|n| over the core's units (quantized populations; 0 otherwise).</param>
+/// <param name="PacketsReceivedPerStep">Per step t: packets of step t that reached this core (including its own, for a recurrence).</param>
+/// <param name="PacketsToPerStep">Per destination core, per step: packets this core sent there.</param>
 public sealed record CoreTraffic(
     int Core,
-    long SynapticEvents,
-    long NeuronUpdates,
+    ImmutableArray<long> SynapticEventsPerStep,
+    ImmutableArray<long> NeuronUpdatesPerStep,
+    ImmutableArray<long> SpikesPerStep,
+    ImmutableArray<long> PacketsReceivedPerStep,
+    ImmutableDictionary<int, ImmutableArray<long>> PacketsToPerStep)
+{
+    public int Steps => SynapticEventsPerStep.Length;
+    public long SynapticEvents => Sum(SynapticEventsPerStep);
+    public long NeuronUpdates => Sum(NeuronUpdatesPerStep);
+    public long Spikes => Sum(SpikesPerStep);
+    public long PacketsReceived => Sum(PacketsReceivedPerStep);
+    public long PacketsSent => PacketsToPerStep.Values.Sum(Sum);
+
+    /// <summary>Per step: packets sent to all destinations (computed on each call).</summary>
+    public ImmutableArray<long> PacketsSentPerStep
+    {
+        get
+        {
+            var sent = new long[Steps];
+            foreach (var perStep in PacketsToPerStep.Values)
+                for (int t = 0; t < sent.Length; t++) sent[t] += perStep[t];
+            return [.. sent];
+        }
+    }
+
+    /// <summary>Per destination core: packets sent there over the run.</summary>
+    public ImmutableDictionary<int, long> PacketsTo => PacketsToPerStep.ToImmutableDictionary(kv => kv.Key, kv => Sum(kv.Value));
+
+    /// <summary>One core's traffic over several runs of the same length (batches of streams): every count added step by step.</summary>
+    public static CoreTraffic Add(IReadOnlyList<CoreTraffic> runs)
+    {
+        if (runs.Count == 0) throw new ArgumentException("no traffic to add", nameof(runs));
+        var first = runs[0];
+        if (runs.FirstOrDefault(r => r.Core != first.Core || r.Steps != first.Steps) is { } other)
+            throw new ArgumentException($"traffic of core {other.Core} over {other.Steps} steps cannot be added to core {first.Core}'s over {first.Steps}");
+        ImmutableArray<long> PerStep(Func<CoreTraffic, ImmutableArray<long>?> of)
+        {
+            var sum = new long[first.Steps];
+            foreach (var r in runs)
+                if (of(r) is { } a)
+                    for (int t = 0; t < sum.Length; t++) sum[t] += a[t];
+            return [.. sum];
+        }
+        var destinations = runs.SelectMany(r => r.PacketsToPerStep.Keys).Distinct().Order();
+        return new CoreTraffic(first.Core, PerStep(r => r.SynapticEventsPerStep), PerStep(r => r.NeuronUpdatesPerStep), PerStep(r => r.SpikesPerStep),
+            PerStep(r => r.PacketsReceivedPerStep),
+            destinations.ToImmutableDictionary(d => d, d => PerStep(r => r.PacketsToPerStep.TryGetValue(d, out var a) ? a : null)));
+    }
+
+    private static long Sum(ImmutableArray<long> values)
+    {
+        long s = 0;
+        foreach (var v in values) s += v;
+        return s;
+    }
+}
+
+/// <summary>Packets over one directed link of the mesh, in total and per step.</summary>
+/// <param name="Direction">"E", "W", "N" or "S" (north is towards y − 1; <see cref="Link.Direction"/>).</param>
+/// <param name="CrossesChips">The link joins two chips.</param>
+public sealed record LinkLoad(int FromX, int FromY, int ToX, int ToY, string Direction, long Packets, bool CrossesChips, ImmutableArray<long> PacketsPerStep)
+{
+    public double MeanPacketsPerStep => PacketsPerStep.IsDefaultOrEmpty ? 0 : (double)Packets / PacketsPerStep.Length;
+    public long PeakPacketsPerStep => PacketsPerStep.IsDefaultOrEmpty ? 0 : PacketsPerStep.Max();
+    /// <summary>The first step with <see cref="PeakPacketsPerStep"/> packets.</summary>
+    public int PeakStep => PacketsPerStep.IsDefaultOrEmpty ? 0 : PacketsPerStep.IndexOf(PeakPacketsPerStep);
+    public Link Link => new(FromX, FromY, ToX, ToY);
+}
+
+/// <summary>The energy model's terms (joules): every count times its cost in the profile (<see cref="OperationCosts"/>).</summary>
+public sealed record EnergyEstimate(double SynapticOpsJoules, double NeuronUpdatesJoules, double SpikesInTileJoules, double HopsJoules)
+{
+    public double TotalJoules => SynapticOpsJoules + NeuronUpdatesJoules + SpikesInTileJoules + HopsJoules;
+
+    /// <summary>The one definition: synaptic events × E_syn + neuron updates × E_neuron + packets × E_spike-in-tile + hops × E_hop (east-west, north-south).</summary>
+    public static EnergyEstimate Of(OperationCosts costs, long synapticEvents, long neuronUpdates, long packets, long hopsEastWest, long hopsNorthSouth) => new(
+        synapticEvents * costs.SynapticOpJoules,
+        neuronUpdates * costs.NeuronUpdateJoules,
+        packets * costs.SpikeInTileJoules,
+        hopsEastWest * costs.HopEastWestJoules + hopsNorthSouth * costs.HopNorthSouthJoules);
+
+    public static EnergyEstimate operator +(EnergyEstimate a, EnergyEstimate b) => new(
+        a.SynapticOpsJoules + b.SynapticOpsJoules, a.NeuronUpdatesJoules + b.NeuronUpdatesJoules, a.SpikesInTileJoules + b.SpikesInTileJoules, a.HopsJoules + b.HopsJoules);
+
+    public static EnergyEstimate Zero { get; } = new(0, 0, 0, 0);
+}
+
+/// <summary>The time model's terms for one step of one inference (seconds).</summary>
+/// <param name="SerializationSeconds">The step's busiest link: its packets per stream × its hop latency.</param>
+/// <param name="RouteSeconds">The slowest route that carried a packet this step: Σ of its links' hop latencies.</param>
+/// <param name="BarrierSeconds">The profile's barrier, once per step.</param>
+public sealed record TimeEstimate(double SerializationSeconds, double RouteSeconds, double BarrierSeconds)
+{
+    public double TotalSeconds => SerializationSeconds + RouteSeconds + BarrierSeconds;
+}
+
+/// <summary>
+/// One step of a run over all cores and streams: counts as in <see cref="CoreTraffic"/>, packets
+/// within and between chips, link traversals by direction (packets × hops), the energy of the step
+/// and the time estimate of the step (per inference), and the step's busiest link.
+/// </summary>
+/// <param name="BusiestLink">The link with the most packets this step (ties: the first in <see cref="MeshTelemetry.Links"/>); null when no packet used a link.</param>
+public sealed record StepTraffic(
+    int Step,
     long Spikes,
     long PacketsSent,
     long PacketsReceived,
-    ImmutableArray<long> PacketsSentPerStep,
-    ImmutableDictionary<int, long> PacketsTo);
-
-/// <summary>Packets over one directed link of the mesh.</summary>
-public sealed record LinkLoad(int FromX, int FromY, int ToX, int ToY, string Direction, long Packets);
+    long SynapticEvents,
+    long NeuronUpdates,
+    long IntraChipPackets,
+    long InterChipPackets,
+    long HopsEastWest,
+    long HopsNorthSouth,
+    EnergyEstimate Energy,
+    TimeEstimate Time,
+    Link? BusiestLink,
+    long BusiestLinkPackets);
 
 /// <summary>
-/// Traffic, energy and time of a mesh run, from the cores' counts and the compiled routes:
-/// synaptic events (a nonzero payload meeting a nonzero weight), neuron updates, spikes (Σ|n|),
-/// packets per core and per link, hop histogram, intra- against inter-chip packets, an energy
-/// estimate (synaptic ops, neuron updates, spikes within a tile, hops east-west and north-south at
-/// the profile's costs) and a time estimate per step (busiest link's packets × its hop latency, plus
-/// the longest route's hops × hop latency, plus the barrier). Definitions: docs/mesh.md.
+/// Traffic, energy and time of a mesh run, from the cores' per-step counts and the compiled routes:
+/// per step (<see cref="PerStep"/>) and in total (from the cores' totals; equal to the sums of the
+/// steps). Every definition is here and in docs/telemetry.md:
+/// <list type="bullet">
+/// <item>packets between a pair of cores travel its X-then-Y route (<see cref="Routing.XY"/>): per link,
+/// per hop count, within a chip or between chips (the route's ends on different chips);</item>
+/// <item>energy (<see cref="EnergyEstimate.Of"/>) = synaptic events × E_syn + neuron updates × E_neuron +
+/// packets sent × E_spike-in-tile + link traversals × E_hop of their direction;</item>
+/// <item>time of step t per inference (<see cref="TimeEstimate"/>) = the step's busiest link's packets ÷
+/// streams × its hop latency + the slowest route used that step (Σ hop latencies) + the barrier;
+/// the run's time per inference is the sum over the steps.</item>
+/// </list>
 /// </summary>
 public sealed record MeshTelemetry(
     int Streams,
     int Steps,
     ImmutableArray<CoreTraffic> Cores,
     ImmutableArray<LinkLoad> Links,
-    ImmutableDictionary<int, long> HopHistogram,
+    ImmutableArray<StepTraffic> PerStep,
+    ImmutableSortedDictionary<int, long> HopHistogram,
     long IntraChipPackets,
     long InterChipPackets,
-    double EnergyJoules,
-    double SecondsPerStep)
+    EnergyEstimate Energy)
 {
     public long SynapticEvents => Cores.Sum(c => c.SynapticEvents);
+    public long NeuronUpdates => Cores.Sum(c => c.NeuronUpdates);
     public long Spikes => Cores.Sum(c => c.Spikes);
     public long Packets => Cores.Sum(c => c.PacketsSent);
-    public LinkLoad? BusiestLink => Links.MaxBy(l => l.Packets);
+    public long PacketsReceived => Cores.Sum(c => c.PacketsReceived);
+    /// <summary>The link with the most packets over the run (ties: the first in <see cref="Links"/>); null when no packet used a link.</summary>
+    public LinkLoad? BusiestLink => Links.IsEmpty || Links[0].Packets == 0 ? null : Links[0];
+    public double EnergyJoules => Energy.TotalJoules;
     public double EnergyPerInference => Streams == 0 ? 0 : EnergyJoules / Streams;
+    /// <summary>One inference's time: the sum of the steps' estimates.</summary>
+    public double SecondsPerInference => PerStep.Sum(s => s.Time.TotalSeconds);
+    /// <summary>The mean of the steps' time estimates.</summary>
+    public double SecondsPerStep => Steps == 0 ? 0 : SecondsPerInference / Steps;
+
+    /// <summary>The telemetry of several runs of the same mesh and length (batches of streams) as one run of all their streams.</summary>
+    public static MeshTelemetry Combine(CompiledMesh mesh, IReadOnlyList<MeshTelemetry> runs)
+    {
+        if (runs.Count == 0) throw new ArgumentException("no runs to combine", nameof(runs));
+        if (runs.FirstOrDefault(r => r.Steps != runs[0].Steps) is { } other)
+            throw new ArgumentException($"runs of {runs[0].Steps} and {other.Steps} steps cannot be combined");
+        var cores = runs.SelectMany(r => r.Cores).GroupBy(c => c.Core).Select(g => CoreTraffic.Add([.. g]));
+        return From(mesh, runs.Sum(r => r.Streams), runs[0].Steps, cores);
+    }
 
     public static MeshTelemetry From(CompiledMesh mesh, int streams, int steps, IEnumerable<CoreTraffic> cores)
     {
         var profile = mesh.Profile;
-        var coreList = cores.OrderBy(c => c.Core).ToImmutableArray();
-        var routes = mesh.Routed.Routes.ToDictionary(r => (r.From.Index, r.To.Index));
-        var links = new Dictionary<(int, int, int, int), long>();
-        var hops = new Dictionary<int, long>();
-        long intra = 0, inter = 0;
-        double hopEnergy = 0;
-        foreach (var c in coreList)
-            foreach (var (to, packets) in c.PacketsTo)
-            {
-                // Traffic names cores by placement (their order in the compiled mesh), routes by their number on the mesh.
-                var (source, target) = (Address(mesh, c.Core), Address(mesh, to));
-                var r = c.Core == to ? Routing.XY(source, target) : routes[(source.Index, target.Index)];
-                hops[r.Hops] = hops.GetValueOrDefault(r.Hops) + packets;
-                if (r.CrossesChips) inter += packets; else intra += packets;
-                foreach (var l in r.Links)
-                {
-                    links[(l.FromX, l.FromY, l.ToX, l.ToY)] = links.GetValueOrDefault((l.FromX, l.FromY, l.ToX, l.ToY)) + packets;
-                    hopEnergy += packets * (l.IsEastWest ? profile.Costs.HopEastWestJoules : profile.Costs.HopNorthSouthJoules);
-                }
-            }
-        var linkLoads = links.Select(kv => new LinkLoad(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item4,
-            new Link(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item4).Direction, kv.Value)).OrderByDescending(l => l.Packets).ToImmutableArray();
         var costs = profile.Costs;
-        double energy = coreList.Sum(c => c.SynapticEvents * costs.SynapticOpJoules + c.NeuronUpdates * costs.NeuronUpdateJoules + c.PacketsSent * costs.SpikeInTileJoules) + hopEnergy;
-        double perStep = TimePerStep(profile, linkLoads, mesh, streams, steps);
-        return new MeshTelemetry(streams, steps, coreList, linkLoads, hops.ToImmutableDictionary(), intra, inter, energy, perStep);
+        var coreList = cores.OrderBy(c => c.Core).ToImmutableArray();
+        foreach (var c in coreList)
+            if (c.Steps != steps || c.NeuronUpdatesPerStep.Length != steps || c.SpikesPerStep.Length != steps || c.PacketsReceivedPerStep.Length != steps
+                || c.PacketsToPerStep.Values.Any(a => a.Length != steps))
+                throw new ArgumentException($"core {c.Core}: its per-step counts do not all cover the run's {steps} steps");
+        // Routes are keyed by the cores' numbers on the mesh; traffic names cores by placement (their order in the compiled mesh).
+        var routes = mesh.Routed.Routes.ToDictionary(r => (r.From.Index, r.To.Index));
+        var layout = profile.Layout;
+        double Latency(Link l) => l.IsEastWest ? costs.HopEastWestSeconds : costs.HopNorthSouthSeconds;
+
+        // Every (source, destination) pair's route, its links and its packets: totals and per step.
+        var linkIndex = new Dictionary<Link, int>();
+        var linkList = new List<Link>();
+        var flows = new List<(Route Route, int[] Links, double Seconds, long Packets, ImmutableArray<long> PerStep)>();
+        foreach (var c in coreList)
+            foreach (var (to, toPerStep) in c.PacketsToPerStep.OrderBy(kv => kv.Key))
+            {
+                var (source, target) = (Address(mesh, c.Core), Address(mesh, to));
+                var r = routes.TryGetValue((source.Index, target.Index), out var compiled) ? compiled
+                    : source.Index == target.Index ? Routing.XY(source, target)
+                    : throw new InvalidOperationException($"core {c.Core} sent packets to core {to}, which no compiled route joins");
+                var ids = r.Links.Select(l =>
+                {
+                    if (!linkIndex.TryGetValue(l, out var id)) { id = linkIndex[l] = linkList.Count; linkList.Add(l); }
+                    return id;
+                }).ToArray();
+                flows.Add((r, ids, r.Links.Sum(Latency), toPerStep.Sum(), toPerStep));
+            }
+
+        // Totals, from the totals.
+        var hops = new Dictionary<int, long>();
+        long intra = 0, inter = 0, hopsEW = 0, hopsNS = 0;
+        var linkTotals = new long[linkList.Count];
+        foreach (var f in flows)
+        {
+            hops[f.Route.Hops] = hops.GetValueOrDefault(f.Route.Hops) + f.Packets;
+            if (f.Route.CrossesChips) inter += f.Packets; else intra += f.Packets;
+            foreach (var id in f.Links)
+            {
+                linkTotals[id] += f.Packets;
+                if (linkList[id].IsEastWest) hopsEW += f.Packets; else hopsNS += f.Packets;
+            }
+        }
+        var energy = EnergyEstimate.Of(costs, coreList.Sum(c => c.SynapticEvents), coreList.Sum(c => c.NeuronUpdates), coreList.Sum(c => c.PacketsSent), hopsEW, hopsNS);
+
+        // Per step, from the per-step counts.
+        var linkPerStep = new long[linkList.Count, steps];
+        foreach (var f in flows)
+            foreach (var id in f.Links)
+                for (int t = 0; t < steps; t++) linkPerStep[id, t] += f.PerStep[t];
+        var links = Enumerable.Range(0, linkList.Count)
+            .Select(id => new LinkLoad(linkList[id].FromX, linkList[id].FromY, linkList[id].ToX, linkList[id].ToY, linkList[id].Direction, linkTotals[id],
+                CrossesChips(layout, linkList[id]), [.. Enumerable.Range(0, steps).Select(t => linkPerStep[id, t])]))
+            .OrderByDescending(l => l.Packets).ThenBy(l => l.FromX).ThenBy(l => l.FromY).ThenBy(l => l.ToX).ThenBy(l => l.ToY)
+            .ToImmutableArray();
+        var perStep = ImmutableArray.CreateBuilder<StepTraffic>(steps);
+        for (int t = 0; t < steps; t++)
+        {
+            long stepIntra = 0, stepInter = 0, stepEW = 0, stepNS = 0;
+            double route = 0;
+            foreach (var f in flows)
+            {
+                long p = f.PerStep[t];
+                if (p == 0) continue;
+                if (f.Route.CrossesChips) stepInter += p; else stepIntra += p;
+                foreach (var id in f.Links)
+                    if (linkList[id].IsEastWest) stepEW += p; else stepNS += p;
+                route = Math.Max(route, f.Seconds);
+            }
+            LinkLoad? busiest = null;
+            long busiestPackets = 0;
+            foreach (var l in links)
+                if (l.PacketsPerStep[t] > busiestPackets) { busiest = l; busiestPackets = l.PacketsPerStep[t]; }
+            double serialization = busiest is null || streams == 0 ? 0 : (double)busiestPackets / streams * Latency(busiest.Link);
+            long sent = 0, received = 0, synaptic = 0, updates = 0, spikes = 0;
+            foreach (var c in coreList)
+            {
+                foreach (var a in c.PacketsToPerStep.Values) sent += a[t];
+                received += c.PacketsReceivedPerStep[t];
+                synaptic += c.SynapticEventsPerStep[t];
+                updates += c.NeuronUpdatesPerStep[t];
+                spikes += c.SpikesPerStep[t];
+            }
+            perStep.Add(new StepTraffic(t, spikes, sent, received, synaptic, updates, stepIntra, stepInter, stepEW, stepNS,
+                EnergyEstimate.Of(costs, synaptic, updates, sent, stepEW, stepNS),
+                new TimeEstimate(serialization, route, costs.BarrierSeconds), busiest?.Link, busiestPackets));
+        }
+        return new MeshTelemetry(streams, steps, coreList, links, perStep.MoveToImmutable(), hops.ToImmutableSortedDictionary(), intra, inter, energy);
     }
 
     private static CoreAddress Address(CompiledMesh mesh, int core) => mesh.Routed.Placed.Placements[core].Core;
 
-    /// <summary>Per stream and step: the busiest link serializes its packets, the longest route adds its hops, the barrier closes the step.</summary>
-    private static double TimePerStep(HardwareProfile p, ImmutableArray<LinkLoad> links, CompiledMesh mesh, int streams, int steps)
-    {
-        double hop = Math.Max(p.Costs.HopEastWestSeconds, p.Costs.HopNorthSouthSeconds);
-        double busiest = links.IsEmpty ? 0 : (double)links[0].Packets / Math.Max(1, streams * steps) * hop;
-        int longest = mesh.Routed.Routes.IsEmpty ? 0 : mesh.Routed.Routes.Max(r => r.Hops);
-        return busiest + longest * hop + p.Costs.BarrierSeconds;
-    }
+    /// <summary>A link joins two chips when its ends lie on different chips of the layout.</summary>
+    public static bool CrossesChips(MeshLayout layout, Link l) =>
+        l.FromX / layout.CoresX != l.ToX / layout.CoresX || l.FromY / layout.CoresY != l.ToY / layout.CoresY;
 }

@@ -231,7 +231,7 @@ internal static class DemoCommand
         o.WriteLine($"packets   {m.Packets / n:N0} per inference: {m.IntraChipPackets / n:N0} within a chip, {m.InterChipPackets / n:N0} between chips; hops {string.Join(" ", m.HopHistogram.OrderBy(h => h.Key).Select(h => $"{h.Key}:{h.Value / n:N0}"))}");
         if (m.BusiestLink is { } b) o.WriteLine($"busiest link ({b.FromX},{b.FromY})->({b.ToX},{b.ToY}) {b.Direction}: {b.Packets / n:N0} packets per inference");
         o.WriteLine($"energy    {MetricsText.Joules(m.EnergyPerInferenceJoules)} per inference on {profile.Name}");
-        o.WriteLine($"time      {m.SecondsPerStep * 1e9:0} ns per step, {m.SecondsPerStep * m.Steps * 1e6:0.#} µs per {m.Steps}-step inference (estimated for {profile.Name})");
+        o.WriteLine($"time      {m.SecondsPerStep * 1e9:0} ns per step, {m.SecondsPerInference * 1e6:0.#} µs per {m.Steps}-step inference (estimated for {profile.Name})");
         o.WriteLine();
         o.WriteLine($"report: {r.Folder}");
         o.WriteLine($"  {string.Join(", ", MeshRunner.FileNames.Append(TrainingPicture))}");

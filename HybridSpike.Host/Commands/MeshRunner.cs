@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
-using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using HybridSpike.Actors.Compile;
@@ -15,21 +13,49 @@ using HybridSpike.Training;
 
 namespace HybridSpike.Host.Commands;
 
-/// <summary>A mesh run's report: simulate's JSON and report.json, the demo's <c>mesh</c> block.</summary>
+/// <summary>
+/// A mesh run's report: simulate's JSON and report.json, the demo's <c>mesh</c> block. Every count is
+/// the total over all <paramref name="Samples"/> sequences; docs/telemetry.md defines each field.
+/// </summary>
 /// <param name="ActivityBits">Activity bits of the quantized populations (docs/metrics.md), counted on the fixed-point golden model.</param>
 /// <param name="SpikesPerUnitPerStep">Mean |n| per quantized unit per step, counted on the fixed-point golden model.</param>
 /// <param name="FixedPointSpikes">Σ|n| of the fixed-point golden model on the same sequences: equal to <paramref name="Spikes"/>
 /// (the mesh's) when the mesh followed it spike for spike.</param>
+/// <param name="SecondsPerStep">The mean over the steps of one inference's time estimate per step.</param>
+/// <param name="Energy">The energy estimate of the whole run (all samples), term by term.</param>
+/// <param name="SecondsPerInference">One inference's time estimate: the sum of the steps'.</param>
+/// <param name="MaxSecondsPerStep">The slowest step's time estimate.</param>
 internal sealed record MeshRunReport(
     string Model, string Profile, int Cores, int Samples, int Steps,
     double MeshAccuracy, double FixedPointAccuracy, double FloatAccuracy, int PredictionsDifferingFromFixedPoint,
     double? ActivityBits, double? SpikesPerUnitPerStep, long FixedPointSpikes,
     long Spikes, long Packets, long SynapticEvents, long IntraChipPackets, long InterChipPackets,
-    double EnergyPerInferenceJoules, double SecondsPerStep, LinkLoad? BusiestLink,
-    IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreTraffic> CoreTable)
+    double EnergyPerInferenceJoules, double SecondsPerStep, LinkReport? BusiestLink,
+    IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreReport> CoreTable,
+    long NeuronUpdates, long PacketsReceived, EnergyEstimate Energy, double SecondsPerInference, double MaxSecondsPerStep, int LinkCount)
 {
     /// <summary>The cluster nodes the cores ran on (simulate --cluster); null when every core ran in this process.</summary>
     public IReadOnlyList<string>? Nodes { get; init; }
+}
+
+/// <summary>A core's totals over the run (report.json's coreTable; cores.csv has the same).</summary>
+/// <param name="Core">The core's place in the compiled mesh (its order of placement).</param>
+/// <param name="PacketsSentPerStep">Per step: packets sent (all streams).</param>
+/// <param name="PacketsTo">Per destination core: packets sent there.</param>
+internal sealed record CoreReport(int Core, long SynapticEvents, long NeuronUpdates, long Spikes, long PacketsSent, long PacketsReceived,
+    IReadOnlyList<long> PacketsSentPerStep, IReadOnlyDictionary<int, long> PacketsTo,
+    string Population, int FirstUnit, int Units, int ChipX, int ChipY, int CoreX, int CoreY, int X, int Y)
+{
+    public static CoreReport Of(CoreTraffic c, Placement p) => new(c.Core, c.SynapticEvents, c.NeuronUpdates, c.Spikes, c.PacketsSent, c.PacketsReceived,
+        c.PacketsSentPerStep, new SortedDictionary<int, long>(c.PacketsTo),
+        p.Piece.Population, p.Piece.Start, p.Piece.Count, p.Core.ChipX, p.Core.ChipY, p.Core.CoreX, p.Core.CoreY, p.Core.X, p.Core.Y);
+}
+
+/// <summary>A link's load over the run (report.json's busiestLink; links.csv has every link).</summary>
+internal sealed record LinkReport(int FromX, int FromY, int ToX, int ToY, string Direction, long Packets,
+    bool CrossesChips, double MeanPacketsPerStep, long PeakPacketsPerStep, int PeakStep)
+{
+    public static LinkReport Of(LinkLoad l) => new(l.FromX, l.FromY, l.ToX, l.ToY, l.Direction, l.Packets, l.CrossesChips, l.MeanPacketsPerStep, l.PeakPacketsPerStep, l.PeakStep);
 }
 
 /// <summary>
@@ -42,7 +68,7 @@ internal static class MeshRunner
     internal sealed record Outcome(MeshRunReport Report, CompiledMesh Mesh, MeshTelemetry Total, IReadOnlyList<(int Step, string Population, int[] Counts)> Raster);
 
     /// <summary>The files <see cref="WriteFiles"/> writes, in order.</summary>
-    public static readonly ImmutableArray<string> FileNames = ["report.json", "cores.csv", "link-load.png", "traffic-per-step.png", "spike-raster.png"];
+    public static readonly ImmutableArray<string> FileNames = ["report.json", .. TelemetryFiles.Files.Select(f => f.File), "link-load.png", "traffic-per-step.png", "spike-raster.png"];
 
     /// <summary>
     /// Runs the test split of <paramref name="seq"/> through <paramref name="mesh"/>, <paramref name="streams"/>
@@ -107,18 +133,18 @@ internal static class MeshRunner
         });
     }
 
-    /// <summary>Writes <paramref name="report"/> as report.json, the per-core table as cores.csv and the three pictures into <paramref name="dir"/>; returns the file names.</summary>
+    /// <summary>
+    /// Writes <paramref name="report"/> as report.json, the telemetry's CSV files (<see cref="TelemetryFiles"/>) and the
+    /// three pictures into <paramref name="dir"/>; returns the file names (docs/telemetry.md describes each).
+    /// </summary>
     public static IReadOnlyList<string> WriteFiles<T>(string dir, T report, Outcome o)
     {
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, FileNames[0]), System.Text.Json.JsonSerializer.Serialize(report, Cli.Json));
-        var csv = new StringBuilder("core,synaptic_events,neuron_updates,spikes,packets_sent,packets_received\n");
-        foreach (var c in o.Report.CoreTable)
-            csv.AppendLine(string.Join(',', new object[] { c.Core, c.SynapticEvents, c.NeuronUpdates, c.Spikes, c.PacketsSent, c.PacketsReceived }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
-        File.WriteAllText(Path.Combine(dir, FileNames[1]), csv.ToString());
-        MeshPlots.LinkLoadHeatmap(o.Mesh, o.Total, Path.Combine(dir, FileNames[2]));
-        MeshPlots.TrafficPerStep(o.Total, o.Report.Steps, Path.Combine(dir, FileNames[3]));
-        MeshPlots.SpikeRaster(o.Raster, o.Mesh.Network.Populations.Where(q => q.IsQuantized).ToDictionary(q => q.Name, q => q.Size), Path.Combine(dir, FileNames[4]));
+        TelemetryFiles.Write(dir, o.Mesh, o.Total);
+        MeshPlots.LinkLoadHeatmap(o.Mesh, o.Total, Path.Combine(dir, FileNames[^3]));
+        MeshPlots.TrafficPerStep(o.Total, Path.Combine(dir, FileNames[^2]));
+        MeshPlots.SpikeRaster(o.Raster, o.Mesh.Network.Populations.Where(q => q.IsQuantized).ToDictionary(q => q.Name, q => q.Size), Path.Combine(dir, FileNames[^1]));
         return FileNames;
     }
 
@@ -126,16 +152,16 @@ internal static class MeshRunner
         MetricsReport metrics, long fixedSpikes, List<MeshTelemetry> runs)
     {
         int n = seq.Test.Count;
-        var cores = runs.SelectMany(t => t.Cores).GroupBy(c => c.Core).Select(g => new CoreTraffic(g.Key,
-            g.Sum(c => c.SynapticEvents), g.Sum(c => c.NeuronUpdates), g.Sum(c => c.Spikes), g.Sum(c => c.PacketsSent), g.Sum(c => c.PacketsReceived),
-            [.. Enumerable.Range(0, seq.Steps).Select(t => g.Sum(c => c.PacketsSentPerStep[t]))],
-            g.SelectMany(c => c.PacketsTo).GroupBy(kv => kv.Key).ToImmutableDictionary(kv => kv.Key, kv => kv.Sum(x => x.Value)))).ToList();
-        var total = MeshTelemetry.From(mesh, n, seq.Steps, cores);
+        var total = MeshTelemetry.Combine(mesh, runs);
+        var placements = mesh.Routed.Placed.Placements;
         var report = new MeshRunReport(model, mesh.Profile.Name, mesh.Cores.Length, n, seq.Steps,
             (double)meshCorrect / n, (double)fixedCorrect / n, floatAccuracy, differ,
             metrics.Overall.ActivityBits, metrics.Overall.SpikesPerUnitPerStep, fixedSpikes,
             total.Spikes, total.Packets, total.SynapticEvents, total.IntraChipPackets, total.InterChipPackets,
-            total.EnergyPerInference, total.SecondsPerStep, total.BusiestLink, total.HopHistogram, total.Cores);
+            total.EnergyPerInference, total.SecondsPerStep, total.BusiestLink is { } b ? LinkReport.Of(b) : null,
+            total.HopHistogram, [.. total.Cores.Select(c => CoreReport.Of(c, placements[c.Core]))],
+            total.NeuronUpdates, total.PacketsReceived, total.Energy, total.SecondsPerInference,
+            total.PerStep.IsEmpty ? 0 : total.PerStep.Max(s => s.Time.TotalSeconds), total.Links.Length);
         return (report, total);
     }
 

@@ -21,7 +21,7 @@ internal static class SimulateCommand
         var streams = new Option<int>("--streams") { Description = "Sequences run through the mesh at once (each message carries all of them)", DefaultValueFactory = _ => 10 };
         var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: core (per core block) or row (per target unit)", DefaultValueFactory = _ => "core" };
         exponent.AcceptOnlyFromAmong("core", "row");
-        var report = new Option<string?>("--report") { Description = "Folder for report.json, cores.csv and the pictures (link load, traffic per step, spike raster)" };
+        var report = new Option<string?>("--report") { Description = "Folder for report.json, the telemetry CSV files (cores, core-steps, steps, links, hops; docs/telemetry.md) and the pictures (link load, traffic per step, spike raster)" };
         var clusterFile = new Option<string?>("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" };
         var nodes = new Option<int>("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined", DefaultValueFactory = _ => 2 };
         var assign = new Option<string>("--assign") { Description = "With --cluster: cores to nodes in contiguous blocks, round-robin, or by chip", DefaultValueFactory = _ => "blocks" };
@@ -63,7 +63,7 @@ internal static class SimulateCommand
             o.WriteLine($"accuracy: mesh {r.MeshAccuracy:P2}, fixed-point golden model {r.FixedPointAccuracy:P2} ({r.PredictionsDifferingFromFixedPoint} predictions differ), float64 {r.FloatAccuracy:P2}");
             o.WriteLine($"spikes: mesh {r.Spikes}, fixed-point golden model {r.FixedPointSpikes} ({(r.Spikes == r.FixedPointSpikes ? "equal" : "DIFFERENT")}); activity {r.ActivityBits:0.00} bits per unit, {r.SpikesPerUnitPerStep:0.0000} spikes per unit and step");
             o.WriteLine($"per inference: {r.Spikes / (double)r.Samples:0} spikes, {r.Packets / (double)r.Samples:0} packets ({r.InterChipPackets / (double)r.Samples:0} between chips), {r.SynapticEvents / (double)r.Samples:0} synaptic events");
-            o.WriteLine($"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns");
+            o.WriteLine($"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns, {r.SecondsPerInference * 1e6:0.#} µs per {r.Steps}-step inference");
             if (r.BusiestLink is { } b) o.WriteLine($"busiest link ({b.FromX},{b.FromY})->({b.ToX},{b.ToY}) {b.Direction}: {b.Packets} packets");
             o.WriteLine($"hops: {string.Join(" ", r.HopHistogram.OrderBy(h => h.Key).Select(h => $"{h.Key}:{h.Value}"))}");
             return 0;

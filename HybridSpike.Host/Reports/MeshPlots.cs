@@ -7,7 +7,7 @@ namespace HybridSpike.Host.Reports;
 /// <summary>The pictures of a mesh run (ScottPlot PNG): link load over the core grid, traffic per step, spike raster.</summary>
 internal static class MeshPlots
 {
-    /// <summary>Packets leaving each core position over its mesh links (log10), on the whole grid of the profile.</summary>
+    /// <summary>Packets leaving each core position over its mesh links (log10), on the whole grid of the profile, with the chips' borders.</summary>
     public static void LinkLoadHeatmap(CompiledMesh mesh, MeshTelemetry t, string path)
     {
         var layout = mesh.Profile.Layout;
@@ -25,18 +25,35 @@ internal static class MeshPlots
         // The heatmap draws row 0 at the top: label each row with its core y.
         plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. Enumerable.Range(0, layout.Height).Select(y => new Tick(layout.Height - 1 - y, y.ToString()))]);
+        // Cells are centred on integer coordinates: a chip border lies half a cell past its last core.
+        for (int cx = 1; cx < layout.ChipsX; cx++) ChipBorder(plt.Add.VerticalLine(cx * layout.CoresX - 0.5));
+        for (int cy = 1; cy < layout.ChipsY; cy++) ChipBorder(plt.Add.HorizontalLine(layout.Height - cy * layout.CoresY - 0.5));
         plt.SavePng(path, 1000, 420);
     }
 
-    /// <summary>Packets sent per step over all cores and streams.</summary>
-    public static void TrafficPerStep(MeshTelemetry t, int steps, string path)
+    private static void ChipBorder(ScottPlot.Plottables.AxisLine line)
     {
-        var perStep = Enumerable.Range(0, steps).Select(s => (double)t.Cores.Sum(c => c.PacketsSentPerStep[s])).ToArray();
+        line.Color = Colors.White;
+        line.LineWidth = 2;
+        line.LinePattern = LinePattern.Dashed;
+    }
+
+    /// <summary>Packets sent per step over all cores and streams: all of them, those within a chip and those between chips.</summary>
+    public static void TrafficPerStep(MeshTelemetry t, string path)
+    {
+        var steps = t.PerStep.Select(s => (double)s.Step).ToArray();
         var plt = new Plot();
-        plt.Add.Scatter(Enumerable.Range(0, steps).Select(s => (double)s).ToArray(), perStep).MarkerSize = 0;
+        foreach (var (label, values) in new (string, Func<StepTraffic, long>)[]
+            { ("all packets", s => s.PacketsSent), ("within a chip", s => s.IntraChipPackets), ("between chips", s => s.InterChipPackets) })
+        {
+            var line = plt.Add.Scatter(steps, t.PerStep.Select(s => (double)values(s)).ToArray());
+            line.MarkerSize = 0;
+            line.LegendText = label;
+        }
         plt.Title("Packets per time step (all cores, all streams)");
         plt.XLabel("step");
         plt.YLabel("packets");
+        plt.ShowLegend(Alignment.UpperRight);
         plt.SavePng(path, 900, 420);
     }
 

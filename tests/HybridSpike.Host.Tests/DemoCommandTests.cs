@@ -57,11 +57,15 @@ public sealed class DemoCommandTests : IDisposable
         Assert.True(mesh.GetProperty("secondsPerStep").GetDouble() > 0);
         Assert.InRange(mesh.GetProperty("activityBits").GetDouble(), 1, 32);
 
-        // The folder: cores.csv one row per core, real PNGs, and the trained model.
+        // The folder: cores.csv one row per core (docs/telemetry.md; TelemetryFilesTests checks every file), real PNGs, and the trained model.
         var csv = File.ReadAllLines(Path.Combine(folder, "cores.csv"));
-        Assert.Equal("core,synaptic_events,neuron_updates,spikes,packets_sent,packets_received", csv[0]);
-        Assert.Equal(3, csv.Length - 1);
-        Assert.All(csv.Skip(1), line => Assert.All(line.Split(','), v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal("core,population,first_unit,units,chip_x,chip_y,core_x,core_y,x,y,synaptic_events,neuron_updates,spikes,packets_sent,packets_received", csv[0]);
+        Assert.Equal(["memory", "hidden", "output"], csv.Skip(1).Select(line => line.Split(',')[1]));
+        Assert.All(csv.Skip(1), line => Assert.All(line.Split(',').Where((_, i) => i != 1), v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture)));
+        var steps = File.ReadAllLines(Path.Combine(folder, "steps.csv"));
+        Assert.Equal(1 + mesh.GetProperty("steps").GetInt32(), steps.Length);
+        Assert.Equal(mesh.GetProperty("packets").GetInt64(), steps.Skip(1).Sum(line => long.Parse(line.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(mesh.GetProperty("packets").GetInt64(), mesh.GetProperty("packetsReceived").GetInt64());
         foreach (var png in new[] { "link-load.png", "traffic-per-step.png", "spike-raster.png", "training.png" })
             Assert.Equal(PngSignature, File.ReadAllBytes(Path.Combine(folder, png)).Take(8));
         using (JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "history.json")))) { }

@@ -75,8 +75,9 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(0, sim.RootElement.GetProperty("predictionsDifferingFromFixedPoint").GetInt32());
         Assert.Equal(sim.RootElement.GetProperty("fixedPointAccuracy").GetDouble(), sim.RootElement.GetProperty("meshAccuracy").GetDouble());
         Assert.True(sim.RootElement.GetProperty("packets").GetInt64() > 0);
-        foreach (var f in new[] { "report.json", "cores.csv", "link-load.png", "traffic-per-step.png", "spike-raster.png" })
+        foreach (var f in new[] { "report.json", "cores.csv", "core-steps.csv", "steps.csv", "links.csv", "hops.csv", "link-load.png", "traffic-per-step.png", "spike-raster.png" })
             Assert.True(File.Exists(Path.Combine(_dir, "sim", f)), f);
+        Assert.Equal(simulate.Output.Trim(), File.ReadAllText(Path.Combine(_dir, "sim", "report.json")).Trim());
 
         var unknown = CliRunner.Run("compile", "--model", output, "--profile", "truenorth");
         Assert.Equal(Cli.BadInput, unknown.ExitCode);
