@@ -54,8 +54,8 @@ public enum ExponentBlock
 /// <summary>
 /// The discretize stage: every connection's weights, per target piece (a core's block), become
 /// mantissas of <c>profile.Core.WeightBits</c> bits with the smallest shared exponent that holds the
-/// block's largest weight (<see cref="FixedPoint"/>, the one copy of that math). Dense weights only
-/// for now: sparse ones are refused by name.
+/// block's largest weight (<see cref="FixedPoint"/>, the one copy of that math). Sparse connections
+/// are discretized the same way (per target piece) and stay sparse in the discretized network.
 /// </summary>
 public static class Discretize
 {
@@ -71,9 +71,13 @@ public static class Discretize
         for (int ci = 0; ci < net.Connections.Length; ci++)
         {
             var c = net.Connections[ci];
-            if (c.Weights is not DenseWeights dense)
-                throw new CompileException($"discretize: connection {c.Source} -> {c.Target}: sparse weights are not supported yet by the discretize stage");
-            var m = dense.Matrix;
+            var sparse = c.Weights as SparseWeights;
+            var m = c.Weights switch
+            {
+                DenseWeights dense => dense.Matrix,
+                SparseWeights sp => Densify(c, sp),
+                _ => throw new CompileException($"discretize: connection {c.Source} -> {c.Target}: unknown weights {c.Weights.GetType().Name}"),
+            };
             var values = new double[m.Rows * m.Columns];
             double maxError = 0, maxWeight = 0;
             var blocksOfRows = exponents == ExponentBlock.Core
@@ -95,10 +99,35 @@ public static class Discretize
                 blocks.Add(new WeightBlock(ci, c.Target, piece.Start, piece.Count, m.Columns, e, ImmutableArray.Create(mantissas)));
             }
             errors.Add(new ConnectionError(ci, c.Source, c.Target, maxError, maxWeight));
-            connections.Add(c with { Weights = new DenseWeights(Matrix.Create(m.Rows, m.Columns, values)) });
+            // A sparse connection stays sparse (the golden simulator runs it as such), with its discretized values.
+            connections.Add(c with
+            {
+                Weights = sparse is null
+                    ? new DenseWeights(Matrix.Create(m.Rows, m.Columns, values))
+                    : sparse with { Values = [.. Enumerable.Range(0, sparse.Values.Length).Select(k => values[sparse.TargetIndex[k] * m.Columns + sparse.SourceIndex[k]])] },
+            });
         }
         var discretized = net with { Connections = connections.ToImmutable() };
         discretized.Validate();
         return new DiscretizedNetwork(split, discretized, blocks.ToImmutable(), errors.ToImmutable());
+    }
+
+    /// <summary>
+    /// A sparse connection as a dense matrix for discretizing (its blocks' exponents and mantissas are
+    /// per target piece, as for dense weights). A synapse listed twice is refused: its two weights would
+    /// be rounded as one sum, which is not what the golden simulator adds.
+    /// </summary>
+    private static Matrix Densify(Connection c, SparseWeights sp)
+    {
+        var values = new double[(long)sp.Targets * sp.Sources];
+        var seen = new HashSet<long>();
+        for (int k = 0; k < sp.Values.Length; k++)
+        {
+            long at = (long)sp.TargetIndex[k] * sp.Sources + sp.SourceIndex[k];
+            if (!seen.Add(at))
+                throw new CompileException($"discretize: connection {c.Source} -> {c.Target}: synapse (target {sp.TargetIndex[k]}, source {sp.SourceIndex[k]}) is listed twice; merge it into one weight");
+            values[at] = sp.Values[k];
+        }
+        return Matrix.Create(sp.Targets, sp.Sources, values);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using HybridSpike.Actors.Compile;
 using HybridSpike.Actors.Profiles;
 using HybridSpike.Core.Network;
@@ -57,5 +58,34 @@ public class DiscretizeTests
                 Assert.Equal(m[t, s], FixedPoint.Value(w.Mantissa(t, s), w.RowExponents[t]));
         Assert.Equal(d.Blocks[0].Exponent, w.RowExponents[0]);
         Assert.Equal(d.Blocks[1].Exponent, w.RowExponents[23]);
+    }
+
+    private static NetworkDescription SparseNet(ImmutableArray<int> targets, ImmutableArray<int> sources, ImmutableArray<double> values) => new(
+        [new Population("a", 24, Activation.Relu, 2.0, [], InitialStateMode.Zeros, 1)],
+        [new Connection("input", "a", new SparseWeights(24, 3, targets, sources, values), Delay.SameStep)],
+        new InputMapping(3, "t"), new OutputMapping("a", OutputMapping.LastStep));
+
+    [Fact]
+    public void Sparse_weights_are_discretized_per_target_piece_stay_sparse_and_run_the_same_on_the_fixed_point_and_float_models()
+    {
+        // Dyadic weights (few bits) and inputs k/64: float64 and fixed point compute the same numbers.
+        int[] t = [0, 3, 5, 17, 23, 23];
+        int[] src = [0, 2, 1, 0, 1, 2];
+        double[] w = [0.5, -0.25, 1.75, 3.0, -2.5, 0.125];
+        var d = Discretize.Run(Split.Run(SparseNet([.. t], [.. src], [.. w]), Test));
+        var sparse = Assert.IsType<SparseWeights>(d.Network.Connections[0].Weights);
+        Assert.Equal(w, sparse.Values.ToArray());
+        Assert.Equal([(0, 16), (16, 8)], d.Blocks.Select(b => (b.TargetStart, b.TargetCount)));
+        var inputs = Enumerable.Range(0, 4 * 3 * 20).Select(i => (i * 7 % 64) / 64.0).ToArray();
+        var fixedPoint = HybridSpike.Core.Reference.FixedPointSimulator.Create(d.FixedPoint()).Run(inputs, 4, 20, null);
+        var golden = HybridSpike.Core.Reference.GoldenSimulator.Create(d.Network).Run(inputs, 4, 20, null);
+        Assert.Equal(golden.Outputs.Values.ToArray(), fixedPoint.Outputs.Values.ToArray());
+    }
+
+    [Fact]
+    public void A_sparse_synapse_listed_twice_is_refused_by_name()
+    {
+        var e = Assert.Throws<CompileException>(() => Discretize.Run(Split.Run(SparseNet([4, 4], [1, 1], [0.5, 0.25]), Test)));
+        Assert.Contains("synapse (target 4, source 1) is listed twice", e.Message);
     }
 }
