@@ -28,6 +28,7 @@ internal sealed class MeshPlan
     {
         var net = mesh.Network;
         var fixedNet = mesh.Discretized.FixedPoint();
+        bool densePairs = HybridSpike.Core.Reference.FixedPointSimulator.DensePairsFor(fixedNet);
         var placements = mesh.Routed.Placed.Placements;
         var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var pieceCount = placements.GroupBy(p => p.Piece.Population).ToDictionary(g => g.Key, g => g.Count());
@@ -45,7 +46,7 @@ internal sealed class MeshPlan
                 int si = input ? -1 : index[conn.Source];
                 incoming.Add(new IncomingConnection(si, w.Sources, input ? 1 : pieceCount[conn.Source], conn.Delay == Delay.OneStep,
                     input ? null : net.Populations[si].Omega,
-                    MantissaBlock.FromRowMajor(piece.Count, w.Sources, w.Mantissas.AsSpan(piece.Start * w.Sources, piece.Count * w.Sources)),
+                    MantissaBlock.FromRowMajor(piece.Count, w.Sources, w.Mantissas.AsSpan(piece.Start * w.Sources, piece.Count * w.Sources), densePairs),
                     w.RowExponents.Slice(piece.Start, piece.Count)));
             }
             var destinations = Enumerable.Range(0, placements.Length)

@@ -53,19 +53,19 @@ public sealed class MantissaBlock
     private readonly int[]? _rowSums;
     private readonly int _pairStride;
 
-    /// <summary>Blocks up to this many bytes also keep the dense-pairs copy (a second byte per synapse, for blocks that sit in cache).</summary>
+    /// <summary>Blocks up to this many bytes also keep the dense-pairs copy (a second byte per synapse, for blocks that sit in cache), unless told not to.</summary>
     private const long PairsMaxBytes = 4 << 20;
 
     /// <summary>Blocks with at most one nonzero weight in this many are stored sparse: there a synapse costs less one by one than a padded vector lane.</summary>
     private const int SparseBelow = 32;
 
     private MantissaBlock(int targets, int sources, int stride, int maxAbs, sbyte[]? w8, short[]? w16, int[]? w32, int[] nonzero,
-        int[]? sparseStart = null, ushort[]? sparseRows = null, sbyte[]? sparseValues = null)
+        bool densePairs, int[]? sparseStart = null, ushort[]? sparseRows = null, sbyte[]? sparseValues = null)
     {
         _sparseStart = sparseStart;
         _sparseRows = sparseRows;
         _sparseValues = sparseValues;
-        if (w8 is not null && Avx512BW.IsSupported && (long)(sources + 1) * ((targets + 63) / 64 * 64) <= PairsMaxBytes)
+        if (densePairs && w8 is not null && Avx512BW.IsSupported && (long)(sources + 1) * ((targets + 63) / 64 * 64) <= PairsMaxBytes)
             (_pairs, _rowSums, _pairStride) = BuildPairs(targets, sources, stride, w8);
         Targets = targets;
         Sources = sources;
@@ -107,8 +107,14 @@ public sealed class MantissaBlock
     /// <summary>Nonzero weights in source <paramref name="source"/>'s column.</summary>
     public int NonzeroOf(int source) => _nonzero[source];
 
-    /// <summary>The block of a row-major [target, source] mantissa matrix (<see cref="Network.FixedPointWeights"/>'s layout).</summary>
-    public static MantissaBlock FromRowMajor(int targets, int sources, ReadOnlySpan<int> mantissas)
+    /// <summary>The block of a row-major [target, source] mantissa matrix (<see cref="Network.FixedPointWeights"/>'s layout), with the dense-pairs copy when it is cache-sized.</summary>
+    public static MantissaBlock FromRowMajor(int targets, int sources, ReadOnlySpan<int> mantissas) => FromRowMajor(targets, sources, mantissas, true);
+
+    /// <summary>
+    /// As <see cref="FromRowMajor(int, int, ReadOnlySpan{int})"/>; <paramref name="densePairs"/> false keeps one byte per
+    /// 8-bit synapse whatever the block's size (large networks: the second copy would double their memory for ~8% speed).
+    /// </summary>
+    public static MantissaBlock FromRowMajor(int targets, int sources, ReadOnlySpan<int> mantissas, bool densePairs)
     {
         if (mantissas.Length != (long)targets * sources)
             throw new ArgumentException($"{mantissas.Length} mantissas for a {targets}x{sources} block");
@@ -116,7 +122,7 @@ public sealed class MantissaBlock
         return FromColumns(targets, sources, (j, column) =>
         {
             for (int i = 0; i < column.Length; i++) column[i] = copy[(long)i * sources + j];
-        });
+        }, densePairs);
     }
 
     /// <summary>Fills one source's column (length = targets) of mantissas.</summary>
@@ -126,7 +132,10 @@ public sealed class MantissaBlock
     /// A block filled column by column, so that a large generated block never exists in any wider form
     /// than the one it is stored in (a 10^8-synapse 8-bit network needs 10^8 bytes, not 8·10^8).
     /// </summary>
-    public static MantissaBlock FromColumns(int targets, int sources, ColumnFiller fill)
+    public static MantissaBlock FromColumns(int targets, int sources, ColumnFiller fill) => FromColumns(targets, sources, fill, true);
+
+    /// <summary>As <see cref="FromColumns(int, int, ColumnFiller)"/>, with or without the dense-pairs copy of a cache-sized 8-bit block.</summary>
+    public static MantissaBlock FromColumns(int targets, int sources, ColumnFiller fill, bool densePairs)
     {
         ArgumentNullException.ThrowIfNull(fill);
         if (targets < 0 || sources < 0) throw new ArgumentOutOfRangeException(nameof(targets), $"a block of {targets}x{sources}");
@@ -170,7 +179,7 @@ public sealed class MantissaBlock
             }
             nonzero[j] = nz;
         }
-        return new MantissaBlock(targets, sources, stride, maxAbs, w8, w16, w32, nonzero);
+        return new MantissaBlock(targets, sources, stride, maxAbs, w8, w16, w32, nonzero, densePairs);
     }
 
     private static MantissaBlock Sparse(int targets, int sources, int stride, int maxAbs, int total, ColumnFiller fill)
@@ -196,7 +205,7 @@ public sealed class MantissaBlock
             nonzero[j] = k - start[j];
         }
         start[sources] = k;
-        return new MantissaBlock(targets, sources, stride, maxAbs, null, null, null, nonzero, start, rows, values);
+        return new MantissaBlock(targets, sources, stride, maxAbs, null, null, null, nonzero, false, start, rows, values);
     }
 
     private static (sbyte[], int[], int) BuildPairs(int targets, int sources, int stride, sbyte[] w8)
@@ -215,7 +224,7 @@ public sealed class MantissaBlock
         return (p, rowSums, pairStride);
     }
 
-    /// <summary>The mantissas as a row-major [target, source] matrix (what <see cref="FromRowMajor"/> takes): for the wire and for inspection.</summary>
+    /// <summary>The mantissas as a row-major [target, source] matrix (what <see cref="FromRowMajor(int, int, ReadOnlySpan{int})"/> takes): for the wire and for inspection.</summary>
     public int[] ToRowMajor()
     {
         var m = new int[(long)Targets * Sources];

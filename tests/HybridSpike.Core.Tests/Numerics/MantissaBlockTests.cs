@@ -84,6 +84,8 @@ public class MantissaBlockTests
         Assert.Equal((5 + 7) % 255 - 127, large.Mantissa(5, 7));
         var small = MantissaBlock.FromColumns(1000, 300, Fill);
         Assert.InRange(small.Bytes, 1008L * 300, 2 * (1024L * 300 + 64) + 4 * 300 + 4 * 1024);
+        var lean = MantissaBlock.FromColumns(1000, 300, Fill, densePairs: false);
+        Assert.InRange(lean.Bytes, 1008L * 300, 1008L * 300 + 64 + 4 * 300);
     }
 
     [Fact]
