@@ -529,16 +529,40 @@ public sealed class MantissaBlock
             AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
             AddWidened(ref Unsafe.Add(ref out64, t + 48), a3);
         }
-        for (; t < stride; t += Lane)
+        // The last 16-48 targets (a narrow core's whole block) in one pass over the sources, not one pass per 16.
+        int left = (stride - t) / Lane;
+        if (left == 0) return;
         {
-            Vector512<int> a = default;
+            Vector512<int> a0 = default, a1 = default, a2 = default;
             ref sbyte tile = ref Unsafe.Add(ref w, t);
-            for (int k = 0; k < run.Plus; k++) a += Widen(ref Unsafe.Add(ref tile, (nint)run.PlusIndex[k] * stride));
-            for (int k = 0; k < run.Minus; k++) a -= Widen(ref Unsafe.Add(ref tile, (nint)run.MinusIndex[k] * stride));
-            for (int k = 0; k < run.Other; k++) a += Vector512.Create(run.Value[k]) * Widen(ref Unsafe.Add(ref tile, (nint)run.Index[k] * stride));
-            AddWidened(ref Unsafe.Add(ref out64, t), a);
+            for (int k = 0; k < run.Plus; k++)
+            {
+                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.PlusIndex[k] * stride);
+                a0 += Widen(ref col);
+                if (left > 1) a1 += Widen(ref Unsafe.Add(ref col, 16));
+                if (left > 2) a2 += Widen(ref Unsafe.Add(ref col, 32));
+            }
+            for (int k = 0; k < run.Minus; k++)
+            {
+                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.MinusIndex[k] * stride);
+                a0 -= Widen(ref col);
+                if (left > 1) a1 -= Widen(ref Unsafe.Add(ref col, 16));
+                if (left > 2) a2 -= Widen(ref Unsafe.Add(ref col, 32));
+            }
+            for (int k = 0; k < run.Other; k++)
+            {
+                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.Index[k] * stride);
+                var p = Vector512.Create(run.Value[k]);
+                a0 += p * Widen(ref col);
+                if (left > 1) a1 += p * Widen(ref Unsafe.Add(ref col, 16));
+                if (left > 2) a2 += p * Widen(ref Unsafe.Add(ref col, 32));
+            }
+            AddWidened(ref Unsafe.Add(ref out64, t), a0);
+            if (left > 1) AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
+            if (left > 2) AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
         }
     }
+
 
     /// <summary>Targets of one chunk of row adds (whole columns: measured faster than chunks of 1,024 or 4,096 whose sums would stay in L1).</summary>
     internal static int RowChunk = int.MaxValue;
