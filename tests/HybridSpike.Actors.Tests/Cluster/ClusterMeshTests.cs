@@ -133,13 +133,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
     [Fact]
     public async Task A_core_that_fails_on_another_node_ends_the_run_with_its_error_and_the_node_name()
     {
-        // As MeshRuntimeTests: ω = 1e12 overflows the first step's count inside the core, which throws.
-        var net = new NetworkDescription(
-            [new Population("a", 4, Activation.Linear, 1e12, [], InitialStateMode.Zeros, 0), new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
-            [new Connection("input", "a", new DenseWeights(Matrix.Create(4, 1, (_, _) => 1)), Delay.SameStep),
-             new Connection("a", "out", new DenseWeights(Matrix.Create(2, 4, (_, _) => 1)), Delay.SameStep)],
-            new InputMapping(1, "t"), new OutputMapping("out", OutputMapping.LastStep));
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(Runtime.MeshRuntimeTests.OverflowingCore(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var options = MeshRunOptions.OnNodes([nodes.Cluster.Addresses[1]]); // every core on the second node
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             MeshRuntime.RunAsync(nodes.Cluster.Systems[0], mesh, [.. Enumerable.Repeat(1.0, 5)], 1, 5, null, options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));

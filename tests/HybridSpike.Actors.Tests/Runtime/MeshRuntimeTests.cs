@@ -62,16 +62,17 @@ public class MeshRuntimeTests : TestKit
         Assert.Contains(actual.Outputs.ToArray(), v => v != 0);
     }
 
+    /// <summary>A network whose core throws at its first step: ω = 1e12 makes the count overflow int32 inside the core.</summary>
+    internal static NetworkDescription OverflowingCore() => new(
+        [new Population("a", 4, Activation.Linear, 1e12, [], InitialStateMode.Zeros, 0), new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
+        [new Connection("input", "a", new DenseWeights(Matrix.Create(4, 1, (_, _) => 1)), Delay.SameStep),
+         new Connection("a", "out", new DenseWeights(Matrix.Create(2, 4, (_, _) => 1)), Delay.SameStep)],
+        new InputMapping(1, "t"), new OutputMapping("out", OutputMapping.LastStep));
+
     [Fact]
     public async Task A_core_that_fails_ends_the_run_with_its_error_instead_of_hanging()
     {
-        // ω = 1e12 makes the first step's count overflow int32 inside the core: the core throws.
-        var net = new NetworkDescription(
-            [new Population("a", 4, Activation.Linear, 1e12, [], InitialStateMode.Zeros, 0), new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
-            [new Connection("input", "a", new DenseWeights(Matrix.Create(4, 1, (_, _) => 1)), Delay.SameStep),
-             new Connection("a", "out", new DenseWeights(Matrix.Create(2, 4, (_, _) => 1)), Delay.SameStep)],
-            new InputMapping(1, "t"), new OutputMapping("out", OutputMapping.LastStep));
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(OverflowingCore(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var run = MeshRuntime.RunAsync(Sys, mesh, [.. Enumerable.Repeat(1.0, 5)], 1, 5, null, CancellationToken.None);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("a core failed", e.Message);
