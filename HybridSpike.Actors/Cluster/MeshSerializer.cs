@@ -241,7 +241,7 @@ public sealed class MeshSerializer : SerializerWithStringManifest
 
     private void WriteSetup(ref MessagePackWriter w, CoreSetup s)
     {
-        w.WriteArrayHeader(10);
+        w.WriteArrayHeader(11);
         w.Write(s.Core); w.Write(s.Population); w.Write(s.Start); w.Write(s.Count); w.Write(s.Streams); w.Write(s.Steps);
         w.Write(s.RecordCounts); w.Write(s.IsOutput);
         w.WriteArrayHeader(s.Incoming.Length);
@@ -253,11 +253,12 @@ public sealed class MeshSerializer : SerializerWithStringManifest
             w.Write(c.Weights.Targets); WriteInts(ref w, ImmutableCollectionsMarshal.AsImmutableArray(c.Weights.ToRowMajor())); WriteInts(ref w, c.RowExponents);
         }
         WriteRef(ref w, s.Collector);
+        WriteRef(ref w, s.Input);
     }
 
     private CoreSetup ReadSetup(ref MessagePackReader r)
     {
-        Fields(ref r, 10);
+        Fields(ref r, 11);
         int core = r.ReadInt32(), population = r.ReadInt32(), start = r.ReadInt32(), count = r.ReadInt32(), streams = r.ReadInt32(), steps = r.ReadInt32();
         bool record = r.ReadBoolean(), output = r.ReadBoolean();
         var incoming = new IncomingConnection[r.ReadArrayHeader()];
@@ -274,7 +275,8 @@ public sealed class MeshSerializer : SerializerWithStringManifest
             incoming[i] = new IncomingConnection(source, sourceSize, sourceCores, oneStep, omega,
                 MantissaBlock.FromRowMajor(targets, sourceSize, mantissas.AsSpan()), ReadInts(ref r));
         }
-        return new CoreSetup(core, population, start, count, streams, steps, record, output, ImmutableCollectionsMarshal.AsImmutableArray(incoming), ReadRef(ref r));
+        var collector = ReadRef(ref r);
+        return new CoreSetup(core, population, start, count, streams, steps, record, output, ImmutableCollectionsMarshal.AsImmutableArray(incoming), collector, ReadRef(ref r));
     }
 
     private static void WritePopulation(ref MessagePackWriter w, Population p)

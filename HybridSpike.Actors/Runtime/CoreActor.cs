@@ -74,8 +74,8 @@ internal sealed class CoreActor : ReceiveActor
         Receive<InputPayloads>(OnInput);
     }
 
-    /// <summary>A core reports its progress to the run every this many steps (a quarter of the run's input window).</summary>
-    internal const int ProgressEvery = MeshRun.Window / 4;
+    /// <summary>A core reports its progress to the input every this many steps (a quarter of the input's window).</summary>
+    internal const int ProgressEvery = InputActor.Window / 4;
 
     private void OnPayloads(Payloads p)
     {
@@ -144,7 +144,7 @@ internal sealed class CoreActor : ReceiveActor
             _sentPerStep[_step] = _packetsSent - sentBefore;
             Release(_step);
             _step++;
-            if (_step % ProgressEvery == 0 && _step < _setup.Steps) _setup.Collector.Tell(new Progress(_setup.Core, _step));
+            if (_step % ProgressEvery == 0 && _step < _setup.Steps) _setup.Input.Tell(new Progress(_setup.Core, _step));
         }
         if (_step == _setup.Steps && LastStepReceived())
         {

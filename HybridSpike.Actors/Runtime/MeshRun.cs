@@ -44,9 +44,7 @@ internal sealed class MeshRun : ReceiveActor
     private ICancelable? _deployTimeout;
     private readonly MeshRunOptions _options;
     private readonly MeshPlan _plan;
-    private IActorRef[] _fedByInput = [];
-    private readonly int[] _progress;          // steps each core has finished, as last reported
-    private int _fed;                          // input steps sent so far
+    private readonly IActorRef _input;
 
     public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
         TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
@@ -79,12 +77,11 @@ internal sealed class MeshRun : ReceiveActor
         Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
         Receive<ClusterEvent.IReachabilityEvent>(e => { if (e is ClusterEvent.UnreachableMember u) NodeLost(u.Member.Address, "became unreachable"); });
         Receive<Terminated>(OnTerminated);
-        Receive<Progress>(OnProgress);
 
         var plan = _plan = MeshPlan.For(mesh);
         var placements = mesh.Routed.Placed.Placements;
         _coreCount = placements.Length;
-        _progress = new int[placements.Length];
+        _input = Context.ActorOf(Props.Create(() => new InputActor(inputs, streams, steps, net.Input.Dimensions, placements.Length)), "input");
         // Create the cores first (destinations need their refs), then wire each.
         var cores = _cores = new IActorRef[placements.Length];
         var setups = _setups = new CoreSetup[placements.Length];
@@ -92,7 +89,7 @@ internal sealed class MeshRun : ReceiveActor
         for (int k = 0; k < placements.Length; k++)
         {
             var core = plan.Cores[k];
-            setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, streams, steps, recordCounts, core.Population == output, core.Incoming, Self);
+            setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, streams, steps, recordCounts, core.Population == output, core.Incoming, Self, _input);
         }
         for (int k = 0; k < placements.Length; k++)
         {
@@ -154,7 +151,7 @@ internal sealed class MeshRun : ReceiveActor
 
     private IActorRef[] _inbox = [];
 
-    /// <summary>Once every core is wired: the input, at most <see cref="Window"/> steps ahead of the slowest core.</summary>
+    /// <summary>Once every core is wired: the input actor starts feeding (the cores the input feeds, or their shufflers).</summary>
     private void Feed()
     {
         if (_feeding) return;
@@ -163,35 +160,7 @@ internal sealed class MeshRun : ReceiveActor
         var net = _mesh.Network;
         bool recordCounts = _setups.Length > 0 && _setups[0].RecordCounts;
         _countsExpected = recordCounts ? _steps * _mesh.Routed.Placed.Placements.Count(p => net.Population(p.Piece.Population).IsQuantized) : 0;
-        _fedByInput = [.. _plan.FedByInput.Select(k => _inbox[k])];
-        FeedUpTo(Math.Min(_steps, Window));
-    }
-
-    /// <summary>
-    /// Input steps fed ahead of the slowest core. Without a bound, cores near the input run through the
-    /// whole sequence at once and their destinations hold every step's payloads (hundreds of MB on a
-    /// large network); with it, the mesh moves as a pipeline some steps deep. Flow control only: it
-    /// changes when steps run, never what they compute.
-    /// </summary>
-    internal const int Window = 32;
-
-    private void FeedUpTo(int limit)
-    {
-        int dims = _mesh.Network.Input.Dimensions;
-        for (; _fed < limit; _fed++)
-        {
-            var values = new long[_streams * dims];
-            for (int s = 0; s < _streams; s++)
-                for (int d = 0; d < dims; d++) values[s * dims + d] = FixedPoint.Payload(_inputs[(s * _steps + _fed) * dims + d]);
-            var message = new InputPayloads(_fed, ImmutableCollectionsMarshal.AsImmutableArray(values));
-            foreach (var core in _fedByInput) core.Tell(message);
-        }
-    }
-
-    private void OnProgress(Progress p)
-    {
-        _progress[p.Core] = Math.Max(_progress[p.Core], p.Steps);
-        if (_feeding) FeedUpTo(Math.Min(_steps, _progress.Min() + Window));
+        _input.Tell(new StartInput([.. _plan.FedByInput.Select(k => _inbox[k])]));
     }
 
     /// <summary>Per core: the remote node it runs on, or null when it runs here (no nodes, or the node is this system).</summary>
@@ -310,9 +279,6 @@ internal sealed class MeshRun : ReceiveActor
         public static readonly DeployTimedOut Instance = new();
     }
 }
-
-/// <summary>A core has finished <paramref name="Steps"/> steps (sent every <see cref="CoreActor.ProgressEvery"/> steps): the run feeds more input.</summary>
-internal sealed record Progress(int Core, int Steps);
 
 /// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>
 internal sealed record Wire(ImmutableArray<IActorRef> Destinations, ImmutableArray<int> DestinationCores);

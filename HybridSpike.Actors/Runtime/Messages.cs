@@ -19,7 +19,7 @@ internal sealed record CoreCounts(int Step, int Population, int Start, int Count
 /// <summary>An output core's activities after the last step: [stream, unit].</summary>
 internal sealed record OutputActivity(int Start, int Count, ImmutableArray<double> Values);
 
-/// <summary>What a core needs to run: its piece, its incoming weights and where its payloads go.</summary>
+/// <summary>What a core needs to run: its piece, its incoming weights, where its results go (<paramref name="Collector"/>) and where it reports progress (<paramref name="Input"/>).</summary>
 internal sealed record CoreSetup(
     int Core,
     int Population,
@@ -30,7 +30,8 @@ internal sealed record CoreSetup(
     bool RecordCounts,
     bool IsOutput,
     ImmutableArray<IncomingConnection> Incoming,
-    Akka.Actor.IActorRef Collector);
+    Akka.Actor.IActorRef Collector,
+    Akka.Actor.IActorRef Input);
 
 /// <summary>One incoming connection of a core: its rows of the fixed-point weights (in the kernel's layout) and where the source payloads come from.</summary>
 /// <param name="Source">Population index of the source, or -1 for the network input.</param>

@@ -23,10 +23,12 @@ public class MeshSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         return back;
     }
 
-    private static CoreSetup Setup(IActorRef collector) => new(7, 2, 16, 3, 2, 30, true, false,
+    private static CoreSetup Setup(IActorRef collector) => Setup(collector, collector);
+
+    private static CoreSetup Setup(IActorRef collector, IActorRef input) => new(7, 2, 16, 3, 2, 30, true, false,
         [new IncomingConnection(-1, 2, 1, false, null, MantissaBlock.FromRowMajor(3, 2, [1, -2, 127, -128, 0, 5]), [-7, -7, -6]),
          new IncomingConnection(1, 4, 2, true, 3.5, MantissaBlock.FromRowMajor(3, 4, [.. Enumerable.Range(-6, 12)]), [0, 1, 2])],
-        collector);
+        collector, input);
 
     [Fact]
     public void Payloads_inputs_counts_and_outputs_come_back_value_for_value()
@@ -70,10 +72,11 @@ public class MeshSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     {
         var probe = CreateTestProbe();
         var population = new Population("p0", 19, Activation.Tanh, 3.5, [.. Enumerable.Range(0, 19).Select(i => i / 7.0 - 1)], InitialStateMode.Uniform, 12345678901234567890UL);
-        var h = (HostCore)RoundTrip(new HostCore("run-1", Setup(probe.Ref), population));
+        var input = CreateTestProbe();
+        var h = (HostCore)RoundTrip(new HostCore("run-1", Setup(probe.Ref, input.Ref), population));
         Assert.Equal("run-1", h.RunId);
         Assert.Equal(probe.Ref, h.Setup.Collector);
-        var expected = Setup(probe.Ref);
+        var expected = Setup(probe.Ref, input.Ref);
         Assert.Equal(expected with { Incoming = [] }, h.Setup with { Incoming = [] });
         Assert.Equal(expected.Incoming.Length, h.Setup.Incoming.Length);
         for (int k = 0; k < expected.Incoming.Length; k++)
