@@ -48,6 +48,7 @@ public sealed class MantissaBlock
     private readonly int[]? _sparseStart;
     private readonly ushort[]? _sparseRows;
     private readonly sbyte[]? _sparseValues;
+    private readonly short[]? _sparseValues16;   // a sparse block whose mantissas need 9-16 bits
     // The dense-pairs copy of a cache-sized 8-bit block: [source pair][target (padded to 64)][2], and each target's Σ_j m_ij.
     private readonly sbyte[]? _pairs;
     private readonly int[]? _rowSums;
@@ -56,15 +57,16 @@ public sealed class MantissaBlock
     /// <summary>Blocks up to this many bytes also keep the dense-pairs copy (a second byte per synapse, for blocks that sit in cache), unless told not to.</summary>
     private const long PairsMaxBytes = 4 << 20;
 
-    /// <summary>Blocks with at most one nonzero weight in this many are stored sparse: there a synapse costs less one by one than a padded vector lane.</summary>
+    /// <summary>Blocks (up to 16-bit mantissas) with at most one nonzero weight in this many are stored sparse: there a synapse costs less one by one than a padded vector lane.</summary>
     private const int SparseBelow = 32;
 
     private MantissaBlock(int targets, int sources, int stride, int maxAbs, sbyte[]? w8, short[]? w16, int[]? w32, int[] nonzero,
-        bool densePairs, int[]? sparseStart = null, ushort[]? sparseRows = null, sbyte[]? sparseValues = null)
+        bool densePairs, int[]? sparseStart = null, ushort[]? sparseRows = null, sbyte[]? sparseValues = null, short[]? sparseValues16 = null)
     {
         _sparseStart = sparseStart;
         _sparseRows = sparseRows;
         _sparseValues = sparseValues;
+        _sparseValues16 = sparseValues16;
         if (densePairs && w8 is not null && Avx512BW.IsSupported && (long)(sources + 1) * ((targets + 63) / 64 * 64) <= PairsMaxBytes)
             (_pairs, _rowSums, _pairStride) = BuildPairs(targets, sources, stride, w8);
         Targets = targets;
@@ -101,7 +103,7 @@ public sealed class MantissaBlock
 
     /// <summary>Bytes the block holds (weights with their padding or sparse indices, and the per-source counts).</summary>
     public long Bytes => (_w8?.LongLength ?? 0) + 2 * (_w16?.LongLength ?? 0) + 4 * (_w32?.LongLength ?? 0) + 4L * _nonzero.Length
-        + 4L * (_sparseStart?.LongLength ?? 0) + 2L * (_sparseRows?.LongLength ?? 0) + (_sparseValues?.LongLength ?? 0)
+        + 4L * (_sparseStart?.LongLength ?? 0) + 2L * (_sparseRows?.LongLength ?? 0) + (_sparseValues?.LongLength ?? 0) + 2L * (_sparseValues16?.LongLength ?? 0)
         + (_pairs?.LongLength ?? 0) + 4L * (_rowSums?.LongLength ?? 0);
 
     /// <summary>Nonzero weights in source <paramref name="source"/>'s column.</summary>
@@ -157,7 +159,7 @@ public sealed class MantissaBlock
                 if (m != 0) total++;
             }
         }
-        if (maxAbs <= sbyte.MaxValue && targets <= ushort.MaxValue + 1 && total * SparseBelow <= (long)stride * sources && total <= Array.MaxLength)
+        if (maxAbs <= short.MaxValue && targets <= ushort.MaxValue + 1 && total * SparseBelow <= (long)stride * sources && total <= Array.MaxLength)
             return Sparse(targets, sources, stride, maxAbs, (int)total, fill);
         sbyte[]? w8 = maxAbs <= sbyte.MaxValue ? new sbyte[length] : null;
         short[]? w16 = w8 is null && maxAbs <= short.MaxValue ? new short[length] : null;
@@ -186,7 +188,8 @@ public sealed class MantissaBlock
     {
         var start = new int[sources + 1];
         var rows = new ushort[total];
-        var values = new sbyte[total];
+        var values = maxAbs <= sbyte.MaxValue ? new sbyte[total] : null;
+        var values16 = values is null ? new short[total] : null;
         var nonzero = new int[sources];
         var column = new int[targets];
         int k = 0;
@@ -200,12 +203,14 @@ public sealed class MantissaBlock
                 {
                     if (k == total || Math.Abs(column[i]) > maxAbs) throw new ArgumentException($"source {j}: the filler gave a different column the second time");
                     rows[k] = (ushort)i;
-                    values[k++] = (sbyte)column[i];
+                    if (values is not null) values[k] = (sbyte)column[i];
+                    else values16![k] = (short)column[i];
+                    k++;
                 }
             nonzero[j] = k - start[j];
         }
         start[sources] = k;
-        return new MantissaBlock(targets, sources, stride, maxAbs, null, null, null, nonzero, false, start, rows, values);
+        return new MantissaBlock(targets, sources, stride, maxAbs, null, null, null, nonzero, false, start, rows, values, values16);
     }
 
     private static (sbyte[], int[], int) BuildPairs(int targets, int sources, int stride, sbyte[] w8)
@@ -232,7 +237,7 @@ public sealed class MantissaBlock
         {
             if (_sparseStart is not null)
             {
-                for (int k = _sparseStart[j]; k < _sparseStart[j + 1]; k++) m[(long)_sparseRows![k] * Sources + j] = _sparseValues![k];
+                for (int k = _sparseStart[j]; k < _sparseStart[j + 1]; k++) m[(long)_sparseRows![k] * Sources + j] = SparseValue(k);
                 continue;
             }
             for (int i = 0; i < Targets; i++) m[(long)i * Sources + j] = Mantissa(i, j);
@@ -240,13 +245,15 @@ public sealed class MantissaBlock
         return m;
     }
 
+    private int SparseValue(int k) => _sparseValues is not null ? _sparseValues[k] : _sparseValues16![k];
+
     /// <summary>The mantissa of (target, source).</summary>
     public int Mantissa(int target, int source)
     {
         if (_sparseStart is not null)
         {
             for (int k = _sparseStart[source]; k < _sparseStart[source + 1]; k++)
-                if (_sparseRows![k] == target) return _sparseValues![k];
+                if (_sparseRows![k] == target) return SparseValue(k);
             return 0;
         }
         long at = (long)source * Stride + target;
@@ -267,8 +274,8 @@ public sealed class MantissaBlock
         if (acc.Length != Targets) throw new ArgumentException($"{acc.Length} sums for {Targets} targets");
         bool auto = path == KernelPath.Auto;
         if (path == KernelPath.DensePairs && _pairs is null) path = KernelPath.Auto;
-        if (path == KernelPath.Auto) path = Avx512F.IsSupported && _w8 is not null ? (Stride <= TiledMaxStride ? KernelPath.Tiled : KernelPath.RowAdds) : KernelPath.Scalar;
-        else if (path != KernelPath.Scalar && !(Avx512F.IsSupported && _w8 is not null)) path = KernelPath.Scalar;
+        if (path == KernelPath.Auto) path = Avx512F.IsSupported && _w32 is null ? (Stride <= TiledMaxStride ? KernelPath.Tiled : KernelPath.RowAdds) : KernelPath.Scalar;
+        else if (path != KernelPath.Scalar && !(Avx512F.IsSupported && _w32 is null)) path = KernelPath.Scalar;
 
         var scratch = Scratch.For(Sources, Stride);
         var sum64 = scratch.Sum64.AsSpan(0, Stride);
@@ -282,7 +289,7 @@ public sealed class MantissaBlock
                 if (p == 0) continue;
                 events += _nonzero[j];
                 for (int k = _sparseStart[j]; k < _sparseStart[j + 1]; k++)
-                    sum64[_sparseRows![k]] = checked(sum64[_sparseRows[k]] + p * _sparseValues![k]);
+                    sum64[_sparseRows![k]] = checked(sum64[_sparseRows[k]] + p * SparseValue(k));
             }
             sum64[..Targets].CopyTo(acc);
             return events;
@@ -458,8 +465,10 @@ public sealed class MantissaBlock
         if (run.Plus + run.Minus + run.Other == 0) return;
         switch (path)
         {
-            case KernelPath.Tiled: RunTiled(in run, sum64); break;
-            case KernelPath.RowAdds: RunRowAdds(in run, sum64, sum32); break;
+            case KernelPath.Tiled when _w8 is not null: RunTiled<Bits8>(in run, sum64); break;
+            case KernelPath.Tiled: RunTiled<Bits16>(in run, sum64); break;
+            case KernelPath.RowAdds when _w8 is not null: RunRowAdds<Bits8>(in run, sum64, sum32); break;
+            case KernelPath.RowAdds: RunRowAdds<Bits16>(in run, sum64, sum32); break;
             default: RunScalar(in run, sum64, sum32); break;
         }
         run.Plus = run.Minus = run.Other = 0;
@@ -484,45 +493,71 @@ public sealed class MantissaBlock
         else { var col = _w32!.AsSpan(at, Targets); for (int i = 0; i < col.Length; i++) s[i] += p * col[i]; }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Widen(ref sbyte at) => Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref at));
+    /// <summary>How a kernel reads 16 targets' weights of one column as int32: from 8-bit or from 16-bit mantissas (9-16-bit profiles).</summary>
+    private interface IWidth
+    {
+        static abstract int Bytes { get; }
+        static abstract Vector512<int> Load16(ref byte column, nint target);
+    }
+
+    private readonly struct Bits8 : IWidth
+    {
+        public static int Bytes => 1;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<int> Load16(ref byte column, nint target) =>
+            Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref column, target))));
+    }
+
+    private readonly struct Bits16 : IWidth
+    {
+        public static int Bytes => 2;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<int> Load16(ref byte column, nint target) =>
+            Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref column, target * 2))));
+    }
+
+    /// <summary>The first byte of the dense weights (8- or 16-bit).</summary>
+    private ref byte Weights0() => ref _w8 is not null
+        ? ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(_w8))
+        : ref Unsafe.As<short, byte>(ref MemoryMarshal.GetArrayDataReference(_w16!));
 
     /// <summary>64 targets at a time, their sums in four registers, over every nonzero source of the run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunTiled(in Run run, Span<long> sum64)
+    private void RunTiled<T>(in Run run, Span<long> sum64) where T : struct, IWidth
     {
-        ref sbyte w = ref MemoryMarshal.GetArrayDataReference(_w8!);
+        ref byte w = ref Weights0();
+        nint columnBytes = (nint)Stride * T.Bytes;
         ref long out64 = ref MemoryMarshal.GetReference(sum64);
         int stride = Stride;
         int t = 0;
         for (; t + 4 * Lane <= stride; t += 4 * Lane)
         {
             Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            ref sbyte tile = ref Unsafe.Add(ref w, t);
+            ref byte tile = ref Unsafe.Add(ref w, (nint)t * T.Bytes);
             for (int k = 0; k < run.Plus; k++)
             {
-                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.PlusIndex[k] * stride);
-                a0 += Widen(ref col);
-                a1 += Widen(ref Unsafe.Add(ref col, 16));
-                a2 += Widen(ref Unsafe.Add(ref col, 32));
-                a3 += Widen(ref Unsafe.Add(ref col, 48));
+                ref byte col = ref Unsafe.Add(ref tile, run.PlusIndex[k] * columnBytes);
+                a0 += T.Load16(ref col, 0);
+                a1 += T.Load16(ref col, 16);
+                a2 += T.Load16(ref col, 32);
+                a3 += T.Load16(ref col, 48);
             }
             for (int k = 0; k < run.Minus; k++)
             {
-                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.MinusIndex[k] * stride);
-                a0 -= Widen(ref col);
-                a1 -= Widen(ref Unsafe.Add(ref col, 16));
-                a2 -= Widen(ref Unsafe.Add(ref col, 32));
-                a3 -= Widen(ref Unsafe.Add(ref col, 48));
+                ref byte col = ref Unsafe.Add(ref tile, run.MinusIndex[k] * columnBytes);
+                a0 -= T.Load16(ref col, 0);
+                a1 -= T.Load16(ref col, 16);
+                a2 -= T.Load16(ref col, 32);
+                a3 -= T.Load16(ref col, 48);
             }
             for (int k = 0; k < run.Other; k++)
             {
-                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.Index[k] * stride);
+                ref byte col = ref Unsafe.Add(ref tile, run.Index[k] * columnBytes);
                 var p = Vector512.Create(run.Value[k]);
-                a0 += p * Widen(ref col);
-                a1 += p * Widen(ref Unsafe.Add(ref col, 16));
-                a2 += p * Widen(ref Unsafe.Add(ref col, 32));
-                a3 += p * Widen(ref Unsafe.Add(ref col, 48));
+                a0 += p * T.Load16(ref col, 0);
+                a1 += p * T.Load16(ref col, 16);
+                a2 += p * T.Load16(ref col, 32);
+                a3 += p * T.Load16(ref col, 48);
             }
             AddWidened(ref Unsafe.Add(ref out64, t), a0);
             AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
@@ -534,28 +569,28 @@ public sealed class MantissaBlock
         if (left == 0) return;
         {
             Vector512<int> a0 = default, a1 = default, a2 = default;
-            ref sbyte tile = ref Unsafe.Add(ref w, t);
+            ref byte tile = ref Unsafe.Add(ref w, (nint)t * T.Bytes);
             for (int k = 0; k < run.Plus; k++)
             {
-                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.PlusIndex[k] * stride);
-                a0 += Widen(ref col);
-                if (left > 1) a1 += Widen(ref Unsafe.Add(ref col, 16));
-                if (left > 2) a2 += Widen(ref Unsafe.Add(ref col, 32));
+                ref byte col = ref Unsafe.Add(ref tile, run.PlusIndex[k] * columnBytes);
+                a0 += T.Load16(ref col, 0);
+                if (left > 1) a1 += T.Load16(ref col, 16);
+                if (left > 2) a2 += T.Load16(ref col, 32);
             }
             for (int k = 0; k < run.Minus; k++)
             {
-                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.MinusIndex[k] * stride);
-                a0 -= Widen(ref col);
-                if (left > 1) a1 -= Widen(ref Unsafe.Add(ref col, 16));
-                if (left > 2) a2 -= Widen(ref Unsafe.Add(ref col, 32));
+                ref byte col = ref Unsafe.Add(ref tile, run.MinusIndex[k] * columnBytes);
+                a0 -= T.Load16(ref col, 0);
+                if (left > 1) a1 -= T.Load16(ref col, 16);
+                if (left > 2) a2 -= T.Load16(ref col, 32);
             }
             for (int k = 0; k < run.Other; k++)
             {
-                ref sbyte col = ref Unsafe.Add(ref tile, (nint)run.Index[k] * stride);
+                ref byte col = ref Unsafe.Add(ref tile, run.Index[k] * columnBytes);
                 var p = Vector512.Create(run.Value[k]);
-                a0 += p * Widen(ref col);
-                if (left > 1) a1 += p * Widen(ref Unsafe.Add(ref col, 16));
-                if (left > 2) a2 += p * Widen(ref Unsafe.Add(ref col, 32));
+                a0 += p * T.Load16(ref col, 0);
+                if (left > 1) a1 += p * T.Load16(ref col, 16);
+                if (left > 2) a2 += p * T.Load16(ref col, 32);
             }
             AddWidened(ref Unsafe.Add(ref out64, t), a0);
             if (left > 1) AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
@@ -573,7 +608,7 @@ public sealed class MantissaBlock
     /// prefetcher follows within a piece).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void RunRowAdds(in Run run, Span<long> sum64, int[] sum32)
+    private unsafe void RunRowAdds<T>(in Run run, Span<long> sum64, int[] sum32) where T : struct, IWidth
     {
         ref int s = ref MemoryMarshal.GetArrayDataReference(sum32);
         ref long out64 = ref MemoryMarshal.GetReference(sum64);
@@ -582,30 +617,31 @@ public sealed class MantissaBlock
         {
             int t1 = Math.Min(Stride, t0 + chunk);
             Array.Clear(sum32, t0, t1 - t0);
-            RowAdds(run.PlusIndex, null, 1, run.Plus, t0, t1, ref s);
-            RowAdds(run.MinusIndex, null, -1, run.Minus, t0, t1, ref s);
-            RowAdds(run.Index, run.Value, 0, run.Other, t0, t1, ref s);
+            RowAdds<T>(run.PlusIndex, null, 1, run.Plus, t0, t1, ref s);
+            RowAdds<T>(run.MinusIndex, null, -1, run.Minus, t0, t1, ref s);
+            RowAdds<T>(run.Index, run.Value, 0, run.Other, t0, t1, ref s);
             for (int t = t0; t < t1; t += Lane) AddWidened(ref Unsafe.Add(ref out64, t), Vector512.LoadUnsafe(ref Unsafe.Add(ref s, t)));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void RowAdds(int[] index, int[]? value, int sign, int count, int t0, int t1, ref int s)
+    private unsafe void RowAdds<T>(int[] index, int[]? value, int sign, int count, int t0, int t1, ref int s) where T : struct, IWidth
     {
-        ref sbyte w = ref MemoryMarshal.GetArrayDataReference(_w8!);
+        ref byte w = ref Weights0();
+        nint columnBytes = (nint)Stride * T.Bytes;
         int k = 0;
         // Four columns at a time: the int32 sums are read and written once per four weights, not once per
         // weight (on a long column they live in L2, and their traffic, not the weights', was the limit).
         for (; k + 4 <= count; k += 4)
         {
-            ref sbyte c0 = ref Unsafe.Add(ref w, (nint)index[k] * Stride);
-            ref sbyte c1 = ref Unsafe.Add(ref w, (nint)index[k + 1] * Stride);
-            ref sbyte c2 = ref Unsafe.Add(ref w, (nint)index[k + 2] * Stride);
-            ref sbyte c3 = ref Unsafe.Add(ref w, (nint)index[k + 3] * Stride);
+            ref byte c0 = ref Unsafe.Add(ref w, index[k] * columnBytes);
+            ref byte c1 = ref Unsafe.Add(ref w, index[k + 1] * columnBytes);
+            ref byte c2 = ref Unsafe.Add(ref w, index[k + 2] * columnBytes);
+            ref byte c3 = ref Unsafe.Add(ref w, index[k + 3] * columnBytes);
             for (int n = k + 4; n < Math.Min(count, k + 8); n++)
             {
                 // The next columns start far away: ask for their first lines now; the hardware prefetcher follows.
-                sbyte* next = (sbyte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, (nint)index[n] * Stride + t0));
+                byte* next = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, index[n] * columnBytes + (nint)t0 * T.Bytes));
                 Sse.Prefetch0(next);
                 Sse.Prefetch0(next + 64);
             }
@@ -615,7 +651,7 @@ public sealed class MantissaBlock
                 for (int t = t0; t < t1; t += Lane)
                 {
                     ref int st = ref Unsafe.Add(ref s, t);
-                    var sum = Widen(ref Unsafe.Add(ref c0, t)) + Widen(ref Unsafe.Add(ref c1, t)) + Widen(ref Unsafe.Add(ref c2, t)) + Widen(ref Unsafe.Add(ref c3, t));
+                    var sum = T.Load16(ref c0, t) + T.Load16(ref c1, t) + T.Load16(ref c2, t) + T.Load16(ref c3, t);
                     (Vector512.LoadUnsafe(ref st) + p * sum).StoreUnsafe(ref st);
                 }
             }
@@ -626,20 +662,20 @@ public sealed class MantissaBlock
                 for (int t = t0; t < t1; t += Lane)
                 {
                     ref int st = ref Unsafe.Add(ref s, t);
-                    var sum = p0 * Widen(ref Unsafe.Add(ref c0, t)) + p1 * Widen(ref Unsafe.Add(ref c1, t))
-                        + p2 * Widen(ref Unsafe.Add(ref c2, t)) + p3 * Widen(ref Unsafe.Add(ref c3, t));
+                    var sum = p0 * T.Load16(ref c0, t) + p1 * T.Load16(ref c1, t)
+                        + p2 * T.Load16(ref c2, t) + p3 * T.Load16(ref c3, t);
                     (Vector512.LoadUnsafe(ref st) + sum).StoreUnsafe(ref st);
                 }
             }
         }
         for (; k < count; k++)
         {
-            ref sbyte col = ref Unsafe.Add(ref w, (nint)index[k] * Stride);
+            ref byte col = ref Unsafe.Add(ref w, index[k] * columnBytes);
             var p = Vector512.Create(value is null ? sign : value[k]);
             for (int t = t0; t < t1; t += Lane)
             {
                 ref int st = ref Unsafe.Add(ref s, t);
-                (Vector512.LoadUnsafe(ref st) + p * Widen(ref Unsafe.Add(ref col, t))).StoreUnsafe(ref st);
+                (Vector512.LoadUnsafe(ref st) + p * T.Load16(ref col, t)).StoreUnsafe(ref st);
             }
         }
     }

@@ -43,6 +43,6 @@ public class LowerTests
         var d = Discretize.Run(Split.Run(net, HybridSpike.Actors.Profiles.Profiles.Get("loihi")), ExponentBlock.Row);
         var rows = d.Blocks.Where(b => b.Connection == 1).ToList();
         Assert.Equal(6, rows.Count);
-        Assert.Equal(rows.Select(r => FixedPoint.BlockExponent([0.01 * (r.TargetStart + 1)], 8)), rows.Select(r => r.Exponent));
+        Assert.Equal(rows.Select(r => FixedPoint.BlockExponent([0.01 * (r.TargetStart + 1)], 9)), rows.Select(r => r.Exponent));
     }
 }

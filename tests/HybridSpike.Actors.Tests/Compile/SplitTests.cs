@@ -85,8 +85,8 @@ public class SplitTests
              Dense("memory", "hidden", 212, 256), Dense("hidden", "hidden", 212, 212) with { Delay = Delay.OneStep }, Dense("hidden", "output", 10, 212)]);
         var split = Split.Run(net, loihi);
         Assert.Equal([1, 1, 1], net.Populations.Select(p => split.Of(p.Name).Count()));
-        // 256 + 1 sources into the memory core, 8-bit weights: (256·256 + 256)·8 bits of 1 Mbit.
-        Assert.Equal((256L * 256 + 256) * 8, split.Of("memory").Single().SynapseBits);
+        // 256 + 1 sources into the memory core, 9-bit weights: (256·256 + 256)·9 bits of 1 Mbit.
+        Assert.Equal((256L * 256 + 256) * 9, split.Of("memory").Single().SynapseBits);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class HardwareProfileTests : IDisposable
         var p = HybridSpike.Actors.Profiles.Profiles.Get("loihi");
         Assert.Equal(128, p.Layout.CoresPerChip);
         Assert.Equal((1024, 4096, 4096, 128L * 1024 * 8), (p.Core.Units, p.Core.InputAxons, p.Core.OutputAxons, p.Core.SynapseMemoryBits));
+        Assert.Equal(9, p.Core.WeightBits); // weights 1-9 bits, used in full
         Assert.Equal(("mesh-2d", "xy"), (p.Routing.Topology, p.Routing.Algorithm));
         Assert.Equal(23.6e-12, p.Costs.SynapticOpJoules);
         Assert.Equal(81e-12, p.Costs.NeuronUpdateJoules);
@@ -46,7 +47,7 @@ public sealed class HardwareProfileTests : IDisposable
 
     [Theory]
     [InlineData("\"units\": 1024", "\"units\": 0", "core.units")]
-    [InlineData("\"weightBits\": 8", "\"weightBits\": 40", "core.weightBits")]
+    [InlineData("\"weightBits\": 9", "\"weightBits\": 40", "core.weightBits")]
     [InlineData("\"algorithm\": \"xy\"", "\"algorithm\": \"yx\"", "routing.algorithm")]
     [InlineData("\"chipsX\": 2", "\"chipsX\": 2, \"chipz\": 1", "chipz")]
     public void A_bad_profile_is_refused_naming_the_field(string from, string to, string field)

@@ -41,6 +41,8 @@ public class MantissaBlockTests
     [InlineData(10, 33, 127, 1L << 40)]    // payloads no int32 run can hold: the int64 column path
     [InlineData(1100, 40, 127, 4L)]        // a long column: row adds
     [InlineData(70, 50, 30000, 100L)]      // 16-bit mantissas
+    [InlineData(212, 256, 255, 4L)]        // 9-bit mantissas (Loihi's weights): 16-bit storage, the same AVX-512 paths
+    [InlineData(1100, 40, 255, 3L)]        // 9-bit, long columns
     [InlineData(17, 9, 1 << 20, 1000L)]    // 32-bit mantissas
     public void Every_path_gives_exactly_the_definitions_sums_and_counts_the_events(int targets, int sources, int maxMantissa, long maxPayload)
     {
@@ -93,12 +95,12 @@ public class MantissaBlockTests
     {
         int n = 256;
         var m = new int[n * n];
-        for (int i = 0; i < n; i++) m[i * n + i] = 64;
+        for (int i = 0; i < n; i++) m[i * n + i] = i % 2 == 0 ? 64 : 255; // 9-bit mantissas: still a list
         var block = MantissaBlock.FromRowMajor(n, n, m);
         Assert.True(block.IsSparse);
         Assert.Equal(n, block.Synapses);
         Assert.True(block.Bytes < 8L * n * 4, $"{block.Bytes} bytes");
-        Assert.Equal(64, block.Mantissa(5, 5));
+        Assert.Equal(255, block.Mantissa(5, 5));
         Assert.Equal(0, block.Mantissa(5, 6));
         var p = Enumerable.Range(0, n).Select(j => (long)(j % 7 - 3)).ToArray();
         var acc = new long[n];
