@@ -22,7 +22,10 @@ public sealed record ClusterNodeConfig(
         using var stream = typeof(ClusterNodeConfig).Assembly.GetManifestResourceStream("HybridSpike.Actors.Cluster.reference.conf")
             ?? throw new InvalidOperationException("HybridSpike.Actors.Cluster.reference.conf is not embedded");
         using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+        // The cores on dedicated threads, one per processor of this machine (MeshRuntime.DispatcherConfig says why);
+        // a node's file may set its own hybridspike.mesh-dispatcher.
+        return ConfigurationFactory.ParseString(reader.ReadToEnd())
+            .WithFallback(ConfigurationFactory.ParseString(Runtime.MeshRuntime.DispatcherConfig(Environment.ProcessorCount)));
     });
 
     /// <summary>reference.conf as parsed (cluster provider, the mesh serializer, frame sizes, the mesh role).</summary>

@@ -64,7 +64,7 @@ internal sealed class NodeRun : ReceiveActor
         {
             var setup = h.Setup;
             var population = h.Population;
-            var core = Context.ActorOf(Props.Create(() => new CoreActor(setup, population)), $"core-{setup.Core}");
+            var core = Context.ActorOf(MeshRuntime.OnMeshDispatcher(Context.System, Props.Create(() => new CoreActor(setup, population))), $"core-{setup.Core}");
             _cores[setup.Core] = core;
             _coordinator.Tell(new CoreHosted(_runId, setup.Core, core));
         });
