@@ -564,40 +564,52 @@ public sealed class MantissaBlock
             AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
             AddWidened(ref Unsafe.Add(ref out64, t + 48), a3);
         }
-        // The last 16-48 targets (a narrow core's whole block) in one pass over the sources, not one pass per 16.
-        int left = (stride - t) / Lane;
-        if (left == 0) return;
+        // The last 16-48 targets (a narrow core's whole block) in one pass over the sources, not one pass per
+        // 16, with the number of vectors a compile-time constant of the loop (no test inside it).
+        switch ((stride - t) / Lane)
         {
-            Vector512<int> a0 = default, a1 = default, a2 = default;
-            ref byte tile = ref Unsafe.Add(ref w, (nint)t * T.Bytes);
-            for (int k = 0; k < run.Plus; k++)
-            {
-                ref byte col = ref Unsafe.Add(ref tile, run.PlusIndex[k] * columnBytes);
-                a0 += T.Load16(ref col, 0);
-                if (left > 1) a1 += T.Load16(ref col, 16);
-                if (left > 2) a2 += T.Load16(ref col, 32);
-            }
-            for (int k = 0; k < run.Minus; k++)
-            {
-                ref byte col = ref Unsafe.Add(ref tile, run.MinusIndex[k] * columnBytes);
-                a0 -= T.Load16(ref col, 0);
-                if (left > 1) a1 -= T.Load16(ref col, 16);
-                if (left > 2) a2 -= T.Load16(ref col, 32);
-            }
-            for (int k = 0; k < run.Other; k++)
-            {
-                ref byte col = ref Unsafe.Add(ref tile, run.Index[k] * columnBytes);
-                var p = Vector512.Create(run.Value[k]);
-                a0 += p * T.Load16(ref col, 0);
-                if (left > 1) a1 += p * T.Load16(ref col, 16);
-                if (left > 2) a2 += p * T.Load16(ref col, 32);
-            }
-            AddWidened(ref Unsafe.Add(ref out64, t), a0);
-            if (left > 1) AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
-            if (left > 2) AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
+            case 1: TiledTail<T, One>(in run, ref w, columnBytes, t, ref out64); break;
+            case 2: TiledTail<T, Two>(in run, ref w, columnBytes, t, ref out64); break;
+            case 3: TiledTail<T, Three>(in run, ref w, columnBytes, t, ref out64); break;
         }
     }
 
+    private interface ILanes { static abstract int Count { get; } }
+    private readonly struct One : ILanes { public static int Count => 1; }
+    private readonly struct Two : ILanes { public static int Count => 2; }
+    private readonly struct Three : ILanes { public static int Count => 3; }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TiledTail<T, TN>(in Run run, ref byte w, nint columnBytes, int t, ref long out64) where T : struct, IWidth where TN : struct, ILanes
+    {
+        Vector512<int> a0 = default, a1 = default, a2 = default;
+        ref byte tile = ref Unsafe.Add(ref w, (nint)t * T.Bytes);
+        for (int k = 0; k < run.Plus; k++)
+        {
+            ref byte col = ref Unsafe.Add(ref tile, run.PlusIndex[k] * columnBytes);
+            a0 += T.Load16(ref col, 0);
+            if (TN.Count > 1) a1 += T.Load16(ref col, 16);
+            if (TN.Count > 2) a2 += T.Load16(ref col, 32);
+        }
+        for (int k = 0; k < run.Minus; k++)
+        {
+            ref byte col = ref Unsafe.Add(ref tile, run.MinusIndex[k] * columnBytes);
+            a0 -= T.Load16(ref col, 0);
+            if (TN.Count > 1) a1 -= T.Load16(ref col, 16);
+            if (TN.Count > 2) a2 -= T.Load16(ref col, 32);
+        }
+        for (int k = 0; k < run.Other; k++)
+        {
+            ref byte col = ref Unsafe.Add(ref tile, run.Index[k] * columnBytes);
+            var p = Vector512.Create(run.Value[k]);
+            a0 += p * T.Load16(ref col, 0);
+            if (TN.Count > 1) a1 += p * T.Load16(ref col, 16);
+            if (TN.Count > 2) a2 += p * T.Load16(ref col, 32);
+        }
+        AddWidened(ref Unsafe.Add(ref out64, t), a0);
+        if (TN.Count > 1) AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
+        if (TN.Count > 2) AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
+    }
 
     /// <summary>Targets of one chunk of row adds (whole columns: measured faster than chunks of 1,024 or 4,096 whose sums would stay in L1).</summary>
     internal static int RowChunk = int.MaxValue;
