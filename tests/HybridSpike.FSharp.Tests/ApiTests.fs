@@ -52,3 +52,15 @@ let ``Mesh run options and placements are built from F# without optional argumen
     let timed = HybridSpike.Actors.Runtime.MeshRunOptions.Local.WithTimeout(System.TimeSpan.FromSeconds 5.0)
     Assert.Null(timed.Shuffle)
     Assert.Equal("random(3)", HybridSpike.Actors.Compile.RandomPlacement(3UL).Name)
+    let nodes = HybridSpike.Actors.Runtime.MeshRunOptions.OnNodes([ Akka.Actor.Address("akka.tcp", "hybridspike", "127.0.0.1", 4053) ])
+    Assert.False(nodes.IsLocal)
+
+[<Fact>]
+let ``The fixed-point kernel takes F# arrays`` () =
+    // 2 targets x 3 sources, row-major; the sums of one step's payloads, and the synaptic events they make.
+    let block = MantissaBlock.FromRowMajor(2, 3, System.ReadOnlySpan<int>([| 1; 0; -2; 3; 4; 0 |]))
+    let sums = Array.zeroCreate<int64> 2
+    let events = block.Accumulate(System.ReadOnlySpan<int64>([| 2L; 0L; 1L |]), System.Span<int64>(sums))
+    Assert.Equal<int64[]>([| 0L; 6L |], sums)
+    Assert.Equal(3L, events)
+    Assert.Equal<int[]>([| 1; 0; -2; 3; 4; 0 |], block.ToRowMajor())
