@@ -24,6 +24,7 @@ internal sealed class CoreActor : ReceiveActor
     private readonly double[] _activity;         // one stream's activities (scratch)
     private readonly int[] _counts;
     private readonly long[] _sums;               // one connection's integer sums for one stream
+    private readonly long[]?[] _sourceValues;    // per incoming connection: the payloads the current step reads
     private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
     private readonly int[] _sources;             // distinct sources (population index, -1 for the input)
     private readonly Dictionary<int, Stack<Arrival>> _spare = [];  // per source: arrivals of finished steps, reused
@@ -67,6 +68,7 @@ internal sealed class CoreActor : ReceiveActor
         _activity = new double[setup.Count];
         _counts = new int[setup.Count];
         _sums = new long[setup.Count];
+        _sourceValues = new long[]?[setup.Incoming.Length];
         // A core computes only once wired (another core may run ahead and reach it first), and starts on its
         // wiring: a core that needs no message for its first steps (no incoming connection) gets no other.
         Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
@@ -81,8 +83,8 @@ internal sealed class CoreActor : ReceiveActor
     {
         var size = _sourceSizes[p.Population];
         var a = ArrivalFor(p.Population, p.Step, size);
-        for (int s = 0; s < _setup.Streams; s++)
-            for (int i = 0; i < p.Count; i++) a.Values[s * size + p.Start + i] = p.Values[s * p.Count + i];
+        var values = p.Values.AsSpan();
+        for (int s = 0; s < _setup.Streams; s++) values.Slice(s * p.Count, p.Count).CopyTo(a.Values.AsSpan(s * size + p.Start, p.Count));
         a.Pieces++;
         long received = 0;
         foreach (var v in p.Values) if (v != 0) received++;
@@ -172,6 +174,13 @@ internal sealed class CoreActor : ReceiveActor
     private void Compute(int t)
     {
         int n = _setup.Count, streams = _setup.Streams;
+        // Each connection's source payloads of the step it reads, looked up once for all streams.
+        for (int ci = 0; ci < _setup.Incoming.Length; ci++)
+        {
+            var c = _setup.Incoming[ci];
+            int step = c.OneStep ? t - 1 : t;
+            _sourceValues[ci] = step < 0 ? null : _arrivals[(c.Source, step)].Values;
+        }
         var payloads = new long[streams * n];
         var counts = _setup.RecordCounts && _population.IsQuantized ? new int[streams * n] : null;
         var activity = _setup.IsOutput && t == _setup.Steps - 1 ? new double[streams * n] : null;
@@ -181,10 +190,9 @@ internal sealed class CoreActor : ReceiveActor
             else for (int i = 0; i < n; i++) _x[i] = _population.Bias[_setup.Start + i];
             for (int ci = 0; ci < _setup.Incoming.Length; ci++)
             {
+                if (_sourceValues[ci] is not { } values) continue; // a one-step connection at t = 0
                 var c = _setup.Incoming[ci];
-                int step = c.OneStep ? t - 1 : t;
-                if (step < 0) continue;
-                var src = _arrivals[(c.Source, step)].Values.AsSpan(s * c.SourceSize, c.SourceSize);
+                var src = values.AsSpan(s * c.SourceSize, c.SourceSize);
                 _synapticEvents += c.Weights.Accumulate(src, _sums);
                 FixedPoint.AddContributions(_sums, c.RowScales, c.SourceOmega, _x);
             }
