@@ -34,7 +34,7 @@ internal sealed class CoreActor : ReceiveActor
     private ImmutableArray<int> _destinationCores = [];
     private bool _wired;
     // Telemetry over the run.
-    private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent, _packetsReceived;
+    private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent;
     // Per step (Telemetry.CoreTraffic): filled from the counters above once per step, no allocation per step.
     private readonly long[] _synapticPerStep, _updatesPerStep, _spikesPerStep, _sentPerStep, _receivedPerStep;
 
@@ -88,7 +88,6 @@ internal sealed class CoreActor : ReceiveActor
         a.Pieces++;
         long received = 0;
         foreach (var v in p.Values) if (v != 0) received++;
-        _packetsReceived += received;
         _receivedPerStep[p.Step] += received;   // by the step that sent them
         Advance();
     }

@@ -132,20 +132,14 @@ public static class FixedPoint
         return acc;
     }
 
-    /// <summary>
-    /// What an integer sum adds to a unit's input: acc·2^e divided by the source's ω (a quantized
-    /// source's payload is n, its activity n/ω), or acc·2^(e−16) for a payload of round(a·2^16).
-    /// Computed as (double)acc · <see cref="RowScale"/> [/ ω]: a product by a power of two is exact.
-    /// </summary>
-    public static double Contribution(long acc, int exponent, double? sourceOmega) =>
-        sourceOmega is { } omega ? acc * RowScale(exponent, sourceOmega) / omega : acc * RowScale(exponent, null);
-
     /// <summary>The power of two a row's sum is multiplied by: 2^e for a quantized source, 2^(e−16) otherwise.</summary>
     public static double RowScale(int exponent, double? sourceOmega) =>
         Math.ScaleB(1.0, sourceOmega is null ? exponent - PayloadFractionBits : exponent);
 
     /// <summary>
-    /// x_i += <see cref="Contribution"/>(acc_i, e_i, ω) for a block of rows, with the rows' <see cref="RowScale"/>s
+    /// What integer sums add to their units' inputs: x_i += acc_i·2^e_i / ω (a quantized source's payload is n,
+    /// its activity n/ω), or acc_i·2^(e_i−16) for payloads of round(a·2^16). Computed as (double)acc ·
+    /// <see cref="RowScale"/> [/ ω] (a product by a power of two is exact), with the rows' scales
     /// precomputed; vectorized where the machine allows, the same doubles either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

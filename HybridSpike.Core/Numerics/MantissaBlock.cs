@@ -521,68 +521,37 @@ public sealed class MantissaBlock
         ? ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(_w8))
         : ref Unsafe.As<short, byte>(ref MemoryMarshal.GetArrayDataReference(_w16!));
 
-    /// <summary>64 targets at a time, their sums in four registers, over every nonzero source of the run.</summary>
+    /// <summary>
+    /// 64 targets at a time, their sums in four registers, over every nonzero source of the run; the last
+    /// 16-48 targets (a narrow core's whole block) in one more pass over the sources, not one pass per 16.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunTiled<T>(in Run run, Span<long> sum64) where T : struct, IWidth
     {
         ref byte w = ref Weights0();
         nint columnBytes = (nint)Stride * T.Bytes;
         ref long out64 = ref MemoryMarshal.GetReference(sum64);
-        int stride = Stride;
         int t = 0;
-        for (; t + 4 * Lane <= stride; t += 4 * Lane)
+        for (; t + 4 * Lane <= Stride; t += 4 * Lane) Tile<T, Four>(in run, ref w, columnBytes, t, ref out64);
+        switch ((Stride - t) / Lane)
         {
-            Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            ref byte tile = ref Unsafe.Add(ref w, (nint)t * T.Bytes);
-            for (int k = 0; k < run.Plus; k++)
-            {
-                ref byte col = ref Unsafe.Add(ref tile, run.PlusIndex[k] * columnBytes);
-                a0 += T.Load16(ref col, 0);
-                a1 += T.Load16(ref col, 16);
-                a2 += T.Load16(ref col, 32);
-                a3 += T.Load16(ref col, 48);
-            }
-            for (int k = 0; k < run.Minus; k++)
-            {
-                ref byte col = ref Unsafe.Add(ref tile, run.MinusIndex[k] * columnBytes);
-                a0 -= T.Load16(ref col, 0);
-                a1 -= T.Load16(ref col, 16);
-                a2 -= T.Load16(ref col, 32);
-                a3 -= T.Load16(ref col, 48);
-            }
-            for (int k = 0; k < run.Other; k++)
-            {
-                ref byte col = ref Unsafe.Add(ref tile, run.Index[k] * columnBytes);
-                var p = Vector512.Create(run.Value[k]);
-                a0 += p * T.Load16(ref col, 0);
-                a1 += p * T.Load16(ref col, 16);
-                a2 += p * T.Load16(ref col, 32);
-                a3 += p * T.Load16(ref col, 48);
-            }
-            AddWidened(ref Unsafe.Add(ref out64, t), a0);
-            AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
-            AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
-            AddWidened(ref Unsafe.Add(ref out64, t + 48), a3);
-        }
-        // The last 16-48 targets (a narrow core's whole block) in one pass over the sources, not one pass per
-        // 16, with the number of vectors a compile-time constant of the loop (no test inside it).
-        switch ((stride - t) / Lane)
-        {
-            case 1: TiledTail<T, One>(in run, ref w, columnBytes, t, ref out64); break;
-            case 2: TiledTail<T, Two>(in run, ref w, columnBytes, t, ref out64); break;
-            case 3: TiledTail<T, Three>(in run, ref w, columnBytes, t, ref out64); break;
+            case 1: Tile<T, One>(in run, ref w, columnBytes, t, ref out64); break;
+            case 2: Tile<T, Two>(in run, ref w, columnBytes, t, ref out64); break;
+            case 3: Tile<T, Three>(in run, ref w, columnBytes, t, ref out64); break;
         }
     }
 
+    /// <summary>How many 16-target vectors one tile holds: a constant of the compiled loop, so no test runs inside it.</summary>
     private interface ILanes { static abstract int Count { get; } }
     private readonly struct One : ILanes { public static int Count => 1; }
     private readonly struct Two : ILanes { public static int Count => 2; }
     private readonly struct Three : ILanes { public static int Count => 3; }
+    private readonly struct Four : ILanes { public static int Count => 4; }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TiledTail<T, TN>(in Run run, ref byte w, nint columnBytes, int t, ref long out64) where T : struct, IWidth where TN : struct, ILanes
+    private static void Tile<T, TN>(in Run run, ref byte w, nint columnBytes, int t, ref long out64) where T : struct, IWidth where TN : struct, ILanes
     {
-        Vector512<int> a0 = default, a1 = default, a2 = default;
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
         ref byte tile = ref Unsafe.Add(ref w, (nint)t * T.Bytes);
         for (int k = 0; k < run.Plus; k++)
         {
@@ -590,6 +559,7 @@ public sealed class MantissaBlock
             a0 += T.Load16(ref col, 0);
             if (TN.Count > 1) a1 += T.Load16(ref col, 16);
             if (TN.Count > 2) a2 += T.Load16(ref col, 32);
+            if (TN.Count > 3) a3 += T.Load16(ref col, 48);
         }
         for (int k = 0; k < run.Minus; k++)
         {
@@ -597,6 +567,7 @@ public sealed class MantissaBlock
             a0 -= T.Load16(ref col, 0);
             if (TN.Count > 1) a1 -= T.Load16(ref col, 16);
             if (TN.Count > 2) a2 -= T.Load16(ref col, 32);
+            if (TN.Count > 3) a3 -= T.Load16(ref col, 48);
         }
         for (int k = 0; k < run.Other; k++)
         {
@@ -605,39 +576,32 @@ public sealed class MantissaBlock
             a0 += p * T.Load16(ref col, 0);
             if (TN.Count > 1) a1 += p * T.Load16(ref col, 16);
             if (TN.Count > 2) a2 += p * T.Load16(ref col, 32);
+            if (TN.Count > 3) a3 += p * T.Load16(ref col, 48);
         }
         AddWidened(ref Unsafe.Add(ref out64, t), a0);
         if (TN.Count > 1) AddWidened(ref Unsafe.Add(ref out64, t + 16), a1);
         if (TN.Count > 2) AddWidened(ref Unsafe.Add(ref out64, t + 32), a2);
+        if (TN.Count > 3) AddWidened(ref Unsafe.Add(ref out64, t + 48), a3);
     }
 
-    /// <summary>Targets of one chunk of row adds (whole columns: measured faster than chunks of 1,024 or 4,096 whose sums would stay in L1).</summary>
-    internal static int RowChunk = int.MaxValue;
-
     /// <summary>
-    /// Row adds over chunks of targets: for each chunk, every nonzero source's piece of column is added
-    /// into int32 sums held in L1, the next source's piece prefetched (it starts far away; the hardware
-    /// prefetcher follows within a piece).
+    /// Row adds: every nonzero source's whole column added into int32 sums, four columns per pass over the
+    /// sums (whole columns measured faster than chunks of 1,024 or 4,096 targets whose sums would stay in L1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void RunRowAdds<T>(in Run run, Span<long> sum64, int[] sum32) where T : struct, IWidth
+    private void RunRowAdds<T>(in Run run, Span<long> sum64, int[] sum32) where T : struct, IWidth
     {
         ref int s = ref MemoryMarshal.GetArrayDataReference(sum32);
         ref long out64 = ref MemoryMarshal.GetReference(sum64);
-        int chunk = Math.Min(RowChunk, Stride);
-        for (int t0 = 0; t0 < Stride; t0 += chunk)
-        {
-            int t1 = Math.Min(Stride, t0 + chunk);
-            Array.Clear(sum32, t0, t1 - t0);
-            RowAdds<T>(run.PlusIndex, null, 1, run.Plus, t0, t1, ref s);
-            RowAdds<T>(run.MinusIndex, null, -1, run.Minus, t0, t1, ref s);
-            RowAdds<T>(run.Index, run.Value, 0, run.Other, t0, t1, ref s);
-            for (int t = t0; t < t1; t += Lane) AddWidened(ref Unsafe.Add(ref out64, t), Vector512.LoadUnsafe(ref Unsafe.Add(ref s, t)));
-        }
+        Array.Clear(sum32, 0, Stride);
+        RowAdds<T>(run.PlusIndex, null, 1, run.Plus, ref s);
+        RowAdds<T>(run.MinusIndex, null, -1, run.Minus, ref s);
+        RowAdds<T>(run.Index, run.Value, 0, run.Other, ref s);
+        for (int t = 0; t < Stride; t += Lane) AddWidened(ref Unsafe.Add(ref out64, t), Vector512.LoadUnsafe(ref Unsafe.Add(ref s, t)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void RowAdds<T>(int[] index, int[]? value, int sign, int count, int t0, int t1, ref int s) where T : struct, IWidth
+    private unsafe void RowAdds<T>(int[] index, int[]? value, int sign, int count, ref int s) where T : struct, IWidth
     {
         ref byte w = ref Weights0();
         nint columnBytes = (nint)Stride * T.Bytes;
@@ -653,14 +617,14 @@ public sealed class MantissaBlock
             for (int n = k + 4; n < Math.Min(count, k + 8); n++)
             {
                 // The next columns start far away: ask for their first lines now; the hardware prefetcher follows.
-                byte* next = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, index[n] * columnBytes + (nint)t0 * T.Bytes));
+                byte* next = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, index[n] * columnBytes));
                 Sse.Prefetch0(next);
                 Sse.Prefetch0(next + 64);
             }
             if (value is null)
             {
                 var p = Vector512.Create(sign);
-                for (int t = t0; t < t1; t += Lane)
+                for (int t = 0; t < Stride; t += Lane)
                 {
                     ref int st = ref Unsafe.Add(ref s, t);
                     var sum = T.Load16(ref c0, t) + T.Load16(ref c1, t) + T.Load16(ref c2, t) + T.Load16(ref c3, t);
@@ -671,7 +635,7 @@ public sealed class MantissaBlock
             {
                 var p0 = Vector512.Create(value[k]); var p1 = Vector512.Create(value[k + 1]);
                 var p2 = Vector512.Create(value[k + 2]); var p3 = Vector512.Create(value[k + 3]);
-                for (int t = t0; t < t1; t += Lane)
+                for (int t = 0; t < Stride; t += Lane)
                 {
                     ref int st = ref Unsafe.Add(ref s, t);
                     var sum = p0 * T.Load16(ref c0, t) + p1 * T.Load16(ref c1, t)
@@ -684,7 +648,7 @@ public sealed class MantissaBlock
         {
             ref byte col = ref Unsafe.Add(ref w, index[k] * columnBytes);
             var p = Vector512.Create(value is null ? sign : value[k]);
-            for (int t = t0; t < t1; t += Lane)
+            for (int t = 0; t < Stride; t += Lane)
             {
                 ref int st = ref Unsafe.Add(ref s, t);
                 (Vector512.LoadUnsafe(ref st) + p * T.Load16(ref col, t)).StoreUnsafe(ref st);

@@ -13,8 +13,8 @@ namespace HybridSpike.Benchmarks.Mesh;
 
 /// <summary>
 /// Throughput of the actor mesh against the monolithic fixed-point loop on the same network and
-/// inputs: time steps per second (per stream), synaptic events per second, and resident memory per
-/// synapse. Runs of seconds, timed end to end (set-up of the run's actors included), median of
+/// inputs: time steps per second (per stream) and synaptic events per second (resident memory per synapse:
+/// the monolithic benchmark, FixedPointBenchmarks). Runs of seconds, timed end to end (set-up of the run's actors included), median of
 /// <c>repeats</c> after one warm-up run; the mesh's outputs are checked equal to the monolithic loop's.
 /// Not BenchmarkDotNet: one measurement is a whole multi-second run, and the question is a ratio
 /// between two runs of the same process. Usage:
@@ -23,7 +23,7 @@ namespace HybridSpike.Benchmarks.Mesh;
 internal static class MeshThroughput
 {
     private sealed record Row(string Network, long Synapses, string Profile, int Cores, int Streams, string Dispatcher,
-        double StreamStepsPerSecond, double EventsPerSecond, double MonolithicEventsPerSecond, double ResidentBytesPerSynapse);
+        double StreamStepsPerSecond, double EventsPerSecond, double MonolithicEventsPerSecond);
 
     public static int Run(string[] args)
     {
@@ -58,7 +58,6 @@ internal static class MeshThroughput
         }
         foreach (var (units, dims) in new[] { (300, 64), (1000, 64), (2300, 64) })
         {
-            long before = BenchNetworks.ResidentBytes();
             var net = BenchNetworks.Layered(dims, units, 3, 5);
             var mesh = Compiler.Compile(net, Profiles.Get("loihi"), new SequentialPlacement());
             net = null;
@@ -68,10 +67,7 @@ internal static class MeshThroughput
                 if (quick) steps = Math.Max(10, steps / 10);
                 var inputs = BenchNetworks.UniformInputs(streams, steps, dims, 9);
                 foreach (var d in dispatchers.Skip(1))
-                    rows.Add(Measure($"generated, 3 x {units} units", mesh, inputs, streams, steps, d.Name, d.Hocon, repeats) with
-                    {
-                        ResidentBytesPerSynapse = (BenchNetworks.ResidentBytes() - before) / (double)mesh.Network.Connections.Sum(c => c.Weights.Synapses),
-                    });
+                    rows.Add(Measure($"generated, 3 x {units} units", mesh, inputs, streams, steps, d.Name, d.Hocon, repeats));
             }
             mesh = null;
             GC.Collect();
@@ -117,7 +113,7 @@ internal static class MeshThroughput
         if (events != monoEvents) throw new InvalidOperationException($"{name}: the mesh counted {events} events, the monolithic loop {monoEvents}");
         double t = Median(times), tm = Median(monoTimes);
         var row = new Row(name, synapses, mesh.Profile.Name, mesh.Cores.Length, streams, dispatcher,
-            (double)streams * steps / t, events / t, monoEvents / tm, double.NaN);
+            (double)streams * steps / t, events / t, monoEvents / tm);
         Console.Error.WriteLine(Format(row));
         return row;
     }
@@ -125,13 +121,13 @@ internal static class MeshThroughput
     private static double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
 
     private static string Format(Row r) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Network} | {r.Synapses:N0} | {r.Profile} | {r.Cores} | {r.Streams} | {r.Dispatcher} | {r.StreamStepsPerSecond:N0} | {r.EventsPerSecond:E2} | {r.MonolithicEventsPerSecond:E2} | {r.EventsPerSecond / r.MonolithicEventsPerSecond:P0} | {(double.IsNaN(r.ResidentBytesPerSynapse) ? "-" : r.ResidentBytesPerSynapse.ToString("F1", CultureInfo.InvariantCulture))} |");
+        $"| {r.Network} | {r.Synapses:N0} | {r.Profile} | {r.Cores} | {r.Streams} | {r.Dispatcher} | {r.StreamStepsPerSecond:N0} | {r.EventsPerSecond:E2} | {r.MonolithicEventsPerSecond:E2} | {r.EventsPerSecond / r.MonolithicEventsPerSecond:P0} |");
 
     private static string Table(List<Row> rows)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| network | synapses | profile | cores | streams | dispatcher | stream-steps/s | mesh events/s | monolithic events/s | mesh / monolithic | resident B/synapse |");
-        sb.AppendLine("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+        sb.AppendLine("| network | synapses | profile | cores | streams | dispatcher | stream-steps/s | mesh events/s | monolithic events/s | mesh / monolithic |");
+        sb.AppendLine("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
         foreach (var r in rows) sb.AppendLine(Format(r));
         return sb.ToString();
     }
