@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Data;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Training.Config;
@@ -21,8 +22,11 @@ public static class Export
     public const string Hidden = "hidden";
     public const string Output = "output";
 
-    public static NetworkDescription Network(LmuModel model, ulong permutationSeed)
+    /// <summary>The network of <paramref name="model"/>, its input named as the sequences of <paramref name="data"/> (dataset, split, permutation).</summary>
+    public static NetworkDescription Network(LmuModel model, DataConfig data)
     {
+        ArgumentNullException.ThrowIfNull(data);
+        ulong permutationSeed = data.PermutationSeed;
         var c = model.Config;
         int d = c.Order, n = c.Hidden;
         var w = model.Weights().ToDictionary(kv => kv.Key, kv => Values(kv.Value));
@@ -54,7 +58,7 @@ public static class Export
                 new Population(Output, classes, Activation.Linear, null, [.. w["readout.bias"]], InitialStateMode.Zeros, 0),
             ],
             conns.ToImmutable(),
-            new InputMapping(1, $"psMNIST: one pixel per step, pixel/255, in the permutation drawn with seed {permutationSeed}"),
+            new InputMapping(1, $"psMNIST: one pixel per step, pixel/255, in the permutation drawn with seed {permutationSeed}") { Sequence = data.ToSequenceInput() },
             new OutputMapping(Output, OutputMapping.LastStep));
         network.Validate();
         return network;
@@ -78,7 +82,7 @@ public static class Export
             Provenance.UtcTimestamp(DateTimeOffset.UtcNow),
             Provenance.CurrentToolVersion,
             $"trained by HybridSpike.Training ({config.Name}); weights are the float32 training values widened to float64");
-        return ModelArtifact.Create(Network(model, config.Data.PermutationSeed), provenance, metrics.ToImmutableDictionary());
+        return ModelArtifact.Create(Network(model, config.Data), provenance, metrics.ToImmutableDictionary());
     }
 
     private static Population Population(string name, int size, Activation f, QuantizedActivation q, ImmutableArray<double> bias) =>

@@ -21,7 +21,7 @@ public static class ModelMetrics
     {
         if (model is not LmuModel lmu)
             return new ModelEvaluation(Evaluation.Run(model, data, split, batchSize, dtype), null, null);
-        var network = Export.Network(lmu, data.View.PermutationSeed ?? 0);
+        var network = Export.Network(lmu, data.Config);
         var accumulators = ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population);
         var result = Evaluation.Run(model, data, split, batchSize, dtype, (forward, y) =>
         {

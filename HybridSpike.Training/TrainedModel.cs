@@ -1,3 +1,4 @@
+using HybridSpike.Core.Data;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Training.Config;
 using HybridSpike.Training.Models;
@@ -12,7 +13,7 @@ public sealed record FinishedRun(ModelEvaluation Evaluation, string? Artifact);
 public sealed record TrainedModel(SequenceModel Model, TrainingConfig Config, CheckpointState State) : IDisposable
 {
     /// <summary>The artifact's file name in a training output directory.</summary>
-    public const string ArtifactFileName = "model.hsa";
+    public const string ArtifactFileName = ArtifactFile.DefaultFileName;
 
     /// <summary>Rebuilds the model from the checkpoint's config, loads its weights and sets ω where the schedule ended.</summary>
     public static TrainedModel Load(string checkpoint)

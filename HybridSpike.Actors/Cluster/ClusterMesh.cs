@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 
 namespace HybridSpike.Actors.Cluster;
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster;
 using HybridSpike.Actors.Cluster;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Core.Reference;
@@ -21,8 +21,8 @@ namespace HybridSpike.Actors.Runtime;
 internal sealed class MeshRun : ReceiveActor
 {
     private readonly CompiledMesh _mesh;
-    private readonly TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> _done;
-    private readonly List<Telemetry.CoreTraffic> _traffic = [];
+    private readonly TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)> _done;
+    private readonly List<Mapping.Telemetry.CoreTraffic> _traffic = [];
     private readonly int _coreCount;
     private readonly int _streams;
     private readonly int _outputSize;
@@ -47,13 +47,13 @@ internal sealed class MeshRun : ReceiveActor
     private readonly IActorRef _input;
 
     public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
-        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
+        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)> done)
         : this(mesh, inputs, streams, steps, recordCounts, MeshRunOptions.Local, done)
     {
     }
 
     public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts, MeshRunOptions options,
-        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)> done)
+        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)> done)
     {
         _mesh = mesh;
         _done = done;
@@ -68,7 +68,7 @@ internal sealed class MeshRun : ReceiveActor
         _outputs = new double[streams * _outputSize];
         Receive<OutputActivity>(OnOutput);
         Receive<CoreCounts>(c => { _counts.Add(c); TryFinish(); });
-        Receive<Telemetry.CoreTraffic>(t => { _traffic.Add(t); TryFinish(); });
+        Receive<Mapping.Telemetry.CoreTraffic>(t => { _traffic.Add(t); TryFinish(); });
         Receive<CoreHosted>(OnHosted);
         Receive<CoresWired>(_ => { if (++_wired == _remoteNodes.Count) Feed(); });
         Receive<CoreFailed>(f => Fail(new InvalidOperationException($"a core failed on node {f.Node}: {f.Error}")));

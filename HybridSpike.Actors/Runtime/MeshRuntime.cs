@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Core.Reference;
@@ -50,7 +50,7 @@ public static class MeshRuntime
         IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel) =>
         (await RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, options, cancel).ConfigureAwait(false)).Result;
 
-    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with the run's traffic, energy and time (<see cref="Telemetry.MeshTelemetry"/>).</summary>
+    /// <summary>As <see cref="RunAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>, with the run's traffic, energy and time (<see cref="Mapping.Telemetry.MeshTelemetry"/>).</summary>
     public static Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, CancellationToken cancel) =>
         RunWithTelemetryAsync(system, mesh, inputs, streams, steps, observer, MeshRunOptions.Local, cancel);
@@ -72,7 +72,7 @@ public static class MeshRuntime
             throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {net.Input.Dimensions} dims need {streams * steps * net.Input.Dimensions}");
         if (options.Validate() is { Count: > 0 } problems) throw new ArgumentException($"mesh run options: {string.Join("; ", problems)}", nameof(options));
         CheckNodes(system, options);
-        var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Telemetry.CoreTraffic> Traffic)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool record = observer is not null;
         var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, options, done)), $"mesh-run-{Guid.NewGuid():N}");
         using var timeout = options.Timeout is { } t ? new CancellationTokenSource(t) : null;
@@ -92,7 +92,7 @@ public static class MeshRuntime
             return best;
         });
         return new MeshRunResult(new SimulationResult(Matrix.Create(streams, outputSize, outputs), [.. predictions]),
-            Telemetry.MeshTelemetry.From(mesh, streams, steps, traffic));
+            Mapping.Telemetry.MeshTelemetry.From(mesh, streams, steps, traffic));
     }
 
     private static void CheckNodes(ActorSystem system, MeshRunOptions options)
@@ -122,7 +122,7 @@ public static class MeshRuntime
 }
 
 /// <summary>A mesh run: the simulation result and its telemetry.</summary>
-public sealed record MeshRunResult(SimulationResult Result, Telemetry.MeshTelemetry Telemetry);
+public sealed record MeshRunResult(SimulationResult Result, Mapping.Telemetry.MeshTelemetry Telemetry);
 
 /// <summary>The actor mesh behind the simulator contract (for one test suite over every simulator).</summary>
 public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh, MeshRunOptions options) : ISimulator

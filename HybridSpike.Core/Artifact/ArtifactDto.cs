@@ -33,6 +33,17 @@ internal sealed class InputDto
 {
     [Key("dimensions")] public int? Dimensions { get; set; }
     [Key("description")] public string? Description { get; set; }
+    /// <summary>Optional: where the sequences come from (absent in artifacts written before it existed).</summary>
+    [Key("sequence")] public SequenceInputDto? Sequence { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class SequenceInputDto
+{
+    [Key("dataset")] public string? Dataset { get; set; }
+    [Key("split_seed")] public ulong? SplitSeed { get; set; }
+    /// <summary>Nil for the sequential order.</summary>
+    [Key("permutation_seed")] public ulong? PermutationSeed { get; set; }
 }
 
 [MessagePackObject]

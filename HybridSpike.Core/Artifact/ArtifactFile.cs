@@ -12,6 +12,13 @@ namespace HybridSpike.Core.Artifact;
 /// </summary>
 public static class ArtifactFile
 {
+    /// <summary>The artifact's name inside a training output directory.</summary>
+    public const string DefaultFileName = "model.hsa";
+
+    /// <summary>An artifact file, or the artifact inside a training output directory.</summary>
+    public static string PathOf(string fileOrDirectory) =>
+        Directory.Exists(fileOrDirectory) ? Path.Combine(fileOrDirectory, DefaultFileName) : fileOrDirectory;
+
     /// <summary>The value of the top-level "format" entry that marks a HybridSpike artifact.</summary>
     public const string Format = ArtifactMapping.Magic;
 

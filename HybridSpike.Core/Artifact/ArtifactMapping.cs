@@ -65,7 +65,12 @@ internal static class ArtifactMapping
 
     private static NetworkDto ToDto(NetworkDescription n) => new()
     {
-        Input = new InputDto { Dimensions = n.Input.Dimensions, Description = n.Input.Description },
+        Input = new InputDto
+        {
+            Dimensions = n.Input.Dimensions,
+            Description = n.Input.Description,
+            Sequence = n.Input.Sequence is { } q ? new SequenceInputDto { Dataset = q.Dataset, SplitSeed = q.SplitSeed, PermutationSeed = q.PermutationSeed } : null,
+        },
         Populations = n.Populations.Select(p => (PopulationDto?)new PopulationDto
         {
             Name = p.Name,
@@ -159,8 +164,19 @@ internal static class ArtifactMapping
             return new NetworkDescription(
                 [.. populations.Select((p, i) => ReadPopulation(Required(p, $"{at}.populations[{i}]"), $"{at}.populations[{i}]"))],
                 [.. connections.Select((c, i) => ReadConnection(Required(c, $"{at}.connections[{i}]"), $"{at}.connections[{i}]"))],
-                new InputMapping(Required(input.Dimensions, $"{at}.input.dimensions"), Required(input.Description, $"{at}.input.description")),
+                new InputMapping(Required(input.Dimensions, $"{at}.input.dimensions"), Required(input.Description, $"{at}.input.description"))
+                {
+                    Sequence = input.Sequence is { } q ? ReadSequence(q, $"{at}.input.sequence") : null,
+                },
                 new OutputMapping(Required(output.Population, $"{at}.output.population"), Required(output.ReadAt, $"{at}.output.read_at")));
+        }
+
+        private SequenceInput ReadSequence(SequenceInputDto q, string at)
+        {
+            var dataset = Required(q.Dataset, $"{at}.dataset");
+            if (!Data.Datasets.Names.Contains(dataset))
+                throw Error($"{at}.dataset: unknown dataset '{dataset}' (valid: {string.Join(", ", Data.Datasets.Names)})");
+            return new SequenceInput(dataset, Required(q.SplitSeed, $"{at}.split_seed"), q.PermutationSeed);
         }
 
         private Population ReadPopulation(PopulationDto p, string at)

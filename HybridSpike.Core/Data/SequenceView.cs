@@ -58,6 +58,19 @@ public sealed record SequenceView
             labels[b] = split.Label(positions[b]);
         }
     }
+
+    /// <summary>
+    /// The sequences of <paramref name="positions"/> as the simulators read them, [batch, step]: float32(pixel/255)
+    /// (<see cref="Fill"/>, as training sees them) widened to float64, not pixel/255 computed in float64, so that
+    /// the golden models and the mesh see the trained network's inputs bit for bit (docs/artifact.md); and their labels.
+    /// </summary>
+    public (double[] Inputs, long[] Labels) Doubles(Split split, ReadOnlySpan<int> positions)
+    {
+        var x = new float[positions.Length * Length];
+        var labels = new long[positions.Length];
+        Fill(split, positions, x, labels);
+        return (Array.ConvertAll(x, v => (double)v), labels);
+    }
 }
 
 /// <summary>Deterministic batching: each epoch is a seeded shuffle of the split's positions, cut into batches.</summary>

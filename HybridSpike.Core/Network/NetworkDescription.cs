@@ -89,7 +89,22 @@ public sealed record OutputMapping(string Population, string ReadAt)
 }
 
 /// <summary>The network's input: <see cref="Dimensions"/> values per step, fed through connections from "input".</summary>
-public sealed record InputMapping(int Dimensions, string Description);
+public sealed record InputMapping(int Dimensions, string Description)
+{
+    /// <summary>
+    /// Where the input sequences come from when they are images read pixel by pixel (psMNIST and its kin): the
+    /// dataset, its split seed and the view's permutation. Named in the artifact, so that compile, simulate and the
+    /// service build the inputs without the training config (and without loading the training side). Null: the
+    /// artifact does not say (older artifacts; their provenance's config does).
+    /// </summary>
+    public SequenceInput? Sequence { get; init; }
+}
+
+/// <summary>Input sequences read from an image dataset: step t of image i is pixel <c>view[t]</c> as float32(pixel/255) (docs/artifact.md).</summary>
+/// <param name="Dataset">A dataset name of <see cref="Data.Datasets.Names"/>.</param>
+/// <param name="SplitSeed">The seed of the dataset's train/test split.</param>
+/// <param name="PermutationSeed">The seed of the fixed pixel permutation (psMNIST), or null for the sequential order.</param>
+public sealed record SequenceInput(string Dataset, ulong SplitSeed, ulong? PermutationSeed);
 
 /// <summary>
 /// A network as the deployment artifact, the golden simulator and the mesh see it. Populations are

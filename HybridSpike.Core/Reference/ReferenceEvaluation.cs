@@ -29,10 +29,7 @@ public static class ReferenceEvaluation
         Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
         {
             var positions = batches[b].Span;
-            var x = new float[positions.Length * view.Length];
-            var labels = new long[positions.Length];
-            view.Fill(split, positions, x, labels);
-            var inputs = Array.ConvertAll(x, v => (double)v);
+            var (inputs, labels) = view.Doubles(split, positions);
             var observer = new Accumulate(ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population));
             var result = simulator.Run(inputs, positions.Length, view.Length, observer);
             for (int i = 0; i < positions.Length; i++)

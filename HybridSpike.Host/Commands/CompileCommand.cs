@@ -1,8 +1,8 @@
+using HybridSpike.Core.Data;
 using System.CommandLine;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Artifact;
-using HybridSpike.Training;
 
 namespace HybridSpike.Host.Commands;
 
@@ -58,16 +58,14 @@ internal static class CompileCommand
     }
 
     /// <summary>An artifact file, or the artifact inside a training output directory.</summary>
-    internal static string ArtifactPath(string modelOption) =>
-        Directory.Exists(modelOption) ? Path.Combine(modelOption, TrainedModel.ArtifactFileName) : modelOption;
+    internal static string ArtifactPath(string modelOption) => ArtifactFile.PathOf(modelOption);
 
     internal static CompileOptions Options(string exponent) =>
         CompileOptions.Default with { Exponents = exponent == "row" ? ExponentBlock.Row : ExponentBlock.Core };
 
     private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path)
     {
-        var config = Training.Config.TrainingConfig.Parse(artifact.Provenance.ConfigJson, path);
-        var data = SequenceData.Load(config.Data with { TestLimit = samples });
+        var data = SequenceData.Load(DataConfig.ForArtifact(artifact, path) with { TestLimit = samples });
         var f = Core.Reference.ReferenceEvaluation.Run(Core.Reference.GoldenSimulator.Create(artifact), data.Test, data.View);
         var q = Core.Reference.ReferenceEvaluation.Run(Core.Reference.FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), data.Test, data.View);
         return new DiscretizationEffect(f.Samples, f.Accuracy, q.Accuracy, (q.Accuracy - f.Accuracy) * 100,

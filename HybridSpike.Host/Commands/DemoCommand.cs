@@ -1,8 +1,9 @@
+using HybridSpike.Core.Data;
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Diagnostics;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Host.Reports;
 using HybridSpike.Training;

@@ -1,15 +1,15 @@
+using HybridSpike.Core.Data;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
-using HybridSpike.Actors.Telemetry;
+using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Core.Metrics;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Reference;
 using HybridSpike.Host.Reports;
-using HybridSpike.Training;
 
 namespace HybridSpike.Host.Commands;
 
@@ -110,10 +110,7 @@ internal static class MeshRunner
             foreach (var positions in Core.Data.Batching.InOrder(n, batch))
             {
                 cancel.ThrowIfCancellationRequested();
-                var x = new float[positions.Length * seq.Steps];
-                var labels = new long[positions.Length];
-                seq.View.Fill(seq.Test, positions.Span, x, labels);
-                var inputs = Array.ConvertAll(x, v => (double)v);
+                var (inputs, labels) = seq.Doubles(seq.Test, positions.Span);
                 var run = await MeshRuntime.RunWithTelemetryAsync(actors, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, options, cancel);
                 var reference = fixedSim.Run(inputs, positions.Length, seq.Steps, activity);
                 activity.EndBatch(positions.Length, seq.Steps);

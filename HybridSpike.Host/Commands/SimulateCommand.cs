@@ -1,9 +1,9 @@
+using HybridSpike.Core.Data;
 using System.CommandLine;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Host.Reports;
-using HybridSpike.Training;
 
 namespace HybridSpike.Host.Commands;
 
@@ -37,9 +37,9 @@ internal static class SimulateCommand
             var p = Profiles.Get(result.GetValue(profile)!);
             int n = result.GetValue(samples), batch = Math.Max(1, result.GetValue(streams));
             if (n <= 0) throw new ArgumentException($"--samples must be positive, got {n}");
-            var config = Training.Config.TrainingConfig.Parse(artifact.Provenance.ConfigJson, path);
+            var config = DataConfig.ForArtifact(artifact, path);
             var dataset = result.GetValue(data.Dataset);
-            var seq = SequenceData.Load(config.Data with { TestLimit = n, Dataset = dataset ?? config.Data.Dataset, DataDirectory = dataset is null ? config.Data.DataDirectory : result.GetValue(data.DataDir) });
+            var seq = SequenceData.Load(config with { TestLimit = n, Dataset = dataset ?? config.Dataset, DataDirectory = dataset is null ? config.DataDirectory : result.GetValue(data.DataDir) });
             var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), CompileCommand.Options(result.GetValue(exponent)!));
             var err = result.InvocationConfiguration.Error;
             if (result.GetValue(clusterFile) is null && new Option[] { nodes, assign, joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)

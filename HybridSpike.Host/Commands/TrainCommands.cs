@@ -1,3 +1,4 @@
+using HybridSpike.Core.Data;
 using System.CommandLine;
 using System.Text.Json;
 using HybridSpike.Core.Artifact;
@@ -114,8 +115,8 @@ internal static class TrainCommands
         else
         {
             var artifact = ArtifactFile.Read(path);
-            var trained = TrainingConfig.Parse(artifact.Provenance.ConfigJson, path);
-            var dataConfig = trained.Data with { TestLimit = limit, Dataset = dataset ?? trained.Data.Dataset, DataDirectory = dataset is null ? trained.Data.DataDirectory : dataDir };
+            var trained = DataConfig.ForArtifact(artifact, path);
+            var dataConfig = trained with { TestLimit = limit, Dataset = dataset ?? trained.Dataset, DataDirectory = dataset is null ? trained.DataDirectory : dataDir };
             var data = SequenceData.Load(dataConfig);
             var result = ReferenceEvaluation.Run(artifact, data.Test, data.View, cancel: cancel);
             Print(output, json, new { Source = $"artifact (golden simulator, {artifact.Arithmetic})", Model = path, Dataset = dataConfig.Dataset, result.Samples, result.Accuracy, result.Loss, result.Metrics },

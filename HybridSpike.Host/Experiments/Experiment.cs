@@ -1,3 +1,4 @@
+using HybridSpike.Core.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;

@@ -1,5 +1,6 @@
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Telemetry;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Routing;
+using HybridSpike.Mapping.Telemetry;
 using ScottPlot;
 
 namespace HybridSpike.Host.Reports;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Telemetry;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Telemetry;
 
 namespace HybridSpike.Host.Reports;
 

@@ -98,18 +98,6 @@ public sealed record OptimizationConfig
     public int Threads { get; init; }
 }
 
-public sealed record DataConfig
-{
-    public string Dataset { get; init; } = Datasets.MnistEmbedded;
-    public string? DataDirectory { get; init; }
-    public ulong PermutationSeed { get; init; } = Datasets.DefaultPermutationSeed;
-    public ulong SplitSeed { get; init; } = Datasets.DefaultSplitSeed;
-    /// <summary>Use only this many training images (0 = all): for quick runs.</summary>
-    public int TrainLimit { get; init; }
-    /// <summary>Evaluate on only this many test images (0 = all).</summary>
-    public int TestLimit { get; init; }
-}
-
 /// <summary>
 /// A training run, read from JSON. The defaults reproduce the psMNIST LMU of the LMU paper:
 /// d = 256, θ = 784, n = 212, tanh, e_x on, e_h = e_m off, W_x and W_h present and zero at start,

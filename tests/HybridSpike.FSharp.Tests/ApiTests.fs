@@ -51,7 +51,7 @@ let ``Mesh run options and placements are built from F# without optional argumen
     Assert.Empty(options.Validate())
     let timed = HybridSpike.Actors.Runtime.MeshRunOptions.Local.WithTimeout(System.TimeSpan.FromSeconds 5.0)
     Assert.Null(timed.Shuffle)
-    Assert.Equal("random(3)", HybridSpike.Actors.Compile.RandomPlacement(3UL).Name)
+    Assert.Equal("random(3)", HybridSpike.Mapping.Compile.RandomPlacement(3UL).Name)
     let nodes = HybridSpike.Actors.Runtime.MeshRunOptions.OnNodes([ Akka.Actor.Address("akka.tcp", "hybridspike", "127.0.0.1", 4053) ])
     Assert.False(nodes.IsLocal)
 

@@ -2,9 +2,9 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Akka.Actor;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
-using HybridSpike.Actors.Telemetry;
+using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Host.Commands;
@@ -48,7 +48,7 @@ public sealed class TelemetryFilesTests : IDisposable
              new Connection("a", "out", new DenseWeights(Matrix.Create(3, 64, (_, u) => biased.Contains(u) ? 0.25 : 0)), Delay.SameStep),
              new Connection("out", "out", new DenseWeights(Matrix.Create(3, 3, (i, j) => i == j ? 0.25 : 0)), Delay.OneStep)],
             new InputMapping(1, "hand"), new OutputMapping("out", OutputMapping.LastStep));
-        return Compiler.Compile(net, Actors.Profiles.Profiles.Get("test"), new SequentialPlacement(), new CompileOptions(false, ExponentBlock.Core));
+        return Compiler.Compile(net, Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement(), new CompileOptions(false, ExponentBlock.Core));
     }
 
     private static async Task<MeshTelemetry> RunHand(CompiledMesh mesh)

@@ -1,3 +1,4 @@
+using HybridSpike.Core.Data;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Core.Reference;
 using HybridSpike.Training.Config;
@@ -61,7 +62,7 @@ public sealed class ExportTests : IDisposable
     public void The_exported_network_has_the_LMU_layout()
     {
         using var model = new LmuModel(Config(memoryQ: true, hiddenKernel: true, encoders: false), 10, 3);
-        var net = Export.Network(model, 1234);
+        var net = Export.Network(model, new DataConfig { PermutationSeed = 1234 });
         Assert.Equal(["memory", "hidden", "output"], net.Populations.Select(p => p.Name));
         Assert.Equal(12, net.Population("memory").Omega);
         Assert.Null(net.Population("output").Omega);

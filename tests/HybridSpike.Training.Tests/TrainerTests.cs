@@ -1,3 +1,4 @@
+using HybridSpike.Core.Data;
 using HybridSpike.Training.Config;
 using HybridSpike.Training.Models;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Core.Data;
 using HybridSpike.Core.Network;

@@ -4,7 +4,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Core.Reference;

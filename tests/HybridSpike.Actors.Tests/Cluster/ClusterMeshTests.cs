@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using HybridSpike.Actors.Cluster;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Actors.Tests.Runtime;
 using HybridSpike.Core.Network;
@@ -39,7 +39,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
     {
         var coordinator = nodes.Cluster.Systems[0];
         var net = MeshRuntimeTests.RandomNetwork(seed);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var options = MeshRunOptions.OnNodes(nodes.Cluster.Addresses.Take(nodeCount), assignment);
         var used = ClusterMesh.Assign(mesh, nodeCount, assignment).Distinct().Count();
         Assert.True(used >= 2, $"{mesh.Cores.Length} cores should land on at least two nodes");
@@ -82,7 +82,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
     public async Task A_coordinator_that_hosts_no_core_itself_runs_everything_on_the_other_nodes()
     {
         var net = MeshRuntimeTests.RandomNetwork(8);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var inputs = Enumerable.Range(0, 2 * 15 * net.Input.Dimensions).Select(i => (i % 5) / 5.0).ToImmutableArray();
         var options = MeshRunOptions.OnNodes(nodes.Cluster.Addresses.Skip(1), NodeAssignment.RoundRobin);
         var result = await MeshRuntime.RunAsync(nodes.Cluster.Systems[0], mesh, inputs, 2, 15, null, options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
@@ -94,7 +94,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
     public async Task A_node_that_is_not_a_member_fails_the_run_at_once_naming_it()
     {
         var net = MeshRuntimeTests.RandomNetwork(9);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var inputs = Enumerable.Repeat(0.5, 10 * net.Input.Dimensions).ToImmutableArray();
         var absent = nodes.Cluster.Addresses[1].WithPort(1); // nobody listens on port 1
         var options = MeshRunOptions.OnNodes([nodes.Cluster.Addresses[0], absent]);
@@ -114,7 +114,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
             Akka.Cluster.Cluster.Get(mute).Join(nodes.Cluster.Addresses[0]);
             await ClusterMesh.WaitForNodesAsync(nodes.Cluster.Systems[0], 4, TimeSpan.FromSeconds(20), CancellationToken.None);
             var net = MeshRuntimeTests.RandomNetwork(9);
-            var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+            var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
             var inputs = Enumerable.Repeat(0.5, 10 * net.Input.Dimensions).ToImmutableArray();
             var silent = ClusterMesh.SelfAddress(mute);
             var options = MeshRunOptions.OnNodes([nodes.Cluster.Addresses[0], silent]) with { DeployTimeout = TimeSpan.FromSeconds(1) };
@@ -133,7 +133,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
     [Fact]
     public async Task A_core_that_fails_on_another_node_ends_the_run_with_its_error_and_the_node_name()
     {
-        var mesh = Compiler.Compile(Runtime.MeshRuntimeTests.OverflowingCore(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(Runtime.MeshRuntimeTests.OverflowingCore(), HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var options = MeshRunOptions.OnNodes([nodes.Cluster.Addresses[1]]); // every core on the second node
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             MeshRuntime.RunAsync(nodes.Cluster.Systems[0], mesh, [.. Enumerable.Repeat(1.0, 5)], 1, 5, null, options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
@@ -144,7 +144,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
     public void Assignments_deal_cores_as_documented()
     {
         var net = MeshRuntimeTests.RandomNetwork(3);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         int n = mesh.Cores.Length;
         Assert.Equal(Enumerable.Range(0, n).Select(k => k * 2 / n), ClusterMesh.Assign(mesh, 2, NodeAssignment.Blocks));
         Assert.Equal(Enumerable.Range(0, n).Select(k => k % 3), ClusterMesh.Assign(mesh, 3, NodeAssignment.RoundRobin));

@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using HybridSpike.Actors.Cluster;
 using HybridSpike.Actors.Runtime;
-using HybridSpike.Actors.Telemetry;
+using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 

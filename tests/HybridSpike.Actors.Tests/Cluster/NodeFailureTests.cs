@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using HybridSpike.Actors.Cluster;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Actors.Tests.Runtime;
 
@@ -25,7 +25,7 @@ public class NodeFailureTests() : TestKit(TestCluster.Config(), ClusterNodeConfi
             var members = await ClusterMesh.WaitForNodesAsync(Sys, 2, TimeSpan.FromSeconds(20), CancellationToken.None);
 
             var net = MeshRuntimeTests.RandomNetwork(6);
-            var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+            var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
             int steps = 30_000; // some seconds on two nodes: the node dies while the cores are busy
             var inputs = Enumerable.Range(0, steps * net.Input.Dimensions).Select(i => (i % 11) / 11.0).ToImmutableArray();
             var run = MeshRuntime.RunAsync(Sys, mesh, inputs, 1, steps, null, MeshRunOptions.OnNodes(members, NodeAssignment.RoundRobin), CancellationToken.None);

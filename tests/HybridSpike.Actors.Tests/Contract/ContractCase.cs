@@ -1,14 +1,14 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
-using LowerStage = HybridSpike.Actors.Compile.Lower;
+using LowerStage = HybridSpike.Mapping.Compile.Lower;
 
-using BuiltinProfiles = HybridSpike.Actors.Profiles.Profiles;
+using BuiltinProfiles = HybridSpike.Mapping.Profiles.Profiles;
 
 namespace HybridSpike.Actors.Tests.Contract;
 

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;

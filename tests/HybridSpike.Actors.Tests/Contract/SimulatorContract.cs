@@ -2,15 +2,15 @@ using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Core.Reference;
 
-using BuiltinProfiles = HybridSpike.Actors.Profiles.Profiles;
+using BuiltinProfiles = HybridSpike.Mapping.Profiles.Profiles;
 
 namespace HybridSpike.Actors.Tests.Contract;
 

@@ -4,14 +4,14 @@ using Akka.Configuration;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
-using HybridSpike.Actors.Telemetry;
+using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Core.Reference;
 
-using BuiltinProfiles = HybridSpike.Actors.Profiles.Profiles;
+using BuiltinProfiles = HybridSpike.Mapping.Profiles.Profiles;
 
 namespace HybridSpike.Actors.Tests.Contract;
 

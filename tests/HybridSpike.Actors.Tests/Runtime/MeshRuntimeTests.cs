@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Akka.TestKit.Xunit2;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
@@ -54,7 +54,7 @@ public class MeshRuntimeTests : TestKit
              new Connection("bias", "out", new DenseWeights(Matrix.Create(2, 3, (i, j) => i == j % 2 ? 1 : 0)), Delay.SameStep),
              new Connection("self", "out", new DenseWeights(Matrix.Create(2, 2, (i, j) => 1)), Delay.SameStep)],
             new InputMapping(1, "unused"), new OutputMapping("out", OutputMapping.LastStep));
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var inputs = new double[2 * 8];
         var expected = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, 2, 8);
         var actual = await MeshRuntime.RunAsync(Sys, mesh, [.. inputs], 2, 8, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
@@ -72,7 +72,7 @@ public class MeshRuntimeTests : TestKit
     [Fact]
     public async Task A_core_that_fails_ends_the_run_with_its_error_instead_of_hanging()
     {
-        var mesh = Compiler.Compile(OverflowingCore(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(OverflowingCore(), HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var run = MeshRuntime.RunAsync(Sys, mesh, [.. Enumerable.Repeat(1.0, 5)], 1, 5, null, CancellationToken.None);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("a core failed", e.Message);
@@ -87,7 +87,7 @@ public class MeshRuntimeTests : TestKit
         var net = RandomNetwork(21);
         // A random placement (the cores' places differ from their order) once broke the route lookup.
         IPlacementStrategy placement = randomPlacementSeed < 0 ? new SequentialPlacement() : new RandomPlacement((ulong)randomPlacementSeed);
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), placement);
+        var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), placement);
         int streams = 2, steps = 25;
         var g = new SplitMix64(5);
         var inputs = Enumerable.Range(0, streams * steps * net.Input.Dimensions).Select(_ => g.NextDouble()).ToImmutableArray();

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
@@ -38,7 +38,7 @@ public class ShuffledDeliveryTests : TestKit
     [Fact]
     public async Task Bad_options_are_refused_by_field_name()
     {
-        var mesh = Compiler.Compile(Chain(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(Chain(), HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var e = await Assert.ThrowsAsync<ArgumentException>(() => MeshRuntime.RunAsync(Sys, mesh, [1.0], 1, 1, null,
             MeshRunOptions.Local with { Shuffle = new DeliveryShuffle(1, -1), Timeout = TimeSpan.Zero }, CancellationToken.None));
         Assert.Contains("shuffle.maxHold: must be in 0..1000, got -1", e.Message);
@@ -49,7 +49,7 @@ public class ShuffledDeliveryTests : TestKit
     [Fact]
     public async Task A_run_that_outlasts_its_timeout_fails_with_a_timeout_naming_the_run()
     {
-        var mesh = Compiler.Compile(Chain(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(Chain(), HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         const int steps = 200_000;
         var run = MeshRuntime.RunAsync(Sys, mesh, ImmutableArray.Create(new double[steps]), 1, steps, null,
             MeshRunOptions.Local.WithTimeout(TimeSpan.FromMilliseconds(50)), CancellationToken.None);
@@ -64,7 +64,7 @@ public class ShuffledDeliveryTests : TestKit
         Assert.True(MeshRunOptions.Default.IsLocal);
         Assert.Null(MeshRunOptions.Default.Shuffle);
         Assert.Equal(4, new DeliveryShuffle(1).MaxHold);
-        var mesh = Compiler.Compile(Chain(), HybridSpike.Actors.Profiles.Profiles.Get("test"), new RandomPlacement(2));
+        var mesh = Compiler.Compile(Chain(), HybridSpike.Mapping.Profiles.Profiles.Get("test"), new RandomPlacement(2));
         var inputs = ImmutableArray.Create(Enumerable.Range(0, 3 * 40).Select(i => (i % 9) / 9.0).ToArray());
         var plain = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, inputs, 3, 40, null, CancellationToken.None);
         var shuffled = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, inputs, 3, 40, null, MeshRunOptions.Local.WithShuffle(new DeliveryShuffle(8, 6)), CancellationToken.None);

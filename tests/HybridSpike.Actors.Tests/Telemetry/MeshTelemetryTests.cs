@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using Akka.TestKit.Xunit2;
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Routing;
 using HybridSpike.Actors.Runtime;
-using HybridSpike.Actors.Telemetry;
+using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Actors.Tests.Runtime;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
@@ -12,7 +13,7 @@ namespace HybridSpike.Actors.Tests.Telemetry;
 /// <summary>Telemetry per step and in total: worked out by hand on a tiny network, and the totals against the steps on random ones.</summary>
 public class MeshTelemetryTests : TestKit
 {
-    private static HybridSpike.Actors.Profiles.HardwareProfile TestProfile => HybridSpike.Actors.Profiles.Profiles.Get("test");
+    private static HybridSpike.Mapping.Profiles.HardwareProfile TestProfile => HybridSpike.Mapping.Profiles.Profiles.Get("test");
 
     /// <summary>
     /// On the test profile (2×2 chips of 2×2 cores, 16 units a core): "a", 64 quantized linear units

@@ -1,3 +1,4 @@
+using HybridSpike.Core.Data;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Training.Functional;
 using TorchSharp;
@@ -89,7 +90,7 @@ public class ActivationFunctionTests
         using var model = new HybridSpike.Training.Models.LmuModel(config, 2, 0, ActivationFunction.Custom("sin", x => x.sin()));
         nn.functional.cross_entropy(model.forward(rand(2, 10)), tensor(new long[] { 0, 1 })).backward();
         Assert.NotNull(model.parameters().First().grad);
-        var e = Assert.Throws<InvalidOperationException>(() => { Export.Network(model, 0); });
+        var e = Assert.Throws<InvalidOperationException>(() => { Export.Network(model, new HybridSpike.Core.Data.DataConfig()); });
         Assert.Contains("sin", e.Message);
     }
 }

@@ -1,6 +1,6 @@
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Profiles;
 
-namespace HybridSpike.Actors.Tests.Profiles;
+namespace HybridSpike.Mapping.Tests.Profiles;
 
 public sealed class HardwareProfileTests : IDisposable
 {
@@ -11,7 +11,7 @@ public sealed class HardwareProfileTests : IDisposable
     [Fact]
     public void The_loihi_profile_has_Davies_2018_figures()
     {
-        var p = HybridSpike.Actors.Profiles.Profiles.Get("loihi");
+        var p = HybridSpike.Mapping.Profiles.Profiles.Get("loihi");
         Assert.Equal(128, p.Layout.CoresPerChip);
         Assert.Equal((1024, 4096, 4096, 128L * 1024 * 8), (p.Core.Units, p.Core.InputAxons, p.Core.OutputAxons, p.Core.SynapseMemoryBits));
         Assert.Equal(9, p.Core.WeightBits); // weights 1-9 bits, used in full
@@ -24,24 +24,24 @@ public sealed class HardwareProfileTests : IDisposable
     [Fact]
     public void The_built_in_profiles_are_loihi_and_test()
     {
-        Assert.Equal(["loihi", "test"], HybridSpike.Actors.Profiles.Profiles.Names.ToArray());
-        Assert.Equal(16, HybridSpike.Actors.Profiles.Profiles.Get("test").Core.Units);
+        Assert.Equal(["loihi", "test"], HybridSpike.Mapping.Profiles.Profiles.Names.ToArray());
+        Assert.Equal(16, HybridSpike.Mapping.Profiles.Profiles.Get("test").Core.Units);
     }
 
     [Fact]
     public void An_unknown_profile_lists_the_valid_ones()
     {
-        var e = Assert.Throws<ArgumentException>(() => HybridSpike.Actors.Profiles.Profiles.Get("truenorth"));
+        var e = Assert.Throws<ArgumentException>(() => HybridSpike.Mapping.Profiles.Profiles.Get("truenorth"));
         Assert.Contains("loihi, test", e.Message);
     }
 
     [Fact]
     public void A_profile_file_round_trips_and_loads_by_path()
     {
-        var loihi = HybridSpike.Actors.Profiles.Profiles.Get("loihi");
+        var loihi = HybridSpike.Mapping.Profiles.Profiles.Get("loihi");
         var path = Path.Combine(_dir, "mine.json");
         File.WriteAllText(path, (loihi with { Name = "mine", Layout = loihi.Layout with { ChipsX = 8 } }).ToJson());
-        var mine = HybridSpike.Actors.Profiles.Profiles.Get(path);
+        var mine = HybridSpike.Mapping.Profiles.Profiles.Get(path);
         Assert.Equal(8 * 128, mine.Layout.Cores);
     }
 
@@ -52,7 +52,7 @@ public sealed class HardwareProfileTests : IDisposable
     [InlineData("\"chipsX\": 2", "\"chipsX\": 2, \"chipz\": 1", "chipz")]
     public void A_bad_profile_is_refused_naming_the_field(string from, string to, string field)
     {
-        var json = HybridSpike.Actors.Profiles.Profiles.Get("loihi").ToJson().Replace(from, to);
+        var json = HybridSpike.Mapping.Profiles.Profiles.Get("loihi").ToJson().Replace(from, to);
         Assert.Contains(to, json);
         var e = Assert.Throws<InvalidDataException>(() => HardwareProfile.Parse(json, "bad.json"));
         Assert.StartsWith("bad.json", e.Message);

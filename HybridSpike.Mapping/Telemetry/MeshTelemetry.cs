@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Routing;
+using HybridSpike.Mapping.Profiles;
 
-namespace HybridSpike.Actors.Telemetry;
+namespace HybridSpike.Mapping.Telemetry;
 
 /// <summary>
 /// What one core did over a run (all streams), step by step; every total is the sum of its steps.
@@ -139,7 +140,7 @@ public sealed record StepTraffic(
 /// per step (<see cref="PerStep"/>) and in total (from the cores' totals; equal to the sums of the
 /// steps). Every definition is here and in docs/telemetry.md:
 /// <list type="bullet">
-/// <item>packets between a pair of cores travel its X-then-Y route (<see cref="Routing.XY"/>): per link,
+/// <item>packets between a pair of cores travel its X-then-Y route (<see cref="Routes.XY"/>): per link,
 /// per hop count, within a chip or between chips (the route's ends on different chips);</item>
 /// <item>energy (<see cref="EnergyEstimate.Of"/>) = synaptic events × E_syn + neuron updates × E_neuron +
 /// packets sent × E_spike-in-tile + link traversals × E_hop of their direction;</item>
@@ -206,7 +207,7 @@ public sealed record MeshTelemetry(
             {
                 var (source, target) = (Address(mesh, c.Core), Address(mesh, to));
                 var r = routes.TryGetValue((source.Index, target.Index), out var compiled) ? compiled
-                    : source.Index == target.Index ? Routing.XY(source, target)
+                    : source.Index == target.Index ? Routes.XY(source, target)
                     : throw new InvalidOperationException($"core {c.Core} sent packets to core {to}, which no compiled route joins");
                 var ids = r.Links.Select(l =>
                 {

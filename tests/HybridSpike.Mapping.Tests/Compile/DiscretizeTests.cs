@@ -1,14 +1,14 @@
 using System.Collections.Immutable;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
-namespace HybridSpike.Actors.Tests.Compile;
+namespace HybridSpike.Mapping.Tests.Compile;
 
 public class DiscretizeTests
 {
-    private static readonly HardwareProfile Test = HybridSpike.Actors.Profiles.Profiles.Get("test");
+    private static readonly HardwareProfile Test = HybridSpike.Mapping.Profiles.Profiles.Get("test");
 
     private static NetworkDescription Net(Func<int, int, double> weight) => new(
         [new Population("a", 24, Activation.Tanh, 3.0, [], InitialStateMode.Uniform, 1)],

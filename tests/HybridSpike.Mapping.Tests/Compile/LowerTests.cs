@@ -1,9 +1,9 @@
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Core.Reference;
 
-namespace HybridSpike.Actors.Tests.Compile;
+namespace HybridSpike.Mapping.Tests.Compile;
 
 public class LowerTests
 {
@@ -40,7 +40,7 @@ public class LowerTests
     public void Row_exponents_give_every_target_unit_its_own_scale()
     {
         var net = Memory((i, j) => i == j ? 0.01 * (i + 1) : 0);
-        var d = Discretize.Run(Split.Run(net, HybridSpike.Actors.Profiles.Profiles.Get("loihi")), ExponentBlock.Row);
+        var d = Discretize.Run(Split.Run(net, HybridSpike.Mapping.Profiles.Profiles.Get("loihi")), ExponentBlock.Row);
         var rows = d.Blocks.Where(b => b.Connection == 1).ToList();
         Assert.Equal(6, rows.Count);
         Assert.Equal(rows.Select(r => FixedPoint.BlockExponent([0.01 * (r.TargetStart + 1)], 9)), rows.Select(r => r.Exponent));

@@ -1,8 +1,9 @@
+using HybridSpike.Mapping.Routing;
 using System.Collections.Immutable;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Network;
 
-namespace HybridSpike.Actors.Compile;
+namespace HybridSpike.Mapping.Compile;
 
 /// <summary>One core of a compiled mesh, as <c>hybridspike compile</c> shows it.</summary>
 public sealed record CoreSummary(
@@ -51,7 +52,7 @@ public static class Compiler
         if (options.SplitIdentity) network = Lower.SplitIdentity(network);
         var split = Split.Run(network, profile);
         var discretized = Discretize.Run(split, options.Exponents);
-        var routed = Routing.Run(placement.Place(split));
+        var routed = Routes.Run(placement.Place(split));
         var cores = routed.Placed.Placements.Select(p => new CoreSummary(
             p.Core.Index, p.Core.ChipX, p.Core.ChipY, p.Core.X, p.Core.Y,
             p.Piece.Population, p.Piece.Start, p.Piece.Count,

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
-namespace HybridSpike.Actors.Compile;
+namespace HybridSpike.Mapping.Compile;
 
 /// <summary>
 /// One core block of a connection's weights: the rows of one target piece, as signed mantissas

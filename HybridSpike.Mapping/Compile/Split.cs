@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Network;
 
-namespace HybridSpike.Actors.Compile;
+namespace HybridSpike.Mapping.Compile;
 
 /// <summary>Which per-core limit closed a piece (or, for the last piece, none).</summary>
 public enum SplitLimit { None, Units, InputAxons, OutputAxons, SynapseMemory }

@@ -1,14 +1,15 @@
 using System.Collections.Immutable;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Routing;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
-namespace HybridSpike.Actors.Tests.Compile;
+namespace HybridSpike.Mapping.Tests.Compile;
 
 public class PlaceAndRouteTests
 {
-    private static readonly HardwareProfile Test = HybridSpike.Actors.Profiles.Profiles.Get("test"); // 2x2 chips of 2x2 cores
+    private static readonly HardwareProfile Test = HybridSpike.Mapping.Profiles.Profiles.Get("test"); // 2x2 chips of 2x2 cores
 
     private static SplitNetwork Chain(int units)
     {
@@ -52,17 +53,17 @@ public class PlaceAndRouteTests
     {
         var from = SequentialPlacement.Address(Test.Layout, 0);   // (0, 0)
         var to = SequentialPlacement.Address(Test.Layout, 15);    // (3, 3)
-        var r = Routing.XY(from, to);
+        var r = Routes.XY(from, to);
         Assert.Equal(6, r.Hops);
         Assert.Equal("EEESSS", string.Concat(r.Links.Select(l => l.Direction)));
         Assert.True(r.CrossesChips);
-        Assert.Empty(Routing.XY(from, from).Links);
+        Assert.Empty(Routes.XY(from, from).Links);
     }
 
     [Fact]
     public void A_placed_network_has_one_route_per_connected_core_pair()
     {
-        var routed = Routing.Run(new SequentialPlacement().Place(Chain(40)));
+        var routed = Routes.Run(new SequentialPlacement().Place(Chain(40)));
         // a's three pieces each send to b's one piece; the input is not routed on the mesh.
         Assert.Equal([(0, 3), (1, 3), (2, 3)], routed.Routes.Select(r => (r.From.Index, r.To.Index)));
         Assert.Equal([2, 1, 1], routed.Routes.Select(r => r.Hops)); // (0,0)->(1,1), (1,0)->(1,1), (0,1)->(1,1)
@@ -81,7 +82,7 @@ public class PlaceAndRouteTests
         var seeds = Enumerable.Range(0, 20).Select(s => string.Join(",", new RandomPlacement((ulong)s).Place(split).Placements.Select(p => p.Core.Index)));
         Assert.True(seeds.Distinct().Count() > 10, "seeds should spread the pieces differently");
         // Its routes join the cores where the pieces actually are.
-        var routed = Routing.Run(a);
+        var routed = Routes.Run(a);
         Assert.All(routed.Routes, r => Assert.Contains(a.Placements, p => p.Core == r.To));
         var e = Assert.Throws<CompileException>(() => new RandomPlacement(1).Place(Chain(16 * 16 + 1)));
         Assert.Contains("profile 'test' has (16)", e.Message);

@@ -1,14 +1,14 @@
 using System.Collections.Immutable;
-using HybridSpike.Actors.Compile;
-using HybridSpike.Actors.Profiles;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
-namespace HybridSpike.Actors.Tests.Compile;
+namespace HybridSpike.Mapping.Tests.Compile;
 
 public class SplitTests
 {
-    private static readonly HardwareProfile Test = HybridSpike.Actors.Profiles.Profiles.Get("test");
+    private static readonly HardwareProfile Test = HybridSpike.Mapping.Profiles.Profiles.Get("test");
 
     private static Population Pop(string name, int size) => new(name, size, Activation.Relu, 2.0, [], InitialStateMode.Uniform, 1);
 
@@ -79,7 +79,7 @@ public class SplitTests
     [Fact]
     public void On_loihi_the_psMNIST_hsLMU_shape_fits_one_core_per_population()
     {
-        var loihi = HybridSpike.Actors.Profiles.Profiles.Get("loihi");
+        var loihi = HybridSpike.Mapping.Profiles.Profiles.Get("loihi");
         var net = Net([Pop("memory", 256), Pop("hidden", 212), Pop("output", 10)],
             [Dense("input", "memory", 256, 1), Dense("memory", "memory", 256, 256) with { Delay = Delay.OneStep },
              Dense("memory", "hidden", 212, 256), Dense("hidden", "hidden", 212, 212) with { Delay = Delay.OneStep }, Dense("hidden", "output", 10, 212)]);

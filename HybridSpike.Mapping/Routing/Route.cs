@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
+using HybridSpike.Mapping.Compile;
 
-namespace HybridSpike.Actors.Compile;
+namespace HybridSpike.Mapping.Routing;
 
 /// <summary>A link between two neighbouring cores of the mesh, in one direction.</summary>
 public sealed record Link(int FromX, int FromY, int ToX, int ToY)
@@ -24,7 +25,7 @@ public sealed record RoutedNetwork(PlacedNetwork Placed, ImmutableArray<Route> R
 /// then along y. Chips continue the mesh in four directions, so a route crosses chip borders like any
 /// other link. A pure function of the placement.
 /// </summary>
-public static class Routing
+public static class Routes
 {
     public static RoutedNetwork Run(PlacedNetwork placed)
     {

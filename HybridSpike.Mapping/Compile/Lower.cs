@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
-namespace HybridSpike.Actors.Compile;
+namespace HybridSpike.Mapping.Compile;
 
 /// <summary>
 /// The first stage: rewrites the network into an equivalent one that discretizes better. A

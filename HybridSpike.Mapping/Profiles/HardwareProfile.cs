@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using HybridSpike.Core;
 
-namespace HybridSpike.Actors.Profiles;
+namespace HybridSpike.Mapping.Profiles;
 
 /// <summary>Chips in a 2D grid, each a 2D grid of cores.</summary>
 public sealed record MeshLayout(int ChipsX, int ChipsY, int CoresX, int CoresY)
@@ -108,7 +108,7 @@ public static class Profiles
     {
         var asm = typeof(Profiles).Assembly;
         var b = ImmutableDictionary.CreateBuilder<string, HardwareProfile>();
-        foreach (var name in asm.GetManifestResourceNames().Where(n => n.StartsWith("HybridSpike.Actors.Profiles.", StringComparison.Ordinal)).Order())
+        foreach (var name in asm.GetManifestResourceNames().Where(n => n.StartsWith("HybridSpike.Mapping.Profiles.", StringComparison.Ordinal)).Order())
         {
             using var s = asm.GetManifestResourceStream(name)!;
             using var r = new StreamReader(s);

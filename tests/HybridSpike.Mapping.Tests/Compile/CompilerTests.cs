@@ -1,8 +1,8 @@
-using HybridSpike.Actors.Compile;
+using HybridSpike.Mapping.Compile;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
-namespace HybridSpike.Actors.Tests.Compile;
+namespace HybridSpike.Mapping.Tests.Compile;
 
 public class CompilerTests
 {
@@ -14,7 +14,7 @@ public class CompilerTests
             [new Connection("input", "a", new DenseWeights(Matrix.Create(40, 1, (t, _) => t / 40.0)), Delay.SameStep),
              new Connection("a", "b", new DenseWeights(Matrix.Create(4, 40, (_, s) => s % 16 == 0 ? 0.5 : 0)), Delay.SameStep)],
             new InputMapping(1, "t"), new OutputMapping("b", OutputMapping.LastStep));
-        var mesh = Compiler.Compile(net, HybridSpike.Actors.Profiles.Profiles.Get("test"), new SequentialPlacement());
+        var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         Assert.Equal([("a", 3, "units"), ("b", 1, "-")], mesh.Populations.Select(p => (p.Population, p.Cores, p.SplitBy)));
         Assert.Equal(4, mesh.Cores.Length);
         Assert.Equal("units", mesh.Cores[0].SplitBy);

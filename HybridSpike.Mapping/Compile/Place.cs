@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace HybridSpike.Actors.Compile;
+namespace HybridSpike.Mapping.Compile;
 
 /// <summary>A core's position: its chip and its place on the chip, and its coordinates on the whole mesh.</summary>
 public sealed record CoreAddress(int Index, int ChipX, int ChipY, int CoreX, int CoreY, int X, int Y);
