@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using HybridSpike.Core.Dynamics;
 using HybridSpike.Core.Network;
-using HybridSpike.Core.Numerics;
 
 namespace HybridSpike.Actors.Runtime;
 
@@ -12,19 +12,18 @@ namespace HybridSpike.Actors.Runtime;
 /// that step needs (same-step sources at t, one-step sources at t−1), then sends its own payloads
 /// of step t to every destination core. The arithmetic is the fixed-point simulator's
 /// (Core/Reference/FixedPointSimulator.cs): integer sums per connection, combined in network order,
-/// so the result does not depend on the order in which messages arrive.
+/// so the result does not depend on the order in which messages arrive. The step itself is
+/// <see cref="CoreStep"/>'s, the same function the fixed-point golden simulator runs: the actor only
+/// gathers each step's arrivals and sends the payloads on.
 /// </summary>
 internal sealed class CoreActor : ReceiveActor
 {
     private readonly CoreSetup _setup;
-    private readonly Population _population;
-    private readonly long[] _state;             // Q32 quantizer states [stream, unit]
-    private readonly double[] _x;                // inputs of one stream's units
-    private readonly double[] _fx;
-    private readonly double[] _activity;         // one stream's activities (scratch)
-    private readonly int[] _counts;
-    private readonly long[] _sums;               // one connection's integer sums for one stream
-    private readonly long[]?[] _sourceValues;    // per incoming connection: the payloads the current step reads
+    private readonly CorePlan _plan;
+    private readonly CoreState _state;           // every stream's quantizer states and delayed payloads (Core/Dynamics)
+    private readonly StepScratch _scratch;
+    private readonly int[] _slots;               // every stream steps every step of a batch run
+    private readonly long[]?[] _arrivalsNow;     // per incoming connection: this step's source payloads (same-step ones)
     private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
     private readonly int[] _sources;             // distinct sources (population index, -1 for the input)
     private readonly Dictionary<int, Stack<Arrival>> _spare = [];  // per source: arrivals of finished steps, reused
@@ -33,9 +32,7 @@ internal sealed class CoreActor : ReceiveActor
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
     private bool _wired;
-    // Telemetry over the run.
-    private long _synapticEvents, _neuronUpdates, _spikes, _packetsSent;
-    // Per step (Telemetry.CoreTraffic): filled from the counters above once per step, no allocation per step.
+    // Per step (Telemetry.CoreTraffic): no allocation per step.
     private readonly long[] _synapticPerStep, _updatesPerStep, _spikesPerStep, _sentPerStep, _receivedPerStep;
 
     private sealed class Arrival(int size)
@@ -47,14 +44,12 @@ internal sealed class CoreActor : ReceiveActor
     public CoreActor(CoreSetup setup, Population population)
     {
         _setup = setup;
-        _population = population;
-        _state = new long[setup.Streams * setup.Count];
-        if (population.IsQuantized)
-        {
-            var v0 = population.InitialStates();
-            for (int s = 0; s < setup.Streams; s++)
-                for (int i = 0; i < setup.Count; i++) _state[s * setup.Count + i] = FixedPoint.InitialState(v0[setup.Start + i]);
-        }
+        _plan = new CorePlan(setup.Population, population, setup.Start, setup.Count,
+            [.. setup.Incoming.Select(c => new CoreConnection(c.Source, c.SourceSize, c.OneStep, c.SourceOmega, c.Weights, c.RowExponents))]);
+        _state = CoreState.Initial(_plan, setup.Streams);
+        _scratch = new StepScratch(_plan);
+        _slots = [.. Enumerable.Range(0, setup.Streams)];
+        _arrivalsNow = new long[]?[setup.Incoming.Length];
         _synapticPerStep = new long[setup.Steps];
         _updatesPerStep = new long[setup.Steps];
         _spikesPerStep = new long[setup.Steps];
@@ -63,12 +58,6 @@ internal sealed class CoreActor : ReceiveActor
         _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
         _sources = [.. _sourceSizes.Keys];
         foreach (var source in _sources) _spare[source] = new Stack<Arrival>();
-        _x = new double[setup.Count];
-        _fx = new double[setup.Count];
-        _activity = new double[setup.Count];
-        _counts = new int[setup.Count];
-        _sums = new long[setup.Count];
-        _sourceValues = new long[]?[setup.Incoming.Length];
         // A core computes only once wired (another core may run ahead and reach it first), and starts on its
         // wiring: a core that needs no message for its first steps (no incoming connection) gets no other.
         Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
@@ -137,12 +126,7 @@ internal sealed class CoreActor : ReceiveActor
         if (!_wired) return;
         while (_step < _setup.Steps && Ready(_step))
         {
-            long synapticBefore = _synapticEvents, updatesBefore = _neuronUpdates, spikesBefore = _spikes, sentBefore = _packetsSent;
             Compute(_step);
-            _synapticPerStep[_step] = _synapticEvents - synapticBefore;
-            _updatesPerStep[_step] = _neuronUpdates - updatesBefore;
-            _spikesPerStep[_step] = _spikes - spikesBefore;
-            _sentPerStep[_step] = _packetsSent - sentBefore;
             Release(_step);
             _step++;
             if (_step % ProgressEvery == 0 && _step < _setup.Steps) _setup.Input.Tell(new Progress(_setup.Core, _step));
@@ -151,7 +135,7 @@ internal sealed class CoreActor : ReceiveActor
         {
             // Every destination gets the same payloads: one per-step array of packets per destination, shared.
             var perDestination = ImmutableArray.Create(_sentPerStep);
-            _setup.Collector.Tell(new Telemetry.CoreTraffic(_setup.Core, ImmutableArray.Create(_synapticPerStep), ImmutableArray.Create(_updatesPerStep),
+            _setup.Collector.Tell(new Mapping.Telemetry.CoreTraffic(_setup.Core, ImmutableArray.Create(_synapticPerStep), ImmutableArray.Create(_updatesPerStep),
                 ImmutableArray.Create(_spikesPerStep), ImmutableArray.Create(_receivedPerStep),
                 _destinationCores.ToImmutableDictionary(d => d, _ => perDestination)));
             Context.Stop(Self);
@@ -169,43 +153,32 @@ internal sealed class CoreActor : ReceiveActor
         return true;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// Step t: the one-step connections' payloads of t−1 are delivered into the state (<see cref="CoreStep.Deliver"/>),
+    /// then <see cref="CoreStep.Run"/> steps every stream on this step's same-step payloads, and the payloads go to
+    /// every destination.
+    /// </summary>
     private void Compute(int t)
     {
         int n = _setup.Count, streams = _setup.Streams;
-        // Each connection's source payloads of the step it reads, looked up once for all streams.
         for (int ci = 0; ci < _setup.Incoming.Length; ci++)
         {
             var c = _setup.Incoming[ci];
-            int step = c.OneStep ? t - 1 : t;
-            _sourceValues[ci] = step < 0 ? null : _arrivals[(c.Source, step)].Values;
+            if (c.OneStep)
+            {
+                if (t > 0) CoreStep.Deliver(_plan, _state, ci, _slots, _arrivals[(c.Source, t - 1)].Values);
+                _arrivalsNow[ci] = null;
+            }
+            else _arrivalsNow[ci] = _arrivals[(c.Source, t)].Values;
         }
         var payloads = new long[streams * n];
-        var counts = _setup.RecordCounts && _population.IsQuantized ? new int[streams * n] : null;
+        var counts = _setup.RecordCounts && _plan.Population.IsQuantized ? new int[streams * n] : null;
         var activity = _setup.IsOutput && t == _setup.Steps - 1 ? new double[streams * n] : null;
-        for (int s = 0; s < streams; s++)
-        {
-            if (_population.Bias.IsDefaultOrEmpty) Array.Clear(_x);
-            else for (int i = 0; i < n; i++) _x[i] = _population.Bias[_setup.Start + i];
-            for (int ci = 0; ci < _setup.Incoming.Length; ci++)
-            {
-                if (_sourceValues[ci] is not { } values) continue; // a one-step connection at t = 0
-                var c = _setup.Incoming[ci];
-                var src = values.AsSpan(s * c.SourceSize, c.SourceSize);
-                _synapticEvents += c.Weights.Accumulate(src, _sums);
-                FixedPoint.AddContributions(_sums, c.RowScales, c.SourceOmega, _x);
-            }
-            var streamActivity = _activity.AsSpan();
-            FixedPoint.UnitsStep(_population.Activation, _population.Omega, _x, _fx, _state.AsSpan(s * n, n),
-                payloads.AsSpan(s * n, n), streamActivity, _counts);
-            if (counts is not null) _counts.CopyTo(counts, s * n);
-            if (activity is not null) streamActivity.CopyTo(activity.AsSpan(s * n, n));
-        }
-        _neuronUpdates += (long)streams * n;
-        long nonzero = 0;
-        foreach (var v in payloads) if (v != 0) nonzero++;
-        if (_population.IsQuantized) foreach (var v in payloads) _spikes += Math.Abs(v);
-        _packetsSent += nonzero;                       // per destination (each gets the same payloads)
+        var done = CoreStep.Run(_plan, _state, _slots, _arrivalsNow, payloads, counts, activity, _scratch);
+        _synapticPerStep[t] = done.SynapticEvents;
+        _updatesPerStep[t] = (long)streams * n;
+        _spikesPerStep[t] = done.Spikes;
+        _sentPerStep[t] = done.NonzeroPayloads;           // per destination (each gets the same payloads)
         // The arrays are handed over, not copied: nothing here writes them after this point.
         var message = new Payloads(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
         foreach (var d in _destinations) d.Tell(message);

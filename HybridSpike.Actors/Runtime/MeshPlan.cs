@@ -7,7 +7,7 @@ using HybridSpike.Core.Numerics;
 namespace HybridSpike.Actors.Runtime;
 
 /// <summary>What one core of a compiled mesh runs, whatever the run: its piece, its incoming weights in the kernel's layout, where its payloads go.</summary>
-internal sealed record CorePlan(int Population, int Start, int Count, ImmutableArray<IncomingConnection> Incoming, ImmutableArray<int> Destinations);
+internal sealed record PlacedCore(int Population, int Start, int Count, ImmutableArray<IncomingConnection> Incoming, ImmutableArray<int> Destinations);
 
 /// <summary>
 /// The run-independent part of a mesh run, built once per compiled mesh and shared by every run of it
@@ -17,7 +17,7 @@ internal sealed class MeshPlan
 {
     private static readonly ConditionalWeakTable<CompiledMesh, MeshPlan> Plans = [];
 
-    public ImmutableArray<CorePlan> Cores { get; }
+    public ImmutableArray<PlacedCore> Cores { get; }
 
     /// <summary>The cores the network input feeds.</summary>
     public ImmutableArray<int> FedByInput { get; }
@@ -32,7 +32,7 @@ internal sealed class MeshPlan
         var placements = mesh.Routed.Placed.Placements;
         var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var pieceCount = placements.GroupBy(p => p.Piece.Population).ToDictionary(g => g.Key, g => g.Count());
-        var cores = ImmutableArray.CreateBuilder<CorePlan>(placements.Length);
+        var cores = ImmutableArray.CreateBuilder<PlacedCore>(placements.Length);
         foreach (var placement in placements)
         {
             var piece = placement.Piece;
@@ -51,7 +51,7 @@ internal sealed class MeshPlan
             }
             var destinations = Enumerable.Range(0, placements.Length)
                 .Where(d => net.Connections.Any(c => c.Source == piece.Population && c.Target == placements[d].Piece.Population));
-            cores.Add(new CorePlan(index[piece.Population], piece.Start, piece.Count, incoming.ToImmutable(), [.. destinations]));
+            cores.Add(new PlacedCore(index[piece.Population], piece.Start, piece.Count, incoming.ToImmutable(), [.. destinations]));
         }
         Cores = cores.MoveToImmutable();
         FedByInput = [.. Enumerable.Range(0, Cores.Length).Where(k => Cores[k].Incoming.Any(c => c.Source == -1))];

@@ -37,8 +37,4 @@ internal sealed record CoreSetup(
 /// <param name="Source">Population index of the source, or -1 for the network input.</param>
 /// <param name="SourceCores">How many cores send this source's payloads (the input: 1).</param>
 internal sealed record IncomingConnection(int Source, int SourceSize, int SourceCores, bool OneStep, double? SourceOmega,
-    HybridSpike.Core.Numerics.MantissaBlock Weights, ImmutableArray<int> RowExponents)
-{
-    /// <summary>The rows' <see cref="HybridSpike.Core.Numerics.FixedPoint.RowScale"/>s, computed once.</summary>
-    public double[] RowScales { get; } = [.. RowExponents.Select(e => HybridSpike.Core.Numerics.FixedPoint.RowScale(e, SourceOmega))];
-}
+    HybridSpike.Core.Numerics.MantissaBlock Weights, ImmutableArray<int> RowExponents);

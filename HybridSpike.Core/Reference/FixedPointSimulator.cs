@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
+using HybridSpike.Core.Dynamics;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
@@ -23,32 +23,16 @@ namespace HybridSpike.Core.Reference;
 public sealed class FixedPointSimulator : ISimulator
 {
     private readonly FixedPointNetwork _net;
-    private readonly Dictionary<string, int> _index;
-    private readonly Incoming[][] _incoming;    // per population: its connections, in network order
-    private readonly int _widest;
+    private readonly ImmutableArray<CorePlan> _plans;   // one per population, whole, in evaluation order
+    private readonly int _output;
     private long _events;
 
     private FixedPointSimulator(FixedPointNetwork net)
     {
         net.Validate();
         _net = net;
-        _index = net.Network.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
-        var pops = net.Network.Populations;
-        bool densePairs = DensePairsFor(net);
-        _incoming = [.. pops.Select(p => net.Network.Connections
-            .Select((conn, c) => (conn, c))
-            .Where(x => x.conn.Target == p.Name)
-            .Select(x =>
-            {
-                var w = net.Weights[x.c];
-                int source = x.conn.Source == NetworkDescription.InputName ? -1 : _index[x.conn.Source];
-                double? omega = source < 0 ? null : pops[source].Omega;
-                return new Incoming(source, x.conn.Delay == Delay.OneStep, omega,
-                    MantissaBlock.FromRowMajor(w.Targets, w.Sources, w.Mantissas.AsSpan(), densePairs),
-                    [.. w.RowExponents.Select(e => FixedPoint.RowScale(e, omega))]);
-            })
-            .ToArray())];
-        _widest = net.Network.Populations.Max(p => p.Size);
+        _plans = CorePlan.ForPopulations(net, DensePairsFor(net));
+        _output = net.Network.Populations.IndexOf(net.Network.Population(net.Network.Output.Population));
     }
 
     /// <summary>
@@ -66,7 +50,11 @@ public sealed class FixedPointSimulator : ISimulator
 
     public NetworkDescription Network => _net.Network;
 
-    /// <summary>Runs <paramref name="batch"/> sequences (inputs [batch, step, dim]); sequences are independent.</summary>
+    /// <summary>
+    /// Runs <paramref name="batch"/> sequences (inputs [batch, step, dim]); sequences are independent. Each population is
+    /// one core (<see cref="CorePlan.ForPopulations"/>) with a slot per sequence, stepped by <see cref="CoreStep"/>: the
+    /// step every mesh core runs.
+    /// </summary>
     public SimulationResult Run(ReadOnlySpan<double> inputs, int batch, int steps, IActivityObserver? observer = null)
     {
         var net = _net.Network;
@@ -74,96 +62,47 @@ public sealed class FixedPointSimulator : ISimulator
         if (inputs.Length != batch * steps * dims)
             throw new ArgumentException($"inputs hold {inputs.Length} values; {batch} sequences x {steps} steps x {dims} dims need {batch * steps * dims}");
         var pops = net.Populations;
-        int output = _index[net.Output.Population];
-        var outputs = new double[batch * pops[output].Size];
-        var predictions = ImmutableArray.CreateBuilder<int>(batch);
-        // This step's counts of each quantized population for the whole batch ([sample, unit]), for observers.
+        var states = _plans.Select(p => CoreState.Initial(p, batch)).ToArray();
+        var scratch = _plans.Select(p => new StepScratch(p)).ToArray();
+        var payloads = pops.Select(p => new long[batch * p.Size]).ToArray();     // this step's, [slot, unit]
         var counts = pops.Select(p => p.IsQuantized ? new int[batch * p.Size] : []).ToArray();
-        // Per sample: payloads now and one step ago, Q32 states, activities. Step-major over the batch.
-        var perSample = Enumerable.Range(0, batch).Select(_ => new SampleState(pops, dims)).ToArray();
-        for (int b = 0; b < batch; b++)
-            for (int pi = 0; pi < pops.Length; pi++)
-                if (pops[pi].IsQuantized)
-                {
-                    var v0 = pops[pi].InitialStates();
-                    for (int u = 0; u < v0.Length; u++) perSample[b].States[pi][u] = FixedPoint.InitialState(v0[u]);
-                }
-
-        var acc = new long[_widest];
+        var outputs = new double[batch * pops[_output].Size];
+        var input = new long[batch * dims];
+        var slots = Enumerable.Range(0, batch).ToArray();
+        var arrivals = _plans.Select(p => new long[]?[p.Incoming.Length]).ToArray();
         long events = 0;
         for (int t = 0; t < steps; t++)
         {
             for (int b = 0; b < batch; b++)
+                for (int d = 0; d < dims; d++) input[b * dims + d] = FixedPoint.Payload(inputs[(b * steps + t) * dims + d]);
+            // Compute: populations in order, so that every same-step source has stepped before its targets.
+            for (int pi = 0; pi < pops.Length; pi++)
             {
-                var s = perSample[b];
-                (s.Previous, s.Payload) = (s.Payload, s.Previous);
-                (s.PreviousInput, s.Input) = (s.Input, s.PreviousInput);
-                for (int d = 0; d < dims; d++) s.Input[d] = FixedPoint.Payload(inputs[(b * steps + t) * dims + d]);
-                for (int pi = 0; pi < pops.Length; pi++) events += StepPopulation(pi, s, counts[pi], b, acc);
+                var plan = _plans[pi];
+                for (int ci = 0; ci < plan.Incoming.Length; ci++)
+                    arrivals[pi][ci] = plan.Incoming[ci].OneStep ? null : Source(plan.Incoming[ci].Source, input, payloads);
+                events += CoreStep.Run(plan, states[pi], slots, arrivals[pi], payloads[pi], counts[pi],
+                    pi == _output && t == steps - 1 ? outputs : default, scratch[pi]).SynapticEvents;
             }
+            // Deliver: every one-step connection keeps its source's payloads of this step for the next.
+            for (int pi = 0; pi < pops.Length; pi++)
+                foreach (var ci in _plans[pi].OneStepConnections)
+                    CoreStep.Deliver(_plans[pi], states[pi], ci, slots, Source(_plans[pi].Incoming[ci].Source, input, payloads));
             if (observer is not null)
                 for (int pi = 0; pi < pops.Length; pi++)
                     if (pops[pi].IsQuantized) observer.OnCounts(t, pops[pi], counts[pi]);
         }
         Interlocked.Add(ref _events, events);
+        var predictions = ImmutableArray.CreateBuilder<int>(batch);
+        int size = pops[_output].Size;
         for (int b = 0; b < batch; b++)
         {
-            var a = perSample[b].Activity[output];
-            a.CopyTo(outputs, b * a.Length);
             int best = 0;
-            for (int i = 1; i < a.Length; i++) if (a[i] > a[best]) best = i;
+            for (int i = 1; i < size; i++) if (outputs[b * size + i] > outputs[b * size + best]) best = i;
             predictions.Add(best);
         }
-        return new SimulationResult(Matrix.Create(batch, pops[output].Size, outputs), predictions.MoveToImmutable());
+        return new SimulationResult(Matrix.Create(batch, size, outputs), predictions.MoveToImmutable());
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private long StepPopulation(int pi, SampleState s, int[] countsOfBatch, int sample, long[] acc)
-    {
-        var net = _net.Network;
-        var p = net.Populations[pi];
-        long events = 0;
-        var x = s.X[pi];
-        if (p.Bias.IsDefaultOrEmpty) Array.Clear(x);
-        else p.Bias.CopyTo(x);
-        foreach (var c in _incoming[pi])
-        {
-            long[] src = c.Source < 0
-                ? (c.OneStep ? s.PreviousInput : s.Input)
-                : (c.OneStep ? s.Previous[c.Source] : s.Payload[c.Source]);
-            var sums = acc.AsSpan(0, c.Weights.Targets);
-            events += c.Weights.Accumulate(src, sums);
-            FixedPoint.AddContributions(sums, c.RowScales, c.SourceOmega, x);
-        }
-        var counts = p.IsQuantized ? countsOfBatch.AsSpan(sample * p.Size, p.Size) : default; // only a quantized step writes counts
-        FixedPoint.UnitsStep(p.Activation, p.Omega, x, s.Fx[pi], s.States[pi], s.Payload[pi], s.Activity[pi], counts);
-        return events;
-    }
-
-    /// <summary>One incoming connection of a population: where its payloads come from, its weights and its rows' scales.</summary>
-    private sealed record Incoming(int Source, bool OneStep, double? SourceOmega, MantissaBlock Weights, double[] RowScales);
-
-    private sealed class SampleState
-    {
-        public SampleState(ImmutableArray<Population> pops, int dims)
-        {
-            Input = new long[dims];
-            PreviousInput = new long[dims];
-            Payload = pops.Select(p => new long[p.Size]).ToArray();
-            Previous = pops.Select(p => new long[p.Size]).ToArray();
-            States = pops.Select(p => new long[p.Size]).ToArray();
-            Activity = pops.Select(p => new double[p.Size]).ToArray();
-            X = pops.Select(p => new double[p.Size]).ToArray();
-            Fx = pops.Select(p => new double[p.Size]).ToArray();
-        }
-
-        public long[][] Payload;
-        public long[][] Previous;
-        public long[] Input;
-        public long[] PreviousInput;
-        public readonly long[][] States;
-        public readonly double[][] Activity;
-        public readonly double[][] X;
-        public readonly double[][] Fx;
-    }
+    private static long[] Source(int source, long[] input, long[][] payloads) => source < 0 ? input : payloads[source];
 }

@@ -1,0 +1,80 @@
+using System.Collections.Immutable;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Numerics;
+
+namespace HybridSpike.Core.Dynamics;
+
+/// <summary>
+/// One incoming connection of a core: the rows of the fixed-point weights that reach the core's units
+/// (in the kernel's layout), where the source payloads come from, and the rows' scales.
+/// </summary>
+/// <param name="Source">Population index of the source, or -1 for the network input.</param>
+/// <param name="SourceSize">Payloads per stream the source sends (its population's size, or the input's dimensions).</param>
+/// <param name="OneStep">The core reads the source's payloads of the previous step (a recurrence) instead of this step's.</param>
+/// <param name="SourceOmega">ω of a quantized source (its payload is n, its activity n/ω); null for the input and non-spiking sources (payload round(a·2^16)).</param>
+/// <param name="Weights">The mantissas [core unit, source unit].</param>
+/// <param name="RowExponents">One exponent per core unit: w = m·2^e.</param>
+public sealed record CoreConnection(int Source, int SourceSize, bool OneStep, double? SourceOmega, MantissaBlock Weights, ImmutableArray<int> RowExponents)
+{
+    /// <summary>The rows' <see cref="FixedPoint.RowScale"/>s, computed once.</summary>
+    public double[] RowScales { get; } = [.. RowExponents.Select(e => FixedPoint.RowScale(e, SourceOmega))];
+}
+
+/// <summary>
+/// What one core computes, whatever the run: a piece of one population (units
+/// <see cref="Start"/>..<see cref="Start"/>+<see cref="Count"/>−1) and its incoming connections in network
+/// order. The fixed-point golden simulator runs one plan per whole population, the mesh one per placed piece;
+/// both step it with <see cref="CoreStep"/>.
+/// </summary>
+/// <param name="PopulationIndex">The population's index in the network.</param>
+public sealed record CorePlan(int PopulationIndex, Population Population, int Start, int Count, ImmutableArray<CoreConnection> Incoming)
+{
+    /// <summary>Incoming connections whose payloads are read a step late (their payloads are kept in the state between steps).</summary>
+    public ImmutableArray<int> OneStepConnections { get; } = [.. Enumerable.Range(0, Incoming.Length).Where(i => Incoming[i].OneStep)];
+
+    /// <summary>The units' Q32 initial states (zeros for a non-spiking population).</summary>
+    internal long[] InitialStates { get; } = InitialStatesOf(Population, Start, Count);
+
+    private static long[] InitialStatesOf(Population p, int start, int count)
+    {
+        var q = new long[count];
+        if (!p.IsQuantized) return q;
+        var v0 = p.InitialStates();
+        for (int i = 0; i < count; i++) q[i] = FixedPoint.InitialState(v0[start + i]);
+        return q;
+    }
+
+    /// <summary>
+    /// One plan per population of <paramref name="network"/>, whole (the golden simulator's cores): every connection
+    /// into it, with its weights laid out once for the kernel.
+    /// </summary>
+    public static ImmutableArray<CorePlan> ForPopulations(FixedPointNetwork network, bool densePairs)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var net = network.Network;
+        return [.. net.Populations.Select((p, pi) => ForPiece(network, pi, 0, p.Size, densePairs))];
+    }
+
+    /// <summary>The plan of units <paramref name="start"/>..+<paramref name="count"/> of population <paramref name="populationIndex"/>.</summary>
+    public static CorePlan ForPiece(FixedPointNetwork network, int populationIndex, int start, int count, bool densePairs)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var net = network.Network;
+        var p = net.Populations[populationIndex];
+        if (start < 0 || count <= 0 || start + count > p.Size)
+            throw new ArgumentOutOfRangeException(nameof(count), $"units {start}..{start + count - 1} are not within population '{p.Name}' ({p.Size} units)");
+        var index = net.Populations.Select((q, i) => (q.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        var incoming = ImmutableArray.CreateBuilder<CoreConnection>();
+        for (int c = 0; c < net.Connections.Length; c++)
+        {
+            var conn = net.Connections[c];
+            if (conn.Target != p.Name) continue;
+            var w = network.Weights[c];
+            int source = conn.Source == NetworkDescription.InputName ? -1 : index[conn.Source];
+            incoming.Add(new CoreConnection(source, w.Sources, conn.Delay == Delay.OneStep, source < 0 ? null : net.Populations[source].Omega,
+                MantissaBlock.FromRowMajor(count, w.Sources, w.Mantissas.AsSpan(start * w.Sources, count * w.Sources), densePairs),
+                w.RowExponents.Slice(start, count)));
+        }
+        return new CorePlan(populationIndex, p, start, count, incoming.ToImmutable());
+    }
+}
