@@ -39,7 +39,9 @@ internal sealed class MeshNode : ReceiveActor
         {
             var name = "run-" + h.RunId;
             var run = Context.Child(name);
-            if (run.IsNobody()) run = Context.ActorOf(Props.Create(() => new NodeRun(h.RunId, h.Setup.Collector)), name);
+            // The coordinator is the deployment that sent it (HostCore goes out from the deployer's own context).
+            var coordinator = Sender;
+            if (run.IsNobody()) run = Context.ActorOf(Props.Create(() => new NodeRun(h.RunId, coordinator)), name);
             run.Forward(h);
         });
     }

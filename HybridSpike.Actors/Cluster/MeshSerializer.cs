@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Mapping.Telemetry;
+using HybridSpike.Core.Dynamics;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 using MessagePack;
@@ -36,7 +37,11 @@ public sealed class MeshSerializer : SerializerWithStringManifest
     public override string Manifest(object o) => o switch
     {
         Payloads => "P",
-        InputPayloads => "I",
+        StepInput => "I",
+        StepStart => "S",
+        TakeSnapshot => "TS",
+        CoreSnapshotTaken => "ST",
+        CollectTraffic => "CT",
         Wire => "W",
         CoreTraffic => "T",
         CoreCounts => "C",
@@ -60,11 +65,27 @@ public sealed class MeshSerializer : SerializerWithStringManifest
         {
             case Payloads p:
                 w.WriteArrayHeader(5);
-                w.Write(p.Step); w.Write(p.Population); w.Write(p.Start); w.Write(p.Count); WriteLongs(ref w, p.Values);
+                WriteHeader(ref w, p.Header); w.Write(p.Population); w.Write(p.Start); w.Write(p.Count); WriteLongs(ref w, p.Values);
                 break;
-            case InputPayloads i:
+            case StepInput i:
                 w.WriteArrayHeader(2);
-                w.Write(i.Step); WriteLongs(ref w, i.Values);
+                WriteHeader(ref w, i.Header); WriteLongs(ref w, i.Values);
+                break;
+            case StepStart st:
+                w.WriteArrayHeader(1);
+                WriteHeader(ref w, st.Header);
+                break;
+            case TakeSnapshot ts:
+                w.WriteArrayHeader(1);
+                w.Write(ts.Step);
+                break;
+            case CoreSnapshotTaken taken:
+                w.WriteArrayHeader(3);
+                w.Write(taken.Core); w.Write(taken.Step); WriteSnapshot(ref w, taken.State);
+                break;
+            case CollectTraffic ct:
+                w.WriteArrayHeader(2);
+                w.Write(ct.Step); w.Write(ct.Steps);
                 break;
             case Wire wire:
                 WriteWire(ref w, wire);
@@ -82,8 +103,8 @@ public sealed class MeshSerializer : SerializerWithStringManifest
                 w.Write(c.Step); w.Write(c.Population); w.Write(c.Start); w.Write(c.Count); WriteInts(ref w, c.Values);
                 break;
             case OutputActivity o:
-                w.WriteArrayHeader(3);
-                w.Write(o.Start); w.Write(o.Count); WriteDoubles(ref w, o.Values);
+                w.WriteArrayHeader(4);
+                w.Write(o.Step); w.Write(o.Start); w.Write(o.Count); WriteDoubles(ref w, o.Values);
                 break;
             case HostCore h:
                 w.WriteArrayHeader(3);
@@ -143,20 +164,32 @@ public sealed class MeshSerializer : SerializerWithStringManifest
         {
             case "P":
                 Fields(ref r, 5);
-                return new Payloads(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadLongs(ref r));
+                return new Payloads(ReadHeader(ref r), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadLongs(ref r));
             case "I":
                 Fields(ref r, 2);
-                return new InputPayloads(r.ReadInt32(), ReadLongs(ref r));
+                return new StepInput(ReadHeader(ref r), ReadLongs(ref r));
+            case "S":
+                Fields(ref r, 1);
+                return new StepStart(ReadHeader(ref r));
+            case "TS":
+                Fields(ref r, 1);
+                return new TakeSnapshot(r.ReadInt64());
+            case "ST":
+                Fields(ref r, 3);
+                return new CoreSnapshotTaken(r.ReadInt32(), r.ReadInt64(), ReadSnapshot(ref r));
+            case "CT":
+                Fields(ref r, 2);
+                return new CollectTraffic(r.ReadInt64(), r.ReadInt32());
             case "W":
                 return ReadWire(ref r);
             case "T":
                 return ReadTraffic(ref r);
             case "C":
                 Fields(ref r, 5);
-                return new CoreCounts(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadInts(ref r));
+                return new CoreCounts(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadInts(ref r));
             case "O":
-                Fields(ref r, 3);
-                return new OutputActivity(r.ReadInt32(), r.ReadInt32(), ReadDoubles(ref r));
+                Fields(ref r, 4);
+                return new OutputActivity(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadDoubles(ref r));
             case "H":
                 Fields(ref r, 3);
                 return new HostCore(ReadString(ref r), ReadSetup(ref r), ReadPopulation(ref r));
@@ -176,7 +209,7 @@ public sealed class MeshSerializer : SerializerWithStringManifest
                 return new EndRun(ReadString(ref r));
             case "PG":
                 Fields(ref r, 2);
-                return new Progress(r.ReadInt32(), r.ReadInt32());
+                return new Progress(r.ReadInt32(), r.ReadInt64());
             default:
                 throw new SerializationException($"MeshSerializer: unknown manifest '{manifest}'");
         }
@@ -241,9 +274,9 @@ public sealed class MeshSerializer : SerializerWithStringManifest
 
     private void WriteSetup(ref MessagePackWriter w, CoreSetup s)
     {
-        w.WriteArrayHeader(11);
-        w.Write(s.Core); w.Write(s.Population); w.Write(s.Start); w.Write(s.Count); w.Write(s.Streams); w.Write(s.Steps);
-        w.Write(s.RecordCounts); w.Write(s.IsOutput);
+        w.WriteArrayHeader(12);
+        w.Write(s.Core); w.Write(s.Population); w.Write(s.Start); w.Write(s.Count); w.Write(s.Slots);
+        w.Write(s.RecordCounts); w.Write(s.IsOutput); w.Write(s.NeedsStart); w.Write(s.ProgressInterval);
         w.WriteArrayHeader(s.Incoming.Length);
         foreach (var c in s.Incoming)
         {
@@ -252,15 +285,16 @@ public sealed class MeshSerializer : SerializerWithStringManifest
             w.Write(c.Source); w.Write(c.SourceSize); w.Write(c.SourceCores); w.Write(c.OneStep); WriteNullable(ref w, c.SourceOmega);
             w.Write(c.Weights.Targets); WriteInts(ref w, ImmutableCollectionsMarshal.AsImmutableArray(c.Weights.ToRowMajor())); WriteInts(ref w, c.RowExponents);
         }
-        WriteRef(ref w, s.Collector);
-        WriteRef(ref w, s.Input);
+        WriteRef(ref w, s.Driver);
+        if (s.Restore is { } restore) WriteSnapshot(ref w, restore); else w.WriteNil();
     }
 
     private CoreSetup ReadSetup(ref MessagePackReader r)
     {
-        Fields(ref r, 11);
-        int core = r.ReadInt32(), population = r.ReadInt32(), start = r.ReadInt32(), count = r.ReadInt32(), streams = r.ReadInt32(), steps = r.ReadInt32();
-        bool record = r.ReadBoolean(), output = r.ReadBoolean();
+        Fields(ref r, 12);
+        int core = r.ReadInt32(), population = r.ReadInt32(), start = r.ReadInt32(), count = r.ReadInt32(), slots = r.ReadInt32();
+        bool record = r.ReadBoolean(), output = r.ReadBoolean(), needsStart = r.ReadBoolean();
+        int progress = r.ReadInt32();
         var incoming = new IncomingConnection[r.ReadArrayHeader()];
         for (int i = 0; i < incoming.Length; i++)
         {
@@ -275,8 +309,45 @@ public sealed class MeshSerializer : SerializerWithStringManifest
             incoming[i] = new IncomingConnection(source, sourceSize, sourceCores, oneStep, omega,
                 MantissaBlock.FromRowMajor(targets, sourceSize, mantissas.AsSpan()), ReadInts(ref r));
         }
-        var collector = ReadRef(ref r);
-        return new CoreSetup(core, population, start, count, streams, steps, record, output, ImmutableCollectionsMarshal.AsImmutableArray(incoming), collector, ReadRef(ref r));
+        var driver = ReadRef(ref r);
+        var restore = r.TryReadNil() ? null : ReadSnapshot(ref r);
+        return new CoreSetup(core, population, start, count, slots, record, output, needsStart, progress, ImmutableCollectionsMarshal.AsImmutableArray(incoming), driver, restore);
+    }
+
+    private static void WriteHeader(ref MessagePackWriter w, StepHeader h)
+    {
+        w.WriteArrayHeader(5);
+        w.Write(h.Step); WriteInts(ref w, h.Slots); WriteLongs(ref w, h.LocalSteps); WriteInts(ref w, h.Resets); WriteInts(ref w, h.Reads);
+    }
+
+    private static StepHeader ReadHeader(ref MessagePackReader r)
+    {
+        Fields(ref r, 5);
+        var h = new StepHeader(r.ReadInt64(), ReadInts(ref r), ReadLongs(ref r), ReadInts(ref r), ReadInts(ref r));
+        if (h.Slots.IsDefault || h.LocalSteps.IsDefault || h.Resets.IsDefault || h.Reads.IsDefault || h.LocalSteps.Length != h.Slots.Length)
+            throw new SerializationException($"step header of step {h.Step}: slots and their steps are missing or differ in length");
+        if (h.Reads.Any(k => (uint)k >= (uint)h.Slots.Length))
+            throw new SerializationException($"step header of step {h.Step}: a read names a slot index outside 0..{h.Slots.Length - 1}");
+        return h;
+    }
+
+    private static void WriteSnapshot(ref MessagePackWriter w, CoreSnapshot s)
+    {
+        w.WriteArrayHeader(3);
+        w.Write(s.Slots); WriteLongs(ref w, s.Quantizer);
+        w.WriteArrayHeader(s.Delayed.Length);
+        foreach (var d in s.Delayed) WriteLongs(ref w, d);
+    }
+
+    private static CoreSnapshot ReadSnapshot(ref MessagePackReader r)
+    {
+        Fields(ref r, 3);
+        int slots = r.ReadInt32();
+        var quantizer = ReadLongs(ref r);
+        var delayed = new ImmutableArray<long>[r.ReadArrayHeader()];
+        for (int i = 0; i < delayed.Length; i++) delayed[i] = ReadLongs(ref r);
+        if (quantizer.IsDefault || delayed.Any(d => d.IsDefault)) throw new SerializationException("core snapshot: a state array is missing");
+        return new CoreSnapshot(slots, quantizer, ImmutableCollectionsMarshal.AsImmutableArray(delayed));
     }
 
     private static void WritePopulation(ref MessagePackWriter w, Population p)

@@ -7,116 +7,113 @@ using HybridSpike.Core.Network;
 namespace HybridSpike.Actors.Runtime;
 
 /// <summary>
-/// One neuromorphic core: a piece of one population, its incoming fixed-point weights and its
-/// units' state for every stream. It computes step t as soon as it holds every source's payloads
-/// that step needs (same-step sources at t, one-step sources at t−1), then sends its own payloads
-/// of step t to every destination core. The arithmetic is the fixed-point simulator's
-/// (Core/Reference/FixedPointSimulator.cs): integer sums per connection, combined in network order,
-/// so the result does not depend on the order in which messages arrive. The step itself is
-/// <see cref="CoreStep"/>'s, the same function the fixed-point golden simulator runs: the actor only
-/// gathers each step's arrivals and sends the payloads on.
+/// One neuromorphic core: a piece of one population, its incoming fixed-point weights and its units' state
+/// for every stream slot (<see cref="CoreState"/>). It stays up for the life of its deployment and computes
+/// mesh step t as soon as it holds the step's header, every same-step source's payloads of t and every
+/// one-step source's payloads of t−1 (docs/mesh.md, "The step protocol"):
+/// <list type="number">
+/// <item>deliver: the one-step sources' payloads of t−1 go into the state (<see cref="CoreStep.Deliver"/>);</item>
+/// <item>manage: the slots the header resets start over (<see cref="CoreState.Reset"/>);</item>
+/// <item>compute: <see cref="CoreStep.Run"/> steps the header's slots, the same function the fixed-point golden
+/// simulator runs, and the payloads go to every destination core; an output core sends the read slots' activities
+/// to the driver.</item>
+/// </list>
+/// The actor gathers arrivals and sends results; it holds no arithmetic of its own. Integer sums make the result
+/// independent of the order in which messages arrive.
 /// </summary>
 internal sealed class CoreActor : ReceiveActor
 {
     private readonly CoreSetup _setup;
     private readonly CorePlan _plan;
-    private readonly CoreState _state;           // every stream's quantizer states and delayed payloads (Core/Dynamics)
+    private readonly CoreState _state;
     private readonly StepScratch _scratch;
-    private readonly int[] _slots;               // every stream steps every step of a batch run
-    private readonly long[]?[] _arrivalsNow;     // per incoming connection: this step's source payloads (same-step ones)
-    private readonly Dictionary<(int Source, int Step), Arrival> _arrivals = [];
-    private readonly int[] _sources;             // distinct sources (population index, -1 for the input)
-    private readonly Dictionary<int, Stack<Arrival>> _spare = [];  // per source: arrivals of finished steps, reused
-    private int _step;
-    private readonly Dictionary<int, int> _sourceSizes; // source population -> its size, looked up per message
+    private readonly long[]?[] _arrivalsNow;                    // per incoming connection: this step's same-step payloads
+    private readonly Dictionary<(int Source, long Step), Arrival> _arrivals = [];
+    private readonly Dictionary<long, StepHeader> _headers = [];
+    private readonly int[] _sources;                           // distinct sources (population index, -1 for the input)
+    private readonly Dictionary<int, int> _sourceSizes;
+    private readonly Dictionary<int, int> _sourceCores;
+    private readonly CoreTrafficBins _traffic = new();
+    private long _step;                                        // the next mesh step to compute
+    private long _deliveredThrough = -1;                       // one-step payloads of steps up to this one are in the state
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
     private bool _wired;
-    // Per step (Telemetry.CoreTraffic): no allocation per step.
-    private readonly long[] _synapticPerStep, _updatesPerStep, _spikesPerStep, _sentPerStep, _receivedPerStep;
+    private (long Step, object Request)? _atBoundary;           // a snapshot or a collection asked for at the boundary after this step
 
-    private sealed class Arrival(int size)
+    private sealed class Arrival
     {
-        public readonly long[] Values = new long[size];
+        public long[] Values = [];
         public int Pieces;
     }
 
     public CoreActor(CoreSetup setup, Population population)
     {
         _setup = setup;
-        _plan = new CorePlan(setup.Population, population, setup.Start, setup.Count,
-            [.. setup.Incoming.Select(c => new CoreConnection(c.Source, c.SourceSize, c.OneStep, c.SourceOmega, c.Weights, c.RowExponents))]);
-        _state = CoreState.Initial(_plan, setup.Streams);
+        _plan = setup.Plan(population);
+        _state = setup.Restore is { } snapshot ? CoreState.FromSnapshot(_plan, snapshot) : CoreState.Initial(_plan, setup.Slots);
         _scratch = new StepScratch(_plan);
-        _slots = [.. Enumerable.Range(0, setup.Streams)];
         _arrivalsNow = new long[]?[setup.Incoming.Length];
-        _synapticPerStep = new long[setup.Steps];
-        _updatesPerStep = new long[setup.Steps];
-        _spikesPerStep = new long[setup.Steps];
-        _sentPerStep = new long[setup.Steps];
-        _receivedPerStep = new long[setup.Steps];
         _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
+        _sourceCores = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceCores);
         _sources = [.. _sourceSizes.Keys];
-        foreach (var source in _sources) _spare[source] = new Stack<Arrival>();
-        // A core computes only once wired (another core may run ahead and reach it first), and starts on its
-        // wiring: a core that needs no message for its first steps (no incoming connection) gets no other.
+        // A core computes only once wired (another core may run ahead and reach it first).
         Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
         Receive<Payloads>(OnPayloads);
-        Receive<InputPayloads>(OnInput);
+        Receive<StepInput>(OnInput);
+        Receive<StepStart>(s => { Header(s.Header); Advance(); });
+        Receive<TakeSnapshot>(s => { _atBoundary = (s.Step, s); Advance(); });
+        Receive<CollectTraffic>(c => { _atBoundary = (c.Step, c); Advance(); });
     }
 
-    /// <summary>A core reports its progress to the input every this many steps (a quarter of the input's window).</summary>
-    internal const int ProgressEvery = InputActor.Window / 4;
+    private void Header(StepHeader h) => _headers.TryAdd(h.Step, h);
 
     private void OnPayloads(Payloads p)
     {
-        var size = _sourceSizes[p.Population];
-        var a = ArrivalFor(p.Population, p.Step, size);
+        Header(p.Header);
+        int size = _sourceSizes[p.Population], active = p.Header.Active;
+        var a = ArrivalFor(p.Population, p.Header.Step, active * size);
         var values = p.Values.AsSpan();
-        for (int s = 0; s < _setup.Streams; s++) values.Slice(s * p.Count, p.Count).CopyTo(a.Values.AsSpan(s * size + p.Start, p.Count));
+        for (int k = 0; k < active; k++)
+        {
+            var piece = values.Slice(k * p.Count, p.Count);
+            piece.CopyTo(a.Values.AsSpan(k * size + p.Start, p.Count));
+            _traffic.Received(p.Header.LocalSteps[k], piece);     // by the stream step that sent them
+        }
         a.Pieces++;
-        long received = 0;
-        foreach (var v in p.Values) if (v != 0) received++;
-        _receivedPerStep[p.Step] += received;   // by the step that sent them
         Advance();
     }
 
-    private void OnInput(InputPayloads input)
+    private void OnInput(StepInput input)
     {
-        var a = ArrivalFor(-1, input.Step, input.Values.Length / _setup.Streams);
+        Header(input.Header);
+        var a = ArrivalFor(-1, input.Header.Step, input.Values.Length);
         input.Values.CopyTo(a.Values);
         a.Pieces++;
         Advance();
     }
 
-    private Arrival ArrivalFor(int source, int step, int size)
+    private Arrival ArrivalFor(int source, long step, int length)
     {
         if (!_arrivals.TryGetValue((source, step), out var a))
         {
-            a = _spare.TryGetValue(source, out var spare) && spare.TryPop(out var reused) ? reused : new Arrival(_setup.Streams * size);
+            a = new Arrival { Values = new long[length] };
             _arrivals[(source, step)] = a;
         }
         return a;
     }
 
-    /// <summary>After step t, no connection reads step t−1 again (same-step ones read t+1, one-step ones t): its arrivals are reused.</summary>
-    private void Release(int t)
-    {
-        foreach (var source in _sources)
-            if (_arrivals.Remove((source, t - 1), out var a))
-            {
-                a.Pieces = 0;
-                _spare[source].Push(a);
-            }
-    }
+    private bool Complete(int source, long step) =>
+        _arrivals.TryGetValue((source, step), out var a) && a.Pieces >= _sourceCores[source];
 
-    private bool Ready(int step)
+    private bool Ready(long step)
     {
+        if (!_headers.ContainsKey(step)) return false;
         foreach (var c in _setup.Incoming)
         {
-            int needed = c.OneStep ? step - 1 : step;
-            if (needed < 0) continue;
-            if (!_arrivals.TryGetValue((c.Source, needed), out var a) || a.Pieces < c.SourceCores) return false;
+            long needed = c.OneStep ? step - 1 : step;
+            if (needed < 0 || (c.OneStep && needed <= _deliveredThrough)) continue;
+            if (!Complete(c.Source, needed)) return false;
         }
         return true;
     }
@@ -124,65 +121,144 @@ internal sealed class CoreActor : ReceiveActor
     private void Advance()
     {
         if (!_wired) return;
-        while (_step < _setup.Steps && Ready(_step))
+        while (Ready(_step))
         {
             Compute(_step);
-            Release(_step);
             _step++;
-            if (_step % ProgressEvery == 0 && _step < _setup.Steps) _setup.Input.Tell(new Progress(_setup.Core, _step));
+            if (_step % _setup.ProgressInterval == 0) _setup.Driver.Tell(new Progress(_setup.Core, _step));
         }
-        if (_step == _setup.Steps && LastStepReceived())
-        {
-            // Every destination gets the same payloads: one per-step array of packets per destination, shared.
-            var perDestination = ImmutableArray.Create(_sentPerStep);
-            _setup.Collector.Tell(new Mapping.Telemetry.CoreTraffic(_setup.Core, ImmutableArray.Create(_synapticPerStep), ImmutableArray.Create(_updatesPerStep),
-                ImmutableArray.Create(_spikesPerStep), ImmutableArray.Create(_receivedPerStep),
-                _destinationCores.ToImmutableDictionary(d => d, _ => perDestination)));
-            Context.Stop(Self);
-        }
+        TryBoundary();
     }
 
-    /// <summary>
-    /// The last step's payloads along one-step connections are read by no step of this run; the core
-    /// waits for them anyway before it reports, so that its packets received count every packet sent to it.
-    /// </summary>
-    private bool LastStepReceived()
+    /// <summary>Puts the one-step sources' payloads of <paramref name="step"/> into the state, once, and lets go of that step's arrivals.</summary>
+    private void DeliverRecurrent(long step)
     {
-        foreach (var c in _setup.Incoming)
-            if (c.OneStep && (!_arrivals.TryGetValue((c.Source, _setup.Steps - 1), out var a) || a.Pieces < c.SourceCores)) return false;
-        return true;
-    }
-
-    /// <summary>
-    /// Step t: the one-step connections' payloads of t−1 are delivered into the state (<see cref="CoreStep.Deliver"/>),
-    /// then <see cref="CoreStep.Run"/> steps every stream on this step's same-step payloads, and the payloads go to
-    /// every destination.
-    /// </summary>
-    private void Compute(int t)
-    {
-        int n = _setup.Count, streams = _setup.Streams;
+        if (step < 0 || step <= _deliveredThrough) return;
+        var slots = _headers[step].Slots.AsSpan();
         for (int ci = 0; ci < _setup.Incoming.Length; ci++)
         {
             var c = _setup.Incoming[ci];
-            if (c.OneStep)
-            {
-                if (t > 0) CoreStep.Deliver(_plan, _state, ci, _slots, _arrivals[(c.Source, t - 1)].Values);
-                _arrivalsNow[ci] = null;
-            }
-            else _arrivalsNow[ci] = _arrivals[(c.Source, t)].Values;
+            if (c.OneStep) CoreStep.Deliver(_plan, _state, ci, slots, _arrivals[(c.Source, step)].Values);
         }
-        var payloads = new long[streams * n];
-        var counts = _setup.RecordCounts && _plan.Population.IsQuantized ? new int[streams * n] : null;
-        var activity = _setup.IsOutput && t == _setup.Steps - 1 ? new double[streams * n] : null;
-        var done = CoreStep.Run(_plan, _state, _slots, _arrivalsNow, payloads, counts, activity, _scratch);
-        _synapticPerStep[t] = done.SynapticEvents;
-        _updatesPerStep[t] = (long)streams * n;
-        _spikesPerStep[t] = done.Spikes;
-        _sentPerStep[t] = done.NonzeroPayloads;           // per destination (each gets the same payloads)
+        _deliveredThrough = step;
+        foreach (var source in _sources) _arrivals.Remove((source, step));
+        _headers.Remove(step);
+    }
+
+    private void Compute(long t)
+    {
+        DeliverRecurrent(t - 1);
+        var h = _headers[t];
+        foreach (var slot in h.Resets) _state.Reset(slot);
+        int n = _setup.Count, active = h.Active;
+        for (int ci = 0; ci < _setup.Incoming.Length; ci++)
+        {
+            var c = _setup.Incoming[ci];
+            _arrivalsNow[ci] = c.OneStep ? null : _arrivals[(c.Source, t)].Values;
+        }
+        var payloads = new long[active * n];
+        var counts = _setup.RecordCounts && _plan.Population.IsQuantized ? new int[active * n] : null;
+        var activity = _setup.IsOutput && !h.Reads.IsEmpty ? new double[active * n] : null;
+        var perSlot = _traffic.PerSlot(active);
+        CoreStep.Run(_plan, _state, h.Slots.AsSpan(), _arrivalsNow, payloads, counts, activity, _scratch, perSlot);
+        for (int k = 0; k < active; k++) _traffic.Stepped(h.LocalSteps[k], perSlot[k], n);
+        // Same-step arrivals of t are read by no later step; one-step ones of t wait for t + 1 (or a snapshot).
+        foreach (var c in _setup.Incoming)
+            if (!c.OneStep && !_setup.Incoming.Any(o => o.OneStep && o.Source == c.Source)) _arrivals.Remove((c.Source, t));
+        if (!_setup.Incoming.Any(c => c.OneStep)) { _headers.Remove(t); _deliveredThrough = t; }
         // The arrays are handed over, not copied: nothing here writes them after this point.
-        var message = new Payloads(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
+        var message = new Payloads(h, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
         foreach (var d in _destinations) d.Tell(message);
-        if (counts is not null) _setup.Collector.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(counts)));
-        if (activity is not null) _setup.Collector.Tell(new OutputActivity(_setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(activity)));
+        if (counts is not null) _setup.Driver.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(counts)));
+        if (activity is not null)
+        {
+            var read = new double[h.Reads.Length * n];
+            for (int r = 0; r < h.Reads.Length; r++) activity.AsSpan(h.Reads[r] * n, n).CopyTo(read.AsSpan(r * n, n));
+            _setup.Driver.Tell(new OutputActivity(t, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(read)));
+        }
+    }
+
+    /// <summary>
+    /// A request at the boundary after step T (a snapshot, a telemetry collection): once T is computed and its recurrent
+    /// payloads are all in, they are delivered and the answer goes to the driver. The driver feeds no later step meanwhile.
+    /// </summary>
+    private void TryBoundary()
+    {
+        if (_atBoundary is not { } b || !_wired || _step <= b.Step) return;
+        long at = b.Step;
+        if (at >= 0 && at > _deliveredThrough)
+        {
+            foreach (var c in _setup.Incoming)
+                if (c.OneStep && !Complete(c.Source, at)) return;
+            DeliverRecurrent(at);
+        }
+        _atBoundary = null;
+        _setup.Driver.Tell(b.Request switch
+        {
+            TakeSnapshot => new CoreSnapshotTaken(_setup.Core, at, _state.Snapshot()),
+            CollectTraffic c => _traffic.Collect(_setup.Core, c.Steps, _destinationCores),
+            _ => throw new InvalidOperationException($"unknown boundary request {b.Request.GetType().Name}"),
+        });
+    }
+}
+
+/// <summary>
+/// A core's traffic counted by stream step (step k of every stream adds to bin k), from one collection to the next:
+/// what <see cref="Mapping.Telemetry.CoreTraffic"/> reports.
+/// </summary>
+internal sealed class CoreTrafficBins
+{
+    private readonly List<long> _synaptic = [], _updates = [], _spikes = [], _sent = [], _received = [];
+    private StepCounts[] _perSlot = [];
+
+    public Span<StepCounts> PerSlot(int active)
+    {
+        if (_perSlot.Length < active) _perSlot = new StepCounts[Math.Max(active, 2 * _perSlot.Length)];
+        return _perSlot.AsSpan(0, active);
+    }
+
+    public void Stepped(long localStep, StepCounts counts, int units)
+    {
+        int bin = Bin(localStep);
+        _synaptic[bin] += counts.SynapticEvents;
+        _updates[bin] += units;
+        _spikes[bin] += counts.Spikes;
+        _sent[bin] += counts.NonzeroPayloads;    // per destination (each gets the same payloads)
+    }
+
+    public void Received(long localStep, ReadOnlySpan<long> values)
+    {
+        long nonzero = 0;
+        foreach (var v in values) if (v != 0) nonzero++;
+        _received[Bin(localStep)] += nonzero;
+    }
+
+    /// <summary>Stream steps beyond this many share the last bin (a resident mesh runs without end; its telemetry must not grow without end).</summary>
+    public const int MaxBins = 1 << 16;
+
+    private int Bin(long localStep)
+    {
+        int bin = (int)Math.Min(localStep, MaxBins - 1);
+        while (_synaptic.Count <= bin)
+        {
+            _synaptic.Add(0); _updates.Add(0); _spikes.Add(0); _sent.Add(0); _received.Add(0);
+        }
+        return bin;
+    }
+
+    /// <summary>The bins so far as <paramref name="steps"/> steps (later ones folded into the last), and a fresh start.</summary>
+    public Mapping.Telemetry.CoreTraffic Collect(int core, int steps, ImmutableArray<int> destinations)
+    {
+        ImmutableArray<long> Take(List<long> bins)
+        {
+            var a = new long[steps];
+            for (int i = 0; i < bins.Count; i++) a[Math.Min(i, steps - 1)] += bins[i];
+            bins.Clear();
+            return ImmutableCollectionsMarshal.AsImmutableArray(a);
+        }
+        var sent = Take(_sent);
+        var traffic = new Mapping.Telemetry.CoreTraffic(core, Take(_synaptic), Take(_updates), Take(_spikes), Take(_received),
+            destinations.ToImmutableDictionary(d => d, _ => sent));
+        return traffic;
     }
 }

@@ -68,34 +68,54 @@ public static class MeshRuntime
         var net = mesh.Network;
         if (steps <= 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a mesh run needs at least one step");
         if (streams <= 0) throw new ArgumentOutOfRangeException(nameof(streams), streams, "a mesh run needs at least one stream");
-        if (inputs.Length != streams * steps * net.Input.Dimensions)
-            throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {net.Input.Dimensions} dims need {streams * steps * net.Input.Dimensions}");
+        int dims = net.Input.Dimensions;
+        if (inputs.Length != streams * steps * dims)
+            throw new ArgumentException($"inputs hold {inputs.Length} values; {streams} streams x {steps} steps x {dims} dims need {streams * steps * dims}");
         if (options.Validate() is { Count: > 0 } problems) throw new ArgumentException($"mesh run options: {string.Join("; ", problems)}", nameof(options));
-        CheckNodes(system, options);
-        var done = new TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool record = observer is not null;
-        var run = system.ActorOf(Props.Create(() => new MeshRun(mesh, inputs, streams, steps, record, options, done)), $"mesh-run-{Guid.NewGuid():N}");
         using var timeout = options.Timeout is { } t ? new CancellationTokenSource(t) : null;
-        using var timedOut = timeout?.Token.Register(() =>
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout?.Token ?? CancellationToken.None);
+        try
         {
-            done.TrySetException(new TimeoutException($"the mesh run ({mesh.Cores.Length} cores, {streams} streams x {steps} steps) did not finish within {options.Timeout}"));
-            system.Stop(run);
-        });
-        using var registration = cancel.Register(() => { done.TrySetCanceled(cancel); system.Stop(run); });
-        var (outputs, counts, traffic) = await done.Task.ConfigureAwait(false);
-        if (observer is not null) Replay(net, streams, counts, observer);
-        var outputSize = net.Population(net.Output.Population).Size;
-        var predictions = Enumerable.Range(0, streams).Select(s =>
+            // A batch run is a client of a resident mesh: one stream per sequence, its whole input pushed at once, its
+            // output read at the last step.
+            await using var deployment = await Deployment.MeshDeployment.StartAsync(system, mesh,
+                new Deployment.DeploymentOptions(streams, options, observer is not null, null), linked.Token).ConfigureAwait(false);
+            var reads = Session.StreamOptions.Default.WithReads(Session.OutputReads.AtSteps([steps - 1]));
+            var opened = new Session.MeshStream[streams];
+            for (int s = 0; s < streams; s++) opened[s] = await deployment.OpenAsync(reads, linked.Token).ConfigureAwait(false);
+            var results = opened.Select(async (stream, s) =>
+            {
+                await stream.PushAsync(inputs.AsMemory().Slice(s * steps * dims, steps * dims), linked.Token).ConfigureAwait(false);
+                stream.Complete();
+                Session.StreamOutput? last = null;
+                await foreach (var o in stream.ReadAllAsync(linked.Token).ConfigureAwait(false)) last = o;
+                await stream.Completion.ConfigureAwait(false);
+                return last ?? throw new InvalidOperationException($"stream {s} closed without its last step's output");
+            }).ToArray();
+            var outputs = await Task.WhenAll(results).ConfigureAwait(false);
+            var telemetry = await deployment.CollectTelemetryAsync(streams, steps, linked.Token).ConfigureAwait(false);
+            if (observer is not null)
+            {
+                var (counts, headers) = await deployment.TakeRecordedCountsAsync().ConfigureAwait(false);
+                Replay(net, opened, counts, headers, observer);
+            }
+            int outputSize = outputs[0].Activity.Length;
+            var values = outputs.SelectMany(o => o.Activity).ToArray();
+            return new MeshRunResult(new SimulationResult(Matrix.Create(streams, outputSize, values), [.. outputs.Select(o => o.Argmax)]), telemetry);
+        }
+        catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !cancel.IsCancellationRequested)
         {
-            int best = 0;
-            for (int i = 1; i < outputSize; i++) if (outputs[s * outputSize + i] > outputs[s * outputSize + best]) best = i;
-            return best;
-        });
-        return new MeshRunResult(new SimulationResult(Matrix.Create(streams, outputSize, outputs), [.. predictions]),
-            Mapping.Telemetry.MeshTelemetry.From(mesh, streams, steps, traffic));
+            throw new TimeoutException($"the mesh run ({mesh.Cores.Length} cores, {streams} streams x {steps} steps) did not finish within {options.Timeout}");
+        }
+        catch (Session.StreamFailedException e) when (e.InnerException is { } inner)
+        {
+            // The deployment's own error (a core, a node), as a batch caller expects it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+            throw;
+        }
     }
 
-    private static void CheckNodes(ActorSystem system, MeshRunOptions options)
+    internal static void CheckNodes(ActorSystem system, MeshRunOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.IsLocal) return;
@@ -106,18 +126,27 @@ public static class MeshRuntime
             throw new ArgumentException($"cores on other nodes need an actor system with remoting (a cluster node: ClusterNodeConfig.StartSystem); '{system.Name}' is local-only");
     }
 
-    /// <summary>Hands the cores' counts to the observer step by step, population by population, as [stream, unit] of the whole population.</summary>
-    private static void Replay(NetworkDescription net, int streams, List<CoreCounts> counts, IActivityObserver observer)
+    /// <summary>Hands the cores' counts to the observer step by step, population by population, as [stream, unit] of the whole population (stream s = opened[s]).</summary>
+    private static void Replay(NetworkDescription net, Session.MeshStream[] opened, ImmutableArray<CoreCounts> counts,
+        ImmutableDictionary<long, StepHeader> headers, IActivityObserver observer)
     {
-        foreach (var step in counts.GroupBy(c => c.Step).OrderBy(g => g.Key))
-            foreach (var (population, pi) in net.Populations.Select((p, i) => (p, i)).Where(x => x.p.IsQuantized))
+        int streams = opened.Length;
+        var streamOfSlot = opened.ToDictionary(o => o.Slot, o => Array.IndexOf(opened, o));
+        var byStep = new SortedDictionary<long, Dictionary<int, int[]>>();   // stream step -> population -> [stream, unit]
+        foreach (var c in counts)
+        {
+            var h = headers[c.Step];
+            var size = net.Populations[c.Population].Size;
+            for (int k = 0; k < h.Active; k++)
             {
-                var whole = new int[streams * population.Size];
-                foreach (var c in step.Where(c => c.Population == pi))
-                    for (int s = 0; s < streams; s++)
-                        for (int i = 0; i < c.Count; i++) whole[s * population.Size + c.Start + i] = c.Values[s * c.Count + i];
-                observer.OnCounts(step.Key, population, whole);
+                if (!streamOfSlot.TryGetValue(h.Slots[k], out var s)) continue;
+                if (!byStep.TryGetValue(h.LocalSteps[k], out var pops)) byStep[h.LocalSteps[k]] = pops = [];
+                if (!pops.TryGetValue(c.Population, out var whole)) pops[c.Population] = whole = new int[streams * size];
+                for (int i = 0; i < c.Count; i++) whole[s * size + c.Start + i] = c.Values[k * c.Count + i];
             }
+        }
+        foreach (var (step, pops) in byStep)
+            foreach (var pi in pops.Keys.Order()) observer.OnCounts((int)step, net.Populations[pi], pops[pi]);
     }
 }
 

@@ -1,40 +1,91 @@
 using System.Collections.Immutable;
+using Akka.Actor;
+using HybridSpike.Core.Dynamics;
+using HybridSpike.Core.Network;
 
 namespace HybridSpike.Actors.Runtime;
 
+// The messages of the step protocol (docs/mesh.md, "The step protocol"). Every one is immutable; within a
+// node, one step's header is shared by reference by every message of that step.
+
 /// <summary>
-/// The payloads one core's units sent at one step, for every stream: [stream, unit] row-major,
-/// counts for a quantized population (graded spikes), round(a·2^16) otherwise. One message per
-/// step per destination core, sent even when every payload is zero, so that a receiver knows when it
-/// has heard from all its sources (per-edge synchronization: no global barrier).
+/// What mesh step <paramref name="Step"/> does, decided by the step driver: the stream slots that step (those
+/// that have input this step, in this order: every [k, …] payload block follows it), each slot's own step
+/// number in its stream, the slots reset to a fresh stream first, and which of them (indices k into
+/// <paramref name="Slots"/>) have their output read.
 /// </summary>
-public sealed record Payloads(int Step, int Population, int Start, int Count, ImmutableArray<long> Values);
+public sealed record StepHeader(long Step, ImmutableArray<int> Slots, ImmutableArray<long> LocalSteps, ImmutableArray<int> Resets, ImmutableArray<int> Reads)
+{
+    /// <summary>Slots stepped.</summary>
+    public int Active => Slots.Length;
+}
 
-/// <summary>The input of one step for every stream: [stream, dimension], as integer payloads.</summary>
-public sealed record InputPayloads(int Step, ImmutableArray<long> Values);
+/// <summary>The input of one mesh step for its stepped slots: [k, dimension] as integer payloads round(x·2^16), to the cores the input feeds.</summary>
+public sealed record StepInput(StepHeader Header, ImmutableArray<long> Values);
 
-/// <summary>A quantized core's counts of one step, for the run's observer: [stream, unit].</summary>
-internal sealed record CoreCounts(int Step, int Population, int Start, int Count, ImmutableArray<int> Values);
+/// <summary>The start of a mesh step for a core that no same-step message would tell of it (every input of the core is a recurrence, or it has none).</summary>
+public sealed record StepStart(StepHeader Header);
 
-/// <summary>An output core's activities after the last step: [stream, unit].</summary>
-internal sealed record OutputActivity(int Start, int Count, ImmutableArray<double> Values);
+/// <summary>
+/// The payloads one core's units sent at one step, for the stepped slots: [k, unit] row-major, counts for a
+/// quantized population (graded spikes), round(a·2^16) otherwise. One message per step per destination core,
+/// sent even when every payload is zero, so that a receiver knows when it has heard from all its sources
+/// (per-edge synchronization: no global barrier).
+/// </summary>
+public sealed record Payloads(StepHeader Header, int Population, int Start, int Count, ImmutableArray<long> Values);
 
-/// <summary>What a core needs to run: its piece, its incoming weights, where its results go (<paramref name="Collector"/>) and where it reports progress (<paramref name="Input"/>).</summary>
+/// <summary>A quantized core's counts of one step, for the run's observer: [k, unit] over the header's slots.</summary>
+internal sealed record CoreCounts(long Step, int Population, int Start, int Count, ImmutableArray<int> Values);
+
+/// <summary>An output core's activities at one step, for the read slots: [r, unit] in the order of the header's reads.</summary>
+internal sealed record OutputActivity(long Step, int Start, int Count, ImmutableArray<double> Values);
+
+/// <summary>A core has finished <paramref name="Steps"/> mesh steps (sent every progress interval): the driver may feed further ahead.</summary>
+internal sealed record Progress(int Core, long Steps);
+
+/// <summary>Driver → core: answer with the core's state once mesh step <paramref name="Step"/> is computed and its recurrent payloads delivered (−1: before any step).</summary>
+internal sealed record TakeSnapshot(long Step);
+
+/// <summary>Core → driver: its state at the boundary after mesh step <paramref name="Step"/>.</summary>
+internal sealed record CoreSnapshotTaken(int Core, long Step, CoreSnapshot State);
+
+/// <summary>Driver → core: once mesh step <paramref name="Step"/> is computed and its recurrent payloads are in, send the traffic counted since the last collection, in bins of <paramref name="Steps"/> stream steps, and start counting afresh.</summary>
+internal sealed record CollectTraffic(long Step, int Steps);
+
+/// <summary>What a core needs to run: its piece, its incoming weights, where its results go and where it reports progress (<paramref name="Driver"/>).</summary>
+/// <param name="Slots">Stream slots the core keeps state for.</param>
+/// <param name="NeedsStart">The core learns of each step from a <see cref="StepStart"/> (it has no same-step input).</param>
+/// <param name="ProgressInterval">Steps between two <see cref="Progress"/> reports.</param>
+/// <param name="Restore">The core's state to start from (a restored snapshot), or null for fresh slots.</param>
 internal sealed record CoreSetup(
     int Core,
     int Population,
     int Start,
     int Count,
-    int Streams,
-    int Steps,
+    int Slots,
     bool RecordCounts,
     bool IsOutput,
+    bool NeedsStart,
+    int ProgressInterval,
     ImmutableArray<IncomingConnection> Incoming,
-    Akka.Actor.IActorRef Collector,
-    Akka.Actor.IActorRef Input);
+    IActorRef Driver,
+    CoreSnapshot? Restore);
 
 /// <summary>One incoming connection of a core: its rows of the fixed-point weights (in the kernel's layout) and where the source payloads come from.</summary>
 /// <param name="Source">Population index of the source, or -1 for the network input.</param>
 /// <param name="SourceCores">How many cores send this source's payloads (the input: 1).</param>
 internal sealed record IncomingConnection(int Source, int SourceSize, int SourceCores, bool OneStep, double? SourceOmega,
-    HybridSpike.Core.Numerics.MantissaBlock Weights, ImmutableArray<int> RowExponents);
+    HybridSpike.Core.Numerics.MantissaBlock Weights, ImmutableArray<int> RowExponents)
+{
+    public CoreConnection ToCoreConnection() => new(Source, SourceSize, OneStep, SourceOmega, Weights, RowExponents);
+}
+
+/// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>
+internal sealed record Wire(ImmutableArray<IActorRef> Destinations, ImmutableArray<int> DestinationCores);
+
+/// <summary>The population of a core's piece, for building its plan.</summary>
+internal static class CoreSetupExtensions
+{
+    public static CorePlan Plan(this CoreSetup setup, Population population) =>
+        new(setup.Population, population, setup.Start, setup.Count, [.. setup.Incoming.Select(c => c.ToCoreConnection())]);
+}

@@ -46,11 +46,12 @@ public static class CoreStep
     /// Steps <paramref name="slots"/> (distinct, in any order). <paramref name="arrivals"/>[c] holds same-step connection
     /// c's source payloads of this step, [k, source unit] for the k-th stepped slot (one-step entries are not read:
     /// the state holds them). Writes <paramref name="payloads"/> [k, unit]; <paramref name="counts"/> [k, unit] when not
-    /// empty (quantized populations); <paramref name="activity"/> [k, unit] when not empty.
+    /// empty (quantized populations); <paramref name="activity"/> [k, unit] when not empty; each slot's own counts into
+    /// <paramref name="perSlot"/>[k] when not empty (telemetry by stream step). Returns the counts over all stepped slots.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepCounts Run(CorePlan plan, CoreState state, ReadOnlySpan<int> slots, ReadOnlySpan<long[]?> arrivals,
-        Span<long> payloads, Span<int> counts, Span<double> activity, StepScratch scratch)
+        Span<long> payloads, Span<int> counts, Span<double> activity, StepScratch scratch, Span<StepCounts> perSlot)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(state);
@@ -60,6 +61,7 @@ public static class CoreStep
         if (payloads.Length != active * n) throw new ArgumentException($"payloads hold {payloads.Length}; {active} slots x {n} units need {active * n}", nameof(payloads));
         if (!counts.IsEmpty && counts.Length != active * n) throw new ArgumentException($"counts hold {counts.Length}; {active * n} needed", nameof(counts));
         if (!activity.IsEmpty && activity.Length != active * n) throw new ArgumentException($"activity holds {activity.Length}; {active * n} needed", nameof(activity));
+        if (!perSlot.IsEmpty && perSlot.Length != active) throw new ArgumentException($"per-slot counts hold {perSlot.Length}; {active} needed", nameof(perSlot));
         for (int ci = 0; ci < plan.Incoming.Length; ci++)
         {
             var c = plan.Incoming[ci];
@@ -73,6 +75,7 @@ public static class CoreStep
         for (int k = 0; k < active; k++)
         {
             int slot = slots[k];
+            long eventsBefore = events, spikesBefore = spikes, nonzeroBefore = nonzero;
             if ((uint)slot >= (uint)state.Slots) throw new ArgumentOutOfRangeException(nameof(slots), slot, $"the state has slots 0..{state.Slots - 1}");
             if (p.Bias.IsDefaultOrEmpty) x.Clear();
             else p.Bias.AsSpan(plan.Start, n).CopyTo(x);
@@ -93,6 +96,7 @@ public static class CoreStep
                     nonzero++;
                     spikes += Math.Abs(v);
                 }
+            if (!perSlot.IsEmpty) perSlot[k] = new StepCounts(events - eventsBefore, p.IsQuantized ? spikes - spikesBefore : 0, nonzero - nonzeroBefore);
         }
         return new StepCounts(events, p.IsQuantized ? spikes : 0, nonzero);
     }

@@ -82,7 +82,7 @@ public sealed class FixedPointSimulator : ISimulator
                 for (int ci = 0; ci < plan.Incoming.Length; ci++)
                     arrivals[pi][ci] = plan.Incoming[ci].OneStep ? null : Source(plan.Incoming[ci].Source, input, payloads);
                 events += CoreStep.Run(plan, states[pi], slots, arrivals[pi], payloads[pi], counts[pi],
-                    pi == _output && t == steps - 1 ? outputs : default, scratch[pi]).SynapticEvents;
+                    pi == _output && t == steps - 1 ? outputs : default, scratch[pi], default).SynapticEvents;
             }
             // Deliver: every one-step connection keeps its source's payloads of this step for the next.
             for (int pi = 0; pi < pops.Length; pi++)

@@ -4,6 +4,7 @@ using Akka.TestKit.Xunit2;
 using HybridSpike.Actors.Cluster;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Mapping.Telemetry;
+using HybridSpike.Core.Dynamics;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
 
@@ -23,23 +24,40 @@ public class MeshSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         return back;
     }
 
-    private static CoreSetup Setup(IActorRef collector) => Setup(collector, collector);
+    private static CoreSetup Setup(IActorRef driver) => Setup(driver, null);
 
-    private static CoreSetup Setup(IActorRef collector, IActorRef input) => new(7, 2, 16, 3, 2, 30, true, false,
+    private static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore) => new(7, 2, 16, 3, 2, true, false, false, 8,
         [new IncomingConnection(-1, 2, 1, false, null, MantissaBlock.FromRowMajor(3, 2, [1, -2, 127, -128, 0, 5]), [-7, -7, -6]),
          new IncomingConnection(1, 4, 2, true, 3.5, MantissaBlock.FromRowMajor(3, 4, [.. Enumerable.Range(-6, 12)]), [0, 1, 2])],
-        collector, input);
+        driver, restore);
+
+    private static readonly StepHeader Header = new(12, [3, 0], [783, 0], [0], [1]);
+
+    private static CoreSnapshot Snapshot => new(2, [0, 1L << 31, 3, long.MaxValue, 5, 6], [[], [1, -2, 0, 4, 5, -6, 7, 8]]);
+
+    private static void SameHeader(StepHeader a, StepHeader b)
+    {
+        Assert.Equal(a.Step, b.Step);
+        Assert.Equal(a.Slots.ToArray(), b.Slots.ToArray());
+        Assert.Equal(a.LocalSteps.ToArray(), b.LocalSteps.ToArray());
+        Assert.Equal(a.Resets.ToArray(), b.Resets.ToArray());
+        Assert.Equal(a.Reads.ToArray(), b.Reads.ToArray());
+    }
 
     [Fact]
     public void Payloads_inputs_counts_and_outputs_come_back_value_for_value()
     {
-        var p = new Payloads(12, 3, 16, 2, [0, -1, long.MaxValue, long.MinValue]);
+        var p = new Payloads(Header, 3, 16, 2, [0, -1, long.MaxValue, long.MinValue]);
         var p2 = (Payloads)RoundTrip(p);
-        Assert.Equal((p.Step, p.Population, p.Start, p.Count), (p2.Step, p2.Population, p2.Start, p2.Count));
+        SameHeader(p.Header, p2.Header);
+        Assert.Equal((p.Population, p.Start, p.Count), (p2.Population, p2.Start, p2.Count));
         Assert.Equal(p.Values.ToArray(), p2.Values.ToArray());
 
-        var i = new InputPayloads(0, [65536, 0, -3]);
-        Assert.Equal(i.Values.ToArray(), ((InputPayloads)RoundTrip(i)).Values.ToArray());
+        var i = new StepInput(Header, [65536, 0, -3, 4]);
+        var i2 = (StepInput)RoundTrip(i);
+        SameHeader(i.Header, i2.Header);
+        Assert.Equal(i.Values.ToArray(), i2.Values.ToArray());
+        SameHeader(Header, ((StepStart)RoundTrip(new StepStart(Header))).Header);
 
         var c = new CoreCounts(29, 1, 0, 3, [0, -4, int.MaxValue, 1, 2, int.MinValue]);
         var c2 = (CoreCounts)RoundTrip(c);
@@ -47,9 +65,20 @@ public class MeshSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         Assert.Equal(c.Values.ToArray(), c2.Values.ToArray());
 
         // Doubles bit for bit, including the awkward ones.
-        var o = new OutputActivity(1, 2, [0.1, -0.0, double.Epsilon, double.NaN, 1e308, -7.25]);
+        var o = new OutputActivity(long.MaxValue, 1, 2, [0.1, -0.0, double.Epsilon, double.NaN, 1e308, -7.25]);
         var o2 = (OutputActivity)RoundTrip(o);
+        Assert.Equal((o.Step, o.Start, o.Count), (o2.Step, o2.Start, o2.Count));
         Assert.Equal(o.Values.Select(BitConverter.DoubleToInt64Bits), o2.Values.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
+    public void Boundary_requests_and_snapshots_come_back_value_for_value()
+    {
+        Assert.Equal(new TakeSnapshot(-1), RoundTrip(new TakeSnapshot(-1)));
+        Assert.Equal(new CollectTraffic(99, 784), RoundTrip(new CollectTraffic(99, 784)));
+        var taken = (CoreSnapshotTaken)RoundTrip(new CoreSnapshotTaken(5, 1L << 40, Snapshot));
+        Assert.Equal((5, 1L << 40), (taken.Core, taken.Step));
+        Assert.True(Snapshot.SameAs(taken.State));
     }
 
     [Fact]
@@ -72,12 +101,13 @@ public class MeshSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     {
         var probe = CreateTestProbe();
         var population = new Population("p0", 19, Activation.Tanh, 3.5, [.. Enumerable.Range(0, 19).Select(i => i / 7.0 - 1)], InitialStateMode.Uniform, 12345678901234567890UL);
-        var input = CreateTestProbe();
-        var h = (HostCore)RoundTrip(new HostCore("run-1", Setup(probe.Ref, input.Ref), population));
+        var h = (HostCore)RoundTrip(new HostCore("run-1", Setup(probe.Ref, Snapshot), population));
         Assert.Equal("run-1", h.RunId);
-        Assert.Equal(probe.Ref, h.Setup.Collector);
-        var expected = Setup(probe.Ref, input.Ref);
-        Assert.Equal(expected with { Incoming = [] }, h.Setup with { Incoming = [] });
+        Assert.Equal(probe.Ref, h.Setup.Driver);
+        var expected = Setup(probe.Ref, Snapshot);
+        Assert.True(Snapshot.SameAs(h.Setup.Restore!));
+        Assert.Equal(expected with { Incoming = [], Restore = null }, h.Setup with { Incoming = [], Restore = null });
+        Assert.Null(((HostCore)RoundTrip(new HostCore("run-2", Setup(probe.Ref), population))).Setup.Restore);
         Assert.Equal(expected.Incoming.Length, h.Setup.Incoming.Length);
         for (int k = 0; k < expected.Incoming.Length; k++)
         {
@@ -139,7 +169,7 @@ public class MeshSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     public void Corrupt_bytes_are_refused_naming_the_message()
     {
         var serializer = (MeshSerializer)Sys.Serialization.FindSerializerFor(new EndRun("r"));
-        var bytes = serializer.ToBinary(new Payloads(1, 2, 3, 4, [5, 6]));
+        var bytes = serializer.ToBinary(new Payloads(Header, 2, 3, 1, [5, 6]));
         var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes[..^1], "P"));
         Assert.Contains("'P'", e.Message);
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "nope"));

@@ -54,7 +54,7 @@ public class CoreStepTests
             for (int pi = 0; pi < _plans.Length; pi++)
             {
                 var arrivals = _plans[pi].Incoming.Select(c => c.OneStep ? null : c.Source < 0 ? input : payloads[c.Source]).ToArray();
-                CoreStep.Run(_plans[pi], States[pi], slots, arrivals, payloads[pi], default, default, _scratch[pi]);
+                CoreStep.Run(_plans[pi], States[pi], slots, arrivals, payloads[pi], default, default, _scratch[pi], default);
             }
             for (int pi = 0; pi < _plans.Length; pi++)
                 foreach (var ci in _plans[pi].OneStepConnections)

@@ -6,96 +6,89 @@ using HybridSpike.Actors.Cluster;
 using HybridSpike.Mapping.Compile;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
-using HybridSpike.Core.Reference;
+using HybridSpike.Actors.Runtime.Protocol;
+using HybridSpike.Actors.Runtime.Session;
 
-namespace HybridSpike.Actors.Runtime;
+namespace HybridSpike.Actors.Runtime.Deployment;
 
 /// <summary>
-/// One run of a compiled mesh: creates a core actor per placed piece, feeds the input, collects the
-/// output (and the counts, when asked), and completes the run's task. Any core that fails ends the
-/// run with that error: the run never hangs on a dead core.
-/// With nodes in its options, the cores of other nodes are created there (HostCore to each node's
-/// mesh-node actor), wired through the node (WireCores, acknowledged) and only then fed: a node that
-/// does not answer, stops its cores, leaves, dies or becomes unreachable ends the run with an error.
+/// The deployment of one compiled mesh, its one job: it hosts the cores once (here, or on the cluster nodes its
+/// options name), wires them, starts the step driver and watches them for as long as the deployment lives. Any
+/// core that fails, and any node that does not answer, stops its cores, leaves, dies or becomes unreachable, ends
+/// the deployment with that error: its streams end with it, none hangs. Remote cores get their weights once, at
+/// deployment, never per stream.
 /// </summary>
-internal sealed class MeshRun : ReceiveActor
+internal sealed class MeshDeployer : ReceiveActor
 {
     private readonly CompiledMesh _mesh;
-    private readonly TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)> _done;
-    private readonly List<Mapping.Telemetry.CoreTraffic> _traffic = [];
-    private readonly int _coreCount;
-    private readonly int _streams;
-    private readonly int _outputSize;
-    private readonly double[] _outputs;
-    private readonly List<CoreCounts> _counts = [];
-    private int _outputUnitsReceived;
-    private int _countsExpected;
-    // Where the cores are: their refs (null until a remote node reports one), setups, and the run's remote hosts.
+    private readonly TaskCompletionSource<IActorRef> _ready;
+    // Where the cores are: their refs (null until a remote node reports one), setups, and the deployment's remote hosts.
     private readonly IActorRef[] _cores;
     private readonly CoreSetup[] _setups;
-    private readonly ImmutableArray<double> _inputs;
-    private readonly int _steps;
     private readonly string _runId;
     private readonly Address?[] _nodeOf;                         // per core: its remote node, null = here
     private readonly HashSet<Address> _remoteNodes = [];
-    private readonly Dictionary<IActorRef, Address> _nodeRuns = []; // each remote node's run host, watched
+    private readonly Dictionary<IActorRef, Address> _nodeRuns = []; // each remote node's host, watched
     private int _hosted, _wired;
-    private bool _feeding;
+    private bool _started, _failed;
     private ICancelable? _deployTimeout;
     private readonly MeshRunOptions _options;
     private readonly MeshPlan _plan;
-    private readonly IActorRef _input;
+    private readonly IActorRef _driver;
 
-    public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts,
-        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)> done)
-        : this(mesh, inputs, streams, steps, recordCounts, MeshRunOptions.Local, done)
-    {
-    }
-
-    public MeshRun(CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps, bool recordCounts, MeshRunOptions options,
-        TaskCompletionSource<(double[] Outputs, List<CoreCounts> Counts, List<Mapping.Telemetry.CoreTraffic> Traffic)> done)
+    public MeshDeployer(CompiledMesh mesh, DeploymentOptions options, TaskCompletionSource<IActorRef> ready)
     {
         _mesh = mesh;
-        _done = done;
-        _streams = streams;
-        _inputs = inputs;
-        _steps = steps;
+        _ready = ready;
         _runId = Self.Path.Name;
-        _options = options;
-        var net = mesh.Network;
-        int output = net.Populations.IndexOf(net.Population(net.Output.Population));
-        _outputSize = net.Populations[output].Size;
-        _outputs = new double[streams * _outputSize];
-        Receive<OutputActivity>(OnOutput);
-        Receive<CoreCounts>(c => { _counts.Add(c); TryFinish(); });
-        Receive<Mapping.Telemetry.CoreTraffic>(t => { _traffic.Add(t); TryFinish(); });
+        _options = options.Run;
         Receive<CoreHosted>(OnHosted);
-        Receive<CoresWired>(_ => { if (++_wired == _remoteNodes.Count) Feed(); });
+        Receive<CoresWired>(_ => { if (++_wired == _remoteNodes.Count) Start(); });
         Receive<CoreFailed>(f => Fail(new InvalidOperationException($"a core failed on node {f.Node}: {f.Error}")));
-        Receive<DeployTimedOut>(_ => OnDeployTimeout(options.DeployTimeout));
+        Receive<DeployTimedOut>(_ => OnDeployTimeout(_options.DeployTimeout));
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
         Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
         Receive<ClusterEvent.IReachabilityEvent>(e => { if (e is ClusterEvent.UnreachableMember u) NodeLost(u.Member.Address, "became unreachable"); });
         Receive<Terminated>(OnTerminated);
+        Receive<WireLocal>(_ => Wire());
 
-        var plan = _plan = MeshPlan.For(mesh);
+        // Whatever fails while deploying fails the deployment's task, rather than leaving its caller waiting.
+        try { (_plan, _driver, _cores, _setups, _nodeOf) = Deploy(options); }
+        catch (Exception e)
+        {
+            ready.TrySetException(e);
+            throw;
+        }
+    }
+
+    private (MeshPlan, IActorRef, IActorRef[], CoreSetup[], Address?[]) Deploy(DeploymentOptions options)
+    {
+        var mesh = _mesh;
+        var net = mesh.Network;
+        int output = net.Populations.IndexOf(net.Population(net.Output.Population));
+        var plan = MeshPlan.For(mesh);
         var placements = mesh.Routed.Placed.Placements;
-        _coreCount = placements.Length;
-        _input = Context.ActorOf(Props.Create(() => new InputActor(inputs, streams, steps, net.Input.Dimensions, placements.Length)), "input");
+        var settings = StepProtocolSettings.From(Context.System);
+        var restore = options.Restore;
+        if (restore is not null && restore.Cores.Length != placements.Length)
+            throw new ArgumentException($"the snapshot holds {restore.Cores.Length} cores; the mesh has {placements.Length}");
+        var driver = Context.ActorOf(Props.Create(() => new StepDriver(options.Slots, net.Input.Dimensions, net.Populations[output].Size, placements.Length,
+            settings, options.RecordCounts, restore == null ? ImmutableArray<StreamPosition>.Empty : restore.Streams)), "driver");
         // Create the cores first (destinations need their refs), then wire each.
-        var cores = _cores = new IActorRef[placements.Length];
-        var setups = _setups = new CoreSetup[placements.Length];
-        _nodeOf = NodesOfCores(mesh, options);
+        var cores = new IActorRef[placements.Length];
+        var setups = new CoreSetup[placements.Length];
+        var nodeOf = NodesOfCores(mesh, _options);
         for (int k = 0; k < placements.Length; k++)
         {
             var core = plan.Cores[k];
-            setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, streams, steps, recordCounts, core.Population == output, core.Incoming, Self, _input);
+            setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, options.Slots, options.RecordCounts, core.Population == output,
+                !core.Incoming.Any(c => !c.OneStep), settings.ProgressInterval, core.Incoming, driver, restore?.Cores[k]);
         }
         for (int k = 0; k < placements.Length; k++)
         {
             var setup = setups[k];
             var population = net.Populations[setup.Population];
-            if (_nodeOf[k] is { } node)
+            if (nodeOf[k] is { } node)
             {
                 _remoteNodes.Add(node);
                 Context.ActorSelection(new RootActorPath(node) / "user" / ClusterMesh.NodeActorName).Tell(new HostCore(_runId, setup, population));
@@ -107,14 +100,15 @@ internal sealed class MeshRun : ReceiveActor
         }
         if (_remoteNodes.Count == 0)
         {
-            Wire();
-            return;
+            Self.Tell(WireLocal.Instance);
+            return (plan, driver, cores, setups, nodeOf);
         }
-        // Remote cores: wait for every node to host and wire its cores, and end the run if a node goes.
-        _deployTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(options.DeployTimeout, Self, DeployTimedOut.Instance, Self);
+        // Remote cores: wait for every node to host and wire its cores, and end the deployment if a node goes.
+        _deployTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_options.DeployTimeout, Self, DeployTimedOut.Instance, Self);
         if (Context.System is ExtendedActorSystem { Provider: ClusterActorRefProvider })
             Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
                 typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        return (plan, driver, cores, setups, nodeOf);
     }
 
     /// <summary>
@@ -144,23 +138,22 @@ internal sealed class MeshRun : ReceiveActor
             }
             cores[k].Tell(wire);
         }
-        if (remote.Count == 0) { Feed(); return; }
+        if (remote.Count == 0) { Start(); return; }
         foreach (var (host, node) in _nodeRuns)
             if (remote.TryGetValue(node, out var w)) host.Tell(new WireCores(_runId, [.. w.Cores], [.. w.Wires]));
     }
 
     private IActorRef[] _inbox = [];
 
-    /// <summary>Once every core is wired: the input actor starts feeding (the cores the input feeds, or their shufflers).</summary>
-    private void Feed()
+    /// <summary>Once every core is wired: the driver starts (it feeds the cores the input feeds, or their shufflers, and tells the others of each step).</summary>
+    private void Start()
     {
-        if (_feeding) return;
-        _feeding = true;
+        if (_started) return;
+        _started = true;
         _deployTimeout?.Cancel();
-        var net = _mesh.Network;
-        bool recordCounts = _setups.Length > 0 && _setups[0].RecordCounts;
-        _countsExpected = recordCounts ? _steps * _mesh.Routed.Placed.Placements.Count(p => net.Population(p.Piece.Population).IsQuantized) : 0;
-        _input.Tell(new StartInput([.. _plan.FedByInput.Select(k => _inbox[k])]));
+        _driver.Tell(new DriverStart([.. _cores], [.. _plan.FedByInput.Select(k => _inbox[k])],
+            [.. Enumerable.Range(0, _cores.Length).Where(k => _setups[k].NeedsStart).Select(k => _inbox[k])]));
+        _ready.TrySetResult(_driver);
     }
 
     /// <summary>Per core: the remote node it runs on, or null when it runs here (no nodes, or the node is this system).</summary>
@@ -193,7 +186,7 @@ internal sealed class MeshRun : ReceiveActor
 
     private void OnDeployTimeout(TimeSpan timeout)
     {
-        if (_feeding) return;
+        if (_started) return;
         var hosting = _nodeRuns.Values.ToHashSet();
         var silent = _remoteNodes.Where(n => !hosting.Contains(n)).ToList();
         Fail(silent.Count > 0
@@ -228,50 +221,58 @@ internal sealed class MeshRun : ReceiveActor
 
     private void OnTerminated(Terminated t)
     {
-        // A core here stops itself when it has sent its last step: nothing to do. A remote node's run host stops
-        // only when told (EndRun) or when its node goes: before the run ends, that is the end of the run.
+        // A resident core stops only with its deployment; a remote node's host only when told (EndRun) or when its node
+        // goes. Either, while the deployment lives, is the end of the deployment.
+        if (_failed) return;
         if (_nodeRuns.TryGetValue(t.ActorRef, out var node))
-            Fail(t.AddressTerminated ? $"node {node} left the cluster or died during the run" : $"node {node} stopped hosting its cores during the run");
+            Fail(t.AddressTerminated ? $"node {node} left the cluster or died while the mesh ran" : $"node {node} stopped hosting its cores while the mesh ran");
+        else if (Array.IndexOf(_cores, t.ActorRef) is var k and >= 0)
+            Fail(new InvalidOperationException($"core {k} stopped while the mesh ran"));
     }
 
     private void Fail(string error) => Fail(new MeshClusterException(error));
 
+    /// <summary>
+    /// Ends the deployment with <paramref name="error"/>: the driver ends every stream with it, the cores stop. The
+    /// deployer itself stays until disposed, so that the error reaches every stream before anything stops.
+    /// </summary>
     private void Fail(Exception error)
     {
-        _done.TrySetException(error);
-        Context.Stop(Self);
+        if (_failed) return;
+        _failed = true;
+        _ready.TrySetException(error);
+        _driver.Tell(new DriverFailed(error));
+        for (int k = 0; k < _cores.Length; k++)
+            if (_nodeOf[k] is null && _cores[k] is { } core) Context.Stop(core);
+        EndRemote();
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
     {
-        _done.TrySetException(new InvalidOperationException($"a core failed: {e.Message}", e));
-        Context.Stop(Self);
+        Fail(new InvalidOperationException($"a core failed: {e.Message}", e));
         return Directive.Stop;
     });
 
-    private void OnOutput(OutputActivity a)
+    private void EndRemote()
     {
-        for (int s = 0; s < _streams; s++)
-            for (int i = 0; i < a.Count; i++) _outputs[s * _outputSize + a.Start + i] = a.Values[s * a.Count + i];
-        _outputUnitsReceived += a.Count;
-        TryFinish();
-    }
-
-    private void TryFinish()
-    {
-        if (_outputUnitsReceived < _outputSize || _counts.Count < _countsExpected || _traffic.Count < _coreCount) return;
-        _done.TrySetResult((_outputs, _counts, _traffic));
-        Context.Stop(Self);
+        foreach (var host in _nodeRuns.Keys) host.Tell(new EndRun(_runId));
+        _nodeRuns.Clear();
     }
 
     protected override void PostStop()
     {
-        _done.TrySetException(new InvalidOperationException("the mesh run stopped before the output arrived"));
+        _ready.TrySetException(new InvalidOperationException("the mesh deployment stopped before its cores were wired"));
         _deployTimeout?.Cancel();
         if (_remoteNodes.Count == 0) return;
-        foreach (var host in _nodeRuns.Keys) host.Tell(new EndRun(_runId));
+        EndRemote();
         if (Context.System is ExtendedActorSystem { Provider: ClusterActorRefProvider })
             Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    /// <summary>Every core is here: wire them (once the constructor has set every field).</summary>
+    private sealed class WireLocal
+    {
+        public static readonly WireLocal Instance = new();
     }
 
     private sealed class DeployTimedOut
@@ -280,5 +281,3 @@ internal sealed class MeshRun : ReceiveActor
     }
 }
 
-/// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>
-internal sealed record Wire(ImmutableArray<IActorRef> Destinations, ImmutableArray<int> DestinationCores);

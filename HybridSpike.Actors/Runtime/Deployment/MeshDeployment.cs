@@ -1,0 +1,162 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using HybridSpike.Actors.Runtime.Session;
+using HybridSpike.Core.Dynamics;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Telemetry;
+
+namespace HybridSpike.Actors.Runtime.Deployment;
+
+/// <summary>How a mesh is deployed: its stream slots, where its cores go (<see cref="MeshRunOptions"/>), and what it starts from.</summary>
+/// <param name="Slots">Streams the mesh can hold open at once (each core keeps state for every slot).</param>
+/// <param name="Run">Where the cores go, delivery shuffle, deploy timeout (its run timeout is not used here).</param>
+/// <param name="RecordCounts">Keep every quantized core's counts for <see cref="MeshDeployment.TakeRecordedCountsAsync"/>.</param>
+/// <param name="Restore">Start every core from this snapshot (and hold its streams' slots for <see cref="MeshDeployment.ResumeAsync"/>), or null for fresh slots.</param>
+public sealed record DeploymentOptions(int Slots, MeshRunOptions Run, bool RecordCounts, MeshSnapshot? Restore)
+{
+    /// <summary><paramref name="slots"/> slots, every core here.</summary>
+    public static DeploymentOptions Local(int slots) => new(slots, MeshRunOptions.Local, false, null);
+
+    /// <summary>These options restoring <paramref name="snapshot"/>.</summary>
+    public DeploymentOptions RestoringFrom(MeshSnapshot snapshot) => this with { Restore = snapshot, Slots = snapshot.Slots };
+
+    /// <summary>Every problem, each naming its field.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var e = new List<string>();
+        if (Slots < 1) e.Add($"slots: must be at least 1, got {Slots}");
+        if (Run is null) e.Add("run: missing");
+        else e.AddRange(Run.Validate());
+        if (Restore is { } r && r.Slots != Slots) e.Add($"restore: the snapshot has {r.Slots} slots, the options {Slots}");
+        return e;
+    }
+}
+
+/// <summary>
+/// A whole mesh at a step boundary: every core's state (in placement order) and where each open stream stood. Restored
+/// onto fresh cores (<see cref="DeploymentOptions.RestoringFrom"/>), the mesh continues exactly: the same outputs as an
+/// uninterrupted run, given the rest of each stream's input from its <see cref="StreamPosition.NextStep"/>.
+/// </summary>
+/// <param name="Step">The mesh step after which it was taken (−1: before any).</param>
+public sealed record MeshSnapshot(long Step, int Slots, ImmutableArray<CoreSnapshot> Cores, ImmutableArray<StreamPosition> Streams);
+
+/// <summary>
+/// A compiled mesh deployed once and kept up: streams open and close while it runs (<see cref="OpenAsync"/>), each
+/// core an actor here or on a cluster node. Dispose it to stop every core.
+/// </summary>
+public sealed class MeshDeployment : IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+    private readonly IActorRef _deployer;
+    private readonly IActorRef _driver;
+
+    private MeshDeployment(ActorSystem system, CompiledMesh mesh, DeploymentOptions options, IActorRef deployer, IActorRef driver)
+    {
+        _system = system;
+        Mesh = mesh;
+        Options = options;
+        _deployer = deployer;
+        _driver = driver;
+    }
+
+    public CompiledMesh Mesh { get; }
+
+    public DeploymentOptions Options { get; }
+
+    /// <summary>
+    /// Hosts and wires every core of <paramref name="mesh"/> and starts its driver. A node that does not answer within
+    /// the deploy timeout, or is lost, fails the task with <see cref="Cluster.MeshClusterException"/> naming it.
+    /// </summary>
+    public static async Task<MeshDeployment> StartAsync(ActorSystem system, CompiledMesh mesh, DeploymentOptions options, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { Count: > 0 } problems) throw new ArgumentException($"deployment options: {string.Join("; ", problems)}", nameof(options));
+        MeshRuntime.CheckNodes(system, options.Run);
+        var ready = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var deployer = system.ActorOf(Props.Create(() => new MeshDeployer(mesh, options, ready)), $"mesh-{Guid.NewGuid():N}");
+        try
+        {
+            var driver = await ready.Task.WaitAsync(cancel).ConfigureAwait(false);
+            return new MeshDeployment(system, mesh, options, deployer, driver);
+        }
+        catch
+        {
+            system.Stop(deployer);
+            throw;
+        }
+    }
+
+    /// <summary>Opens a stream in a free slot (its state fresh); with every slot taken, its <see cref="WhenNoSlot"/> decides.</summary>
+    public Task<MeshStream> OpenAsync(StreamOptions options, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var opened = new TaskCompletionSource<MeshStream>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driver.Tell(new OpenStream(options, opened));
+        return opened.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>Binds a stream of the restored snapshot again: it continues from its <see cref="StreamPosition.NextStep"/>.</summary>
+    public Task<MeshStream> ResumeAsync(StreamPosition position, StreamOptions options, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        ArgumentNullException.ThrowIfNull(options);
+        var opened = new TaskCompletionSource<MeshStream>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driver.Tell(new ResumeStream(position, options, opened));
+        return opened.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>The whole mesh at the next step boundary: the mesh holds there (a management phase) until every core has answered.</summary>
+    public Task<MeshSnapshot> SnapshotAsync(CancellationToken cancel)
+    {
+        var done = new TaskCompletionSource<MeshSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driver.Tell(new AtBoundary(step => new TakeSnapshot(step),
+            a => done.TrySetResult(new MeshSnapshot(a.Step, Options.Slots, [.. a.Answers.Cast<CoreSnapshotTaken>().Select(c => c.State)], a.Streams)),
+            e => done.TrySetException(e)));
+        return done.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>
+    /// The traffic, energy and time of everything since the last collection, counted by stream step (step k of every stream
+    /// adds to step k; steps beyond <paramref name="steps"/> to the last), normalized to <paramref name="inferences"/>
+    /// inferences; taken at a step boundary, so that every packet sent is counted received.
+    /// </summary>
+    public Task<MeshTelemetry> CollectTelemetryAsync(int inferences, int steps, CancellationToken cancel)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inferences);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
+        var done = new TaskCompletionSource<MeshTelemetry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driver.Tell(new AtBoundary(step => new CollectTraffic(step, steps),
+            a =>
+            {
+                try { done.TrySetResult(MeshTelemetry.From(Mesh, inferences, steps, [.. a.Answers.Cast<CoreTraffic>()])); }
+                catch (Exception e) { done.TrySetException(e); }
+            },
+            e => done.TrySetException(e)));
+        return done.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>The quantized cores' counts recorded so far (with <see cref="DeploymentOptions.RecordCounts"/>), with the headers of their steps.</summary>
+    internal Task<(ImmutableArray<CoreCounts> Counts, ImmutableDictionary<long, StepHeader> Headers)> TakeRecordedCountsAsync()
+    {
+        var done = new TaskCompletionSource<(ImmutableArray<CoreCounts>, ImmutableDictionary<long, StepHeader>)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driver.Tell(new TakeRecordedCounts(done));
+        return done.Task;
+    }
+
+    /// <summary>Takes no new streams and completes once every open stream has closed (a newer model serves the new ones).</summary>
+    public Task StopWhenIdleAsync(CancellationToken cancel)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driver.Tell(new StopWhenIdle(done));
+        return done.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>Stops every core (here and on the nodes); open streams end with an error.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try { await _deployer.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false); }
+        catch (TaskCanceledException) { _system.Stop(_deployer); }
+    }
+}

@@ -1,0 +1,290 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using HybridSpike.Actors.Runtime.Protocol;
+using HybridSpike.Core.Numerics;
+using HybridSpike.Mapping.Telemetry;
+
+namespace HybridSpike.Actors.Runtime.Session;
+
+/// <summary>
+/// The host side of a resident mesh, one per deployment: it owns the stream slots and the step protocol
+/// (<see cref="StepProtocol"/>). Each mesh step it takes one input step from every open stream that has one, so
+/// a stream's state advances only on steps where it has input; it sends the step's header and input to the
+/// cores, at most a window ahead of the slowest core; it hands the output cores' activities to their streams; and
+/// at a step boundary (a management phase) it takes snapshots and collects telemetry. Which streams share a mesh
+/// step depends on when their input arrives; what each stream computes does not (docs/mesh.md).
+/// </summary>
+internal sealed class StepDriver : ReceiveActor
+{
+    private sealed class Slot
+    {
+        public MeshStream? Stream;
+        public StreamPosition? Parked;     // a restored stream not yet resumed
+        public long NextStep;              // the stream's next own step
+        public bool NeedsReset;
+        public int PendingReads;           // read steps fed whose output has not come back
+    }
+
+    private sealed class PendingOutput(StepHeader header, int size)
+    {
+        public readonly StepHeader Header = header;
+        public readonly double[] Values = new double[header.Reads.Length * size];
+        public int Units;
+    }
+
+    private sealed class Boundary(long step, int cores, AtBoundary request)
+    {
+        public readonly long Step = step;
+        public readonly AtBoundary Request = request;
+        public readonly object?[] Answers = new object?[cores];
+        public int Count;
+    }
+
+    private readonly Slot[] _slots;
+    private readonly int _dims, _outputSize, _coreCount;
+    private readonly StepProtocol _protocol;
+    private readonly bool _recordCounts;
+    private readonly Queue<(StreamOptions Options, TaskCompletionSource<MeshStream> Opened)> _waiting = [];
+    private readonly Dictionary<long, PendingOutput> _outputs = [];
+    private readonly Dictionary<long, StepHeader> _recordedHeaders = [];
+    private readonly List<CoreCounts> _recorded = [];
+    private Boundary? _boundary;
+    private readonly Queue<AtBoundary> _boundaryQueue = [];
+    private ImmutableArray<IActorRef> _cores = [], _fedByInput = [], _needStart = [];
+    private bool _started, _stopping;
+    private Exception? _failure;
+    private long _nextStreamId;
+    private TaskCompletionSource? _idle;
+
+    public StepDriver(int slots, int dims, int outputSize, int cores, StepProtocolSettings settings, bool recordCounts, ImmutableArray<StreamPosition> restored)
+    {
+        _slots = [.. Enumerable.Range(0, slots).Select(_ => new Slot())];
+        _dims = dims;
+        _outputSize = outputSize;
+        _coreCount = cores;
+        _protocol = new StepProtocol(settings, cores);
+        _recordCounts = recordCounts;
+        foreach (var p in restored)
+        {
+            _slots[p.Slot].Parked = p;
+            _nextStreamId = Math.Max(_nextStreamId, p.StreamId + 1);
+        }
+        Receive<DriverStart>(OnStart);
+        Receive<OpenStream>(OnOpen);
+        Receive<ResumeStream>(OnResume);
+        Receive<InputArrived>(_ => Feed());
+        Receive<Progress>(p => { _protocol.Progress(p.Core, p.Steps); Feed(); });
+        Receive<OutputActivity>(OnOutput);
+        Receive<CoreCounts>(c => { if (_recordCounts) _recorded.Add(c); });
+        Receive<CoreSnapshotTaken>(s => Answer(s.Core, s.Step, s.State));
+        Receive<CoreTraffic>(t => { if (_boundary is { } b) Answer(t.Core, b.Step, t); });
+        Receive<AtBoundary>(OnAtBoundary);
+        Receive<TakeRecordedCounts>(t => { t.Done.TrySetResult(([.. _recorded], _recordedHeaders.ToImmutableDictionary())); _recorded.Clear(); _recordedHeaders.Clear(); });
+        Receive<StopWhenIdle>(s => { _stopping = true; _idle = s.Done; CheckIdle(); });
+        Receive<DriverFailed>(f => Fail(f.Error));
+    }
+
+    private void OnStart(DriverStart s)
+    {
+        _cores = s.Cores;
+        _fedByInput = s.FedByInput;
+        _needStart = s.NeedStart;
+        _started = true;
+        Feed();
+    }
+
+    private void OnOpen(OpenStream o)
+    {
+        if (_failure is { } f) { o.Opened.TrySetException(new StreamFailedException($"the mesh failed: {f.Message}", f)); return; }
+        if (_stopping) { o.Opened.TrySetException(new InvalidOperationException("this deployment takes no new streams: it stops once its open streams close")); return; }
+        if (o.Options.Reads.Validate() is { Count: > 0 } problems) { o.Opened.TrySetException(new ArgumentException(string.Join("; ", problems))); return; }
+        int free = Array.FindIndex(_slots, s => s.Stream is null && s.Parked is null);
+        if (free >= 0) { o.Opened.TrySetResult(Bind(free, _nextStreamId++, 0, o.Options)); return; }
+        if (o.Options.WhenNoSlot == WhenNoSlot.Reject)
+            o.Opened.TrySetException(new NoFreeSlotException($"every one of the mesh's {_slots.Length} stream slots holds an open stream"));
+        else _waiting.Enqueue((o.Options, o.Opened));
+    }
+
+    private void OnResume(ResumeStream r)
+    {
+        if (_failure is { } f) { r.Opened.TrySetException(new StreamFailedException($"the mesh failed: {f.Message}", f)); return; }
+        var p = r.Position;
+        if ((uint)p.Slot >= (uint)_slots.Length || _slots[p.Slot].Parked != p)
+        {
+            r.Opened.TrySetException(new ArgumentException($"stream {p.StreamId} at slot {p.Slot} is not a restored stream of this deployment"));
+            return;
+        }
+        _slots[p.Slot].Parked = null;
+        r.Opened.TrySetResult(Bind(p.Slot, p.StreamId, p.NextStep, r.Options));
+    }
+
+    private MeshStream Bind(int slot, long id, long nextStep, StreamOptions options)
+    {
+        var stream = new MeshStream(id, slot, _dims, _protocol.Settings.StreamBuffer, options, Self);
+        var s = _slots[slot];
+        s.Stream = stream;
+        s.NextStep = nextStep;
+        s.NeedsReset = nextStep == 0;
+        s.PendingReads = 0;
+        return stream;
+    }
+
+    /// <summary>The compute phase: mesh steps from every stream with input, while the window and the management phase allow.</summary>
+    private void Feed()
+    {
+        if (!_started || _failure is not null) return;
+        var slots = new List<int>();
+        var inputs = new List<ReadOnlyMemory<double>>();
+        while (_protocol.CanFeed)
+        {
+            slots.Clear();
+            inputs.Clear();
+            for (int i = 0; i < _slots.Length; i++)
+                if (_slots[i].Stream is { } stream && stream.Input.TryRead(out var step))
+                {
+                    slots.Add(i);
+                    inputs.Add(step);
+                }
+            if (slots.Count == 0) break;
+            SendStep(slots, inputs);
+        }
+        CloseFinished();
+    }
+
+    private void SendStep(List<int> active, List<ReadOnlyMemory<double>> inputs)
+    {
+        long t = _protocol.Fed();
+        var local = new long[active.Count];
+        var resets = new List<int>();
+        var reads = new List<int>();
+        var values = new long[active.Count * _dims];
+        for (int k = 0; k < active.Count; k++)
+        {
+            var s = _slots[active[k]];
+            local[k] = s.NextStep++;
+            if (s.NeedsReset) { resets.Add(active[k]); s.NeedsReset = false; }
+            if (s.Stream!.Options.Reads.IsRead(local[k])) { reads.Add(k); s.PendingReads++; }
+            var x = inputs[k].Span;
+            for (int d = 0; d < _dims; d++) values[k * _dims + d] = FixedPoint.Payload(x[d]);
+        }
+        var header = new StepHeader(t, [.. active], ImmutableCollectionsMarshal.AsImmutableArray(local), [.. resets], [.. reads]);
+        if (!header.Reads.IsEmpty) _outputs[t] = new PendingOutput(header, _outputSize);
+        if (_recordCounts) _recordedHeaders[t] = header;
+        var input = new StepInput(header, ImmutableCollectionsMarshal.AsImmutableArray(values));
+        foreach (var core in _fedByInput) core.Tell(input);
+        if (!_needStart.IsEmpty)
+        {
+            var start = new StepStart(header);
+            foreach (var core in _needStart) core.Tell(start);
+        }
+    }
+
+    private void OnOutput(OutputActivity a)
+    {
+        if (!_outputs.TryGetValue(a.Step, out var o)) return;
+        int reads = o.Header.Reads.Length;
+        for (int r = 0; r < reads; r++)
+            a.Values.AsSpan(r * a.Count, a.Count).CopyTo(o.Values.AsSpan(r * _outputSize + a.Start, a.Count));
+        o.Units += a.Count;
+        if (o.Units < _outputSize) return;
+        _outputs.Remove(a.Step);
+        for (int r = 0; r < reads; r++)
+        {
+            int k = o.Header.Reads[r];
+            var slot = _slots[o.Header.Slots[k]];
+            slot.Stream!.OutputWriter.TryWrite(new StreamOutput(o.Header.LocalSteps[k], [.. o.Values.AsSpan(r * _outputSize, _outputSize)]));
+            slot.PendingReads--;
+        }
+        CloseFinished();
+    }
+
+    /// <summary>Frees the slots of streams whose input is complete and taken and whose outputs are all out; waiting opens get them.</summary>
+    private void CloseFinished()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var s = _slots[i];
+            if (s.Stream is not { } stream || !stream.InputComplete || stream.Input.Count > 0 || s.PendingReads > 0 || !stream.Input.Completion.IsCompleted) continue;
+            s.Stream = null;
+            stream.Closed();
+            if (_waiting.TryDequeue(out var w)) w.Opened.TrySetResult(Bind(i, _nextStreamId++, 0, w.Options));
+        }
+        CheckIdle();
+    }
+
+    private void CheckIdle()
+    {
+        if (_stopping && _idle is { } idle && _slots.All(s => s.Stream is null) && _waiting.Count == 0) idle.TrySetResult();
+    }
+
+    /// <summary>A management phase: hold the mesh at the boundary after the last fed step, ask every core, resume when all have answered.</summary>
+    private void OnAtBoundary(AtBoundary b)
+    {
+        if (_failure is { } f) { b.Fail(f); return; }
+        _boundaryQueue.Enqueue(b);
+        NextBoundary();
+    }
+
+    private void NextBoundary()
+    {
+        if (_boundary is not null || !_started || !_boundaryQueue.TryDequeue(out var next)) return;
+        long at = _protocol.Hold();
+        var request = next.Make(at);
+        _boundary = new Boundary(at, _coreCount, next);
+        foreach (var core in _cores) core.Tell(request);
+    }
+
+    private void Answer(int core, long step, object answer)
+    {
+        if (_boundary is not { } b || b.Step != step || b.Answers[core] is not null) return;
+        b.Answers[core] = answer;
+        if (++b.Count < _coreCount) return;
+        _boundary = null;
+        _protocol.Release();
+        b.Request.Done(new BoundaryAnswers(b.Step, [.. b.Answers!], Positions()));
+        NextBoundary();
+        Feed();
+    }
+
+    private void Fail(Exception error)
+    {
+        if (_failure is not null) return;
+        _failure = error;
+        foreach (var s in _slots) s.Stream?.Failed(error);
+        while (_waiting.TryDequeue(out var w)) w.Opened.TrySetException(new StreamFailedException($"the mesh failed: {error.Message}", error));
+        _boundary?.Request.Fail(error);
+        while (_boundaryQueue.TryDequeue(out var q)) q.Fail(error);
+        _idle?.TrySetException(error);
+    }
+
+    protected override void PostStop() => Fail(new InvalidOperationException("the mesh deployment stopped"));
+
+    /// <summary>The stream positions of the occupied slots, for a snapshot.</summary>
+    internal ImmutableArray<StreamPosition> Positions() =>
+        [.. _slots.Select((s, i) => s.Stream is { } stream ? new StreamPosition(stream.Id, i, s.NextStep) : s.Parked).OfType<StreamPosition>()];
+}
+
+/// <summary>Deployment → driver: the cores are wired; feed these.</summary>
+internal sealed record DriverStart(ImmutableArray<IActorRef> Cores, ImmutableArray<IActorRef> FedByInput, ImmutableArray<IActorRef> NeedStart);
+
+/// <summary>Open a stream in a free slot (local only: carries its answer).</summary>
+internal sealed record OpenStream(StreamOptions Options, TaskCompletionSource<MeshStream> Opened);
+
+/// <summary>Bind a restored stream again.</summary>
+internal sealed record ResumeStream(StreamPosition Position, StreamOptions Options, TaskCompletionSource<MeshStream> Opened);
+
+/// <summary>Run a request at the next step boundary: <paramref name="Make"/> builds the message to every core for the boundary step, <paramref name="Done"/> gets the cores' answers in core order.</summary>
+internal sealed record AtBoundary(Func<long, object> Make, Action<BoundaryAnswers> Done, Action<Exception> Fail);
+
+/// <summary>What every core answered at the boundary after mesh step <paramref name="Step"/>, in core order, and where the streams stood.</summary>
+internal sealed record BoundaryAnswers(long Step, ImmutableArray<object> Answers, ImmutableArray<StreamPosition> Streams);
+
+/// <summary>Hand over the recorded counts (and the headers of their steps) and forget them.</summary>
+internal sealed record TakeRecordedCounts(TaskCompletionSource<(ImmutableArray<CoreCounts> Counts, ImmutableDictionary<long, StepHeader> Headers)> Done);
+
+/// <summary>Take no new streams; complete <paramref name="Done"/> once every open stream has closed.</summary>
+internal sealed record StopWhenIdle(TaskCompletionSource Done);
+
+/// <summary>The deployment failed (a core, a node): every stream ends with this error.</summary>
+internal sealed record DriverFailed(Exception Error);
