@@ -151,7 +151,7 @@ internal sealed class CoreActor : ReceiveActor
         {
             // Every destination gets the same payloads: one per-step array of packets per destination, shared.
             var perDestination = ImmutableArray.Create(_sentPerStep);
-            _setup.Collector.Tell(new Telemetry.CoreTraffic(_setup.Core, ImmutableArray.Create(_synapticPerStep), ImmutableArray.Create(_updatesPerStep),
+            _setup.Collector.Tell(new Mapping.Telemetry.CoreTraffic(_setup.Core, ImmutableArray.Create(_synapticPerStep), ImmutableArray.Create(_updatesPerStep),
                 ImmutableArray.Create(_spikesPerStep), ImmutableArray.Create(_receivedPerStep),
                 _destinationCores.ToImmutableDictionary(d => d, _ => perDestination)));
             Context.Stop(Self);
