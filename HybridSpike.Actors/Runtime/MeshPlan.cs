@@ -49,8 +49,7 @@ internal sealed class MeshPlan
                     MantissaBlock.FromRowMajor(piece.Count, w.Sources, w.Mantissas.AsSpan(piece.Start * w.Sources, piece.Count * w.Sources), densePairs),
                     w.RowExponents.Slice(piece.Start, piece.Count)));
             }
-            var destinations = Enumerable.Range(0, placements.Length)
-                .Where(d => net.Connections.Any(c => c.Source == piece.Population && c.Target == placements[d].Piece.Population));
+            var destinations = mesh.Router.Resolve(cores.Count).Destinations; // cores.Count: this placement's index
             cores.Add(new PlacedCore(index[piece.Population], piece.Start, piece.Count, incoming.ToImmutable(), [.. destinations]));
         }
         Cores = cores.MoveToImmutable();

@@ -22,16 +22,23 @@ public sealed record PopulationSummary(string Population, int Units, int Cores, 
 /// A network compiled to a profile: every stage's result (split, discretized, placed, routed) kept,
 /// plus a flat summary for reports. An immutable value: the mesh runtime is built from it.
 /// </summary>
+/// <param name="Routed">The router's decisions per (source, target) pair, for summaries.</param>
+/// <param name="Router">
+/// Where every core's packets go and over which links: the runtime's destination sets and the
+/// telemetry's link, hop and chip counts both come from its decisions (<see cref="IRouter.Resolve"/>).
+/// </param>
 public sealed record CompiledMesh(
     HardwareProfile Profile,
     string Placement,
     DiscretizedNetwork Discretized,
     RoutedNetwork Routed,
+    IRouter Router,
     ImmutableArray<PopulationSummary> Populations,
     ImmutableArray<CoreSummary> Cores,
     ImmutableArray<RouteSummary> Routes)
 {
     public NetworkDescription Network => Discretized.Network;
+    public ITopology Topology => Router.Topology;
 }
 
 /// <summary>Choices of the compiler that are not the hardware's.</summary>
@@ -41,7 +48,11 @@ public sealed record CompileOptions(bool SplitIdentity, ExponentBlock Exponents)
     public static CompileOptions Default { get; } = new(true, ExponentBlock.Core);
 }
 
-/// <summary>The compile pipeline: lower → split → discretize → place → route, each a pure stage.</summary>
+/// <summary>
+/// The compile pipeline: lower → split → discretize → place → route, each a pure stage. Placement is
+/// given a <see cref="PlacementContext"/> (topology, traffic from axon counts); the router is the
+/// profile's (<see cref="Routers.For"/>).
+/// </summary>
 public static class Compiler
 {
     public static CompiledMesh Compile(NetworkDescription network, HardwareProfile profile, IPlacementStrategy placement) =>
@@ -52,7 +63,9 @@ public static class Compiler
         if (options.SplitIdentity) network = Lower.SplitIdentity(network);
         var split = Split.Run(network, profile);
         var discretized = Discretize.Run(split, options.Exponents);
-        var routed = Routes.Run(placement.Place(split));
+        var context = PlacementContext.For(split);
+        var router = Routers.For(profile, context.Topology, placement.Place(context));
+        var routed = RoutedNetwork.Of(router);
         var cores = routed.Placed.Placements.Select(p => new CoreSummary(
             p.Core.Index, p.Core.ChipX, p.Core.ChipY, p.Core.X, p.Core.Y,
             p.Piece.Population, p.Piece.Start, p.Piece.Count,
@@ -65,8 +78,8 @@ public static class Compiler
             var reasons = pieces.Select(p => p.ClosedBy).Where(r => r != SplitLimit.None).Distinct().Select(Name).ToList();
             return new PopulationSummary(pop.Name, pop.Size, pieces.Count, reasons.Count == 0 ? "-" : string.Join(", ", reasons));
         });
-        var routes = routed.Routes.Select(r => new RouteSummary(r.From.Index, r.To.Index, r.Hops, r.CrossesChips, string.Concat(r.Links.Select(l => l.Direction))));
-        return new CompiledMesh(profile, placement.Name, discretized, routed, [.. populations], [.. cores], [.. routes]);
+        var routes = routed.Routes.Select(r => new RouteSummary(r.From.Index, r.To.Index, r.Hops, r.CrossesChips, string.Concat(r.Links.Select(router.Topology.Direction))));
+        return new CompiledMesh(profile, placement.Name, discretized, routed, router, [.. populations], [.. cores], [.. routes]);
     }
 
     private static string Name(SplitLimit l) => l switch

@@ -14,11 +14,11 @@ public sealed record PlacedNetwork(SplitNetwork Split, ImmutableArray<Placement>
     public IEnumerable<Placement> Of(string population) => Placements.Where(p => p.Piece.Population == population);
 }
 
-/// <summary>How pieces are put on cores. Strategies are interchangeable; each is a pure function.</summary>
+/// <summary>How pieces are put on cores. Strategies are interchangeable; each is a pure function of its context.</summary>
 public interface IPlacementStrategy
 {
     string Name { get; }
-    PlacedNetwork Place(SplitNetwork split);
+    PlacedNetwork Place(PlacementContext context);
 }
 
 /// <summary>
@@ -29,8 +29,9 @@ public sealed class SequentialPlacement : IPlacementStrategy
 {
     public string Name => "sequential";
 
-    public PlacedNetwork Place(SplitNetwork split)
+    public PlacedNetwork Place(PlacementContext context)
     {
+        var split = context.Split;
         var layout = split.Profile.Layout;
         if (split.Pieces.Length > layout.Cores)
             throw new CompileException($"place: {split.Pieces.Length} pieces need more cores than profile '{split.Profile.Name}' has ({layout.Cores})");
@@ -61,8 +62,9 @@ public sealed class RandomPlacement(ulong seed) : IPlacementStrategy
 
     public string Name => $"random({seed})";
 
-    public PlacedNetwork Place(SplitNetwork split)
+    public PlacedNetwork Place(PlacementContext context)
     {
+        var split = context.Split;
         var layout = split.Profile.Layout;
         if (split.Pieces.Length > layout.Cores)
             throw new CompileException($"place: {split.Pieces.Length} pieces need more cores than profile '{split.Profile.Name}' has ({layout.Cores})");

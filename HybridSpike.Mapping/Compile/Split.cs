@@ -158,7 +158,8 @@ public static class Split
         return pieces.Length - 1;
     }
 
-    private static IEnumerable<(int Target, int Source)> NonZero(Weights w)
+    /// <summary>The (target unit, source unit) pairs with a nonzero weight.</summary>
+    internal static IEnumerable<(int Target, int Source)> NonZero(Weights w)
     {
         switch (w)
         {

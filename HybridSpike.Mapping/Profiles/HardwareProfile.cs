@@ -23,10 +23,15 @@ public sealed record MeshLayout(int ChipsX, int ChipsY, int CoresX, int CoresY)
 /// <param name="WeightBits">Bits per stored weight (sign included).</param>
 public sealed record CoreLimits(int Units, int InputAxons, int OutputAxons, long SynapseMemoryBits, int WeightBits);
 
-/// <summary>How packets travel: the topology and the routing algorithm.</summary>
-/// <param name="Topology">"mesh-2d": cores on a grid, links to the four neighbours.</param>
-/// <param name="Algorithm">"xy": dimension order, all of x first, then y.</param>
-public sealed record RoutingScheme(string Topology, string Algorithm);
+/// <summary>How packets travel: the topology, the routing algorithm, and whether a packet is copied per destination or forks along a tree.</summary>
+/// <param name="Topology">"mesh-2d": cores on a grid, links to the four neighbours (<see cref="Routing.Topologies"/>).</param>
+/// <param name="Algorithm">"xy": dimension order, all of x first, then y (<see cref="Routing.Routers"/>).</param>
+/// <param name="Multicast">
+/// false: one copy of each packet per destination core, each along its own path (Loihi in this
+/// model); true: one copy that forks where the destinations' paths part, each link crossed once.
+/// Required, as it changes every link count.
+/// </param>
+public sealed record RoutingScheme(string Topology, string Algorithm, bool? Multicast);
 
 /// <summary>Energy (joules) and latency (seconds) per operation.</summary>
 public sealed record OperationCosts(
@@ -74,8 +79,11 @@ public sealed record HardwareProfile(
         if (Routing is null) e.Add("routing: missing");
         else
         {
-            if (Routing.Topology != "mesh-2d") e.Add($"routing.topology: unknown '{Routing.Topology}' (valid: mesh-2d)");
-            if (Routing.Algorithm != "xy") e.Add($"routing.algorithm: unknown '{Routing.Algorithm}' (valid: xy)");
+            if (!Mapping.Routing.Topologies.Names.Contains(Routing.Topology))
+                e.Add($"routing.topology: unknown '{Routing.Topology}' (valid: {string.Join(", ", Mapping.Routing.Topologies.Names)})");
+            if (!Mapping.Routing.Routers.Names.Contains(Routing.Algorithm))
+                e.Add($"routing.algorithm: unknown '{Routing.Algorithm}' (valid: {string.Join(", ", Mapping.Routing.Routers.Names)})");
+            if (Routing.Multicast is null) e.Add("routing.multicast: missing (true or false)");
         }
         if (Costs is null) e.Add("costs: missing");
         else

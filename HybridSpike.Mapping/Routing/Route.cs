@@ -3,11 +3,15 @@ using HybridSpike.Mapping.Compile;
 
 namespace HybridSpike.Mapping.Routing;
 
-/// <summary>A link between two neighbouring cores of the mesh, in one direction.</summary>
+/// <summary>A link between two neighbouring nodes of the interconnect (<see cref="ITopology"/>), in one direction.</summary>
 public sealed record Link(int FromX, int FromY, int ToX, int ToY)
 {
+    public Link(Node from, Node to) : this(from.X, from.Y, to.X, to.Y) { }
+
+    public Node From => new(FromX, FromY);
+    public Node To => new(ToX, ToY);
     public bool IsEastWest => FromY == ToY;
-    /// <summary>"E", "W", "N" or "S" (north is towards y − 1).</summary>
+    /// <summary>"E", "W", "N" or "S" on a 2D mesh (north is towards y − 1); a topology names its links with <see cref="ITopology.Direction"/>.</summary>
     public string Direction => ToX > FromX ? "E" : ToX < FromX ? "W" : ToY > FromY ? "S" : "N";
 }
 
@@ -17,36 +21,34 @@ public sealed record Route(CoreAddress From, CoreAddress To, ImmutableArray<Link
     public int Hops => Links.Length;
 }
 
-/// <summary>The routes a placed network needs: one per (source core, target core) pair that a connection joins.</summary>
-public sealed record RoutedNetwork(PlacedNetwork Placed, ImmutableArray<Route> Routes);
-
 /// <summary>
-/// Dimension-order (X then Y) routing on the 2D mesh, as on Loihi 2: along x to the target column,
-/// then along y. Chips continue the mesh in four directions, so a route crosses chip borders like any
-/// other link. A pure function of the placement.
+/// The router's decisions seen per (source core, target core) pair that a connection joins, one route
+/// each, in connection order (then source piece, then target piece), as <c>hybridspike compile</c>
+/// lists them. The network input is not routed on the mesh.
 /// </summary>
-public static class Routes
+public sealed record RoutedNetwork(PlacedNetwork Placed, ImmutableArray<Route> Routes)
 {
-    public static RoutedNetwork Run(PlacedNetwork placed)
+    /// <summary>Each pair's route is its target's path in the source's <see cref="RouteDecision"/> (for multicast: the tree's branch to it).</summary>
+    public static RoutedNetwork Of(IRouter router)
     {
+        var placed = router.Placed;
+        var placements = placed.Placements;
         var net = placed.Split.Network;
         var routes = ImmutableArray.CreateBuilder<Route>();
         var seen = new HashSet<(int, int)>();
+        var byPopulation = Enumerable.Range(0, placements.Length).ToLookup(k => placements[k].Piece.Population);
         foreach (var c in net.Connections.Where(c => c.Source != Core.Network.NetworkDescription.InputName))
-            foreach (var from in placed.Of(c.Source))
-                foreach (var to in placed.Of(c.Target))
-                    if (seen.Add((from.Core.Index, to.Core.Index)))
-                        routes.Add(XY(from.Core, to.Core));
+            foreach (var from in byPopulation[c.Source])
+            {
+                var decision = router.Resolve(from);
+                foreach (var to in byPopulation[c.Target])
+                    if (seen.Add((from, to)))
+                    {
+                        var d = decision.To(to) ?? throw new InvalidOperationException(
+                            $"router '{router.Name}': core {from} does not deliver to core {to}, which connection {c.Source} -> {c.Target} joins");
+                        routes.Add(new Route(placements[from].Core, placements[to].Core, d.Path, d.CrossesChips));
+                    }
+            }
         return new RoutedNetwork(placed, routes.ToImmutable());
-    }
-
-    /// <summary>The X-then-Y path between two cores (empty for the same core).</summary>
-    public static Route XY(CoreAddress from, CoreAddress to)
-    {
-        var links = ImmutableArray.CreateBuilder<Link>();
-        int x = from.X, y = from.Y;
-        while (x != to.X) { int nx = x + Math.Sign(to.X - x); links.Add(new Link(x, y, nx, y)); x = nx; }
-        while (y != to.Y) { int ny = y + Math.Sign(to.Y - y); links.Add(new Link(x, y, x, ny)); y = ny; }
-        return new Route(from, to, links.ToImmutable(), from.ChipX != to.ChipX || from.ChipY != to.ChipY);
     }
 }

@@ -136,12 +136,14 @@ public sealed record StepTraffic(
     long BusiestLinkPackets);
 
 /// <summary>
-/// Traffic, energy and time of a mesh run, from the cores' per-step counts and the compiled routes:
-/// per step (<see cref="PerStep"/>) and in total (from the cores' totals; equal to the sums of the
-/// steps). Every definition is here and in docs/telemetry.md:
+/// Traffic, energy and time of a mesh run, from the cores' per-step counts and the compiled router's
+/// decisions (<see cref="CompiledMesh.Router"/>): per step (<see cref="PerStep"/>) and in total (from
+/// the cores' totals; equal to the sums of the steps). Every definition is here and in docs/telemetry.md:
 /// <list type="bullet">
-/// <item>packets between a pair of cores travel its X-then-Y route (<see cref="Routes.XY"/>): per link,
-/// per hop count, within a chip or between chips (the route's ends on different chips);</item>
+/// <item>packets to a destination travel its path in the source's <see cref="RouteDecision"/>
+/// (X then Y on Loihi): counted per hop count and within a chip or between chips (the path's ends on
+/// different chips) per destination; per link by the decision's link traversals (<see cref="RouteDecision.Links"/>:
+/// per destination copy when unicast, once per packet on the multicast tree);</item>
 /// <item>energy (<see cref="EnergyEstimate.Of"/>) = synaptic events × E_syn + neuron updates × E_neuron +
 /// packets sent × E_spike-in-tile + link traversals × E_hop of their direction;</item>
 /// <item>time of step t per inference (<see cref="TimeEstimate"/>) = the step's busiest link's packets ÷
@@ -193,54 +195,69 @@ public sealed record MeshTelemetry(
             if (c.Steps != steps || c.NeuronUpdatesPerStep.Length != steps || c.SpikesPerStep.Length != steps || c.PacketsReceivedPerStep.Length != steps
                 || c.PacketsToPerStep.Values.Any(a => a.Length != steps))
                 throw new ArgumentException($"core {c.Core}: its per-step counts do not all cover the run's {steps} steps");
-        // Routes are keyed by the cores' numbers on the mesh; traffic names cores by placement (their order in the compiled mesh).
-        var routes = mesh.Routed.Routes.ToDictionary(r => (r.From.Index, r.To.Index));
-        var layout = profile.Layout;
+        var topology = mesh.Topology;
         double Latency(Link l) => l.IsEastWest ? costs.HopEastWestSeconds : costs.HopNorthSouthSeconds;
 
-        // Every (source, destination) pair's route, its links and its packets: totals and per step.
+        // What the router decided for each source core's packets, counted with the packets each destination was sent:
+        // per delivery (hops, chip crossing, route latency) and per link traversal (link loads, hops by direction).
         var linkIndex = new Dictionary<Link, int>();
         var linkList = new List<Link>();
-        var flows = new List<(Route Route, int[] Links, double Seconds, long Packets, ImmutableArray<long> PerStep)>();
+        int LinkId(Link l)
+        {
+            if (!linkIndex.TryGetValue(l, out var id)) { id = linkIndex[l] = linkList.Count; linkList.Add(l); }
+            return id;
+        }
+        var deliveries = new List<(Delivery Delivery, double Seconds, long Packets, ImmutableArray<long> PerStep)>();
+        var traversals = new List<(int Link, long Packets, ImmutableArray<long> PerStep)>();
         foreach (var c in coreList)
+        {
+            var decision = mesh.Router.Resolve(c.Core);
+            var sent = new ImmutableArray<long>[decision.Deliveries.Length];
+            var position = Enumerable.Range(0, decision.Deliveries.Length).ToDictionary(i => decision.Deliveries[i].Core);
             foreach (var (to, toPerStep) in c.PacketsToPerStep.OrderBy(kv => kv.Key))
             {
-                var (source, target) = (Address(mesh, c.Core), Address(mesh, to));
-                var r = routes.TryGetValue((source.Index, target.Index), out var compiled) ? compiled
-                    : source.Index == target.Index ? Routes.XY(source, target)
-                    : throw new InvalidOperationException($"core {c.Core} sent packets to core {to}, which no compiled route joins");
-                var ids = r.Links.Select(l =>
-                {
-                    if (!linkIndex.TryGetValue(l, out var id)) { id = linkIndex[l] = linkList.Count; linkList.Add(l); }
-                    return id;
-                }).ToArray();
-                flows.Add((r, ids, r.Links.Sum(Latency), toPerStep.Sum(), toPerStep));
+                int i = position.GetValueOrDefault(to, -1);
+                // A core's packets to itself cross no link, in any topology, whether or not it is in its own delivery set.
+                var d = i >= 0 ? decision.Deliveries[i]
+                    : to == c.Core ? new Delivery(to, [], false)
+                    : throw new InvalidOperationException($"core {c.Core} sent packets to core {to}, which its route decision does not deliver to");
+                if (i >= 0) sent[i] = toPerStep;
+                deliveries.Add((d, d.Path.Sum(Latency), toPerStep.Sum(), toPerStep));
             }
+            // A copy on a link carries the packets of the destinations it heads to: one for unicast; for multicast
+            // the most any of them was sent (each payload goes to every destination, so they are all equal).
+            foreach (var use in decision.Links)
+            {
+                var towards = use.Towards.Where(i => !sent[i].IsDefault).ToList();
+                if (towards.Count == 0) continue;
+                var load = towards.Count == 1 ? sent[towards[0]] : [.. Enumerable.Range(0, steps).Select(t => towards.Max(i => sent[i][t]))];
+                traversals.Add((LinkId(use.Link), load.Sum(), load));
+            }
+        }
 
         // Totals, from the totals.
         var hops = new Dictionary<int, long>();
         long intra = 0, inter = 0, hopsEW = 0, hopsNS = 0;
         var linkTotals = new long[linkList.Count];
-        foreach (var f in flows)
+        foreach (var f in deliveries)
         {
-            hops[f.Route.Hops] = hops.GetValueOrDefault(f.Route.Hops) + f.Packets;
-            if (f.Route.CrossesChips) inter += f.Packets; else intra += f.Packets;
-            foreach (var id in f.Links)
-            {
-                linkTotals[id] += f.Packets;
-                if (linkList[id].IsEastWest) hopsEW += f.Packets; else hopsNS += f.Packets;
-            }
+            hops[f.Delivery.Hops] = hops.GetValueOrDefault(f.Delivery.Hops) + f.Packets;
+            if (f.Delivery.CrossesChips) inter += f.Packets; else intra += f.Packets;
+        }
+        foreach (var u in traversals)
+        {
+            linkTotals[u.Link] += u.Packets;
+            if (linkList[u.Link].IsEastWest) hopsEW += u.Packets; else hopsNS += u.Packets;
         }
         var energy = EnergyEstimate.Of(costs, coreList.Sum(c => c.SynapticEvents), coreList.Sum(c => c.NeuronUpdates), coreList.Sum(c => c.PacketsSent), hopsEW, hopsNS);
 
         // Per step, from the per-step counts.
         var linkPerStep = new long[linkList.Count, steps];
-        foreach (var f in flows)
-            foreach (var id in f.Links)
-                for (int t = 0; t < steps; t++) linkPerStep[id, t] += f.PerStep[t];
+        foreach (var u in traversals)
+            for (int t = 0; t < steps; t++) linkPerStep[u.Link, t] += u.PerStep[t];
         var links = Enumerable.Range(0, linkList.Count)
-            .Select(id => new LinkLoad(linkList[id].FromX, linkList[id].FromY, linkList[id].ToX, linkList[id].ToY, linkList[id].Direction, linkTotals[id],
-                CrossesChips(layout, linkList[id]), [.. Enumerable.Range(0, steps).Select(t => linkPerStep[id, t])]))
+            .Select(id => new LinkLoad(linkList[id].FromX, linkList[id].FromY, linkList[id].ToX, linkList[id].ToY, topology.Direction(linkList[id]), linkTotals[id],
+                topology.CrossesChips(linkList[id]), [.. Enumerable.Range(0, steps).Select(t => linkPerStep[id, t])]))
             .OrderByDescending(l => l.Packets).ThenBy(l => l.FromX).ThenBy(l => l.FromY).ThenBy(l => l.ToX).ThenBy(l => l.ToY)
             .ToImmutableArray();
         var perStep = ImmutableArray.CreateBuilder<StepTraffic>(steps);
@@ -248,15 +265,15 @@ public sealed record MeshTelemetry(
         {
             long stepIntra = 0, stepInter = 0, stepEW = 0, stepNS = 0;
             double route = 0;
-            foreach (var f in flows)
+            foreach (var f in deliveries)
             {
                 long p = f.PerStep[t];
                 if (p == 0) continue;
-                if (f.Route.CrossesChips) stepInter += p; else stepIntra += p;
-                foreach (var id in f.Links)
-                    if (linkList[id].IsEastWest) stepEW += p; else stepNS += p;
+                if (f.Delivery.CrossesChips) stepInter += p; else stepIntra += p;
                 route = Math.Max(route, f.Seconds);
             }
+            foreach (var u in traversals)
+                if (linkList[u.Link].IsEastWest) stepEW += u.PerStep[t]; else stepNS += u.PerStep[t];
             LinkLoad? busiest = null;
             long busiestPackets = 0;
             foreach (var l in links)
@@ -278,9 +295,6 @@ public sealed record MeshTelemetry(
         return new MeshTelemetry(streams, steps, coreList, links, perStep.MoveToImmutable(), hops.ToImmutableSortedDictionary(), intra, inter, energy);
     }
 
-    private static CoreAddress Address(CompiledMesh mesh, int core) => mesh.Routed.Placed.Placements[core].Core;
-
-    /// <summary>A link joins two chips when its ends lie on different chips of the layout.</summary>
-    public static bool CrossesChips(MeshLayout layout, Link l) =>
-        l.FromX / layout.CoresX != l.ToX / layout.CoresX || l.FromY / layout.CoresY != l.ToY / layout.CoresY;
+    /// <summary>A link joins two chips when its ends lie on different chips of the layout (<see cref="Mesh2D.CrossesChips"/>).</summary>
+    public static bool CrossesChips(MeshLayout layout, Link l) => new Mesh2D(layout).CrossesChips(l);
 }

@@ -31,12 +31,14 @@ public class PlaceAndRouteTests
         Assert.Equal((1, 1, 1, 1, 3, 3), Fields(SequentialPlacement.Address(Test.Layout, 15)));  // last core of the last chip
     }
 
+    private static IRouter Route(PlacedNetwork placed) => Routers.For(Test, Topologies.For(Test), placed);
+
     private static (int, int, int, int, int, int) Fields(CoreAddress a) => (a.ChipX, a.ChipY, a.CoreX, a.CoreY, a.X, a.Y);
 
     [Fact]
     public void Every_piece_gets_its_own_core_in_order()
     {
-        var placed = new SequentialPlacement().Place(Chain(40)); // a: 16+16+8, b: 4
+        var placed = new SequentialPlacement().Place(PlacementContext.For(Chain(40))); // a: 16+16+8, b: 4
         Assert.Equal([0, 1, 2, 3], placed.Placements.Select(p => p.Core.Index));
         Assert.Equal(["a", "a", "a", "b"], placed.Placements.Select(p => p.Piece.Population));
     }
@@ -44,7 +46,7 @@ public class PlaceAndRouteTests
     [Fact]
     public void More_pieces_than_cores_is_an_error_naming_the_profile()
     {
-        var e = Assert.Throws<CompileException>(() => new SequentialPlacement().Place(Chain(16 * 16 + 1)));
+        var e = Assert.Throws<CompileException>(() => new SequentialPlacement().Place(PlacementContext.For(Chain(16 * 16 + 1))));
         Assert.Contains("profile 'test' has (16)", e.Message);
     }
 
@@ -53,17 +55,18 @@ public class PlaceAndRouteTests
     {
         var from = SequentialPlacement.Address(Test.Layout, 0);   // (0, 0)
         var to = SequentialPlacement.Address(Test.Layout, 15);    // (3, 3)
-        var r = Routes.XY(from, to);
-        Assert.Equal(6, r.Hops);
-        Assert.Equal("EEESSS", string.Concat(r.Links.Select(l => l.Direction)));
-        Assert.True(r.CrossesChips);
-        Assert.Empty(Routes.XY(from, from).Links);
+        var mesh = new Mesh2D(Test.Layout);
+        var path = DimensionOrderRouter.Path(mesh.NodeOf(from), mesh.NodeOf(to));
+        Assert.Equal(6, path.Length);
+        Assert.Equal("EEESSS", string.Concat(path.Select(mesh.Direction)));
+        Assert.True(Routers.CrossesChips(from, to));
+        Assert.Empty(DimensionOrderRouter.Path(mesh.NodeOf(from), mesh.NodeOf(from)));
     }
 
     [Fact]
     public void A_placed_network_has_one_route_per_connected_core_pair()
     {
-        var routed = Routes.Run(new SequentialPlacement().Place(Chain(40)));
+        var routed = RoutedNetwork.Of(Route(new SequentialPlacement().Place(PlacementContext.For(Chain(40)))));
         // a's three pieces each send to b's one piece; the input is not routed on the mesh.
         Assert.Equal([(0, 3), (1, 3), (2, 3)], routed.Routes.Select(r => (r.From.Index, r.To.Index)));
         Assert.Equal([2, 1, 1], routed.Routes.Select(r => r.Hops)); // (0,0)->(1,1), (1,0)->(1,1), (0,1)->(1,1)
@@ -73,18 +76,18 @@ public class PlaceAndRouteTests
     public void Random_placement_puts_pieces_on_distinct_cores_drawn_by_its_seed()
     {
         var split = Chain(40); // 4 pieces on 16 cores
-        var a = new RandomPlacement(5).Place(split);
+        var a = new RandomPlacement(5).Place(PlacementContext.For(split));
         Assert.Equal("random(5)", new RandomPlacement(5).Name);
         Assert.Equal(split.Pieces, a.Placements.Select(p => p.Piece));                                  // pieces in order
         Assert.Equal(4, a.Placements.Select(p => p.Core.Index).Distinct().Count());
         Assert.All(a.Placements, p => Assert.Equal(SequentialPlacement.Address(Test.Layout, p.Core.Index), p.Core));
-        Assert.Equal(a.Placements.ToArray(), new RandomPlacement(5).Place(split).Placements.ToArray());                      // one seed, one placement
-        var seeds = Enumerable.Range(0, 20).Select(s => string.Join(",", new RandomPlacement((ulong)s).Place(split).Placements.Select(p => p.Core.Index)));
+        Assert.Equal(a.Placements.ToArray(), new RandomPlacement(5).Place(PlacementContext.For(split)).Placements.ToArray());                      // one seed, one placement
+        var seeds = Enumerable.Range(0, 20).Select(s => string.Join(",", new RandomPlacement((ulong)s).Place(PlacementContext.For(split)).Placements.Select(p => p.Core.Index)));
         Assert.True(seeds.Distinct().Count() > 10, "seeds should spread the pieces differently");
         // Its routes join the cores where the pieces actually are.
-        var routed = Routes.Run(a);
+        var routed = RoutedNetwork.Of(Route(a));
         Assert.All(routed.Routes, r => Assert.Contains(a.Placements, p => p.Core == r.To));
-        var e = Assert.Throws<CompileException>(() => new RandomPlacement(1).Place(Chain(16 * 16 + 1)));
+        var e = Assert.Throws<CompileException>(() => new RandomPlacement(1).Place(PlacementContext.For(Chain(16 * 16 + 1))));
         Assert.Contains("profile 'test' has (16)", e.Message);
     }
 }

@@ -15,7 +15,7 @@ public sealed class HardwareProfileTests : IDisposable
         Assert.Equal(128, p.Layout.CoresPerChip);
         Assert.Equal((1024, 4096, 4096, 128L * 1024 * 8), (p.Core.Units, p.Core.InputAxons, p.Core.OutputAxons, p.Core.SynapseMemoryBits));
         Assert.Equal(9, p.Core.WeightBits); // weights 1-9 bits, used in full
-        Assert.Equal(("mesh-2d", "xy"), (p.Routing.Topology, p.Routing.Algorithm));
+        Assert.Equal(("mesh-2d", "xy", false), (p.Routing.Topology, p.Routing.Algorithm, p.Routing.Multicast));
         Assert.Equal(23.6e-12, p.Costs.SynapticOpJoules);
         Assert.Equal(81e-12, p.Costs.NeuronUpdateJoules);
         Assert.Equal(4.0e-12, p.Costs.HopNorthSouthJoules);
@@ -49,6 +49,9 @@ public sealed class HardwareProfileTests : IDisposable
     [InlineData("\"units\": 1024", "\"units\": 0", "core.units")]
     [InlineData("\"weightBits\": 9", "\"weightBits\": 40", "core.weightBits")]
     [InlineData("\"algorithm\": \"xy\"", "\"algorithm\": \"yx\"", "routing.algorithm")]
+    [InlineData("\"topology\": \"mesh-2d\"", "\"topology\": \"torus\"", "routing.topology")]
+    [InlineData("\"multicast\": false", "\"multicast\": null", "routing.multicast")]
+    [InlineData("\"multicast\": false", "\"multicast\": \"no\"", "multicast")]
     [InlineData("\"chipsX\": 2", "\"chipsX\": 2, \"chipz\": 1", "chipz")]
     public void A_bad_profile_is_refused_naming_the_field(string from, string to, string field)
     {
