@@ -33,9 +33,9 @@ public static class Cli
         var root = new RootCommand("HybridSpike: train hybrid-spiking networks and run them on an emulated neuromorphic mesh");
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(DataCommands.Build());
-        root.Subcommands.Add(TrainCommands.BuildTrain());
-        root.Subcommands.Add(TrainCommands.BuildEval());
-        root.Subcommands.Add(ExperimentCommands.Build());
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(ExperimentCommand.Build());
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(CompileCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());

@@ -39,25 +39,46 @@ internal static class DataCommands
         }
 
         public DatasetRequest Read(ParseResult result) => new(result.GetValue(Dataset)!, result.GetValue(DataDir));
+
+        /// <summary>For a command whose data comes from a config or an artifact (its --dataset has no default): what the options replace.</summary>
+        public DatasetOverride ReadOverride(ParseResult result) => new(result.GetValue(Dataset), result.GetValue(DataDir));
     }
 
-    private static Command BuildInfo()
+    private static Command BuildInfo() => new DataInfoCommand().Command;
+}
+
+/// <summary>What <c>hybridspike data info</c> was asked.</summary>
+internal sealed record DataInfoRequest(DatasetRequest Dataset, bool Json);
+
+/// <summary><c>hybridspike data info</c>: parses its options into a <see cref="DataInfoRequest"/> for <see cref="DataInfoService"/>.</summary>
+internal sealed class DataInfoCommand
+{
+    private readonly DataCommands.DatasetOptions _dataset = DataCommands.DatasetOptions.Create();
+    private readonly Option<bool> _json = Cli.JsonOption();
+
+    public Command Command { get; }
+
+    public DataInfoCommand()
     {
-        var info = new Command("info", "Print a dataset's splits, class counts and the psMNIST permutation seed");
-        var options = DatasetOptions.Create();
-        options.AddTo(info);
-        var json = Cli.JsonOption();
-        info.Options.Add(json);
-        info.SetAction(result =>
-        {
-            var dataset = Datasets.Load(options.Read(result));
-            var report = DataInfo.Of(dataset, Datasets.DefaultPermutationSeed);
-            var output = result.InvocationConfiguration.Output;
-            if (result.GetValue(json)) Cli.WriteJson(output, report);
-            else DataInfo.WriteText(output, report);
-            return 0;
-        });
-        return info;
+        Command = new Command("info", "Print a dataset's splits, class counts and the psMNIST permutation seed");
+        _dataset.AddTo(Command);
+        Command.Options.Add(_json);
+        Command.SetAction(result => DataInfoService.Run(Parse(result), result.InvocationConfiguration.Output, CancellationToken.None));
+    }
+
+    public DataInfoRequest Parse(ParseResult result) => new(_dataset.Read(result), result.GetValue(_json));
+}
+
+/// <summary>A dataset's splits and class counts (<c>hybridspike data info</c>).</summary>
+internal static class DataInfoService
+{
+    public static int Run(DataInfoRequest request, TextWriter output, CancellationToken cancel)
+    {
+        cancel.ThrowIfCancellationRequested();
+        var report = DataInfo.Of(Datasets.Load(request.Dataset), Datasets.DefaultPermutationSeed);
+        if (request.Json) Cli.WriteJson(output, report);
+        else DataInfo.WriteText(output, report);
+        return 0;
     }
 }
 

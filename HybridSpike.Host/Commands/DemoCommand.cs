@@ -1,242 +1,57 @@
-using HybridSpike.Core.Data;
-using System.Collections.Immutable;
 using System.CommandLine;
-using System.Diagnostics;
+using HybridSpike.Host.Services;
 using HybridSpike.Mapping.Compile;
-using HybridSpike.Mapping.Profiles;
-using HybridSpike.Core.Artifact;
-using HybridSpike.Host.Reports;
-using HybridSpike.Training;
-using HybridSpike.Training.Config;
 
 namespace HybridSpike.Host.Commands;
 
-/// <summary>
-/// <c>hybridspike demo</c>, the end-to-end job on the embedded digits: trains the small hsLMU
-/// (configs/hslmu-tiny.json, embedded), exports and compiles it to a hardware profile, runs test
-/// digits through the local actor mesh next to the fixed-point and float64 golden models, and writes
-/// the report and pictures into one folder.
-/// </summary>
-internal static class DemoCommand
+/// <summary>What <c>hybridspike demo</c> was asked.</summary>
+/// <param name="Out">Folder for the model, the report and the pictures.</param>
+/// <param name="Config">Training config; null for the embedded configs/hslmu-tiny.json.</param>
+/// <param name="Epochs">Overrides training.epochs when set.</param>
+/// <param name="TrainLimit">Train on only the first N training sequences; 0 = all.</param>
+/// <param name="Samples">Test digits through the mesh (and the golden models).</param>
+/// <param name="Streams">Digits run through the mesh at once.</param>
+internal sealed record DemoRequest(string Out, bool Force, bool Resume, string? Config, int? Epochs, int TrainLimit, int Samples, int Streams,
+    CompileTarget Target, bool Json);
+
+/// <summary><c>hybridspike demo</c>: parses its options into a <see cref="DemoRequest"/> for <see cref="DemoService"/>.</summary>
+internal sealed class DemoCommand
 {
-    /// <summary>The embedded copy of configs/hslmu-tiny.json (the project file links it).</summary>
-    internal const string ConfigResource = "HybridSpike.Host.Demo.hslmu-tiny.json";
+    private readonly Option<string> _out = new("--out") { Description = "Folder for the model, report.json, cores.csv and the pictures (default: runs/demo)", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
+    private readonly Option<bool> _force = new("--force") { Description = "Replace the demo files of an earlier demo in --out (other files are left alone)" };
+    private readonly Option<bool> _resume = new("--resume") { Description = "Continue an unfinished demo in --out from its checkpoint, with its config (after Ctrl-C)" };
+    private readonly Option<string?> _config = new("--config") { Description = "Training config (JSON; must be an LMU); default: the embedded configs/hslmu-tiny.json" };
+    private readonly Option<int?> _epochs = new("--epochs") { Description = "Override training.epochs (default: the config's; 6 for the embedded one)" };
+    private readonly Option<int> _trainLimit = new("--train-limit") { Description = "Train on only the first N training sequences (0 = all 8,000; for quick runs; default: 0)" };
+    private readonly Option<int> _samples = new("--samples") { Description = "Test digits through the mesh (and the golden models; default: 500)", DefaultValueFactory = _ => 500 };
+    private readonly Option<int> _streams = new("--streams") { Description = "Digits run through the mesh at once (each message carries all of them; default: 50)", DefaultValueFactory = _ => 50 };
+    private readonly CompileTargetOptions _target = CompileTargetOptions.Create(ExponentBlock.Row);
+    private readonly Option<bool> _json = Cli.JsonOption();
 
-    /// <summary>What the training step writes into the folder.</summary>
-    internal static readonly ImmutableArray<string> TrainingFiles = [Checkpoint.FileName, "history.json", "metrics.json", TrainedModel.ArtifactFileName];
+    public Command Command { get; }
 
-    /// <summary>The demo's own picture of training, next to the mesh runner's files.</summary>
-    internal const string TrainingPicture = "training.png";
-
-    /// <summary>Every file the demo writes; only these are ever replaced (with --force or --resume), never anything else in the folder.</summary>
-    internal static ImmutableArray<string> Files => [.. TrainingFiles, .. MeshRunner.FileNames, TrainingPicture];
-
-    /// <summary>The accuracies side by side: TorchSharp on the whole test split, then the three models on the mesh's digits.</summary>
-    internal sealed record DemoAccuracy(
-        double TorchSharpFloat32, int TorchSharpSamples,
-        double Float64, double FixedPoint, double Mesh, int MeshSamples, int PredictionsDifferingFromFixedPoint, double Chance);
-
-    internal sealed record DemoTraining(
-        string Name, string Config, string Dataset, int Epochs, int TrainSequences, bool Resumed, long Parameters, double SamplesPerSecond,
-        double? ActivityBits, double? SpikesPerUnitPerStep, IReadOnlyList<EpochRecord> History);
-
-    internal sealed record DemoCompile(string Profile, string Exponent, int WeightBits, int Cores, int CoresAvailable, IReadOnlyList<PopulationSummary> Populations);
-
-    internal sealed record DemoSeconds(double Training, double CompileAndMesh, double Total);
-
-    /// <summary>The demo's summary: stdout with --json, and report.json.</summary>
-    internal sealed record DemoReport(
-        string Folder, string Artifact, DemoAccuracy Accuracy, DemoTraining Training, DemoCompile Compile, MeshRunReport Mesh,
-        DemoSeconds Seconds, IReadOnlyList<string> Files);
-
-    public static Command Build()
+    public DemoCommand()
     {
-        var cmd = new Command("demo", "The end-to-end demo on the embedded digits: train a small hsLMU, compile it to Loihi, run test digits through the actor mesh, report accuracy, spikes, traffic and energy");
-        var output = new Option<string>("--out") { Description = "Folder for the model, report.json, cores.csv and the pictures", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
-        var force = new Option<bool>("--force") { Description = "Replace the demo files of an earlier demo in --out (other files are left alone)" };
-        var resume = new Option<bool>("--resume") { Description = "Continue an unfinished demo in --out from its checkpoint, with its config (after Ctrl-C)" };
-        var config = new Option<string?>("--config") { Description = "Training config (JSON; must be an LMU); default: the embedded configs/hslmu-tiny.json" };
-        var epochs = new Option<int?>("--epochs") { Description = "Override training.epochs (default: the config's; 6 for the embedded one)" };
-        var trainLimit = new Option<int>("--train-limit") { Description = "Train on only the first N training sequences (0 = all 8,000; for quick runs)" };
-        var samples = new Option<int>("--samples") { Description = "Test digits through the mesh (and the golden models)", DefaultValueFactory = _ => 500 };
-        var streams = new Option<int>("--streams") { Description = "Digits run through the mesh at once (each message carries all of them)", DefaultValueFactory = _ => 50 };
-        var profile = new Option<string>("--profile") { Description = "Profile name (" + string.Join(", ", Profiles.Names) + ") or a profile JSON file", DefaultValueFactory = _ => "loihi" };
-        var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: row (per target unit; better at 8 bits) or core (per core block)", DefaultValueFactory = _ => "row" };
-        exponent.AcceptOnlyFromAmong("row", "core");
-        var json = Cli.JsonOption();
-        json.Description = "Write the summary as JSON on stdout (progress stays on stderr)";
-        foreach (var o in new Option[] { output, force, resume, config, epochs, trainLimit, samples, streams, profile, exponent, json }) cmd.Options.Add(o);
-        cmd.SetAction((result, cancel) => Run(new Settings(result.GetValue(output)!, result.GetValue(force), result.GetValue(resume), result.GetValue(config),
-            result.GetValue(epochs), result.GetValue(trainLimit), result.GetValue(samples), result.GetValue(streams), result.GetValue(profile)!,
-            result.GetValue(exponent)!, result.GetValue(json)), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
-        return cmd;
+        _json.Description = "Write the summary as JSON on stdout (progress stays on stderr)";
+        Command = new Command("demo", "The end-to-end demo on the embedded digits: train a small hsLMU, compile it to Loihi, run test digits through the actor mesh, report accuracy, spikes, traffic and energy");
+        foreach (var o in new Option[] { _out, _force, _resume, _config, _epochs, _trainLimit, _samples, _streams, _target.Profile, _target.Exponent, _target.Placement!, _json })
+            Command.Options.Add(o);
+        Command.SetAction((result, cancel) => DemoService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
     }
 
-    private sealed record Settings(string Out, bool Force, bool Resume, string? Config, int? Epochs, int TrainLimit, int Samples, int Streams,
-        string Profile, string Exponent, bool Json);
+    public static Command Build() => new DemoCommand().Command;
 
-    private static async Task<int> Run(Settings s, TextWriter output, TextWriter error, CancellationToken cancel)
+    /// <summary>The request, or an <see cref="ArgumentException"/> naming the option: everything here is refused before the folder is touched.</summary>
+    public DemoRequest Parse(ParseResult result)
     {
-        var clock = Stopwatch.StartNew();
-        // Everything that can be refused is checked before the folder is touched.
-        if (s.Samples <= 0) throw new ArgumentException($"--samples must be positive, got {s.Samples}");
-        if (s.Streams <= 0) throw new ArgumentException($"--streams must be positive, got {s.Streams}");
-        if (s.Epochs is <= 0) throw new ArgumentException($"--epochs must be positive, got {s.Epochs}");
-        if (s.TrainLimit < 0) throw new ArgumentException($"--train-limit must be 0 (all) or positive, got {s.TrainLimit}");
-        if (s.Force && s.Resume) throw new ArgumentException("--force and --resume exclude each other: --force starts the demo in --out over, --resume continues it");
-        if (s.Resume && s.Config is not null) throw new ArgumentException("--config and --resume exclude each other: a resumed demo trains with its checkpoint's config");
-        var folder = Path.GetFullPath(s.Out);
-        var replace = CheckFolder(folder, s.Force, s.Resume);
-        // A resumed demo continues with the config it started with (--epochs and --train-limit may still change it).
-        var (config, configSource) = s.Resume ? CheckpointConfig(folder) : LoadConfig(s.Config);
-        if (s.Epochs is { } e) config = config with { Training = config.Training with { Epochs = e } };
-        if (s.TrainLimit > 0) config = config with { Data = config.Data with { TrainLimit = s.TrainLimit } };
-        var errors = config.Validate();
-        if (errors.Count > 0) throw new ConfigException($"{configSource}: " + string.Join("; ", errors));
-        if (config.Model.Kind != "lmu")
-            throw new ArgumentException($"{configSource}: the demo needs an LMU (model.kind \"lmu\"); a {config.Model.Kind} has no artifact to compile");
-        var profile = Profiles.Get(s.Profile);
-        var data = SequenceData.Load(config.Data);
-        if (s.Samples > data.Test.Count)
-            throw new ArgumentException($"--samples {s.Samples}: the test split of {config.Data.Dataset} has only {data.Test.Count} sequences");
-        var meshData = SequenceData.Load(config.Data with { TestLimit = s.Samples });
-        if (replace.Count > 0)
-        {
-            error.WriteLine($"--force: deleting the earlier demo's {string.Join(", ", replace)} in {folder}");
-            foreach (var f in replace) File.Delete(Path.Combine(folder, f));
-        }
-
-        error.WriteLine($"demo: {(s.Resume ? "resuming" : "training")} {config.Name} on {config.Data.Dataset} ({data.Train.Count:N0} training sequences x {data.Steps} steps, {config.Training.Epochs} epoch{(config.Training.Epochs == 1 ? "" : "s")}) in {folder}");
-        var (run, trained) = await TrainCommands.TrainAsync(config, data, folder, s.Resume, error, cancel);
-        if (run.Interrupted)
-        {
-            error.WriteLine($"interrupted: the checkpoint is kept in {folder}; continue by running the same command with --resume");
-            return 130;
-        }
-        double trainingSeconds = clock.Elapsed.TotalSeconds;
-        var artifactPath = trained.Artifact ?? throw new InvalidOperationException("an LMU run finished without an artifact");
-        var artifact = ArtifactFile.Read(artifactPath);
-        var mesh = Compiler.Compile(artifact.Network, profile, new SequentialPlacement(), CompileCommand.Options(s.Exponent));
-        error.WriteLine($"demo: compiled to {profile.Name}: {mesh.Cores.Length} cores ({string.Join(", ", mesh.Populations.Select(p => $"{p.Population} {p.Cores}"))}), {profile.Core.WeightBits}-bit weights, one exponent per {s.Exponent}");
-
-        MeshRunner.Outcome meshRun;
-        using (var interrupt = new CtrlC(cancel))
-        {
-            try
-            {
-                meshRun = await MeshRunner.RunAsync(artifactPath, artifact, mesh, meshData, s.Streams, error, interrupt.Token);
-            }
-            catch (OperationCanceledException) when (interrupt.Token.IsCancellationRequested)
-            {
-                error.WriteLine($"interrupted during the mesh run: the trained model is kept in {folder}; finish by running the same command with --resume");
-                return 130;
-            }
-        }
-        var m = meshRun.Report;
-        var torch = trained.Metrics?.Overall;
-        var report = new DemoReport(folder, artifactPath,
-            new DemoAccuracy(torch?.Accuracy ?? run.History[^1].TestAccuracy, data.Test.Count,
-                m.FloatAccuracy, m.FixedPointAccuracy, m.MeshAccuracy, m.Samples, m.PredictionsDifferingFromFixedPoint, 1.0 / config.Model.Classes),
-            new DemoTraining(config.Name, configSource, config.Data.Dataset, config.Training.Epochs, data.Train.Count, s.Resume, run.Parameters, run.SamplesPerSecond,
-                torch?.ActivityBits, torch?.SpikesPerUnitPerStep, run.History),
-            new DemoCompile(profile.Name, s.Exponent, profile.Core.WeightBits, mesh.Cores.Length, profile.Layout.Cores, mesh.Populations),
-            m,
-            new DemoSeconds(trainingSeconds, clock.Elapsed.TotalSeconds - trainingSeconds, clock.Elapsed.TotalSeconds),
-            Files);
-        TrainingPlots.Accuracy(run.History, config.Name, Path.Combine(folder, TrainingPicture));
-        MeshRunner.WriteFiles(folder, report, meshRun);
-
-        Warn(report, profile, error);
-        if (s.Json)
-        {
-            Cli.WriteJson(output, report);
-            error.WriteLine($"demo: report and pictures in {folder}");
-        }
-        else Print(output, report, profile);
-        return 0;
-    }
-
-    /// <summary>Says on stderr when the model or the mesh is close to chance (under twice the chance level), and why.</summary>
-    private static void Warn(DemoReport r, HardwareProfile profile, TextWriter error)
-    {
-        var a = r.Accuracy;
-        bool Near(double accuracy) => accuracy < 2 * a.Chance;
-        if (Near(a.TorchSharpFloat32))
-            error.WriteLine($"warning: the trained model is close to chance (TorchSharp {a.TorchSharpFloat32:P1}, chance {a.Chance:P0}): it has not learned yet; " +
-                "train longer (--epochs) or on all the data (--train-limit 0). The mesh's accuracy means little until then.");
-        else if (Near(a.Mesh))
-            error.WriteLine($"warning: the mesh is close to chance ({a.Mesh:P1}, chance {a.Chance:P0}) while the float64 model gets {a.Float64:P1}: " +
-                $"the {profile.Core.WeightBits}-bit weights lose it (fixed point {a.FixedPoint:P1}); try --exponent row or a profile with more weight bits.");
-    }
-
-    /// <summary>The embedded configs/hslmu-tiny.json, or <paramref name="path"/>.</summary>
-    internal static (TrainingConfig Config, string Source) LoadConfig(string? path)
-    {
-        if (path is not null) return (TrainingConfig.Load(path), path);
-        const string source = "configs/hslmu-tiny.json (embedded)";
-        using var stream = typeof(DemoCommand).Assembly.GetManifestResourceStream(ConfigResource)
-            ?? throw new InvalidOperationException($"resource {ConfigResource} missing from the build");
-        using var reader = new StreamReader(stream);
-        return (TrainingConfig.Parse(reader.ReadToEnd(), source), source);
-    }
-
-    /// <summary>The config saved in the checkpoint of the unfinished demo in <paramref name="folder"/>.</summary>
-    private static (TrainingConfig Config, string Source) CheckpointConfig(string folder)
-    {
-        var path = Path.Combine(folder, Checkpoint.FileName);
-        return (TrainingConfig.Parse(Checkpoint.ReadState(path).ConfigJson, path), path);
-    }
-
-    /// <summary>
-    /// Refuses a folder that already holds demo files, unless --force (returns them: the caller deletes
-    /// them, once every other option has been checked, so that no stale file survives a failed run) or
-    /// --resume (an unfinished demo: a checkpoint and no report). Files the demo does not write are never touched.
-    /// </summary>
-    private static List<string> CheckFolder(string folder, bool force, bool resume)
-    {
-        if (File.Exists(folder)) throw new IOException($"--out {folder} is a file, not a folder");
-        var existing = Directory.Exists(folder) ? Files.Where(f => File.Exists(Path.Combine(folder, f))).ToList() : [];
-        bool finished = existing.Contains(MeshRunner.FileNames[0]);
-        bool checkpoint = existing.Contains(Checkpoint.FileName);
-        if (resume)
-        {
-            if (finished) throw new IOException($"{folder} holds a finished demo (report.json); pass --force to run it again, or choose another --out (nothing was changed)");
-            if (!checkpoint) throw new FileNotFoundException($"--resume: {folder} holds no unfinished demo ({Checkpoint.FileName} not found)", Path.Combine(folder, Checkpoint.FileName));
-            return [];
-        }
-        if (existing.Count == 0 || force) return existing;
-        throw new IOException(
-            finished ? $"{folder} already holds a finished demo (report.json); pass --force to replace it, or choose another --out (nothing was changed)"
-            : checkpoint ? $"{folder} holds an unfinished demo ({Checkpoint.FileName}, no report.json); pass --resume to continue it, --force to start over, or choose another --out (nothing was changed)"
-            : $"{folder} already has {string.Join(", ", existing)}; pass --force to replace them, or choose another --out (nothing was changed)");
-    }
-
-    private static void Print(TextWriter o, DemoReport r, HardwareProfile profile)
-    {
-        var a = r.Accuracy;
-        var m = r.Mesh;
-        var t = r.Training;
-        double n = m.Samples;
-        o.WriteLine($"HybridSpike demo: {t.Name} ({t.Parameters:N0} parameters) trained {t.Epochs} epoch{(t.Epochs == 1 ? "" : "s")} on {t.TrainSequences:N0} {t.Dataset} sequences in {r.Seconds.Training:0} s, " +
-            $"compiled to {r.Compile.Profile} ({r.Compile.Cores} of {r.Compile.CoresAvailable} cores, {r.Compile.WeightBits}-bit weights, one exponent per {r.Compile.Exponent})");
-        o.WriteLine();
-        o.WriteLine("accuracy");
-        o.WriteLine($"  float, TorchSharp float32          {a.TorchSharpFloat32,8:P2}   ({a.TorchSharpSamples:N0} test digits)");
-        o.WriteLine($"  float64 golden model               {a.Float64,8:P2}   ({a.MeshSamples:N0} test digits, the same below)");
-        o.WriteLine($"  fixed point ({r.Compile.WeightBits}-bit weights)        {a.FixedPoint,8:P2}");
-        o.WriteLine($"  actor mesh                         {a.Mesh,8:P2}   ({(a.PredictionsDifferingFromFixedPoint == 0 ? "same prediction as the fixed-point model on every digit" : $"{a.PredictionsDifferingFromFixedPoint} predictions differ from the fixed-point model")})");
-        o.WriteLine();
-        o.WriteLine($"activity  {m.ActivityBits:0.00} bits per unit (TorchSharp: {t.ActivityBits:0.00}), {m.SpikesPerUnitPerStep:0.000} spikes per unit and step");
-        o.WriteLine($"spikes    {m.Spikes / n:N0} per inference ({(m.Spikes == m.FixedPointSpikes ? "equal to" : "DIFFERENT from")} the fixed-point model's in total)");
-        o.WriteLine($"synaptic events {m.SynapticEvents / n:N0} per inference");
-        o.WriteLine($"packets   {m.Packets / n:N0} per inference: {m.IntraChipPackets / n:N0} within a chip, {m.InterChipPackets / n:N0} between chips; hops {string.Join(" ", m.HopHistogram.OrderBy(h => h.Key).Select(h => $"{h.Key}:{h.Value / n:N0}"))}");
-        if (m.BusiestLink is { } b) o.WriteLine($"busiest link ({b.FromX},{b.FromY})->({b.ToX},{b.ToY}) {b.Direction}: {b.Packets / n:N0} packets per inference");
-        o.WriteLine($"energy    {MetricsText.Joules(m.EnergyPerInferenceJoules)} per inference on {profile.Name}");
-        o.WriteLine($"time      {m.SecondsPerStep * 1e9:0} ns per step, {m.SecondsPerInference * 1e6:0.#} µs per {m.Steps}-step inference (estimated for {profile.Name})");
-        o.WriteLine();
-        o.WriteLine($"report: {r.Folder}");
-        o.WriteLine($"  {string.Join(", ", MeshRunner.FileNames.Append(TrainingPicture))}");
-        o.WriteLine($"  the trained model: {string.Join(", ", TrainingFiles)} (hybridspike eval|compile|simulate --model {r.Folder})");
-        o.WriteLine($"took {r.Seconds.Total:0} s (training {r.Seconds.Training:0} s, compile and mesh {r.Seconds.CompileAndMesh:0} s)");
+        int samples = Check.Positive(result.GetValue(_samples), "--samples");
+        int streams = Check.Positive(result.GetValue(_streams), "--streams");
+        int? epochs = Check.Positive(result.GetValue(_epochs), "--epochs");
+        int trainLimit = Check.ZeroOrPositive(result.GetValue(_trainLimit), "--train-limit", "all");
+        bool force = result.GetValue(_force), resume = result.GetValue(_resume);
+        var config = result.GetValue(_config);
+        if (force && resume) throw new ArgumentException("--force and --resume exclude each other: --force starts the demo in --out over, --resume continues it");
+        if (resume && config is not null) throw new ArgumentException("--config and --resume exclude each other: a resumed demo trains with its checkpoint's config");
+        return new DemoRequest(result.GetValue(_out)!, force, resume, config, epochs, trainLimit, samples, streams, _target.Read(result), result.GetValue(_json));
     }
 }

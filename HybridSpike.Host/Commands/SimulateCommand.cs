@@ -1,73 +1,63 @@
-using HybridSpike.Core.Data;
 using System.CommandLine;
+using HybridSpike.Actors.Cluster;
+using HybridSpike.Host.Services;
 using HybridSpike.Mapping.Compile;
-using HybridSpike.Mapping.Profiles;
-using HybridSpike.Core.Artifact;
-using HybridSpike.Host.Reports;
 
 namespace HybridSpike.Host.Commands;
 
-/// <summary><c>hybridspike simulate</c>: test sequences through the actor mesh, with traffic, energy and time, against the float and fixed-point models.</summary>
-internal static class SimulateCommand
-{
-    public static Command Build()
-    {
-        var cmd = new Command("simulate", "Run test sequences through the actor mesh of a compiled network; report accuracy, spikes, packets, energy and time");
-        var model = new Option<string>("--model") { Description = "An artifact (.hsa) or a training output directory", Required = true };
-        var profile = new Option<string>("--profile") { Description = "Profile name (" + string.Join(", ", Profiles.Names) + ") or a profile JSON file", DefaultValueFactory = _ => "loihi" };
-        var data = DataCommands.DatasetOptions.Create();
-        data.Dataset.DefaultValueFactory = null;
-        var samples = new Option<int>("--samples") { Description = "Test sequences to run", DefaultValueFactory = _ => 20 };
-        var streams = new Option<int>("--streams") { Description = "Sequences run through the mesh at once (each message carries all of them)", DefaultValueFactory = _ => 10 };
-        var exponent = new Option<string>("--exponent") { Description = "Weights sharing one exponent: core (per core block) or row (per target unit)", DefaultValueFactory = _ => "core" };
-        exponent.AcceptOnlyFromAmong("core", "row");
-        var report = new Option<string?>("--report") { Description = "Folder for report.json, the telemetry CSV files (cores, core-steps, steps, links, hops; docs/telemetry.md) and the pictures (link load, traffic per step, spike raster)" };
-        var clusterFile = new Option<string?>("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" };
-        var nodes = new Option<int>("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined", DefaultValueFactory = _ => 2 };
-        var assign = new Option<string>("--assign") { Description = "With --cluster: cores to nodes in contiguous blocks, round-robin, or by chip", DefaultValueFactory = _ => "blocks" };
-        assign.AcceptOnlyFromAmong("blocks", "round-robin", "chip");
-        var joinTimeout = new Option<int>("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join", DefaultValueFactory = _ => 60 };
-        var json = Cli.JsonOption();
-        foreach (var o in new Option[] { model, profile, exponent, samples, streams, report, clusterFile, nodes, assign, joinTimeout, json }) cmd.Options.Add(o);
-        data.AddTo(cmd);
-        cmd.SetAction(async (result, cancel) =>
-        {
-            var path = CompileCommand.ArtifactPath(result.GetValue(model)!);
-            var artifact = ArtifactFile.Read(path);
-            var p = Profiles.Get(result.GetValue(profile)!);
-            int n = result.GetValue(samples), batch = Math.Max(1, result.GetValue(streams));
-            if (n <= 0) throw new ArgumentException($"--samples must be positive, got {n}");
-            var config = DataConfig.ForArtifact(artifact, path);
-            var dataset = result.GetValue(data.Dataset);
-            var seq = SequenceData.Load(config with { TestLimit = n, Dataset = dataset ?? config.Dataset, DataDirectory = dataset is null ? config.DataDirectory : result.GetValue(data.DataDir) });
-            var mesh = Compiler.Compile(artifact.Network, p, new SequentialPlacement(), CompileCommand.Options(result.GetValue(exponent)!));
-            var err = result.InvocationConfiguration.Error;
-            if (result.GetValue(clusterFile) is null && new Option[] { nodes, assign, joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
-                throw new ArgumentException($"{alone.Name} needs --cluster");
+/// <summary><c>simulate --cluster</c>: the cluster to join and how to spread the cores over it.</summary>
+/// <param name="File">The node HOCON file of this process.</param>
+/// <param name="Nodes">Mesh nodes to use, this one included.</param>
+internal sealed record ClusterRequest(string File, int Nodes, NodeAssignment Assignment, TimeSpan JoinTimeout);
 
-            var spread = result.GetValue(clusterFile) is { } file
-                ? await NodeCommand.JoinAsync(file, result.GetValue(nodes), NodeCommand.ParseAssignment(result.GetValue(assign)!), TimeSpan.FromSeconds(result.GetValue(joinTimeout)), err, cancel)
-                : ((Akka.Actor.ActorSystem System, Actors.Runtime.MeshRunOptions Options)?)null;
-            using var clusterSystem = spread?.System;
-            await using var leave = spread is null ? null : NodeCommand.LeaveOnExit(spread.Value.System);
-            var run = await MeshRunner.RunAsync(path, artifact, mesh, seq, batch, err, spread?.System, spread?.Options ?? Actors.Runtime.MeshRunOptions.Local, cancel);
-            var r = run.Report;
-            if (result.GetValue(report) is { } dir)
-            {
-                var files = MeshRunner.WriteFiles(dir, r, run);
-                err.WriteLine($"report: {dir} ({string.Join(", ", files)})");
-            }
-            var o = result.InvocationConfiguration.Output;
-            if (result.GetValue(json)) { Cli.WriteJson(o, r); return 0; }
-            o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps" + (r.Nodes is { } used ? $", cores on {used.Count} nodes ({string.Join(", ", used)})" : ""));
-            o.WriteLine($"accuracy: mesh {r.MeshAccuracy:P2}, fixed-point golden model {r.FixedPointAccuracy:P2} ({r.PredictionsDifferingFromFixedPoint} predictions differ), float64 {r.FloatAccuracy:P2}");
-            o.WriteLine($"spikes: mesh {r.Spikes}, fixed-point golden model {r.FixedPointSpikes} ({(r.Spikes == r.FixedPointSpikes ? "equal" : "DIFFERENT")}); activity {r.ActivityBits:0.00} bits per unit, {r.SpikesPerUnitPerStep:0.0000} spikes per unit and step");
-            o.WriteLine($"per inference: {r.Spikes / (double)r.Samples:0} spikes, {r.Packets / (double)r.Samples:0} packets ({r.InterChipPackets / (double)r.Samples:0} between chips), {r.SynapticEvents / (double)r.Samples:0} synaptic events");
-            o.WriteLine($"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns, {r.SecondsPerInference * 1e6:0.#} µs per {r.Steps}-step inference");
-            if (r.BusiestLink is { } b) o.WriteLine($"busiest link ({b.FromX},{b.FromY})->({b.ToX},{b.ToY}) {b.Direction}: {b.Packets} packets");
-            o.WriteLine($"hops: {string.Join(" ", r.HopHistogram.OrderBy(h => h.Key).Select(h => $"{h.Key}:{h.Value}"))}");
-            return 0;
-        });
-        return cmd;
+/// <summary>What <c>hybridspike simulate</c> was asked.</summary>
+/// <param name="Model">An artifact (.hsa) or a training output directory.</param>
+/// <param name="Report">Folder for report.json, the telemetry files and the pictures; null for none.</param>
+/// <param name="Cluster">Spread the cores over a cluster; null to run every core in this process.</param>
+internal sealed record SimulateRequest(string Model, CompileTarget Target, DatasetOverride Data, int Samples, int Streams,
+    string? Report, ClusterRequest? Cluster, bool Json);
+
+/// <summary><c>hybridspike simulate</c>: parses its options into a <see cref="SimulateRequest"/> for <see cref="SimulateService"/>.</summary>
+internal sealed class SimulateCommand
+{
+    private readonly Option<string> _model = new("--model") { Description = "An artifact (.hsa) or a training output directory", Required = true };
+    private readonly CompileTargetOptions _target = CompileTargetOptions.Create(ExponentBlock.Core);
+    private readonly DataCommands.DatasetOptions _data = DataCommands.DatasetOptions.Create();
+    private readonly Option<int> _samples = new("--samples") { Description = "Test sequences to run (default: 20)", DefaultValueFactory = _ => 20 };
+    private readonly Option<int> _streams = new("--streams") { Description = "Sequences run through the mesh at once (each message carries all of them; default: 10)", DefaultValueFactory = _ => 10 };
+    private readonly Option<string?> _report = new("--report") { Description = "Folder for report.json, the telemetry CSV files (cores, core-steps, steps, links, hops; docs/telemetry.md) and the pictures (link load, traffic per step, spike raster)" };
+    private readonly Option<string?> _cluster = new("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" };
+    private readonly Option<int> _nodes = new("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined (default: 2)", DefaultValueFactory = _ => 2 };
+    private readonly Option<string> _assign = new("--assign") { Description = "With --cluster: cores to nodes in contiguous blocks, round-robin, or by chip (default: blocks)", DefaultValueFactory = _ => "blocks" };
+    private readonly Option<int> _joinTimeout = new("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join (default: 60)", DefaultValueFactory = _ => 60 };
+    private readonly Option<bool> _json = Cli.JsonOption();
+
+    public Command Command { get; }
+
+    public SimulateCommand()
+    {
+        _data.Dataset.DefaultValueFactory = null;
+        _assign.AcceptOnlyFromAmong("blocks", "round-robin", "chip");
+        Command = new Command("simulate", "Run test sequences through the actor mesh of a compiled network; report accuracy, spikes, packets, energy and time");
+        foreach (var o in new Option[] { _model, _target.Profile, _target.Exponent, _target.Placement!, _samples, _streams, _report, _cluster, _nodes, _assign, _joinTimeout, _json })
+            Command.Options.Add(o);
+        _data.AddTo(Command);
+        Command.SetAction((result, cancel) => SimulateService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
+    }
+
+    public static Command Build() => new SimulateCommand().Command;
+
+    public SimulateRequest Parse(ParseResult result)
+    {
+        int samples = Check.Positive(result.GetValue(_samples), "--samples");
+        int streams = Check.Positive(result.GetValue(_streams), "--streams");
+        ClusterRequest? cluster = null;
+        if (result.GetValue(_cluster) is { } file)
+            cluster = new ClusterRequest(file, Check.Positive(result.GetValue(_nodes), "--nodes"), Assignments.Parse(result.GetValue(_assign)!),
+                TimeSpan.FromSeconds(Check.Positive(result.GetValue(_joinTimeout), "--join-timeout")));
+        else if (new Option[] { _nodes, _assign, _joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
+            throw new ArgumentException($"{alone.Name} needs --cluster");
+        return new SimulateRequest(result.GetValue(_model)!, _target.Read(result), _data.ReadOverride(result), samples, streams,
+            result.GetValue(_report), cluster, result.GetValue(_json));
     }
 }

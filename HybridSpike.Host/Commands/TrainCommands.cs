@@ -1,150 +1,102 @@
-using HybridSpike.Core.Data;
 using System.CommandLine;
-using System.Text.Json;
-using HybridSpike.Core.Artifact;
-using HybridSpike.Core.Reference;
-using HybridSpike.Host.Reports;
-using HybridSpike.Training;
-using HybridSpike.Training.Config;
-using HybridSpike.Training.Models;
-using Spectre.Console;
+using HybridSpike.Host.Services;
+using HybridSpike.Mapping.Compile;
 
 namespace HybridSpike.Host.Commands;
 
-/// <summary><c>hybridspike train</c> and <c>hybridspike eval</c>.</summary>
-internal static class TrainCommands
+/// <summary>What <c>hybridspike train</c> was asked.</summary>
+/// <param name="Config">Training config (JSON); null for the defaults (the LMU paper's psMNIST setup).</param>
+/// <param name="Epochs">Overrides training.epochs when set.</param>
+/// <param name="Out">Output directory (checkpoint, history, metrics, artifact).</param>
+internal sealed record TrainRequest(string? Config, DatasetOverride Data, int? Epochs, string Out, bool Resume, bool Json);
+
+/// <summary>What <c>eval</c> evaluates.</summary>
+internal enum EvalEngine
 {
-    public static Command BuildTrain()
+    /// <summary>The float32 TorchSharp checkpoint (a training directory or a .hsckpt file).</summary>
+    Torch,
+    /// <summary>The float64 golden model of the artifact (an .hsa file or DIR/model.hsa), with its fixed-point compilation beside it.</summary>
+    Golden,
+}
+
+/// <summary>What <c>hybridspike eval</c> was asked.</summary>
+/// <param name="Model">A training output directory, a checkpoint (.hsckpt) or an artifact (.hsa).</param>
+/// <param name="Engine">The engine asked for; null: torch for a directory or a checkpoint, golden for an artifact.</param>
+/// <param name="Limit">Evaluate only the first N test sequences; 0 = all.</param>
+/// <param name="FixedPoint">With the golden engine: the compilation whose fixed-point model is compared with float64 (its placement is always sequential: it does not change the arithmetic).</param>
+/// <param name="FixedPointOptionGiven">The name of --profile or --exponent when one was given on the command line (they apply to the golden engine only); null otherwise.</param>
+internal sealed record EvalRequest(string Model, EvalEngine? Engine, DatasetOverride Data, int Limit, CompileTarget FixedPoint, string? FixedPointOptionGiven, bool Json);
+
+/// <summary><c>hybridspike train</c>: parses its options into a <see cref="TrainRequest"/> for <see cref="TrainService"/>.</summary>
+internal sealed class TrainCommand
+{
+    private readonly Option<string?> _config = new("--config") { Description = "Training config (JSON); defaults reproduce the LMU paper's psMNIST setup" };
+    private readonly DataCommands.DatasetOptions _data = DataCommands.DatasetOptions.Create();
+    private readonly Option<int?> _epochs = new("--epochs") { Description = "Override training.epochs" };
+    private readonly Option<string> _out = new("--out") { Description = "Output directory (checkpoint, history, metrics, artifact)", Required = true };
+    private readonly Option<bool> _resume = new("--resume") { Description = "Continue from the checkpoint in --out" };
+    private readonly Option<bool> _json = Cli.JsonOption();
+
+    public Command Command { get; }
+
+    public TrainCommand()
     {
-        var cmd = new Command("train", "Train a model (LMU, hsLMU, LSTM or GRU) on psMNIST-style sequences; checkpoints every epoch, exports the artifact");
-        var config = new Option<string?>("--config") { Description = "Training config (JSON); defaults reproduce the LMU paper's psMNIST setup" };
-        var data = DataCommands.DatasetOptions.Create();
-        data.Dataset.DefaultValueFactory = null;
-        var epochs = new Option<int?>("--epochs") { Description = "Override training.epochs" };
-        var output = new Option<string>("--out") { Description = "Output directory (checkpoint, history, metrics, artifact)", Required = true };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out" };
-        var json = Cli.JsonOption();
-        cmd.Options.Add(config); data.AddTo(cmd); cmd.Options.Add(epochs); cmd.Options.Add(output); cmd.Options.Add(resume); cmd.Options.Add(json);
-        cmd.SetAction((result, cancel) => Train(result.GetValue(config), result.GetValue(data.Dataset), result.GetValue(data.DataDir), result.GetValue(epochs),
-            result.GetValue(output)!, result.GetValue(resume), result.GetValue(json), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
-        return cmd;
+        _data.Dataset.DefaultValueFactory = null;
+        Command = new Command("train", "Train a model (LMU, hsLMU, LSTM or GRU) on psMNIST-style sequences; checkpoints every epoch, exports the artifact");
+        Command.Options.Add(_config); _data.AddTo(Command); Command.Options.Add(_epochs); Command.Options.Add(_out); Command.Options.Add(_resume); Command.Options.Add(_json);
+        Command.SetAction((result, cancel) => TrainService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
     }
 
-    public static Command BuildEval()
+    public static Command Build() => new TrainCommand().Command;
+
+    public TrainRequest Parse(ParseResult result) => new(result.GetValue(_config), _data.ReadOverride(result),
+        Check.Positive(result.GetValue(_epochs), "--epochs"), result.GetValue(_out)!, result.GetValue(_resume), result.GetValue(_json));
+}
+
+/// <summary><c>hybridspike eval</c>: parses its options into an <see cref="EvalRequest"/> for <see cref="EvalService"/>.</summary>
+internal sealed class EvalCommand
+{
+    private readonly Option<string> _model = new("--model") { Description = "A training output directory, a checkpoint (.hsckpt) or an artifact (.hsa)", Required = true };
+    private readonly Option<string?> _engine = new("--engine")
     {
-        var cmd = new Command("eval", "Evaluate a checkpoint (TorchSharp) or an artifact (golden simulator) on a test split and print its metrics");
-        var model = new Option<string>("--model") { Description = "A training output directory, a checkpoint (.hsckpt) or an artifact (.hsa)", Required = true };
-        var data = DataCommands.DatasetOptions.Create();
-        data.Dataset.DefaultValueFactory = null;
-        var limit = new Option<int>("--limit") { Description = "Evaluate only the first N test sequences (0 = all)" };
-        var json = Cli.JsonOption();
-        cmd.Options.Add(model); data.AddTo(cmd); cmd.Options.Add(limit); cmd.Options.Add(json);
-        cmd.SetAction((result, cancel) => Task.FromResult(Eval(result.GetValue(model)!, result.GetValue(data.Dataset), result.GetValue(data.DataDir),
-            result.GetValue(limit), result.GetValue(json), result.InvocationConfiguration.Output, cancel)));
-        return cmd;
+        Description = "torch: the float32 TorchSharp checkpoint (a training directory or a .hsckpt); golden: the float64 golden model of the artifact (an .hsa or DIR/model.hsa) " +
+            "and its fixed-point compilation to --profile (default: torch for a directory or a checkpoint, golden for an artifact)",
+    };
+    private readonly DataCommands.DatasetOptions _data = DataCommands.DatasetOptions.Create();
+    private readonly Option<int> _limit = new("--limit") { Description = "Evaluate only the first N test sequences (0 = all; default: 0)" };
+    private readonly CompileTargetOptions _fixedPoint = CompileTargetOptions.Create(ExponentBlock.Row, placement: false);
+    private readonly Option<bool> _json = Cli.JsonOption();
+
+    public Command Command { get; }
+
+    public EvalCommand()
+    {
+        _engine.AcceptOnlyFromAmong("golden", "torch");
+        _data.Dataset.DefaultValueFactory = null;
+        _fixedPoint.Profile.Description = "With --engine golden: compile the artifact to this profile for the fixed-point comparison: " + _fixedPoint.Profile.Description;
+        _fixedPoint.Exponent.Description = "With --engine golden: " + _fixedPoint.Exponent.Description;
+        Command = new Command("eval", "Evaluate a checkpoint (TorchSharp) or an artifact (golden simulator, and its fixed-point compilation) on a test split and print its metrics");
+        Command.Options.Add(_model); Command.Options.Add(_engine); _data.AddTo(Command); Command.Options.Add(_limit);
+        foreach (var o in _fixedPoint.All) Command.Options.Add(o);
+        Command.Options.Add(_json);
+        Command.SetAction((result, cancel) => Task.FromResult(EvalService.Run(Parse(result), result.InvocationConfiguration.Output, cancel)));
     }
 
-    private static async Task<int> Train(string? configPath, string? dataset, string? dataDir, int? epochs, string outDir, bool resume, bool json, TextWriter output, TextWriter progressTo, CancellationToken cancel)
-    {
-        var config = configPath is null ? new TrainingConfig() : TrainingConfig.Load(configPath);
-        if (epochs is { } e) config = config with { Training = config.Training with { Epochs = e } };
-        if (dataset is not null) config = config with { Data = config.Data with { Dataset = dataset, DataDirectory = dataDir } };
-        else if (dataDir is not null) config = config with { Data = config.Data with { DataDirectory = dataDir } };
-        var errors = config.Validate();
-        if (errors.Count > 0) throw new ConfigException((configPath ?? "config") + ": " + string.Join("; ", errors));
+    public static Command Build() => new EvalCommand().Command;
 
-        var data = SequenceData.Load(config.Data);
-        var (run, summary) = await TrainAsync(config, data, outDir, resume, json ? null : progressTo, cancel);
-        if (json) Cli.WriteJson(output, summary);
-        else
+    public EvalRequest Parse(ParseResult result)
+    {
+        EvalEngine? engine = result.GetValue(_engine) switch
         {
-            output.WriteLine(run.Interrupted
-                ? $"interrupted: saved {run.Checkpoint}; continue with --resume"
-                : $"trained {config.Name}: {run.Parameters:N0} parameters, {run.SamplesPerSecond:0} samples/s");
-            foreach (var h in run.History)
-                output.WriteLine($"epoch {h.Epoch,3}  train loss {h.TrainLoss:0.0000} acc {h.TrainAccuracy:P2}  test loss {h.TestLoss:0.0000} acc {h.TestAccuracy:P2}  ω {string.Join(" ", h.Omega.Select(o => $"{o.Key}={o.Value:0.###}"))}  {h.Seconds:0.0}s  RSS {h.ResidentMegabytes:0} MB (peak {h.PeakResidentMegabytes:0})");
-            if (summary.Metrics is not null) { output.WriteLine(); MetricsText.Write(output, summary.Metrics); }
-            if (summary.Artifact is not null) output.WriteLine($"\nartifact: {summary.Artifact}");
-        }
-        return run.Interrupted ? 130 : 0;
-    }
-
-    /// <summary>
-    /// Trains (or resumes) <paramref name="config"/> into <paramref name="outDir"/> with a progress bar on
-    /// <paramref name="progressTo"/> (none when null); a finished run then gets its metrics, metrics.json and,
-    /// for an LMU, the artifact; history.json either way. Shared by train and demo.
-    /// </summary>
-    internal static async Task<(TrainingResult Run, TrainSummary Summary)> TrainAsync(TrainingConfig config, SequenceData data, string outDir, bool resume,
-        TextWriter? progressTo, CancellationToken cancel)
-    {
-        Directory.CreateDirectory(outDir);
-        var trainer = new Trainer(config, outDir);
-        var run = await WithProgress(progressTo, config, (progress, ct) => trainer.RunAsync(data, resume, progress, ct), cancel);
-        var summary = Summarize(config, data, outDir, run);
-        File.WriteAllText(Path.Combine(outDir, "history.json"), JsonSerializer.Serialize(run.History, Cli.Json));
-        return (run, summary);
-    }
-
-    internal sealed record TrainSummary(string Name, bool Interrupted, long Parameters, double SamplesPerSecond, string Checkpoint,
-        string? Artifact, IReadOnlyList<EpochRecord> History, Core.Metrics.MetricsReport? Metrics);
-
-    /// <summary>After a finished run: final metrics, metrics.json and, for an LMU, the artifact.</summary>
-    private static TrainSummary Summarize(TrainingConfig config, SequenceData data, string outDir, TrainingResult run)
-    {
-        if (run.Interrupted) return new TrainSummary(config.Name, true, run.Parameters, run.SamplesPerSecond, run.Checkpoint, null, run.History, null);
-        using var trained = TrainedModel.Load(run.Checkpoint);
-        var (eval, artifact) = trained.Finish(data, outDir); // record deconstruction
-        File.WriteAllText(Path.Combine(outDir, "metrics.json"), JsonSerializer.Serialize(new { eval.Result, eval.Metrics }, Cli.Json));
-        return new TrainSummary(config.Name, false, run.Parameters, run.SamplesPerSecond, run.Checkpoint, artifact, run.History, eval.Metrics);
-    }
-
-    private static int Eval(string modelPath, string? dataset, string? dataDir, int limit, bool json, TextWriter output, CancellationToken cancel)
-    {
-        var path = Directory.Exists(modelPath) ? Path.Combine(modelPath, Checkpoint.FileName) : modelPath;
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint or artifact", path);
-        if (Checkpoint.IsCheckpoint(path))
-        {
-            using var trained = TrainedModel.Load(path);
-            var (model, config) = (trained.Model, trained.Config);
-            var dataConfig = config.Data with { TestLimit = limit, Dataset = dataset ?? config.Data.Dataset, DataDirectory = dataset is null ? config.Data.DataDirectory : dataDir };
-            var data = SequenceData.Load(dataConfig);
-            var eval = ModelMetrics.Evaluate(model, data, data.Test, config.Training.BatchSize);
-            Print(output, json, new { Source = "checkpoint (TorchSharp, float32)", Model = path, Dataset = dataConfig.Dataset, eval.Result.Samples, eval.Result.Accuracy, eval.Result.Loss, eval.Metrics },
-                o => { o.WriteLine($"{path}: TorchSharp float32 on {dataConfig.Dataset}, {eval.Result.Samples} test sequences"); if (eval.Metrics is not null) MetricsText.Write(o, eval.Metrics); else o.WriteLine($"accuracy {eval.Result.Accuracy:P2}  loss {eval.Result.Loss:0.0000}"); });
-        }
-        else
-        {
-            var artifact = ArtifactFile.Read(path);
-            var trained = DataConfig.ForArtifact(artifact, path);
-            var dataConfig = trained with { TestLimit = limit, Dataset = dataset ?? trained.Dataset, DataDirectory = dataset is null ? trained.DataDirectory : dataDir };
-            var data = SequenceData.Load(dataConfig);
-            var result = ReferenceEvaluation.Run(artifact, data.Test, data.View, cancel: cancel);
-            Print(output, json, new { Source = $"artifact (golden simulator, {artifact.Arithmetic})", Model = path, Dataset = dataConfig.Dataset, result.Samples, result.Accuracy, result.Loss, result.Metrics },
-                o => { o.WriteLine($"{path}: golden simulator ({artifact.Arithmetic}) on {dataConfig.Dataset}, {result.Samples} test sequences"); MetricsText.Write(o, result.Metrics); });
-        }
-        return 0;
-    }
-
-    private static void Print<T>(TextWriter output, bool json, T report, Action<TextWriter> text)
-    {
-        if (json) Cli.WriteJson(output, report);
-        else text(output);
-    }
-
-    /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) on <paramref name="progressTo"/> unless null; Ctrl-C cancels and the trainer saves.</summary>
-    private static async Task<TrainingResult> WithProgress(TextWriter? progressTo, TrainingConfig config, Func<IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> run, CancellationToken cancel)
-    {
-        using var interrupt = new CtrlC(cancel);
-        return await ProgressBar.RunAsync(progressTo, config.Name, async task =>
-        {
-            var progress = task is null ? null : new Progress<TrainingProgress>(p =>
-            {
-                task.MaxValue = (double)p.Epochs * p.BatchesPerEpoch;
-                task.Value = (double)(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch;
-                var omega = string.Join(" ", p.Omega.Select(o => $"ω_{o.Key}={o.Value:0.##}"));
-                task.Description = $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {omega}".EscapeMarkup();
-            });
-            return await run(progress, interrupt.Token);
-        });
+            null => null,
+            "torch" => EvalEngine.Torch,
+            "golden" => EvalEngine.Golden,
+            var other => throw new ArgumentException($"--engine '{other}' is not one of golden, torch"),
+        };
+        var given = _fixedPoint.Given(result).FirstOrDefault();
+        if (engine == EvalEngine.Torch && given is not null)
+            throw new ArgumentException($"{given} applies to --engine golden (the fixed-point compilation of an artifact), not to --engine torch");
+        return new EvalRequest(result.GetValue(_model)!, engine, _data.ReadOverride(result),
+            Check.ZeroOrPositive(result.GetValue(_limit), "--limit", "all"), _fixedPoint.Read(result), given, result.GetValue(_json));
     }
 }

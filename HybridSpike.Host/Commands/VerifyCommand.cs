@@ -1,115 +1,31 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
-using HybridSpike.Core.Artifact;
-using HybridSpike.Core.Data;
-using HybridSpike.Core.Reference;
-using HybridSpike.Training;
-using HybridSpike.Training.Models;
-using TorchSharp;
-using static TorchSharp.torch;
+using HybridSpike.Host.Services;
 
 namespace HybridSpike.Host.Commands;
 
-/// <summary>
-/// <c>hybridspike verify</c>: runs the same test sequences through TorchSharp in float32 and float64
-/// and through the golden simulator on the exported artifact, and counts where their spike counts
-/// and predictions differ. Float64 against the golden model should be exact; float32 shows how often
-/// rounding flips a ⌊·⌋.
-/// </summary>
-internal static class VerifyCommand
+/// <summary>What <c>hybridspike verify</c> was asked.</summary>
+/// <param name="Model">A training output directory (checkpoint.hsckpt and model.hsa).</param>
+/// <param name="Limit">Test sequences to compare; 0 = all.</param>
+internal sealed record VerifyRequest(string Model, int Limit, bool Json);
+
+/// <summary><c>hybridspike verify</c>: parses its options into a <see cref="VerifyRequest"/> for <see cref="VerifyService"/>.</summary>
+internal sealed class VerifyCommand
 {
-    internal sealed record PopulationComparison(string Population, long Counts, long Float64Differences, long Float32Differences, long Float32DifferencesAtLastStep);
+    private readonly Option<string> _model = new("--model") { Description = "A training output directory (checkpoint.hsckpt and model.hsa)", Required = true };
+    private readonly Option<int> _limit = new("--limit") { Description = "Test sequences to compare (0 = all; default: 200)", DefaultValueFactory = _ => 200 };
+    private readonly Option<bool> _json = Cli.JsonOption();
 
-    internal sealed record VerifyReport(string Model, int Samples, int Steps, IReadOnlyList<PopulationComparison> Populations,
-        int PredictionsFloat64Differ, int PredictionsFloat32Differ, double GoldenAccuracy, double Float32Accuracy);
+    public Command Command { get; }
 
-    public static Command Build()
+    public VerifyCommand()
     {
-        var cmd = new Command("verify", "Compare TorchSharp (float32, float64) with the golden simulator on the exported artifact: spike counts and predictions");
-        var model = new Option<string>("--model") { Description = "A training output directory (checkpoint.hsckpt and model.hsa)", Required = true };
-        var limit = new Option<int>("--limit") { Description = "Test sequences to compare", DefaultValueFactory = _ => 200 };
-        var json = Cli.JsonOption();
-        cmd.Options.Add(model); cmd.Options.Add(limit); cmd.Options.Add(json);
-        cmd.SetAction(result =>
-        {
-            var report = Verify(result.GetValue(model)!, result.GetValue(limit));
-            var o = result.InvocationConfiguration.Output;
-            if (result.GetValue(json)) { Cli.WriteJson(o, report); return 0; }
-            o.WriteLine($"{report.Model}: {report.Samples} test sequences x {report.Steps} steps");
-            o.WriteLine($"{"population",-12}{"counts",14}{"f64 vs golden",16}{"f32 vs golden",16}{"f32, last step",16}");
-            foreach (var p in report.Populations)
-                o.WriteLine($"{p.Population,-12}{p.Counts,14}{p.Float64Differences,16}{p.Float32Differences,16}{p.Float32DifferencesAtLastStep,16}");
-            o.WriteLine($"predictions differing from the golden model: float64 {report.PredictionsFloat64Differ}, float32 {report.PredictionsFloat32Differ}");
-            o.WriteLine($"accuracy: golden {report.GoldenAccuracy:P2}, TorchSharp float32 {report.Float32Accuracy:P2}");
-            return report.Populations.Any(p => p.Float64Differences > 0) || report.PredictionsFloat64Differ > 0 ? 1 : 0;
-        });
-        return cmd;
+        Command = new Command("verify", "Compare TorchSharp (float32, float64) with the golden simulator on the exported artifact: spike counts and predictions");
+        Command.Options.Add(_model); Command.Options.Add(_limit); Command.Options.Add(_json);
+        Command.SetAction(result => VerifyService.Run(Parse(result), result.InvocationConfiguration.Output, CancellationToken.None));
     }
 
-    internal static VerifyReport Verify(string directory, int limit)
-    {
-        var checkpoint = Path.Combine(directory, Checkpoint.FileName);
-        var artifactPath = Path.Combine(directory, TrainedModel.ArtifactFileName);
-        var artifact = ArtifactFile.Read(artifactPath);
-        using var trained = TrainedModel.Load(checkpoint);
-        var (model, config) = (trained.Model, trained.Config);
-        if (model is not LmuModel) throw new ArgumentException($"{checkpoint}: only LMU models have a spiking network to verify");
-        var data = SequenceData.Load(config.Data with { TestLimit = limit });
-        var positions = Enumerable.Range(0, data.Test.Count).ToArray();
-        int batch = positions.Length, steps = data.Steps;
+    public static Command Build() => new VerifyCommand().Command;
 
-        using var scope = NewDisposeScope();
-        var (x32, y) = data.Batch(data.Test, positions);
-        RecordedForward f32, f64;
-        using (no_grad())
-        {
-            model.eval();
-            f32 = model.Record(x32);
-            model.to(ScalarType.Float64);
-            f64 = model.Record(x32.to_type(ScalarType.Float64));
-        }
-        var golden = GoldenSimulator.Create(artifact);
-        var inputs = x32.to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
-        var comparisons = new List<PopulationComparison>();
-        SimulationResult? goldenResult = null;
-        foreach (var (a32, a64) in f32.Activity.Zip(f64.Activity))
-        {
-            var g = golden.RecordCounts(a32.Population, inputs, batch, steps);
-            goldenResult = g.Result;
-            var gc = g.Counts.AsSpan();                                   // [step, sample, unit]
-            long d64 = Differences(a64.Counts, gc, steps, out _), d32 = Differences(a32.Counts, gc, steps, out long last);
-            comparisons.Add(new PopulationComparison(a32.Population, gc.Length, d64, d32, last));
-        }
-        goldenResult ??= golden.Run(inputs, batch, steps);
-        var labels = y.data<long>().ToArray();
-        var p32 = f32.Logits.argmax(1).data<long>().ToArray();
-        var p64 = f64.Logits.argmax(1).data<long>().ToArray();
-        int differ64 = 0, differ32 = 0, goldenCorrect = 0, correct32 = 0;
-        for (int i = 0; i < batch; i++)
-        {
-            int gp = goldenResult.Predictions[i];
-            if (p64[i] != gp) differ64++;
-            if (p32[i] != gp) differ32++;
-            if (gp == labels[i]) goldenCorrect++;
-            if (p32[i] == labels[i]) correct32++;
-        }
-        return new VerifyReport(directory, batch, steps, comparisons, differ64, differ32, (double)goldenCorrect / batch, (double)correct32 / batch);
-    }
-
-    /// <summary>Counts where TorchSharp's [B, T, N] counts differ from the golden [T, B, N] ones (and how many at the last step).</summary>
-    private static long Differences(Tensor counts, ReadOnlySpan<int> golden, int steps, out long atLastStep)
-    {
-        using var tbn = counts.permute(1, 0, 2).contiguous();
-        var torchCounts = MemoryMarshal.Cast<byte, int>(tbn.bytes);
-        long total = 0;
-        atLastStep = 0;
-        int perStep = golden.Length / steps;
-        for (int i = 0; i < golden.Length; i++)
-            if (torchCounts[i] != golden[i])
-            {
-                total++;
-                if (i / perStep == steps - 1) atLastStep++;
-            }
-        return total;
-    }
+    public VerifyRequest Parse(ParseResult result) =>
+        new(result.GetValue(_model)!, Check.ZeroOrPositive(result.GetValue(_limit), "--limit", "all"), result.GetValue(_json));
 }

@@ -1,7 +1,6 @@
 using HybridSpike.Core.Data;
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Configuration;
 using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
 using HybridSpike.Mapping.Telemetry;
@@ -9,6 +8,7 @@ using HybridSpike.Core.Artifact;
 using HybridSpike.Core.Metrics;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Reference;
+using HybridSpike.Host.Hosting;
 using HybridSpike.Host.Reports;
 
 namespace HybridSpike.Host.Commands;
@@ -36,6 +36,9 @@ internal sealed record MeshRunReport(
 {
     /// <summary>The cluster nodes the cores ran on (simulate --cluster); null when every core ran in this process.</summary>
     public IReadOnlyList<string>? Nodes { get; init; }
+
+    /// <summary>The placement strategy's name when it is not the default sequential one (--placement random:SEED); null otherwise.</summary>
+    public string? Placement { get; init; }
 }
 
 /// <summary>A core's totals over the run (report.json's coreTable; cores.csv has the same).</summary>
@@ -59,10 +62,11 @@ internal sealed record LinkReport(int FromX, int FromY, int ToX, int ToY, string
 }
 
 /// <summary>
-/// Test sequences through the actor mesh next to the float64 and fixed-point golden models, and the
-/// files of its report; shared by <c>simulate</c> and <c>demo</c>.
+/// An evaluation of a compiled network on the actor mesh: test sequences through the mesh next to the
+/// float64 and fixed-point golden models, and the files of its report; shared by <c>simulate</c> and <c>demo</c>.
+/// (The runtime's own run of one batch is MeshRuntime/MeshRun; this is the Host's whole evaluation.)
 /// </summary>
-internal static class MeshRunner
+internal static class MeshEvaluation
 {
     /// <summary>A finished run: its report, the compiled mesh, the summed telemetry and the first sequence's counts (for the raster).</summary>
     internal sealed record Outcome(MeshRunReport Report, CompiledMesh Mesh, MeshTelemetry Total, IReadOnlyList<(int Step, string Population, int[] Counts)> Raster);
@@ -90,11 +94,9 @@ internal static class MeshRunner
         {
             var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
-            // The cores on dedicated threads, one per processor (MeshRuntime.DispatcherConfig says why).
-            using var local = system is null
-                ? ActorSystem.Create("hybridspike", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + MeshRuntime.DispatcherConfig(Environment.ProcessorCount)))
-                : null;
-            var actors = system ?? local!;
+            // A local actor system (MeshHosting.LocalConfig: the cores on dedicated threads, one per processor).
+            await using var local = system is null ? await MeshHost.StartLocalAsync(cancel) : null;
+            var actors = system ?? local!.System;
             var traffic = new List<MeshTelemetry>();
             var activity = new ActivityObserver(mesh.Network);
             var raster = new RasterRecorder();
@@ -126,7 +128,11 @@ internal static class MeshRunner
             }
             var (metrics, fixedSpikes) = activity.Metrics((double)fixedCorrect / n);
             var (report, total) = Summarize(model, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, metrics, fixedSpikes, traffic);
-            return new Outcome(report with { Nodes = options.IsLocal ? null : [.. options.Nodes.Select(a => a.ToString())] }, mesh, total, raster.Seen);
+            return new Outcome(report with
+            {
+                Nodes = options.IsLocal ? null : [.. options.Nodes.Select(a => a.ToString())],
+                Placement = mesh.Placement == new SequentialPlacement().Name ? null : mesh.Placement,
+            }, mesh, total, raster.Seen);
         });
     }
 

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using HybridSpike.Actors.Cluster;
+using HybridSpike.Core.Data;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
+
+namespace HybridSpike.Host.Commands;
+
+/// <summary>How the pieces of a split network go on cores: <c>--placement sequential|random[:SEED]</c>.</summary>
+internal abstract record PlacementChoice
+{
+    private PlacementChoice() { }
+
+    /// <summary>Pieces in order on cores in order (<see cref="SequentialPlacement"/>).</summary>
+    public sealed record Sequential : PlacementChoice
+    {
+        public override string ToString() => "sequential";
+    }
+
+    /// <summary>Pieces on cores drawn at random with <paramref name="Seed"/> (<see cref="RandomPlacement"/>).</summary>
+    public sealed record Random(ulong Seed) : PlacementChoice
+    {
+        public override string ToString() => $"random:{Seed}";
+    }
+
+    /// <summary>The seed of a bare <c>random</c>.</summary>
+    public const ulong DefaultSeed = 0;
+
+    public static readonly PlacementChoice Default = new Sequential();
+
+    /// <summary>The compile stage's strategy.</summary>
+    public IPlacementStrategy Strategy() => this switch
+    {
+        Random r => new RandomPlacement(r.Seed),
+        _ => new SequentialPlacement(),
+    };
+
+    /// <summary><c>sequential</c>, <c>random</c> or <c>random:SEED</c>; anything else is an <see cref="ArgumentException"/> naming --placement.</summary>
+    public static PlacementChoice Parse(string text)
+    {
+        var t = text.Trim();
+        if (t == "sequential") return Default;
+        if (t == "random") return new Random(DefaultSeed);
+        if (t.StartsWith("random:", StringComparison.Ordinal))
+        {
+            var seed = t["random:".Length..];
+            if (ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var s)) return new Random(s);
+            throw new ArgumentException($"--placement {text}: the seed '{seed}' is not a whole number from 0 to {ulong.MaxValue}");
+        }
+        throw new ArgumentException($"--placement '{text}' is not one of sequential, random, random:SEED");
+    }
+}
+
+/// <summary>Where a network is compiled to: the profile, the weights that share an exponent, the placement.</summary>
+internal sealed record CompileTarget(string Profile, ExponentBlock Exponent, PlacementChoice Placement)
+{
+    /// <summary>The compiler's options for <see cref="Exponent"/>.</summary>
+    public CompileOptions Options => CompileOptions.Default with { Exponents = Exponent };
+}
+
+/// <summary>
+/// The shared <c>--profile</c>, <c>--exponent</c> and (optionally) <c>--placement</c> options. Each command
+/// keeps its own defaults, given to <see cref="Create"/>; the descriptions say them.
+/// </summary>
+internal sealed record CompileTargetOptions(Option<string> Profile, Option<string> Exponent, Option<string>? Placement)
+{
+    public const string DefaultProfile = "loihi";
+
+    public static CompileTargetOptions Create(ExponentBlock exponentDefault, bool placement = true, string profileDefault = DefaultProfile)
+    {
+        var profile = new Option<string>("--profile")
+        {
+            Description = $"Profile name ({string.Join(", ", Profiles.Names)}) or a profile JSON file (default: {profileDefault})",
+            DefaultValueFactory = _ => profileDefault,
+        };
+        var exponentDescription = exponentDefault == ExponentBlock.Row
+            ? "Weights sharing one exponent: row (per target unit; better at 8 bits) or core (per core block) (default: row)"
+            : "Weights sharing one exponent: core (per core block) or row (per target unit) (default: core)";
+        var exponent = new Option<string>("--exponent") { Description = exponentDescription, DefaultValueFactory = _ => Exponents.Name(exponentDefault) };
+        exponent.AcceptOnlyFromAmong(exponentDefault == ExponentBlock.Row ? ["row", "core"] : ["core", "row"]);
+        var place = placement
+            ? new Option<string>("--placement")
+            {
+                Description = $"How pieces go on cores: sequential (in order, chip by chip), random (seed {PlacementChoice.DefaultSeed}) or random:SEED (default: sequential)",
+                DefaultValueFactory = _ => "sequential",
+            }
+            : null;
+        return new CompileTargetOptions(profile, exponent, place);
+    }
+
+    public IEnumerable<Option> All => Placement is null ? [Profile, Exponent] : [Profile, Exponent, Placement];
+
+    public CompileTarget Read(ParseResult result) => new(
+        result.GetValue(Profile)!,
+        Exponents.Parse(result.GetValue(Exponent)!),
+        Placement is null ? PlacementChoice.Default : PlacementChoice.Parse(result.GetValue(Placement)!));
+
+    /// <summary>The names of those of these options given on the command line.</summary>
+    public IEnumerable<string> Given(ParseResult result) => All.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name);
+}
+
+/// <summary>The names of <see cref="ExponentBlock"/> on the command line and in reports.</summary>
+internal static class Exponents
+{
+    public static string Name(ExponentBlock e) => e == ExponentBlock.Row ? "row" : "core";
+
+    public static ExponentBlock Parse(string name) => name switch
+    {
+        "row" => ExponentBlock.Row,
+        "core" => ExponentBlock.Core,
+        _ => throw new ArgumentException($"--exponent '{name}' is not one of core, row"),
+    };
+}
+
+/// <summary>The names of <see cref="NodeAssignment"/> on the command line (<c>--assign</c>).</summary>
+internal static class Assignments
+{
+    public static string Name(NodeAssignment a) => a switch
+    {
+        NodeAssignment.RoundRobin => "round-robin",
+        NodeAssignment.Chip => "chip",
+        _ => "blocks",
+    };
+
+    public static NodeAssignment Parse(string name) => name switch
+    {
+        "round-robin" => NodeAssignment.RoundRobin,
+        "chip" => NodeAssignment.Chip,
+        "blocks" => NodeAssignment.Blocks,
+        _ => throw new ArgumentException($"--assign '{name}' is not one of blocks, round-robin, chip"),
+    };
+}
+
+/// <summary>
+/// <c>--dataset</c>/<c>--data-dir</c> given to a command whose data otherwise comes from its config or artifact:
+/// null members keep the config's.
+/// </summary>
+internal sealed record DatasetOverride(string? Dataset, string? DataDirectory)
+{
+    public static readonly DatasetOverride None = new(null, null);
+
+    /// <summary>A dataset replaces the config's with its own directory (or none); a directory alone replaces the config's.</summary>
+    public DataConfig Apply(DataConfig config) =>
+        Dataset is not null ? config with { Dataset = Dataset, DataDirectory = DataDirectory }
+        : DataDirectory is not null ? config with { DataDirectory = DataDirectory }
+        : config;
+}
+
+/// <summary>Checks of option values shared by the parse functions: each error names its option.</summary>
+internal static class Check
+{
+    public static int Positive(int value, string option) =>
+        value > 0 ? value : throw new ArgumentException($"{option} must be positive, got {value}");
+
+    public static int? Positive(int? value, string option) =>
+        value is null ? null : Positive(value.Value, option);
+
+    public static int ZeroOrPositive(int value, string option, string zeroMeans) =>
+        value >= 0 ? value : throw new ArgumentException($"{option} must be 0 ({zeroMeans}) or positive, got {value}");
+}

@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using HybridSpike.Actors.Cluster;
+using HybridSpike.Actors.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace HybridSpike.Host.Hosting;
+
+/// <summary>
+/// The one place the Host builds an actor system: Microsoft.Extensions.Hosting with Akka.Hosting.
+/// <see cref="AddMeshActorSystem"/> registers it on any service collection (a later <c>serve</c>
+/// command adds it to ASP.NET Core's); <see cref="MeshHost"/> starts a host of its own for the CLI's
+/// local mesh runs and cluster nodes.
+/// </summary>
+internal static class MeshHosting
+{
+    /// <summary>The actor-system name: every node of a mesh shares it (it is part of each seed address).</summary>
+    public const string SystemName = ClusterNodeConfig.SystemName;
+
+    /// <summary>
+    /// HOCON of an actor system for a mesh run in this process: warnings only, no dead-letter
+    /// logging, and the cores on dedicated threads, one per processor (MeshRuntime.DispatcherConfig says why).
+    /// </summary>
+    public static Config LocalConfig() =>
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + MeshRuntime.DispatcherConfig(Environment.ProcessorCount));
+
+    /// <summary>
+    /// HOCON of a cluster node (a node file over reference.conf). A coordinator's system
+    /// (<paramref name="coordinator"/>) does not run the cluster's coordinated shutdown when it is
+    /// terminated: its graceful leave is bounded instead (NodeService.LeaveAsync), so that a run
+    /// that lost a node does not wait for the cluster's shutdown timeouts.
+    /// </summary>
+    public static Config ClusterConfig(ClusterNodeConfig settings, bool coordinator) =>
+        coordinator
+            ? ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off").WithFallback(settings.Config)
+            : settings.Config;
+
+    /// <summary>Registers the actor system <see cref="SystemName"/> with <paramref name="config"/> (Akka.Hosting).</summary>
+    public static IServiceCollection AddMeshActorSystem(this IServiceCollection services, Config config) =>
+        services.AddAkka(SystemName, (builder, _) => builder.AddHocon(config, HoconAddMode.Prepend));
+}
+
+/// <summary>
+/// A generic host holding only the actor system, for one CLI command. The command owns Ctrl-C and
+/// SIGTERM (the host's console lifetime is replaced by one that does nothing), and stopping is the
+/// command's too: <see cref="Dispose"/> stops the system at once, after whatever graceful
+/// leave the command ran.
+/// </summary>
+internal sealed class MeshHost : IAsyncDisposable, IDisposable
+{
+    private readonly IHost _host;
+
+    private MeshHost(IHost host)
+    {
+        _host = host;
+        System = host.Services.GetRequiredService<ActorSystem>();
+    }
+
+    public ActorSystem System { get; }
+
+    /// <summary>A started host whose actor system has <paramref name="config"/>.</summary>
+    public static async Task<MeshHost> StartAsync(Config config, CancellationToken cancel = default)
+    {
+        var host = new HostBuilder()
+            .ConfigureServices(services =>
+            {
+                services.AddSingleton<IHostLifetime, CommandLifetime>();
+                services.AddMeshActorSystem(config);
+            })
+            .Build();
+        try
+        {
+            await host.StartAsync(cancel);
+            return new MeshHost(host);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An actor system for mesh runs in this process (<see cref="MeshHosting.LocalConfig"/>).</summary>
+    public static Task<MeshHost> StartLocalAsync(CancellationToken cancel = default) => StartAsync(MeshHosting.LocalConfig(), cancel);
+
+    /// <summary>An actor system that joins the cluster of <paramref name="settings"/> (<see cref="MeshHosting.ClusterConfig"/>).</summary>
+    public static Task<MeshHost> StartClusterAsync(ClusterNodeConfig settings, bool coordinator, CancellationToken cancel = default) =>
+        StartAsync(MeshHosting.ClusterConfig(settings, coordinator), cancel);
+
+    public void Dispose()
+    {
+        System.Dispose();
+        _host.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A host lifetime that leaves signals and stopping to the command.</summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

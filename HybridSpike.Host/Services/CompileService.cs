@@ -1,0 +1,64 @@
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Data;
+using HybridSpike.Core.Reference;
+using HybridSpike.Host.Commands;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
+
+namespace HybridSpike.Host.Services;
+
+/// <summary>An artifact compiled to a hardware profile, as an inspectable value (<c>hybridspike compile</c>).</summary>
+internal static class CompileService
+{
+    internal sealed record CompileReport(
+        string Model, string Profile, string Placement, int Cores, int CoresAvailable,
+        IReadOnlyList<PopulationSummary> Populations, IReadOnlyList<CoreSummary> CoreTable, IReadOnlyList<RouteSummary> Routes,
+        IReadOnlyList<ConnectionError> Discretization,
+        DiscretizationEffect? Effect);
+
+    /// <summary>Accuracy of the float64 network against its fixed-point compilation, on the same test sequences.</summary>
+    internal sealed record DiscretizationEffect(int Samples, double FloatAccuracy, double FixedPointAccuracy, double ChangePoints,
+        double? FloatActivityBits, double? FixedPointActivityBits);
+
+    /// <summary>An artifact file, or the artifact inside a training output directory.</summary>
+    internal static string ArtifactPath(string modelOption) => ArtifactFile.PathOf(modelOption);
+
+    /// <summary><paramref name="network"/> compiled to <paramref name="target"/> (its profile already looked up as <paramref name="profile"/>).</summary>
+    internal static CompiledMesh Compile(Core.Network.NetworkDescription network, HardwareProfile profile, CompileTarget target) =>
+        Compiler.Compile(network, profile, target.Placement.Strategy(), target.Options);
+
+    /// <summary>Compiles, writes the report (text or JSON) to <paramref name="o"/>; returns the exit code.</summary>
+    public static int Run(CompileRequest request, TextWriter o, CancellationToken cancel)
+    {
+        var path = ArtifactPath(request.Model);
+        var artifact = ArtifactFile.Read(path);
+        var p = Profiles.Get(request.Target.Profile);
+        var mesh = Compile(artifact.Network, p, request.Target);
+        var effect = request.Samples > 0 ? Effect(artifact, mesh, request.Samples, path, cancel) : null;
+        var report = new CompileReport(path, p.Name, mesh.Placement, mesh.Cores.Length, p.Layout.Cores, mesh.Populations, mesh.Cores, mesh.Routes, mesh.Discretized.Errors, effect);
+        if (request.Json) { Cli.WriteJson(o, report); return 0; }
+        o.WriteLine($"{path} on {p.Name} ({p.Description}): {report.Cores} of {report.CoresAvailable} cores, {mesh.Placement} placement");
+        o.WriteLine();
+        o.WriteLine($"{"population",-12}{"units",7}{"cores",7}  split by");
+        foreach (var pop in mesh.Populations) o.WriteLine($"{pop.Population,-12}{pop.Units,7}{pop.Cores,7}  {pop.SplitBy}");
+        o.WriteLine();
+        o.WriteLine($"{"core",5}{"chip",7}{"x,y",8}  {"population",-12}{"units",12}{"in axons",10}{"out axons",11}{"synapse mem",13}");
+        foreach (var c in mesh.Cores)
+            o.WriteLine($"{c.Core,5}{$"{c.ChipX},{c.ChipY}",7}{$"{c.X},{c.Y}",8}  {c.Population,-12}{$"{c.FirstUnit}-{c.FirstUnit + c.Units - 1}",12}{c.InputAxons,10}{c.OutputAxons,11}{c.SynapseMemoryUse,12:P1}");
+        o.WriteLine();
+        o.WriteLine($"routes: {mesh.Routes.Length}, hops {string.Join(" ", mesh.Routes.GroupBy(r => r.Hops).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}"))}, between chips {mesh.Routes.Count(r => r.CrossesChips)}");
+        o.WriteLine("weights: " + string.Join(", ", mesh.Discretized.Errors.Select(e => $"{e.Source}->{e.Target} max error {e.MaxAbsoluteError:G3} (max |w| {e.MaxAbsoluteWeight:G3})")));
+        if (effect is not null)
+            o.WriteLine($"on {effect.Samples} test sequences: float64 {effect.FloatAccuracy:P2}, fixed point ({p.Core.WeightBits}-bit weights) {effect.FixedPointAccuracy:P2}, change {effect.ChangePoints:+0.00;-0.00;0.00} points");
+        return 0;
+    }
+
+    private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path, CancellationToken cancel)
+    {
+        var data = SequenceData.Load(DataConfig.ForArtifact(artifact, path) with { TestLimit = samples });
+        var f = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), data.Test, data.View, cancel: cancel);
+        var q = ReferenceEvaluation.Run(FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), data.Test, data.View, cancel: cancel);
+        return new DiscretizationEffect(f.Samples, f.Accuracy, q.Accuracy, (q.Accuracy - f.Accuracy) * 100,
+            f.Metrics.Overall.ActivityBits, q.Metrics.Overall.ActivityBits);
+    }
+}

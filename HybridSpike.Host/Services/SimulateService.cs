@@ -1,0 +1,43 @@
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Data;
+using HybridSpike.Host.Commands;
+using HybridSpike.Host.Reports;
+using HybridSpike.Mapping.Profiles;
+
+namespace HybridSpike.Host.Services;
+
+/// <summary>Test sequences through the actor mesh, with traffic, energy and time, against the float and fixed-point models (<c>hybridspike simulate</c>).</summary>
+internal static class SimulateService
+{
+    /// <summary>Compiles, runs the mesh (here or over a cluster), writes the report to <paramref name="o"/> and the files; progress on <paramref name="err"/>.</summary>
+    public static async Task<int> RunAsync(SimulateRequest request, TextWriter o, TextWriter err, CancellationToken cancel)
+    {
+        var path = CompileService.ArtifactPath(request.Model);
+        var artifact = ArtifactFile.Read(path);
+        var p = Profiles.Get(request.Target.Profile);
+        var config = DataConfig.ForArtifact(artifact, path);
+        var seq = SequenceData.Load(request.Data.Apply(config) with { TestLimit = request.Samples });
+        var mesh = CompileService.Compile(artifact.Network, p, request.Target);
+
+        await using var coordinator = request.Cluster is { } cluster ? await NodeService.JoinAsync(cluster, err, cancel) : null;
+        var run = await MeshEvaluation.RunAsync(path, artifact, mesh, seq, request.Streams, err, coordinator?.System,
+            coordinator?.Options ?? Actors.Runtime.MeshRunOptions.Local, cancel);
+        var r = run.Report;
+        if (request.Report is { } dir)
+        {
+            var files = MeshEvaluation.WriteFiles(dir, r, run);
+            err.WriteLine($"report: {dir} ({string.Join(", ", files)})");
+        }
+        if (request.Json) { Cli.WriteJson(o, r); return 0; }
+        o.WriteLine($"{path} on {p.Name}: {r.Cores} cores, {r.Samples} test sequences x {r.Steps} steps"
+            + (r.Placement is { } placement ? $", {placement} placement" : "")
+            + (r.Nodes is { } used ? $", cores on {used.Count} nodes ({string.Join(", ", used)})" : ""));
+        o.WriteLine($"accuracy: mesh {r.MeshAccuracy:P2}, fixed-point golden model {r.FixedPointAccuracy:P2} ({r.PredictionsDifferingFromFixedPoint} predictions differ), float64 {r.FloatAccuracy:P2}");
+        o.WriteLine($"spikes: mesh {r.Spikes}, fixed-point golden model {r.FixedPointSpikes} ({(r.Spikes == r.FixedPointSpikes ? "equal" : "DIFFERENT")}); activity {r.ActivityBits:0.00} bits per unit, {r.SpikesPerUnitPerStep:0.0000} spikes per unit and step");
+        o.WriteLine($"per inference: {r.Spikes / (double)r.Samples:0} spikes, {r.Packets / (double)r.Samples:0} packets ({r.InterChipPackets / (double)r.Samples:0} between chips), {r.SynapticEvents / (double)r.Samples:0} synaptic events");
+        o.WriteLine($"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns, {r.SecondsPerInference * 1e6:0.#} µs per {r.Steps}-step inference");
+        if (r.BusiestLink is { } b) o.WriteLine($"busiest link ({b.FromX},{b.FromY})->({b.ToX},{b.ToY}) {b.Direction}: {b.Packets} packets");
+        o.WriteLine($"hops: {string.Join(" ", r.HopHistogram.OrderBy(h => h.Key).Select(h => $"{h.Key}:{h.Value}"))}");
+        return 0;
+    }
+}

@@ -1,0 +1,85 @@
+using HybridSpike.Core.Data;
+using System.Text.Json;
+using HybridSpike.Host.Commands;
+using HybridSpike.Host.Reports;
+using HybridSpike.Training;
+using HybridSpike.Training.Config;
+using Spectre.Console;
+
+namespace HybridSpike.Host.Services;
+
+/// <summary>Training a model (<c>hybridspike train</c>, and the demo's training step).</summary>
+internal static class TrainService
+{
+    /// <summary>Trains (or resumes) into the request's folder; the summary goes to <paramref name="output"/>, the progress bar to <paramref name="progressTo"/> (none with --json). Returns 130 when interrupted.</summary>
+    public static async Task<int> RunAsync(TrainRequest request, TextWriter output, TextWriter progressTo, CancellationToken cancel)
+    {
+        var configPath = request.Config;
+        var config = configPath is null ? new TrainingConfig() : TrainingConfig.Load(configPath);
+        if (request.Epochs is { } e) config = config with { Training = config.Training with { Epochs = e } };
+        config = config with { Data = request.Data.Apply(config.Data) };
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ConfigException((configPath ?? "config") + ": " + string.Join("; ", errors));
+
+        var data = SequenceData.Load(config.Data);
+        var (run, summary) = await TrainAsync(config, data, request.Out, request.Resume, request.Json ? null : progressTo, cancel);
+        if (request.Json) Cli.WriteJson(output, summary);
+        else
+        {
+            output.WriteLine(run.Interrupted
+                ? $"interrupted: saved {run.Checkpoint}; continue with --resume"
+                : $"trained {config.Name}: {run.Parameters:N0} parameters, {run.SamplesPerSecond:0} samples/s");
+            foreach (var h in run.History)
+                output.WriteLine($"epoch {h.Epoch,3}  train loss {h.TrainLoss:0.0000} acc {h.TrainAccuracy:P2}  test loss {h.TestLoss:0.0000} acc {h.TestAccuracy:P2}  ω {string.Join(" ", h.Omega.Select(o => $"{o.Key}={o.Value:0.###}"))}  {h.Seconds:0.0}s  RSS {h.ResidentMegabytes:0} MB (peak {h.PeakResidentMegabytes:0})");
+            if (summary.Metrics is not null) { output.WriteLine(); MetricsText.Write(output, summary.Metrics); }
+            if (summary.Artifact is not null) output.WriteLine($"\nartifact: {summary.Artifact}");
+        }
+        return run.Interrupted ? 130 : 0;
+    }
+
+    /// <summary>
+    /// Trains (or resumes) <paramref name="config"/> into <paramref name="outDir"/> with a progress bar on
+    /// <paramref name="progressTo"/> (none when null); a finished run then gets its metrics, metrics.json and,
+    /// for an LMU, the artifact; history.json either way. Shared by train and demo.
+    /// </summary>
+    internal static async Task<(TrainingResult Run, TrainSummary Summary)> TrainAsync(TrainingConfig config, SequenceData data, string outDir, bool resume,
+        TextWriter? progressTo, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(outDir);
+        var trainer = new Trainer(config, outDir);
+        var run = await WithProgress(progressTo, config, (progress, ct) => trainer.RunAsync(data, resume, progress, ct), cancel);
+        var summary = Summarize(config, data, outDir, run);
+        File.WriteAllText(Path.Combine(outDir, "history.json"), JsonSerializer.Serialize(run.History, Cli.Json));
+        return (run, summary);
+    }
+
+    internal sealed record TrainSummary(string Name, bool Interrupted, long Parameters, double SamplesPerSecond, string Checkpoint,
+        string? Artifact, IReadOnlyList<EpochRecord> History, Core.Metrics.MetricsReport? Metrics);
+
+    /// <summary>After a finished run: final metrics, metrics.json and, for an LMU, the artifact.</summary>
+    private static TrainSummary Summarize(TrainingConfig config, SequenceData data, string outDir, TrainingResult run)
+    {
+        if (run.Interrupted) return new TrainSummary(config.Name, true, run.Parameters, run.SamplesPerSecond, run.Checkpoint, null, run.History, null);
+        using var trained = TrainedModel.Load(run.Checkpoint);
+        var (eval, artifact) = trained.Finish(data, outDir); // record deconstruction
+        File.WriteAllText(Path.Combine(outDir, "metrics.json"), JsonSerializer.Serialize(new { eval.Result, eval.Metrics }, Cli.Json));
+        return new TrainSummary(config.Name, false, run.Parameters, run.SamplesPerSecond, run.Checkpoint, artifact, run.History, eval.Metrics);
+    }
+
+    /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) on <paramref name="progressTo"/> unless null; Ctrl-C cancels and the trainer saves.</summary>
+    private static async Task<TrainingResult> WithProgress(TextWriter? progressTo, TrainingConfig config, Func<IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> run, CancellationToken cancel)
+    {
+        using var interrupt = new CtrlC(cancel);
+        return await ProgressBar.RunAsync(progressTo, config.Name, async task =>
+        {
+            var progress = task is null ? null : new Progress<TrainingProgress>(p =>
+            {
+                task.MaxValue = (double)p.Epochs * p.BatchesPerEpoch;
+                task.Value = (double)(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch;
+                var omega = string.Join(" ", p.Omega.Select(o => $"ω_{o.Key}={o.Value:0.##}"));
+                task.Description = $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {omega}".EscapeMarkup();
+            });
+            return await run(progress, interrupt.Token);
+        });
+    }
+}
