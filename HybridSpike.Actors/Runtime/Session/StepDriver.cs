@@ -77,7 +77,7 @@ internal sealed class StepDriver : ReceiveActor
         Receive<Progress>(p => { _protocol.Progress(p.Core, p.Steps); Feed(); });
         Receive<OutputActivity>(OnOutput);
         Receive<CoreCounts>(c => { if (_recordCounts) _recorded.Add(c); });
-        Receive<CoreSnapshotTaken>(s => Answer(s.Core, s.Step, s.State));
+        Receive<CoreSnapshotTaken>(s => Answer(s.Core, s.Step, s));
         Receive<CoreTraffic>(t => { if (_boundary is { } b) Answer(t.Core, b.Step, t); });
         Receive<AtBoundary>(OnAtBoundary);
         Receive<TakeRecordedCounts>(t => { t.Done.TrySetResult(([.. _recorded], _recordedHeaders.ToImmutableDictionary())); _recorded.Clear(); _recordedHeaders.Clear(); });
@@ -242,7 +242,8 @@ internal sealed class StepDriver : ReceiveActor
         if (++b.Count < _coreCount) return;
         _boundary = null;
         _protocol.Release();
-        b.Request.Done(new BoundaryAnswers(b.Step, [.. b.Answers!], Positions()));
+        try { b.Request.Done(new BoundaryAnswers(b.Step, [.. b.Answers!], Positions())); }
+        catch (Exception e) { b.Request.Fail(e); }   // the request's own failure: the mesh goes on
         NextBoundary();
         Feed();
     }
