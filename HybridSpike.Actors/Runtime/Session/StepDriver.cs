@@ -81,7 +81,14 @@ internal sealed class StepDriver : ReceiveActor
         Receive<CoreTraffic>(t => { if (_boundary is { } b) Answer(t.Core, b.Step, t); });
         Receive<AtBoundary>(OnAtBoundary);
         Receive<TakeRecordedCounts>(t => { t.Done.TrySetResult(([.. _recorded], _recordedHeaders.ToImmutableDictionary())); _recorded.Clear(); _recordedHeaders.Clear(); });
-        Receive<StopWhenIdle>(s => { _stopping = true; _idle = s.Done; CheckIdle(); });
+        Receive<StopWhenIdle>(s =>
+        {
+            _stopping = true;
+            _idle = s.Done;
+            // Waiting opens will get no slot here: they go to the newer model.
+            while (_waiting.TryDequeue(out var w)) w.Opened.TrySetException(new Deployment.DeploymentRetiringException("this deployment takes no new streams: it stops once its open streams close"));
+            CheckIdle();
+        });
         Receive<DriverFailed>(f => Fail(f.Error));
     }
 
@@ -97,7 +104,7 @@ internal sealed class StepDriver : ReceiveActor
     private void OnOpen(OpenStream o)
     {
         if (_failure is { } f) { o.Opened.TrySetException(new StreamFailedException($"the mesh failed: {f.Message}", f)); return; }
-        if (_stopping) { o.Opened.TrySetException(new InvalidOperationException("this deployment takes no new streams: it stops once its open streams close")); return; }
+        if (_stopping) { o.Opened.TrySetException(new Deployment.DeploymentRetiringException("this deployment takes no new streams: it stops once its open streams close")); return; }
         if (o.Options.Reads.Validate() is { Count: > 0 } problems) { o.Opened.TrySetException(new ArgumentException(string.Join("; ", problems))); return; }
         int free = Array.FindIndex(_slots, s => s.Stream is null && s.Parked is null);
         if (free >= 0) { o.Opened.TrySetResult(Bind(free, _nextStreamId++, 0, o.Options)); return; }
