@@ -1,3 +1,4 @@
+using HybridSpike.Actors.Runtime.Deployment;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -51,7 +52,7 @@ public static class Cli
         {
             return Build().Parse(args).Invoke(config);
         }
-        catch (Actors.Cluster.MeshClusterException e)
+        catch (Actors.Runtime.Deployment.MeshClusterException e)
         {
             error.WriteLine($"error: {e.Message}");
             return Unavailable;

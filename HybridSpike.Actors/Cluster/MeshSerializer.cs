@@ -5,6 +5,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using HybridSpike.Actors.Runtime;
+using HybridSpike.Actors.Runtime.Deployment;
 using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Core.Dynamics;
 using HybridSpike.Core.Network;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using HybridSpike.Actors.Cluster;
+using HybridSpike.Actors.Runtime.Deployment;
 
 namespace HybridSpike.Actors.Runtime;
 
@@ -12,7 +12,7 @@ namespace HybridSpike.Actors.Runtime;
 /// Where the cores go: with no nodes every core stays in the calling actor system, with no serialization.
 /// With nodes, the cores are dealt to them by <see cref="Assignment"/>: a core whose node is the calling
 /// system's own address is created here, every other one on that node's mesh-node actor
-/// (<c>hybridspike node</c>, <see cref="ClusterMesh.StartNode"/>). The spikes are the same either way.
+/// (<c>hybridspike node</c>, <c>ClusterMesh.StartNode</c>). The spikes are the same either way.
 /// </para>
 /// </summary>
 /// <param name="Nodes">The nodes' addresses (akka.tcp://hybridspike@host:port), in the order the assignment deals to; empty = all local.</param>

@@ -59,7 +59,7 @@ public static class MeshRuntime
     /// As <see cref="RunWithTelemetryAsync(ActorSystem, CompiledMesh, ImmutableArray{double}, int, int, IActivityObserver?, CancellationToken)"/>,
     /// with the cores where <paramref name="options"/> puts them. The result does not depend on the nodes or the
     /// assignment; a node that does not answer, leaves, dies or becomes unreachable fails the task with
-    /// <see cref="Cluster.MeshClusterException"/>.
+    /// <see cref="Deployment.MeshClusterException"/>.
     /// </summary>
     public static async Task<MeshRunResult> RunWithTelemetryAsync(ActorSystem system, CompiledMesh mesh, ImmutableArray<double> inputs, int streams, int steps,
         IActivityObserver? observer, MeshRunOptions options, CancellationToken cancel)
@@ -121,7 +121,7 @@ public static class MeshRuntime
         if (options.IsLocal) return;
         if (options.Nodes.Distinct().Count() != options.Nodes.Length)
             throw new ArgumentException($"a node is listed twice: {string.Join(", ", options.Nodes)}");
-        var self = Cluster.ClusterMesh.SelfAddress(system);
+        var self = Deployment.CoreAssignment.SelfAddress(system);
         if (options.Nodes.Any(n => !n.Equals(self)) && ((ExtendedActorSystem)system).Provider is not Akka.Remote.IRemoteActorRefProvider)
             throw new ArgumentException($"cores on other nodes need an actor system with remoting (a cluster node: ClusterNodeConfig.StartSystem); '{system.Name}' is local-only");
     }

@@ -1,3 +1,4 @@
+using HybridSpike.Actors.Runtime.Deployment;
 using System.CommandLine;
 using System.Globalization;
 using HybridSpike.Actors.Cluster;

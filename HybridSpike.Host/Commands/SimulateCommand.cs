@@ -1,3 +1,4 @@
+using HybridSpike.Actors.Runtime.Deployment;
 using System.CommandLine;
 using HybridSpike.Actors.Cluster;
 using HybridSpike.Host.Services;

@@ -1,3 +1,4 @@
+using HybridSpike.Actors.Runtime.Deployment;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using HybridSpike.Actors.Cluster;

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster;
-using HybridSpike.Actors.Cluster;
 using HybridSpike.Mapping.Compile;
 using HybridSpike.Core.Network;
 using HybridSpike.Core.Numerics;
@@ -91,7 +90,7 @@ internal sealed class MeshDeployer : ReceiveActor
             if (nodeOf[k] is { } node)
             {
                 _remoteNodes.Add(node);
-                Context.ActorSelection(new RootActorPath(node) / "user" / ClusterMesh.NodeActorName).Tell(new HostCore(_runId, setup, population));
+                Context.ActorSelection(new RootActorPath(node) / "user" / CoreAssignment.NodeActorName).Tell(new HostCore(_runId, setup, population));
                 continue;
             }
             cores[k] = Context.ActorOf(MeshRuntime.OnMeshDispatcher(Context.System, Props.Create(() => new CoreActor(setup, population))), $"core-{k}");
@@ -161,8 +160,8 @@ internal sealed class MeshDeployer : ReceiveActor
     {
         var result = new Address?[mesh.Routed.Placed.Placements.Length];
         if (options.IsLocal) return result;
-        var self = ClusterMesh.SelfAddress(Context.System);
-        var assigned = ClusterMesh.Assign(mesh, options.Nodes.Length, options.Assignment);
+        var self = CoreAssignment.SelfAddress(Context.System);
+        var assigned = CoreAssignment.Assign(mesh, options.Nodes.Length, options.Assignment);
         for (int k = 0; k < result.Length; k++)
         {
             var node = options.Nodes[assigned[k]];

@@ -65,7 +65,7 @@ public sealed class MeshDeployment : IAsyncDisposable
 
     /// <summary>
     /// Hosts and wires every core of <paramref name="mesh"/> and starts its driver. A node that does not answer within
-    /// the deploy timeout, or is lost, fails the task with <see cref="Cluster.MeshClusterException"/> naming it.
+    /// the deploy timeout, or is lost, fails the task with <see cref="MeshClusterException"/> naming it.
     /// </summary>
     public static async Task<MeshDeployment> StartAsync(ActorSystem system, CompiledMesh mesh, DeploymentOptions options, CancellationToken cancel)
     {

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using HybridSpike.Actors.Cluster;
 using HybridSpike.Actors.Runtime;
+using HybridSpike.Actors.Runtime.Deployment;
 using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Core.Dynamics;
 using HybridSpike.Core.Network;

@@ -1,3 +1,4 @@
+using HybridSpike.Actors.Runtime.Deployment;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;

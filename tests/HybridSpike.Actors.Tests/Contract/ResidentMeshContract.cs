@@ -256,5 +256,5 @@ public sealed class ClusterResidentMeshContract(TwoNodeFixture nodes) : Resident
 
     protected override Task<MeshDeployment> Deploy(CompiledMesh mesh, DeploymentOptions options, ContractCase c) =>
         MeshDeployment.StartAsync(nodes.Cluster.Systems[0], mesh,
-            options with { Run = MeshRunOptions.OnNodes(nodes.Cluster.Addresses, HybridSpike.Actors.Cluster.NodeAssignment.RoundRobin) }, CancellationToken.None);
+            options with { Run = MeshRunOptions.OnNodes(nodes.Cluster.Addresses, HybridSpike.Actors.Runtime.Deployment.NodeAssignment.RoundRobin) }, CancellationToken.None);
 }

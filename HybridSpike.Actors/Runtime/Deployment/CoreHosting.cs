@@ -1,11 +1,10 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using HybridSpike.Actors.Runtime;
 using HybridSpike.Core.Network;
 
-namespace HybridSpike.Actors.Cluster;
+namespace HybridSpike.Actors.Runtime.Deployment;
 
-// The setup messages between a run's coordinator (MeshRun) and the nodes that host its cores.
+// The setup messages between a deployment's coordinator (MeshDeployer) and the nodes that host its cores.
 // All cross nodes, so all have a MeshSerializer binding in reference.conf.
 
 /// <summary>Coordinator → node: create this core for run <paramref name="RunId"/> (one message per core, so that no frame holds a whole mesh).</summary>
@@ -27,7 +26,7 @@ internal sealed record CoreFailed(string RunId, string Node, string Error);
 internal sealed record EndRun(string RunId);
 
 /// <summary>
-/// The actor every mesh node runs at <c>/user/mesh-node</c> (<see cref="ClusterMesh.NodeActorName"/>): its one job is
+/// The actor every mesh node runs at <c>/user/mesh-node</c> (<see cref="CoreAssignment.NodeActorName"/>): its one job is
 /// hosting cores for runs coordinated elsewhere. Per run it starts one <see cref="NodeRun"/>, which creates the run's
 /// cores, wires them, reports their failures and stops them when the run ends or its coordinator goes away.
 /// </summary>
@@ -86,7 +85,7 @@ internal sealed class NodeRun : ReceiveActor
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
     {
-        _coordinator.Tell(new CoreFailed(_runId, ClusterMesh.SelfAddress(Context.System).ToString(), e.Message));
+        _coordinator.Tell(new CoreFailed(_runId, CoreAssignment.SelfAddress(Context.System).ToString(), e.Message));
         return Directive.Stop;
     });
 }
