@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using HybridSpike.Mapping.Compile;
 using HybridSpike.Actors.Runtime;
+using HybridSpike.Actors.Runtime.Deployment;
+using HybridSpike.Actors.Runtime.Session;
 using HybridSpike.Mapping.Telemetry;
 using HybridSpike.Core.Artifact;
 using HybridSpike.Core.Metrics;
@@ -39,7 +41,19 @@ internal sealed record MeshRunReport(
 
     /// <summary>The placement strategy's name when it is not the default sequential one (--placement random:SEED); null otherwise.</summary>
     public string? Placement { get; init; }
+
+    /// <summary>simulate's per-sequence predictions and spikes, in test-split order; null (left out) in the demo's report.</summary>
+    public IReadOnlyList<SampleReport>? PerSample { get; init; }
 }
+
+/// <summary>One test sequence of a mesh run (simulate's <c>perSample</c>).</summary>
+/// <param name="Index">Its place in the test split (from 0).</param>
+/// <param name="Mesh">The actor mesh's prediction.</param>
+/// <param name="FixedPoint">The fixed-point golden model's prediction.</param>
+/// <param name="Float">The float64 golden model's prediction.</param>
+/// <param name="FixedPointSpikes">Σ|n| of the fixed-point golden model over this sequence's steps (the mesh's own per-sequence total is not
+/// reported by the runtime: its telemetry is binned by stream step over all streams).</param>
+internal sealed record SampleReport(int Index, long Label, int Mesh, int FixedPoint, int Float, long FixedPointSpikes);
 
 /// <summary>A core's totals over the run (report.json's coreTable; cores.csv has the same).</summary>
 /// <param name="Core">The core's place in the compiled mesh (its order of placement).</param>
@@ -68,72 +82,181 @@ internal sealed record LinkReport(int FromX, int FromY, int ToX, int ToY, string
 /// </summary>
 internal static class MeshEvaluation
 {
-    /// <summary>A finished run: its report, the compiled mesh, the summed telemetry and the first sequence's counts (for the raster).</summary>
-    internal sealed record Outcome(MeshRunReport Report, CompiledMesh Mesh, MeshTelemetry Total, IReadOnlyList<(int Step, string Population, int[] Counts)> Raster);
+    /// <summary>
+    /// A finished run: its report, the compiled mesh, the run's telemetry, the fixed-point golden model's counts of the
+    /// first sequence (for the raster) and every sequence's predictions.
+    /// </summary>
+    internal sealed record Outcome(MeshRunReport Report, CompiledMesh Mesh, MeshTelemetry Total, IReadOnlyList<(int Step, string Population, int[] Counts)> Raster,
+        IReadOnlyList<SampleReport> PerSample);
 
     /// <summary>The files <see cref="WriteFiles"/> writes, in order.</summary>
     public static readonly ImmutableArray<string> FileNames = ["report.json", .. TelemetryFiles.Files.Select(f => f.File), "link-load.png", "traffic-per-step.png", "spike-raster.png"];
 
-    /// <summary>
-    /// Runs the test split of <paramref name="seq"/> through <paramref name="mesh"/>, <paramref name="streams"/>
-    /// sequences per batch, and the same sequences through the fixed-point golden model (compared prediction
-    /// for prediction and by total spikes; its counts give the activity figures) and the float64 golden
-    /// model of <paramref name="artifact"/>. A progress bar goes to
-    /// <paramref name="progress"/> unless it is null.
-    /// </summary>
+    /// <summary>As <see cref="RunAsync(string, ModelArtifact, CompiledMesh, SequenceData, int, int?, TextWriter?, ActorSystem?, MeshRunOptions, CancellationToken)"/>, every core here, each sequence's input pushed whole.</summary>
     public static Task<Outcome> RunAsync(string model, ModelArtifact artifact, CompiledMesh mesh, SequenceData seq, int streams,
         TextWriter? progress, CancellationToken cancel) =>
-        RunAsync(model, artifact, mesh, seq, streams, progress, null, MeshRunOptions.Local, cancel);
+        RunAsync(model, artifact, mesh, seq, streams, null, progress, null, MeshRunOptions.Local, cancel);
 
-    /// <summary>As above, on <paramref name="system"/> (a cluster node) with the cores where <paramref name="options"/> puts them; a local actor system when null.</summary>
-    public static async Task<Outcome> RunAsync(string model, ModelArtifact artifact, CompiledMesh mesh, SequenceData seq, int streams,
+    /// <summary>
+    /// Runs the test split of <paramref name="seq"/> through <paramref name="mesh"/>, deployed once with
+    /// <paramref name="streams"/> stream slots: each sequence is a stream of its own, opened when a slot is free (so
+    /// streams start staggered, at different steps at any time), its input pushed <paramref name="chunk"/> steps at a
+    /// time (null: whole), its output read at its last step. The same sequences go through the fixed-point golden
+    /// model (compared prediction for prediction and by total spikes; its counts give the activity figures) and the
+    /// float64 golden model of <paramref name="artifact"/>. On <paramref name="system"/> (a cluster node) with the
+    /// cores where <paramref name="options"/> puts them, or a local actor system when null. A progress bar goes to
+    /// <paramref name="progress"/> unless it is null.
+    /// </summary>
+    public static async Task<Outcome> RunAsync(string model, ModelArtifact artifact, CompiledMesh mesh, SequenceData seq, int streams, int? chunk,
         TextWriter? progress, ActorSystem? system, MeshRunOptions options, CancellationToken cancel)
     {
-        int n = seq.Test.Count, batch = Math.Max(1, streams);
+        ArgumentNullException.ThrowIfNull(options);
+        if (chunk is < 1) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "a chunk needs at least one step");
+        int n = seq.Test.Count, batch = Math.Max(1, streams), steps = seq.Steps;
         return await ProgressBar.RunAsync(progress, $"float64 golden model: {n} test sequences", async bar =>
         {
-            var floatEval = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), seq.Test, seq.View, cancel: cancel);
+            var labels = seq.Doubles(seq.Test, [.. Enumerable.Range(0, n)]).Labels;
+            var floatPredictions = FloatPredictions(GoldenSimulator.Create(artifact), seq, cancel);
+            double floatAccuracy = (double)Enumerable.Range(0, n).Count(i => floatPredictions[i] == labels[i]) / n;
+
+            // The fixed-point golden model, batch by batch: its predictions, its counts for the activity figures and each
+            // sequence's spikes. The raster is its first sequence's counts: the mesh's own counts are not recorded (that
+            // would keep every core's counts of every stream, too much memory at hundreds of sequences); the mesh
+            // follows the fixed-point model spike for spike (spikes = fixedPointSpikes in the report says whether it did).
             var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
-            // A local actor system (MeshHosting.LocalConfig: the cores on dedicated threads, one per processor).
-            await using var local = system is null ? await MeshHost.StartLocalAsync(cancel) : null;
-            var actors = system ?? local!.System;
-            var traffic = new List<MeshTelemetry>();
-            var activity = new ActivityObserver(mesh.Network);
+            var activity = new ActivityObserver(mesh.Network, n);
             var raster = new RasterRecorder();
-            int meshCorrect = 0, fixedCorrect = 0, differ = 0, done = 0;
-            void Show()
-            {
-                if (bar is null) return;
-                bar.MaxValue = n;
-                bar.Value = done;
-                bar.Description = $"mesh: {done}/{n} test sequences through {mesh.Cores.Length} cores" + (options.IsLocal ? "" : $" on {options.Nodes.Length} nodes");
-            }
-            Show();
+            var fixedPredictions = new int[n];
             foreach (var positions in Core.Data.Batching.InOrder(n, batch))
             {
                 cancel.ThrowIfCancellationRequested();
-                var (inputs, labels) = seq.Doubles(seq.Test, positions.Span);
-                var run = await MeshRuntime.RunWithTelemetryAsync(actors, mesh, ImmutableArray.Create(inputs), positions.Length, seq.Steps, done == 0 ? raster : null, options, cancel);
-                var reference = fixedSim.Run(inputs, positions.Length, seq.Steps, activity);
-                activity.EndBatch(positions.Length, seq.Steps);
-                for (int i = 0; i < positions.Length; i++)
+                var (inputs, _) = seq.Doubles(seq.Test, positions.Span);
+                activity.StartBatch(positions.Span[0], positions.Span[0] == 0 ? raster : null);
+                var reference = fixedSim.Run(inputs, positions.Length, steps, activity);
+                activity.EndBatch(positions.Length, steps);
+                for (int i = 0; i < positions.Length; i++) fixedPredictions[positions.Span[i]] = reference.Predictions[i];
+            }
+
+            // A local actor system (MeshHosting.LocalConfig: the cores on dedicated threads, one per processor).
+            await using var local = system is null ? await MeshHost.StartLocalAsync(cancel) : null;
+            var actors = system ?? local!.System;
+            var progressLock = new object();
+            int done = 0;
+            void Show()
+            {
+                if (bar is null) return;
+                lock (progressLock)
                 {
-                    if (run.Result.Predictions[i] == labels[i]) meshCorrect++;
-                    if (reference.Predictions[i] == labels[i]) fixedCorrect++;
-                    if (run.Result.Predictions[i] != reference.Predictions[i]) differ++;
+                    bar.MaxValue = n;
+                    bar.Value = Volatile.Read(ref done);
+                    bar.Description = $"mesh: {Volatile.Read(ref done)}/{n} test sequences through {mesh.Cores.Length} cores" + (options.IsLocal ? "" : $" on {options.Nodes.Length} nodes");
                 }
-                traffic.Add(run.Telemetry);
-                done += positions.Length;
-                Show();
+            }
+            Show();
+            var (meshPredictions, total) = await RunMeshAsync(actors, mesh, seq, Math.Min(batch, n), chunk ?? steps, options, () => { Interlocked.Increment(ref done); Show(); }, cancel);
+
+            int meshCorrect = 0, fixedCorrect = 0, differ = 0;
+            var perSample = new SampleReport[n];
+            for (int i = 0; i < n; i++)
+            {
+                if (meshPredictions[i] == labels[i]) meshCorrect++;
+                if (fixedPredictions[i] == labels[i]) fixedCorrect++;
+                if (meshPredictions[i] != fixedPredictions[i]) differ++;
+                perSample[i] = new SampleReport(i, labels[i], meshPredictions[i], fixedPredictions[i], floatPredictions[i], activity.SampleSpikes[i]);
             }
             var (metrics, fixedSpikes) = activity.Metrics((double)fixedCorrect / n);
-            var (report, total) = Summarize(model, mesh, seq, meshCorrect, fixedCorrect, floatEval.Accuracy, differ, metrics, fixedSpikes, traffic);
+            var report = Summarize(model, mesh, seq, meshCorrect, fixedCorrect, floatAccuracy, differ, metrics, fixedSpikes, total);
             return new Outcome(report with
             {
                 Nodes = options.IsLocal ? null : [.. options.Nodes.Select(a => a.ToString())],
                 Placement = mesh.Placement == new SequentialPlacement().Name ? null : mesh.Placement,
-            }, mesh, total, raster.Seen);
+            }, mesh, total, raster.Seen, perSample);
         });
+    }
+
+    /// <summary>The float64 golden model's prediction for every test sequence (in batches of 50, in parallel, as ReferenceEvaluation runs it).</summary>
+    private static int[] FloatPredictions(ISimulator simulator, SequenceData seq, CancellationToken cancel)
+    {
+        int n = seq.Test.Count;
+        var predictions = new int[n];
+        var batches = Core.Data.Batching.InOrder(n, 50).ToArray();
+        Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
+        {
+            var positions = batches[b].Span;
+            var (inputs, _) = seq.Doubles(seq.Test, positions);
+            var result = simulator.Run(inputs, positions.Length, seq.Steps, null);
+            for (int i = 0; i < positions.Length; i++) predictions[positions[i]] = result.Predictions[i];
+        });
+        return predictions;
+    }
+
+    /// <summary>
+    /// Every test sequence through one deployment of <paramref name="mesh"/> with <paramref name="slots"/> slots: as
+    /// many workers, each taking the next sequence, opening a stream for it (waiting for a free slot), pushing its
+    /// input <paramref name="chunk"/> steps at a time, reading the output of its last step and closing it; then the
+    /// whole run's telemetry, collected once. <paramref name="closed"/> is called as each sequence's stream closes.
+    /// </summary>
+    private static async Task<(int[] Predictions, MeshTelemetry Telemetry)> RunMeshAsync(ActorSystem actors, CompiledMesh mesh, SequenceData seq, int slots, int chunk,
+        MeshRunOptions options, Action closed, CancellationToken cancel)
+    {
+        int n = seq.Test.Count, steps = seq.Steps, dims = mesh.Network.Input.Dimensions;
+        using var timeout = options.Timeout is { } t ? new CancellationTokenSource(t) : null;
+        // The first failing worker stops the others (they may be waiting for a slot or pushing).
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout?.Token ?? CancellationToken.None);
+        var token = failed.Token;
+        try
+        {
+            await using var deployment = await MeshDeployment.StartAsync(actors, mesh, new DeploymentOptions(slots, options, false, null), token);
+            var streamOptions = StreamOptions.Default.WithReads(OutputReads.AtSteps([steps - 1]));
+            var predictions = new int[n];
+            int next = -1;
+            async Task Worker()
+            {
+                try
+                {
+                    for (int i = Interlocked.Increment(ref next); i < n; i = Interlocked.Increment(ref next))
+                    {
+                        var (inputs, _) = seq.Doubles(seq.Test, [i]);
+                        var stream = await deployment.OpenAsync(streamOptions, token);
+                        for (int from = 0; from < steps; from += chunk)
+                            await stream.PushAsync(inputs.AsMemory(from * dims, Math.Min(chunk, steps - from) * dims), token);
+                        stream.Complete();
+                        StreamOutput? last = null;
+                        await foreach (var o in stream.ReadAllAsync(token)) last = o;
+                        await stream.Completion.WaitAsync(token);
+                        predictions[i] = (last ?? throw new InvalidOperationException($"test sequence {i}: its stream closed without its last step's output")).Argmax;
+                        closed();
+                    }
+                }
+                catch
+                {
+                    await failed.CancelAsync();
+                    throw;
+                }
+            }
+            var workers = Enumerable.Range(0, slots).Select(_ => Worker()).ToArray();
+            try { await Task.WhenAll(workers); }
+            catch
+            {
+                // The first real error, not a worker cancelled because of it.
+                var errors = workers.Where(w => w.IsFaulted).SelectMany(w => w.Exception!.InnerExceptions).ToList();
+                if (errors.FirstOrDefault(e => e is not OperationCanceledException) is { } first)
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+                throw;
+            }
+            var telemetry = await deployment.CollectTelemetryAsync(n, steps, token);
+            return (predictions, telemetry);
+        }
+        catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the mesh run ({mesh.Cores.Length} cores, {n} sequences x {steps} steps, {slots} streams at once) did not finish within {options.Timeout}");
+        }
+        catch (StreamFailedException e) when (e.InnerException is { } inner)
+        {
+            // The deployment's own error (a core, a node), as from a batch run.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+            throw;
+        }
     }
 
     /// <summary>
@@ -151,11 +274,10 @@ internal static class MeshEvaluation
         return FileNames;
     }
 
-    private static (MeshRunReport, MeshTelemetry) Summarize(string model, CompiledMesh mesh, SequenceData seq, int meshCorrect, int fixedCorrect, double floatAccuracy, int differ,
-        MetricsReport metrics, long fixedSpikes, List<MeshTelemetry> runs)
+    private static MeshRunReport Summarize(string model, CompiledMesh mesh, SequenceData seq, int meshCorrect, int fixedCorrect, double floatAccuracy, int differ,
+        MetricsReport metrics, long fixedSpikes, MeshTelemetry total)
     {
         int n = seq.Test.Count;
-        var total = MeshTelemetry.Combine(mesh, runs);
         var placements = mesh.Routed.Placed.Placements;
         var report = new MeshRunReport(model, mesh.Profile.Name, mesh.Cores.Length, n, seq.Steps,
             (double)meshCorrect / n, (double)fixedCorrect / n, floatAccuracy, differ,
@@ -165,16 +287,37 @@ internal static class MeshEvaluation
             total.HopHistogram, [.. total.Cores.Select(c => CoreReport.Of(c, placements[c.Core]))],
             total.NeuronUpdates, total.PacketsReceived, total.Energy, total.SecondsPerInference,
             total.PerStep.IsEmpty ? 0 : total.PerStep.Max(s => s.Time.TotalSeconds), total.Links.Length);
-        return (report, total);
+        return report;
     }
 
-    /// <summary>Counts every population's activity over all batches (the fixed-point golden model's counts).</summary>
-    private sealed class ActivityObserver(NetworkDescription network) : IActivityObserver
+    /// <summary>
+    /// Counts every population's activity over all batches (the fixed-point golden model's counts), each sequence's
+    /// spikes (Σ|n| over its steps), and hands the counts on to a second observer (the raster) when one is set.
+    /// </summary>
+    private sealed class ActivityObserver(NetworkDescription network, int sequences) : IActivityObserver
     {
         private readonly Dictionary<string, ActivityAccumulator> _accumulators = ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population);
+        private int _first;
+        private IActivityObserver? _also;
 
-        public void OnCounts(int step, Population population, ReadOnlySpan<int> counts) =>
-            _accumulators[population.Name].AddStep(counts, counts.Length / population.Size, step);
+        /// <summary>Each sequence's Σ|n|, by its place in the test split.</summary>
+        public long[] SampleSpikes { get; } = new long[sequences];
+
+        /// <summary>Before each batch: the place of its first sequence, and who else sees its counts.</summary>
+        public void StartBatch(int first, IActivityObserver? also) => (_first, _also) = (first, also);
+
+        public void OnCounts(int step, Population population, ReadOnlySpan<int> counts)
+        {
+            int streams = counts.Length / population.Size;
+            _accumulators[population.Name].AddStep(counts, streams, step);
+            for (int s = 0; s < streams; s++)
+            {
+                long sum = 0;
+                foreach (var c in counts.Slice(s * population.Size, population.Size)) sum += Math.Abs(c);
+                SampleSpikes[_first + s] += sum;
+            }
+            _also?.OnCounts(step, population, counts);
+        }
 
         /// <summary>After each batch: the non-quantized populations count its sequences and steps too.</summary>
         public void EndBatch(int streams, int steps)
@@ -186,7 +329,7 @@ internal static class MeshEvaluation
             (MetricsReport.Create(network, _accumulators.Values, accuracy, null), _accumulators.Values.Sum(a => a.Totals().SumMagnitude));
     }
 
-    /// <summary>Keeps the first stream's counts of the first batch, for the raster.</summary>
+    /// <summary>Keeps the first stream's counts of the batch it sees, for the raster.</summary>
     private sealed class RasterRecorder : IActivityObserver
     {
         public readonly List<(int Step, string Population, int[] Counts)> Seen = [];

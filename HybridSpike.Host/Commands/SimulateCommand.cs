@@ -14,8 +14,10 @@ internal sealed record ClusterRequest(string File, int Nodes, NodeAssignment Ass
 /// <summary>What <c>hybridspike simulate</c> was asked.</summary>
 /// <param name="Model">An artifact (.hsa) or a training output directory.</param>
 /// <param name="Report">Folder for report.json, the telemetry files and the pictures; null for none.</param>
+/// <param name="Streams">Stream slots of the mesh: sequences through it at once.</param>
+/// <param name="Chunk">Steps pushed into a sequence's stream at a time; null for its whole input at once.</param>
 /// <param name="Cluster">Spread the cores over a cluster; null to run every core in this process.</param>
-internal sealed record SimulateRequest(string Model, CompileTarget Target, DatasetOverride Data, int Samples, int Streams,
+internal sealed record SimulateRequest(string Model, CompileTarget Target, DatasetOverride Data, int Samples, int Streams, int? Chunk,
     string? Report, ClusterRequest? Cluster, bool Json);
 
 /// <summary><c>hybridspike simulate</c>: parses its options into a <see cref="SimulateRequest"/> for <see cref="SimulateService"/>.</summary>
@@ -25,7 +27,8 @@ internal sealed class SimulateCommand
     private readonly CompileTargetOptions _target = CompileTargetOptions.Create(ExponentBlock.Core);
     private readonly DataCommands.DatasetOptions _data = DataCommands.DatasetOptions.Create();
     private readonly Option<int> _samples = new("--samples") { Description = "Test sequences to run (default: 20)", DefaultValueFactory = _ => 20 };
-    private readonly Option<int> _streams = new("--streams") { Description = "Sequences run through the mesh at once (each message carries all of them; default: 10)", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> _streams = new("--streams") { Description = "Stream slots of the mesh, deployed once: sequences through it at once, each a stream of its own; the next starts as one ends (default: 10)", DefaultValueFactory = _ => 10 };
+    private readonly Option<int?> _chunk = new("--chunk") { Description = "Steps of a sequence's input pushed into its stream at a time (default: the whole sequence at once)" };
     private readonly Option<string?> _report = new("--report") { Description = "Folder for report.json, the telemetry CSV files (cores, core-steps, steps, links, hops; docs/telemetry.md) and the pictures (link load, traffic per step, spike raster)" };
     private readonly Option<string?> _cluster = new("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" };
     private readonly Option<int> _nodes = new("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined (default: 2)", DefaultValueFactory = _ => 2 };
@@ -40,7 +43,7 @@ internal sealed class SimulateCommand
         _data.Dataset.DefaultValueFactory = null;
         _assign.AcceptOnlyFromAmong("blocks", "round-robin", "chip");
         Command = new Command("simulate", "Run test sequences through the actor mesh of a compiled network; report accuracy, spikes, packets, energy and time");
-        foreach (var o in new Option[] { _model, _target.Profile, _target.Exponent, _target.Placement!, _samples, _streams, _report, _cluster, _nodes, _assign, _joinTimeout, _json })
+        foreach (var o in new Option[] { _model, _target.Profile, _target.Exponent, _target.Placement!, _samples, _streams, _chunk, _report, _cluster, _nodes, _assign, _joinTimeout, _json })
             Command.Options.Add(o);
         _data.AddTo(Command);
         Command.SetAction((result, cancel) => SimulateService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
@@ -52,13 +55,14 @@ internal sealed class SimulateCommand
     {
         int samples = Check.Positive(result.GetValue(_samples), "--samples");
         int streams = Check.Positive(result.GetValue(_streams), "--streams");
+        int? chunk = Check.Positive(result.GetValue(_chunk), "--chunk");
         ClusterRequest? cluster = null;
         if (result.GetValue(_cluster) is { } file)
             cluster = new ClusterRequest(file, Check.Positive(result.GetValue(_nodes), "--nodes"), Assignments.Parse(result.GetValue(_assign)!),
                 TimeSpan.FromSeconds(Check.Positive(result.GetValue(_joinTimeout), "--join-timeout")));
         else if (new Option[] { _nodes, _assign, _joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
             throw new ArgumentException($"{alone.Name} needs --cluster");
-        return new SimulateRequest(result.GetValue(_model)!, _target.Read(result), _data.ReadOverride(result), samples, streams,
+        return new SimulateRequest(result.GetValue(_model)!, _target.Read(result), _data.ReadOverride(result), samples, streams, chunk,
             result.GetValue(_report), cluster, result.GetValue(_json));
     }
 }

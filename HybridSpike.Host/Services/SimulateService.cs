@@ -20,9 +20,9 @@ internal static class SimulateService
         var mesh = CompileService.Compile(artifact.Network, p, request.Target);
 
         await using var coordinator = request.Cluster is { } cluster ? await NodeService.JoinAsync(cluster, err, cancel) : null;
-        var run = await MeshEvaluation.RunAsync(path, artifact, mesh, seq, request.Streams, err, coordinator?.System,
+        var run = await MeshEvaluation.RunAsync(path, artifact, mesh, seq, request.Streams, request.Chunk, err, coordinator?.System,
             coordinator?.Options ?? Actors.Runtime.MeshRunOptions.Local, cancel);
-        var r = run.Report;
+        var r = run.Report with { PerSample = run.PerSample };
         if (request.Report is { } dir)
         {
             var files = MeshEvaluation.WriteFiles(dir, r, run);
