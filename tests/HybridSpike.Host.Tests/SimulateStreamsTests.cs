@@ -14,23 +14,7 @@ public sealed class SimulateStreamsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>As ClusterCommandsTests: a small psMNIST-shaped artifact (1 input, a quantized recurrent layer of 20 units, 10 outputs) written without training.</summary>
-    private string Artifact()
-    {
-        var g = new SplitMix64(3);
-        var net = new NetworkDescription(
-            [new Population("hidden", 20, Activation.Relu, 4.0, [.. Enumerable.Range(0, 20).Select(_ => g.NextDouble() - 0.5)], InitialStateMode.Uniform, 7),
-             new Population("out", 10, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
-            [new Connection("input", "hidden", new DenseWeights(Matrix.Create(20, 1, (_, _) => 4 * g.NextDouble() - 2)), Delay.SameStep),
-             new Connection("hidden", "hidden", new DenseWeights(Matrix.Create(20, 20, (_, _) => 0.4 * (g.NextDouble() - 0.5))), Delay.OneStep),
-             new Connection("hidden", "out", new DenseWeights(Matrix.Create(10, 20, (_, _) => 2 * g.NextDouble() - 1)), Delay.SameStep)],
-            new InputMapping(1, "psmnist pixel"), new OutputMapping("out", OutputMapping.LastStep));
-        var provenance = new Provenance("test", "{}", "mnist-embedded", ImmutableDictionary<string, ulong>.Empty, 0,
-            Provenance.UtcTimestamp(DateTimeOffset.UnixEpoch), "test", "");
-        var path = Path.Combine(_dir, "model.hsa");
-        ArtifactFile.Write(path, ModelArtifact.Create(net, provenance));
-        return path;
-    }
+    private string Artifact() => TestArtifacts.SmallPsMnist(_dir);
 
     private const int Samples = 5;
 
