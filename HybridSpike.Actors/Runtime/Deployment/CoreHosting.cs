@@ -5,7 +5,7 @@ using HybridSpike.Core.Network;
 namespace HybridSpike.Actors.Runtime.Deployment;
 
 // The setup messages between a deployment's coordinator (MeshDeployer) and the nodes that host its cores.
-// All cross nodes, so all have a MeshSerializer binding in reference.conf.
+// All cross nodes, so all are bound to the DeploymentSerializer (Serialization/) in reference.conf.
 
 /// <summary>Coordinator → node: create this core for run <paramref name="RunId"/> (one message per core, so that no frame holds a whole mesh).</summary>
 internal sealed record HostCore(string RunId, CoreSetup Setup, Population Population);

@@ -19,8 +19,9 @@ public class ClusterNodeConfigTests
         Assert.Equal("127.0.0.1", c.Hostname);
         Assert.Equal(seedPorts.Select(p => $"akka.tcp://hybridspike@127.0.0.1:{p}"), c.SeedNodes.Select(s => s.ToString()));
         Assert.Contains("mesh", c.Roles);
-        // The mesh serializer and the large frames come with every node.
-        Assert.Contains("MeshSerializer", c.Config.GetString("akka.actor.serializers.hybridspike-mesh"));
+        // The feature serializers and the large frames come with every node.
+        Assert.Contains("RuntimeSerializer", c.Config.GetString("akka.actor.serializers.hybridspike-runtime"));
+        Assert.Contains("DeploymentSerializer", c.Config.GetString("akka.actor.serializers.hybridspike-deployment"));
         Assert.Equal(16L * 1024 * 1024, c.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
     }
 

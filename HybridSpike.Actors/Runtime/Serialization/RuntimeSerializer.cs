@@ -1,0 +1,150 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using HybridSpike.Mapping.Telemetry;
+using MessagePack;
+
+namespace HybridSpike.Actors.Runtime.Serialization;
+
+/// <summary>
+/// The step protocol's messages on the wire (payloads, step inputs and starts, wiring, progress, outputs, counts,
+/// boundary requests and their answers, telemetry): everything cores and the driver say to each other across nodes.
+/// Bound in reference.conf (akka.actor.serialization-bindings); messages between actors of one system are never
+/// serialized.
+/// </summary>
+public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializer(system)
+{
+    /// <summary>The serializer id in reference.conf (akka.actor.serialization-identifiers); unique in the system.</summary>
+    public const int Id = 5813;
+
+    public override int Identifier => Id;
+
+    protected override string Name => "RuntimeSerializer";
+
+    public override string Manifest(object o) => o switch
+    {
+        Payloads => "P",
+        StepInput => "I",
+        StepStart => "S",
+        TakeSnapshot => "TS",
+        CoreSnapshotTaken => "ST",
+        CollectTraffic => "CT",
+        Wire => "W",
+        CoreTraffic => "T",
+        CoreCounts => "C",
+        OutputActivity => "O",
+        Progress => "PG",
+        _ => throw new ArgumentException($"RuntimeSerializer cannot serialize {o.GetType()}"),
+    };
+
+    protected override bool Write(ref MessagePackWriter w, object message)
+    {
+        switch (message)
+        {
+            case Payloads p:
+                w.WriteArrayHeader(5);
+                WriteHeader(ref w, p.Header); w.Write(p.Population); w.Write(p.Start); w.Write(p.Count); WriteLongs(ref w, p.Values);
+                break;
+            case StepInput i:
+                w.WriteArrayHeader(2);
+                WriteHeader(ref w, i.Header); WriteLongs(ref w, i.Values);
+                break;
+            case StepStart st:
+                w.WriteArrayHeader(1);
+                WriteHeader(ref w, st.Header);
+                break;
+            case TakeSnapshot ts:
+                w.WriteArrayHeader(1);
+                w.Write(ts.Step);
+                break;
+            case CoreSnapshotTaken taken:
+                w.WriteArrayHeader(3);
+                w.Write(taken.Core); w.Write(taken.Step); WriteSnapshot(ref w, taken.State);
+                break;
+            case CollectTraffic ct:
+                w.WriteArrayHeader(2);
+                w.Write(ct.Step); w.Write(ct.Steps);
+                break;
+            case Wire wire:
+                WriteWire(ref w, wire);
+                break;
+            case CoreTraffic t:
+                w.WriteArrayHeader(6);
+                w.Write(t.Core);
+                WriteLongs(ref w, t.SynapticEventsPerStep); WriteLongs(ref w, t.NeuronUpdatesPerStep); WriteLongs(ref w, t.SpikesPerStep);
+                WriteLongs(ref w, t.PacketsReceivedPerStep);
+                w.WriteMapHeader(t.PacketsToPerStep.Count);
+                foreach (var (to, packets) in t.PacketsToPerStep.OrderBy(kv => kv.Key)) { w.Write(to); WriteLongs(ref w, packets); }
+                break;
+            case CoreCounts c:
+                w.WriteArrayHeader(5);
+                w.Write(c.Step); w.Write(c.Population); w.Write(c.Start); w.Write(c.Count); WriteInts(ref w, c.Values);
+                break;
+            case OutputActivity o:
+                w.WriteArrayHeader(4);
+                w.Write(o.Step); w.Write(o.Start); w.Write(o.Count); WriteDoubles(ref w, o.Values);
+                break;
+            case Progress g:
+                w.WriteArrayHeader(2);
+                w.Write(g.Core); w.Write(g.Steps);
+                break;
+            default:
+                return false;
+        }
+        return true;
+    }
+
+    protected override object Read(ref MessagePackReader r, string manifest)
+    {
+        switch (manifest)
+        {
+            case "P":
+                Fields(ref r, 5);
+                return new Payloads(ReadHeader(ref r), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadLongs(ref r));
+            case "I":
+                Fields(ref r, 2);
+                return new StepInput(ReadHeader(ref r), ReadLongs(ref r));
+            case "S":
+                Fields(ref r, 1);
+                return new StepStart(ReadHeader(ref r));
+            case "TS":
+                Fields(ref r, 1);
+                return new TakeSnapshot(r.ReadInt64());
+            case "ST":
+                Fields(ref r, 3);
+                return new CoreSnapshotTaken(r.ReadInt32(), r.ReadInt64(), ReadSnapshot(ref r));
+            case "CT":
+                Fields(ref r, 2);
+                return new CollectTraffic(r.ReadInt64(), r.ReadInt32());
+            case "W":
+                return ReadWire(ref r);
+            case "T":
+                return ReadTraffic(ref r);
+            case "C":
+                Fields(ref r, 5);
+                return new CoreCounts(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadInts(ref r));
+            case "O":
+                Fields(ref r, 4);
+                return new OutputActivity(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadDoubles(ref r));
+            case "PG":
+                Fields(ref r, 2);
+                return new Progress(r.ReadInt32(), r.ReadInt64());
+            default:
+                throw Unknown(manifest);
+        }
+    }
+
+    private static CoreTraffic ReadTraffic(ref MessagePackReader r)
+    {
+        Fields(ref r, 6);
+        int core = r.ReadInt32();
+        var syn = ReadLongs(ref r);
+        var updates = ReadLongs(ref r);
+        var spikes = ReadLongs(ref r);
+        var received = ReadLongs(ref r);
+        int n = r.ReadMapHeader();
+        var to = ImmutableDictionary.CreateBuilder<int, ImmutableArray<long>>();
+        for (int i = 0; i < n; i++) to.Add(r.ReadInt32(), ReadLongs(ref r));
+        return new CoreTraffic(core, syn, updates, spikes, received, to.ToImmutable());
+    }
+}

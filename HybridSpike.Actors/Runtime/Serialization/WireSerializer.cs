@@ -1,0 +1,186 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using HybridSpike.Core.Dynamics;
+using MessagePack;
+
+namespace HybridSpike.Actors.Runtime.Serialization;
+
+/// <summary>
+/// What every HybridSpike wire serializer shares: one MessagePack array per message, fields in declaration order,
+/// named by a short string manifest; integers in MessagePack's shortest form (a zero payload is one byte), doubles
+/// as float64 (bit exact), an actor ref as its full path (<see cref="Akka.Serialization.Serialization.SerializedActorPath"/>)
+/// resolved on arrival by the receiving system's provider; never a type name from the wire. Each feature folder
+/// has its own subclass for its own messages (the step protocol here, core hosting in Deployment/Serialization),
+/// so that a new message touches only its feature's serializer. Corrupt bytes are refused naming the message.
+/// </summary>
+public abstract class WireSerializer : SerializerWithStringManifest
+{
+    private readonly IActorRefProvider _provider;
+
+    protected WireSerializer(ExtendedActorSystem system) : base(system) => _provider = system.Provider;
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+
+    /// <summary>The serializer's name in errors.</summary>
+    protected abstract string Name { get; }
+
+    /// <summary>Writes <paramref name="message"/> as one array; false when it is not this serializer's.</summary>
+    protected abstract bool Write(ref MessagePackWriter w, object message);
+
+    /// <summary>Reads the message named <paramref name="manifest"/>.</summary>
+    protected abstract object Read(ref MessagePackReader r, string manifest);
+
+    public sealed override byte[] ToBinary(object obj)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var w = new MessagePackWriter(buffer);
+        if (!Write(ref w, obj)) throw new ArgumentException($"{Name} cannot serialize {obj.GetType()}");
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public sealed override object FromBinary(byte[] bytes, string manifest)
+    {
+        var r = new MessagePackReader(bytes);
+        try
+        {
+            object result = Read(ref r, manifest);
+            if (!r.End) throw new SerializationException($"{Name}: {bytes.Length - r.Consumed} bytes left after message '{manifest}'");
+            return result;
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or SerializationException)
+        {
+            if (e is SerializationException s && s.Message.StartsWith(Name, StringComparison.Ordinal)) throw;
+            throw new SerializationException($"{Name}: message '{manifest}' is corrupt: {e.Message}", e);
+        }
+    }
+
+    /// <summary>An unknown manifest, named.</summary>
+    protected SerializationException Unknown(string manifest) => new($"{Name}: unknown manifest '{manifest}'");
+
+    protected static void Fields(ref MessagePackReader r, int expected)
+    {
+        int n = r.ReadArrayHeader();
+        if (n != expected) throw new SerializationException($"{n} fields where {expected} were expected");
+    }
+
+    protected static void WriteNullable(ref MessagePackWriter w, double? value)
+    {
+        if (value is { } v) w.Write(v); else w.WriteNil();
+    }
+
+    protected static void WriteLongs(ref MessagePackWriter w, ImmutableArray<long> values)
+    {
+        if (values.IsDefault) { w.WriteNil(); return; }
+        w.WriteArrayHeader(values.Length);
+        foreach (var v in values) w.Write(v);
+    }
+
+    protected static ImmutableArray<long> ReadLongs(ref MessagePackReader r)
+    {
+        if (r.TryReadNil()) return default;
+        var a = new long[r.ReadArrayHeader()];
+        for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt64();
+        return ImmutableCollectionsMarshal.AsImmutableArray(a);
+    }
+
+    protected static void WriteInts(ref MessagePackWriter w, ImmutableArray<int> values)
+    {
+        if (values.IsDefault) { w.WriteNil(); return; }
+        w.WriteArrayHeader(values.Length);
+        foreach (var v in values) w.Write(v);
+    }
+
+    protected static ImmutableArray<int> ReadInts(ref MessagePackReader r)
+    {
+        if (r.TryReadNil()) return default;
+        var a = new int[r.ReadArrayHeader()];
+        for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt32();
+        return ImmutableCollectionsMarshal.AsImmutableArray(a);
+    }
+
+    protected static void WriteDoubles(ref MessagePackWriter w, ImmutableArray<double> values)
+    {
+        if (values.IsDefault) { w.WriteNil(); return; }
+        w.WriteArrayHeader(values.Length);
+        foreach (var v in values) w.Write(v);
+    }
+
+    protected static ImmutableArray<double> ReadDoubles(ref MessagePackReader r)
+    {
+        if (r.TryReadNil()) return default;
+        var a = new double[r.ReadArrayHeader()];
+        for (int i = 0; i < a.Length; i++) a[i] = r.ReadDouble();
+        return ImmutableCollectionsMarshal.AsImmutableArray(a);
+    }
+
+    protected static void WriteHeader(ref MessagePackWriter w, StepHeader h)
+    {
+        w.WriteArrayHeader(5);
+        w.Write(h.Step); WriteInts(ref w, h.Slots); WriteLongs(ref w, h.LocalSteps); WriteInts(ref w, h.Resets); WriteInts(ref w, h.Reads);
+    }
+
+    protected static StepHeader ReadHeader(ref MessagePackReader r)
+    {
+        Fields(ref r, 5);
+        var h = new StepHeader(r.ReadInt64(), ReadInts(ref r), ReadLongs(ref r), ReadInts(ref r), ReadInts(ref r));
+        if (h.Slots.IsDefault || h.LocalSteps.IsDefault || h.Resets.IsDefault || h.Reads.IsDefault || h.LocalSteps.Length != h.Slots.Length)
+            throw new SerializationException($"step header of step {h.Step}: slots and their steps are missing or differ in length");
+        if (h.Reads.Any(k => (uint)k >= (uint)h.Slots.Length))
+            throw new SerializationException($"step header of step {h.Step}: a read names a slot index outside 0..{h.Slots.Length - 1}");
+        return h;
+    }
+
+    protected static void WriteSnapshot(ref MessagePackWriter w, CoreSnapshot s)
+    {
+        w.WriteArrayHeader(3);
+        w.Write(s.Slots); WriteLongs(ref w, s.Quantizer);
+        w.WriteArrayHeader(s.Delayed.Length);
+        foreach (var d in s.Delayed) WriteLongs(ref w, d);
+    }
+
+    protected static CoreSnapshot ReadSnapshot(ref MessagePackReader r)
+    {
+        Fields(ref r, 3);
+        int slots = r.ReadInt32();
+        var quantizer = ReadLongs(ref r);
+        var delayed = new ImmutableArray<long>[r.ReadArrayHeader()];
+        for (int i = 0; i < delayed.Length; i++) delayed[i] = ReadLongs(ref r);
+        if (quantizer.IsDefault || delayed.Any(d => d.IsDefault)) throw new SerializationException("core snapshot: a state array is missing");
+        return new CoreSnapshot(slots, quantizer, ImmutableCollectionsMarshal.AsImmutableArray(delayed));
+    }
+
+    protected void WriteRef(ref MessagePackWriter w, IActorRef? actor)
+    {
+        if (actor is null) w.WriteNil();
+        else w.Write(Akka.Serialization.Serialization.SerializedActorPath(actor));
+    }
+
+    private protected void WriteWire(ref MessagePackWriter w, Wire wire)
+    {
+        w.WriteArrayHeader(2);
+        w.WriteArrayHeader(wire.Destinations.Length);
+        foreach (var d in wire.Destinations) WriteRef(ref w, d);
+        WriteInts(ref w, wire.DestinationCores);
+    }
+
+    private protected Wire ReadWire(ref MessagePackReader r)
+    {
+        Fields(ref r, 2);
+        var refs = new IActorRef[r.ReadArrayHeader()];
+        for (int i = 0; i < refs.Length; i++) refs[i] = ReadRef(ref r);
+        return new Wire(ImmutableCollectionsMarshal.AsImmutableArray(refs), ReadInts(ref r));
+    }
+
+    protected static double? ReadNullable(ref MessagePackReader r) => r.TryReadNil() ? null : r.ReadDouble();
+
+    protected static string ReadString(ref MessagePackReader r) => r.ReadString() ?? throw new SerializationException("a string is nil");
+
+    protected IActorRef ReadRef(ref MessagePackReader r) =>
+        r.TryReadNil() ? ActorRefs.Nobody : _provider.ResolveActorRef(ReadString(ref r));
+}
