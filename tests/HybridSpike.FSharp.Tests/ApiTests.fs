@@ -64,3 +64,34 @@ let ``The fixed-point kernel takes F# arrays`` () =
     Assert.Equal<int64[]>([| 0L; 6L |], sums)
     Assert.Equal(3L, events)
     Assert.Equal<int[]>([| 1; 0; -2; 3; 4; 0 |], block.ToRowMajor())
+
+[<Fact>]
+let ``A resident mesh streams from F# with tasks, records and closed choices`` () =
+    task {
+        let net =
+            HybridSpike.Core.Network.NetworkDescription(
+                System.Collections.Immutable.ImmutableArray.Create(
+                    HybridSpike.Core.Network.Population("out", 2, Activation.Linear, System.Nullable(), System.Collections.Immutable.ImmutableArray.Create(0.5, -0.25), InitialStateMode.Zeros, 0UL)),
+                System.Collections.Immutable.ImmutableArray.Create(
+                    HybridSpike.Core.Network.Connection("input", "out", HybridSpike.Core.Network.DenseWeights(Matrix.Create(2, 1, (fun i _ -> if i = 0 then 1.0 else 0.5))), HybridSpike.Core.Network.Delay.SameStep)),
+                HybridSpike.Core.Network.InputMapping(1, "f#"),
+                HybridSpike.Core.Network.OutputMapping("out", HybridSpike.Core.Network.OutputMapping.LastStep))
+        let mesh = HybridSpike.Mapping.Compile.Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get "test", HybridSpike.Mapping.Compile.SequentialPlacement())
+        use system = Akka.Actor.ActorSystem.Create "fsharp"
+        let! deployment = HybridSpike.Actors.Runtime.Deployment.MeshDeployment.StartAsync(system, mesh, HybridSpike.Actors.Runtime.Deployment.DeploymentOptions.Local 2, CancellationToken.None)
+        let options = HybridSpike.Actors.Runtime.Session.StreamOptions.Default.WithWhenNoSlot(HybridSpike.Actors.Runtime.Session.WhenNoSlot.Reject)
+        let! stream = deployment.OpenAsync(options.WithReads(HybridSpike.Actors.Runtime.Session.OutputReads.EveryStep), CancellationToken.None)
+        do! stream.PushAsync(System.ReadOnlyMemory<float>([| 0.25; 0.5 |]), CancellationToken.None)
+        stream.Complete()
+        let outputs = System.Collections.Generic.List<HybridSpike.Actors.Runtime.Session.StreamOutput>()
+        let mutable more = true
+        while more do
+            let! next = stream.Outputs.WaitToReadAsync(CancellationToken.None)
+            if next then
+                let mutable item = Unchecked.defaultof<_>
+                while stream.Outputs.TryRead(&item) do outputs.Add item
+            else more <- false
+        Assert.Equal<int64[]>([| 0L; 1L |], [| for o in outputs -> o.Step |])
+        Assert.Equal(0, outputs[0].Argmax)
+        do! deployment.DisposeAsync()
+    }

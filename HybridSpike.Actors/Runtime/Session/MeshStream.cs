@@ -69,6 +69,12 @@ public sealed record StreamOptions(OutputReads Reads, WhenFull WhenFull, WhenNoS
 
     /// <summary>These options reading <paramref name="reads"/>.</summary>
     public StreamOptions WithReads(OutputReads reads) => this with { Reads = reads };
+
+    /// <summary>These options with <paramref name="whenFull"/> (for F#, which cannot copy a C# record with <c>with</c>).</summary>
+    public StreamOptions WithWhenFull(WhenFull whenFull) => this with { WhenFull = whenFull };
+
+    /// <summary>These options with <paramref name="whenNoSlot"/>.</summary>
+    public StreamOptions WithWhenNoSlot(WhenNoSlot whenNoSlot) => this with { WhenNoSlot = whenNoSlot };
 }
 
 /// <summary>One read output: the output population's activities after the stream's step <paramref name="Step"/>.</summary>
