@@ -34,6 +34,9 @@ internal sealed class CoreActor : ReceiveActor
     private readonly Dictionary<int, int> _sourceSizes;
     private readonly Dictionary<int, int> _sourceCores;
     private readonly CoreTrafficBins _traffic = new();
+    private readonly bool _hasOneStep;                         // some input is read a step late (so arrivals wait for the next step)
+    private readonly int[] _doneAfterCompute;                  // sources whose arrivals no one-step connection reads: let go after the step
+    private readonly Dictionary<int, Stack<Arrival>> _spare = []; // per source: arrivals of finished steps, reused
     private long _step;                                        // the next mesh step to compute
     private long _deliveredThrough = -1;                       // one-step payloads of steps up to this one are in the state
     private ImmutableArray<IActorRef> _destinations = [];
@@ -57,6 +60,9 @@ internal sealed class CoreActor : ReceiveActor
         _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
         _sourceCores = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceCores);
         _sources = [.. _sourceSizes.Keys];
+        _hasOneStep = setup.Incoming.Any(c => c.OneStep);
+        _doneAfterCompute = [.. _sources.Where(src => !setup.Incoming.Any(c => c.OneStep && c.Source == src))];
+        foreach (var source in _sources) _spare[source] = new Stack<Arrival>();
         // A core computes only once wired (another core may run ahead and reach it first).
         Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
         Receive<Payloads>(OnPayloads);
@@ -97,10 +103,17 @@ internal sealed class CoreActor : ReceiveActor
     {
         if (!_arrivals.TryGetValue((source, step), out var a))
         {
-            a = new Arrival { Values = new long[length] };
+            // Every piece of a complete arrival overwrites its part, so a reused buffer needs no clearing.
+            a = _spare[source].TryPop(out var reused) && reused.Values.Length == length ? reused : new Arrival { Values = new long[length] };
+            a.Pieces = 0;
             _arrivals[(source, step)] = a;
         }
         return a;
+    }
+
+    private void Release(int source, long step)
+    {
+        if (_arrivals.Remove((source, step), out var a)) _spare[source].Push(a);
     }
 
     private bool Complete(int source, long step) =>
@@ -141,7 +154,7 @@ internal sealed class CoreActor : ReceiveActor
             if (c.OneStep) CoreStep.Deliver(_plan, _state, ci, slots, _arrivals[(c.Source, step)].Values);
         }
         _deliveredThrough = step;
-        foreach (var source in _sources) _arrivals.Remove((source, step));
+        foreach (var source in _sources) Release(source, step);
         _headers.Remove(step);
     }
 
@@ -163,9 +176,8 @@ internal sealed class CoreActor : ReceiveActor
         CoreStep.Run(_plan, _state, h.Slots.AsSpan(), _arrivalsNow, payloads, counts, activity, _scratch, perSlot);
         for (int k = 0; k < active; k++) _traffic.Stepped(h.LocalSteps[k], perSlot[k], n);
         // Same-step arrivals of t are read by no later step; one-step ones of t wait for t + 1 (or a snapshot).
-        foreach (var c in _setup.Incoming)
-            if (!c.OneStep && !_setup.Incoming.Any(o => o.OneStep && o.Source == c.Source)) _arrivals.Remove((c.Source, t));
-        if (!_setup.Incoming.Any(c => c.OneStep)) { _headers.Remove(t); _deliveredThrough = t; }
+        foreach (var source in _doneAfterCompute) Release(source, t);
+        if (!_hasOneStep) { _headers.Remove(t); _deliveredThrough = t; }
         // The arrays are handed over, not copied: nothing here writes them after this point.
         var message = new Payloads(h, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
         foreach (var d in _destinations) d.Tell(message);

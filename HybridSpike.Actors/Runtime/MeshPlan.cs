@@ -1,8 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using HybridSpike.Mapping.Compile;
-using HybridSpike.Core.Network;
-using HybridSpike.Core.Numerics;
+using HybridSpike.Core.Dynamics;
 
 namespace HybridSpike.Actors.Runtime;
 
@@ -36,21 +35,13 @@ internal sealed class MeshPlan
         foreach (var placement in placements)
         {
             var piece = placement.Piece;
-            var incoming = ImmutableArray.CreateBuilder<IncomingConnection>();
-            for (int c = 0; c < net.Connections.Length; c++)
-            {
-                var conn = net.Connections[c];
-                if (conn.Target != piece.Population) continue;
-                var w = fixedNet.Weights[c];
-                bool input = conn.Source == NetworkDescription.InputName;
-                int si = input ? -1 : index[conn.Source];
-                incoming.Add(new IncomingConnection(si, w.Sources, input ? 1 : pieceCount[conn.Source], conn.Delay == Delay.OneStep,
-                    input ? null : net.Populations[si].Omega,
-                    MantissaBlock.FromRowMajor(piece.Count, w.Sources, w.Mantissas.AsSpan(piece.Start * w.Sources, piece.Count * w.Sources), densePairs),
-                    w.RowExponents.Slice(piece.Start, piece.Count)));
-            }
+            // The piece's weights in the kernel's layout come from the one place that slices them (CorePlan.ForPiece);
+            // the mesh adds how many cores send each source.
+            var plan = CorePlan.ForPiece(fixedNet, index[piece.Population], piece.Start, piece.Count, densePairs);
+            var incoming = plan.Incoming.Select(c => new IncomingConnection(c.Source, c.SourceSize,
+                c.Source < 0 ? 1 : pieceCount[net.Populations[c.Source].Name], c.OneStep, c.SourceOmega, c.Weights, c.RowExponents));
             var destinations = mesh.Router.Resolve(cores.Count).Destinations; // cores.Count: this placement's index
-            cores.Add(new PlacedCore(index[piece.Population], piece.Start, piece.Count, incoming.ToImmutable(), [.. destinations]));
+            cores.Add(new PlacedCore(index[piece.Population], piece.Start, piece.Count, [.. incoming], [.. destinations]));
         }
         Cores = cores.MoveToImmutable();
         FedByInput = [.. Enumerable.Range(0, Cores.Length).Where(k => Cores[k].Incoming.Any(c => c.Source == -1))];

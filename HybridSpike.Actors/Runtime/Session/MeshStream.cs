@@ -211,8 +211,6 @@ public sealed class MeshStream
         return Completion;
     }
 
-    internal bool InputComplete => Volatile.Read(ref _completed) != 0;
-
     internal void Closed()
     {
         _output.Writer.TryComplete();

@@ -212,7 +212,8 @@ internal sealed class StepDriver : ReceiveActor
         for (int i = 0; i < _slots.Length; i++)
         {
             var s = _slots[i];
-            if (s.Stream is not { } stream || !stream.InputComplete || stream.Input.Count > 0 || s.PendingReads > 0 || !stream.Input.Completion.IsCompleted) continue;
+            // The input channel completes once the stream is complete and every pushed step has been taken.
+            if (s.Stream is not { } stream || s.PendingReads > 0 || !stream.Input.Completion.IsCompleted) continue;
             s.Stream = null;
             stream.Closed();
             if (_waiting.TryDequeue(out var w)) w.Opened.TrySetResult(Bind(i, _nextStreamId++, 0, w.Options));
