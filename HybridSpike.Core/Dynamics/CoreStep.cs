@@ -115,14 +115,4 @@ public static class CoreStep
         if (payloads.Length != slots.Length * size) throw new ArgumentException($"payloads hold {payloads.Length}; {slots.Length} slots x {size} need {slots.Length * size}", nameof(payloads));
         for (int k = 0; k < slots.Length; k++) payloads.Slice(k * size, size).CopyTo(state.Delayed(connection, slots[k]));
     }
-
-    /// <summary>As <see cref="Deliver"/> for one slot's part of a source's payloads: units <paramref name="start"/>..+<paramref name="values"/>.Length of the source (a piece sent by one of its cores).</summary>
-    public static void DeliverPiece(CorePlan plan, CoreState state, int connection, int slot, int start, ReadOnlySpan<long> values)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(state);
-        if ((uint)connection >= (uint)plan.Incoming.Length || !plan.Incoming[connection].OneStep)
-            throw new ArgumentException($"connection {connection} is not a one-step connection of the core", nameof(connection));
-        values.CopyTo(state.Delayed(connection, slot).Slice(start, values.Length));
-    }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using HybridSpike.Actors.Runtime.Session;
 
 namespace HybridSpike.Actors.Runtime.Deployment;
@@ -24,12 +23,6 @@ public sealed class ModelSwitch : IAsyncDisposable
     public MeshDeployment Current
     {
         get { lock (_gate) return _current; }
-    }
-
-    /// <summary>Older deployments still finishing their open streams, with the task that completes when each has stopped.</summary>
-    public ImmutableArray<(MeshDeployment Deployment, Task Retired)> Retiring
-    {
-        get { lock (_gate) return [.. _retiring.Where(r => !r.Retired.IsCompleted)]; }
     }
 
     /// <summary>Opens a stream on <see cref="Current"/>; one that raced with a switch opens on the newer model.</summary>
