@@ -28,27 +28,16 @@ internal sealed class CoreActor : ReceiveActor
     private readonly CoreState _state;
     private readonly StepScratch _scratch;
     private readonly long[]?[] _arrivalsNow;                    // per incoming connection: this step's same-step payloads
-    private readonly Dictionary<(int Source, long Step), Arrival> _arrivals = [];
-    private readonly Dictionary<long, StepHeader> _headers = [];
-    private readonly int[] _sources;                           // distinct sources (population index, -1 for the input)
-    private readonly Dictionary<int, int> _sourceSizes;
-    private readonly Dictionary<int, int> _sourceCores;
+    private readonly ArrivalRing _arrivals;
+    private readonly Dictionary<int, int> _sourceIndex;        // population index (-1: the input) → source index
+    private readonly int[] _connectionSource;                  // per incoming connection: its source index
     private readonly CoreTrafficBins _traffic = new();
-    private readonly bool _hasOneStep;                         // some input is read a step late (so arrivals wait for the next step)
-    private readonly int[] _doneAfterCompute;                  // sources whose arrivals no one-step connection reads: let go after the step
-    private readonly Dictionary<int, Stack<Arrival>> _spare = []; // per source: arrivals of finished steps, reused
     private long _step;                                        // the next mesh step to compute
     private long _deliveredThrough = -1;                       // one-step payloads of steps up to this one are in the state
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
     private bool _wired;
     private (long Step, object Request)? _atBoundary;           // a snapshot or a collection asked for at the boundary after this step
-
-    private sealed class Arrival
-    {
-        public long[] Values = [];
-        public int Pieces;
-    }
 
     public CoreActor(CoreSetup setup, Population population)
     {
@@ -57,78 +46,56 @@ internal sealed class CoreActor : ReceiveActor
         _state = setup.Restore is { } snapshot ? CoreState.FromSnapshot(_plan, snapshot) : CoreState.Initial(_plan, setup.Slots);
         _scratch = new StepScratch(_plan);
         _arrivalsNow = new long[]?[setup.Incoming.Length];
-        _sourceSizes = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceSize);
-        _sourceCores = setup.Incoming.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.First().SourceCores);
-        _sources = [.. _sourceSizes.Keys];
-        _hasOneStep = setup.Incoming.Any(c => c.OneStep);
-        _doneAfterCompute = [.. _sources.Where(src => !setup.Incoming.Any(c => c.OneStep && c.Source == src))];
-        foreach (var source in _sources) _spare[source] = new Stack<Arrival>();
+        var sources = setup.Incoming.Select(c => c.Source).Distinct().ToArray();
+        _sourceIndex = sources.Select((population, i) => (population, i)).ToDictionary(x => x.population, x => x.i);
+        _connectionSource = [.. setup.Incoming.Select(c => _sourceIndex[c.Source])];
+        _arrivals = new ArrivalRing(
+            [.. sources.Select(src => setup.Incoming.First(c => c.Source == src).SourceSize)],
+            [.. sources.Select(src => setup.Incoming.First(c => c.Source == src).SourceCores)],
+            [.. sources.Select(src => setup.Incoming.Any(c => c.Source == src && !c.OneStep))],
+            [.. sources.Select(src => setup.Incoming.Any(c => c.Source == src && c.OneStep))]);
         // A core computes only once wired (another core may run ahead and reach it first).
         Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
         Receive<Payloads>(OnPayloads);
         Receive<StepInput>(OnInput);
-        Receive<StepStart>(s => { Header(s.Header); Advance(); });
+        Receive<StepStart>(s => { _arrivals.At(s.Header.Step).Header ??= s.Header; Advance(); });
         Receive<TakeSnapshot>(s => { _atBoundary = (s.Step, s); Advance(); });
         Receive<CollectTraffic>(c => { _atBoundary = (c.Step, c); Advance(); });
     }
 
-    private void Header(StepHeader h) => _headers.TryAdd(h.Step, h);
-
     private void OnPayloads(Payloads p)
     {
-        Header(p.Header);
-        int size = _sourceSizes[p.Population], active = p.Header.Active;
-        var a = ArrivalFor(p.Population, p.Header.Step, active * size);
+        var h = p.Header;
+        var e = _arrivals.At(h.Step);
+        e.Header ??= h;
+        int source = _sourceIndex[p.Population], size = _arrivals.SourceSizes[source], active = h.Active;
+        var target = e.Buffer(source, active * size).AsSpan();
         var values = p.Values.AsSpan();
         for (int k = 0; k < active; k++)
         {
             var piece = values.Slice(k * p.Count, p.Count);
-            piece.CopyTo(a.Values.AsSpan(k * size + p.Start, p.Count));
-            _traffic.Received(p.Header.LocalSteps[k], piece);     // by the stream step that sent them
+            piece.CopyTo(target.Slice(k * size + p.Start, p.Count));
+            _traffic.Received(h.LocalSteps[k], piece);     // by the stream step that sent them
         }
-        a.Pieces++;
+        e.Arrived(source);
         Advance();
     }
 
     private void OnInput(StepInput input)
     {
-        Header(input.Header);
-        var a = ArrivalFor(-1, input.Header.Step, input.Values.Length);
-        input.Values.CopyTo(a.Values);
-        a.Pieces++;
+        var e = _arrivals.At(input.Header.Step);
+        e.Header ??= input.Header;
+        int source = _sourceIndex[-1];
+        input.Values.AsSpan().CopyTo(e.Buffer(source, input.Values.Length));
+        e.Arrived(source);
         Advance();
     }
 
-    private Arrival ArrivalFor(int source, long step, int length)
-    {
-        if (!_arrivals.TryGetValue((source, step), out var a))
-        {
-            // Every piece of a complete arrival overwrites its part, so a reused buffer needs no clearing.
-            a = _spare[source].TryPop(out var reused) && reused.Values.Length == length ? reused : new Arrival { Values = new long[length] };
-            a.Pieces = 0;
-            _arrivals[(source, step)] = a;
-        }
-        return a;
-    }
-
-    private void Release(int source, long step)
-    {
-        if (_arrivals.Remove((source, step), out var a)) _spare[source].Push(a);
-    }
-
-    private bool Complete(int source, long step) =>
-        _arrivals.TryGetValue((source, step), out var a) && a.Pieces >= _sourceCores[source];
-
+    /// <summary>Step <paramref name="step"/> can be computed: its header and same-step payloads are in, and the one-step payloads of the step before.</summary>
     private bool Ready(long step)
     {
-        if (!_headers.ContainsKey(step)) return false;
-        foreach (var c in _setup.Incoming)
-        {
-            long needed = c.OneStep ? step - 1 : step;
-            if (needed < 0 || (c.OneStep && needed <= _deliveredThrough)) continue;
-            if (!Complete(c.Source, needed)) return false;
-        }
-        return true;
+        if (_arrivals.Find(step) is not { Header: not null, SameStepMissing: 0 }) return false;
+        return step == 0 || step - 1 <= _deliveredThrough || _arrivals.Find(step - 1) is { OneStepMissing: 0 };
     }
 
     private void Advance()
@@ -147,28 +114,23 @@ internal sealed class CoreActor : ReceiveActor
     private void DeliverRecurrent(long step)
     {
         if (step < 0 || step <= _deliveredThrough) return;
-        var slots = _headers[step].Slots.AsSpan();
+        var e = _arrivals.Find(step)!;
+        var slots = e.Header!.Slots.AsSpan();
         for (int ci = 0; ci < _setup.Incoming.Length; ci++)
-        {
-            var c = _setup.Incoming[ci];
-            if (c.OneStep) CoreStep.Deliver(_plan, _state, ci, slots, _arrivals[(c.Source, step)].Values);
-        }
+            if (_setup.Incoming[ci].OneStep) CoreStep.Deliver(_plan, _state, ci, slots, e.Values[_connectionSource[ci]]);
         _deliveredThrough = step;
-        foreach (var source in _sources) Release(source, step);
-        _headers.Remove(step);
+        _arrivals.Free(e);
     }
 
     private void Compute(long t)
     {
         DeliverRecurrent(t - 1);
-        var h = _headers[t];
+        var e = _arrivals.Find(t)!;
+        var h = e.Header!;
         foreach (var slot in h.Resets) _state.Reset(slot);
         int n = _setup.Count, active = h.Active;
         for (int ci = 0; ci < _setup.Incoming.Length; ci++)
-        {
-            var c = _setup.Incoming[ci];
-            _arrivalsNow[ci] = c.OneStep ? null : _arrivals[(c.Source, t)].Values;
-        }
+            _arrivalsNow[ci] = _setup.Incoming[ci].OneStep ? null : e.Values[_connectionSource[ci]];
         var payloads = new long[active * n];
         var counts = _setup.RecordCounts && _plan.Population.IsQuantized ? new int[active * n] : null;
         var activity = _setup.IsOutput && !h.Reads.IsEmpty ? new double[active * n] : null;
@@ -176,8 +138,7 @@ internal sealed class CoreActor : ReceiveActor
         CoreStep.Run(_plan, _state, h.Slots.AsSpan(), _arrivalsNow, payloads, counts, activity, _scratch, perSlot);
         for (int k = 0; k < active; k++) _traffic.Stepped(h.LocalSteps[k], perSlot[k], n);
         // Same-step arrivals of t are read by no later step; one-step ones of t wait for t + 1 (or a snapshot).
-        foreach (var source in _doneAfterCompute) Release(source, t);
-        if (!_hasOneStep) { _headers.Remove(t); _deliveredThrough = t; }
+        if (!_arrivals.HasOneStep) { _deliveredThrough = t; _arrivals.Free(e); }
         // The arrays are handed over, not copied: nothing here writes them after this point.
         var message = new Payloads(h, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
         foreach (var d in _destinations) d.Tell(message);
@@ -200,8 +161,7 @@ internal sealed class CoreActor : ReceiveActor
         long at = b.Step;
         if (at >= 0 && at > _deliveredThrough)
         {
-            foreach (var c in _setup.Incoming)
-                if (c.OneStep && !Complete(c.Source, at)) return;
+            if (_arrivals.Find(at) is not { OneStepMissing: 0 }) return;
             DeliverRecurrent(at);
         }
         _atBoundary = null;
@@ -211,6 +171,109 @@ internal sealed class CoreActor : ReceiveActor
             CollectTraffic c => _traffic.Collect(_setup.Core, c.Steps, _destinationCores),
             _ => throw new InvalidOperationException($"unknown boundary request {b.Request.GetType().Name}"),
         });
+    }
+}
+
+/// <summary>
+/// A core's arrivals by mesh step, in a ring indexed by step: the live steps of a core lie within the protocol's window
+/// (the driver feeds no step more than a window ahead of the slowest core), so a step's entry is found without hashing,
+/// and each entry counts its incomplete sources, so that readiness is a comparison, not a scan of the connections.
+/// Entries and their buffers are reused once their step is done with.
+/// </summary>
+internal sealed class ArrivalRing
+{
+    internal sealed class Entry(int sources)
+    {
+        public long Step = -1;                                  // −1: free
+        public StepHeader? Header;
+        public readonly long[]?[] Values = new long[]?[sources];  // per source: [k, unit] for the header's slots
+        public readonly int[] Pieces = new int[sources];
+        public int SameStepMissing, OneStepMissing;             // sources read this step / the next step not yet complete
+        internal ArrivalRing Ring = null!;
+
+        /// <summary>The buffer of <paramref name="source"/>'s payloads; every piece of a complete arrival overwrites its part, so a reused one needs no clearing.</summary>
+        public long[] Buffer(int source, int length)
+        {
+            var b = Values[source];
+            if (b is null || b.Length != length) Values[source] = b = new long[length];
+            return b;
+        }
+
+        /// <summary>One piece (one source core's payloads) of <paramref name="source"/> is in.</summary>
+        public void Arrived(int source)
+        {
+            if (++Pieces[source] != Ring.SourceCores[source]) return;
+            if (Ring.ReadSameStep[source]) SameStepMissing--;
+            if (Ring.ReadOneStep[source]) OneStepMissing--;
+        }
+    }
+
+    private Entry?[] _entries = new Entry?[64];
+    private readonly Stack<Entry> _free = [];
+    private readonly int _sameStepSources, _oneStepSources;
+
+    public ArrivalRing(int[] sourceSizes, int[] sourceCores, bool[] readSameStep, bool[] readOneStep)
+    {
+        SourceSizes = sourceSizes;
+        SourceCores = sourceCores;
+        ReadSameStep = readSameStep;
+        ReadOneStep = readOneStep;
+        _sameStepSources = readSameStep.Count(x => x);
+        _oneStepSources = readOneStep.Count(x => x);
+    }
+
+    public int[] SourceSizes { get; }
+    public int[] SourceCores { get; }
+    public bool[] ReadSameStep { get; }
+    public bool[] ReadOneStep { get; }
+
+    /// <summary>Some source is read a step late (so a step's arrivals outlive its compute).</summary>
+    public bool HasOneStep => _oneStepSources > 0;
+
+    /// <summary>The entry of <paramref name="step"/>, or null if nothing of it has arrived.</summary>
+    public Entry? Find(long step)
+    {
+        var e = _entries[step & (_entries.Length - 1)];
+        return e is not null && e.Step == step ? e : null;
+    }
+
+    /// <summary>The entry of <paramref name="step"/>, begun if new.</summary>
+    public Entry At(long step)
+    {
+        while (true)
+        {
+            ref var place = ref _entries[step & (_entries.Length - 1)];
+            if (place is null)
+            {
+                place = _free.TryPop(out var reused) ? reused : new Entry(SourceSizes.Length) { Ring = this };
+                place.Step = step;
+                place.Header = null;
+                Array.Clear(place.Pieces);
+                place.SameStepMissing = _sameStepSources;
+                place.OneStepMissing = _oneStepSources;
+                return place;
+            }
+            if (place.Step == step) return place;
+            Grow();     // another live step holds the place: more steps are in flight than the ring holds
+        }
+    }
+
+    /// <summary>The step of <paramref name="e"/> is done with: its place and buffers go back for reuse.</summary>
+    public void Free(Entry e)
+    {
+        ref var place = ref _entries[e.Step & (_entries.Length - 1)];
+        if (ReferenceEquals(place, e)) place = null;
+        e.Step = -1;
+        e.Header = null;
+        _free.Push(e);
+    }
+
+    private void Grow()
+    {
+        var old = _entries;
+        _entries = new Entry?[old.Length * 2];
+        foreach (var e in old)
+            if (e is not null) _entries[e.Step & (_entries.Length - 1)] = e;
     }
 }
 
