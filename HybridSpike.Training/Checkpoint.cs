@@ -50,6 +50,37 @@ public static class Checkpoint
         return file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head.SequenceEqual(Magic);
     }
 
+    /// <summary>
+    /// Deletes the temporary files that interrupted saves of <paramref name="path"/> left behind
+    /// (<c>.checkpoint.hsckpt.PID.tmp</c>, see <see cref="Save"/>) whose process is no longer running; a live
+    /// process's save in progress is left alone. Returns the files deleted.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleTemporaries(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(dir)) return [];
+        var prefix = $".{Path.GetFileName(path)}.";
+        var removed = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+        {
+            var pid = Path.GetFileName(file)[prefix.Length..^".tmp".Length];
+            if (!int.TryParse(pid, out int id) || IsRunning(id)) continue;
+            File.Delete(file);
+            removed.Add(file);
+        }
+        return removed;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }     // no such process
+    }
+
     public static void Save(string path, CheckpointState state, SequenceModel model, TorchSharp.Modules.OptimizerHelper optimizer)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;

@@ -57,6 +57,7 @@ public sealed class Trainer
     public TrainingResult Run(SequenceData data, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
         TorchRuntime.EnsureInitialized(_config.Training.Threads > 0 ? _config.Training.Threads : null);
+        Checkpoint.RemoveStaleTemporaries(CheckpointPath);   // an interrupted save's leftovers (a live save of another process is kept)
         var t = _config.Training;
         using var model = SequenceModel.Create(_config.Model, (long)t.Seed);
         using var optimizer = optim.Adam(model.parameters(), lr: t.LearningRate);

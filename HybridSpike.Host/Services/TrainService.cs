@@ -21,6 +21,11 @@ internal static class TrainService
         var errors = config.Validate();
         if (errors.Count > 0) throw new ConfigException((configPath ?? "config") + ": " + string.Join("; ", errors));
 
+        foreach (var replaced in CheckOutFolder(request.Out, request.Resume, request.Force))
+        {
+            progressTo.WriteLine($"--force: deleting the earlier run's {replaced}");
+            File.Delete(replaced);
+        }
         var data = SequenceData.Load(config.Data);
         var (run, summary) = await TrainAsync(config, data, request.Out, request.Resume, request.Json ? null : progressTo, cancel);
         if (request.Json) Cli.WriteJson(output, summary);
@@ -35,6 +40,26 @@ internal static class TrainService
             if (summary.Artifact is not null) output.WriteLine($"\nartifact: {summary.Artifact}");
         }
         return run.Interrupted ? 130 : 0;
+    }
+
+    /// <summary>The files a training run writes into its folder.</summary>
+    internal static readonly string[] RunFiles = [Checkpoint.FileName, "model.hsa", "metrics.json", "history.json"];
+
+    /// <summary>
+    /// Refuses an output folder that holds an earlier run's files, before anything is loaded or written: with
+    /// --resume it must hold the checkpoint, without it nothing of a run unless --force (returns the files to
+    /// delete then). Nothing else in the folder is ever touched.
+    /// </summary>
+    internal static IReadOnlyList<string> CheckOutFolder(string folder, bool resume, bool force)
+    {
+        if (resume && force) throw new ArgumentException("--resume and --force: choose one (continue the run in --out, or replace it)");
+        if (File.Exists(folder)) throw new IOException($"--out {folder} is a file, not a folder (nothing was changed)");
+        var existing = RunFiles.Select(f => Path.Combine(folder, f)).Where(File.Exists).ToList();
+        if (resume || existing.Count == 0 || force) return resume ? [] : existing;
+        var names = string.Join(", ", existing.Select(Path.GetFileName));
+        throw new IOException(File.Exists(Path.Combine(folder, Checkpoint.FileName))
+            ? $"{folder} holds an earlier run ({names}); pass --resume to continue it, --force to replace it, or choose another --out (nothing was changed)"
+            : $"{folder} holds an earlier run's {names}; pass --force to replace them, or choose another --out (nothing was changed)");
     }
 
     /// <summary>

@@ -84,6 +84,44 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Contains("loihi, test", unknown.Error);
     }
 
+    /// <summary>An earlier run's files without its checkpoint (the run was finished and the checkpoint moved away, say).</summary>
+    private string EarlierRun()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "earlier")).FullName;
+        foreach (var f in new[] { "model.hsa", "metrics.json", "history.json" }) File.WriteAllText(Path.Combine(folder, f), "earlier " + f);
+        return folder;
+    }
+
+    [Fact]
+    public void Train_into_a_folder_holding_an_earlier_runs_files_is_refused_and_changes_nothing()
+    {
+        var folder = EarlierRun();
+        var train = CliRunner.Run("train", "--config", Config(Tiny), "--out", folder);
+        Assert.Equal(1, train.ExitCode);
+        Assert.Contains("history.json", train.Error);
+        Assert.Contains("--force", train.Error);
+        Assert.Equal("earlier history.json", File.ReadAllText(Path.Combine(folder, "history.json")));
+        Assert.Equal("earlier model.hsa", File.ReadAllText(Path.Combine(folder, "model.hsa")));
+    }
+
+    [Fact]
+    public void Train_with_force_replaces_an_earlier_runs_files()
+    {
+        var folder = EarlierRun();
+        var train = CliRunner.Run("train", "--config", Config(Tiny), "--out", folder, "--force", "--json");
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.NotEqual("earlier history.json", File.ReadAllText(Path.Combine(folder, "history.json")));
+        Assert.True(File.Exists(Path.Combine(folder, "checkpoint.hsckpt")));
+    }
+
+    [Fact]
+    public void Train_with_both_resume_and_force_is_refused()
+    {
+        var train = CliRunner.Run("train", "--config", Config(Tiny), "--out", EarlierRun(), "--resume", "--force");
+        Assert.Equal(1, train.ExitCode);
+        Assert.Contains("choose one", train.Error);
+    }
+
     [Fact]
     public void An_invalid_config_fails_before_training_naming_the_field()
     {

@@ -77,6 +77,22 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void An_interrupted_saves_leftover_is_removed_and_a_running_processes_save_is_kept()
+    {
+        var dir = Directory.CreateDirectory(Out("tmp")).FullName;
+        var checkpoint = Path.Combine(dir, Checkpoint.FileName);
+        var stale = Path.Combine(dir, $".{Checkpoint.FileName}.{int.MaxValue}.tmp");   // no process has this id
+        var live = Path.Combine(dir, $".{Checkpoint.FileName}.{Environment.ProcessId}.tmp");
+        var other = Path.Combine(dir, ".notes.12.tmp");
+        foreach (var f in new[] { stale, live, other }) File.WriteAllText(f, "partial");
+        var removed = Checkpoint.RemoveStaleTemporaries(checkpoint);
+        Assert.Equal([stale], removed);
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(live));
+        Assert.True(File.Exists(other));
+    }
+
+    [Fact]
     public void A_NaN_loss_stops_the_run_and_keeps_the_last_good_checkpoint()
     {
         var config = Tiny(epochs: 2) with { Training = Tiny().Training with { Epochs = 2, MaxBatchesPerEpoch = 3, LearningRate = 1e30 } };
