@@ -27,7 +27,9 @@ internal static class TrainService
             File.Delete(replaced);
         }
         var data = SequenceData.Load(config.Data);
-        var (run, summary) = await TrainAsync(config, data, request.Out, request.Resume, request.Json ? null : progressTo, cancel);
+        using var interrupt = new CtrlC(cancel);
+        var (run, summary) = await TrainAsync(config, data, request.Out, request.Resume, request.Json ? null : progressTo, interrupt.Token);
+        if (run.Interrupted) progressTo.WriteLine($"{interrupt.Signal}: saved {run.Checkpoint}; continue with --resume");
         if (request.Json) Cli.WriteJson(output, summary);
         else
         {
@@ -39,7 +41,7 @@ internal static class TrainService
             if (summary.Metrics is not null) { output.WriteLine(); MetricsText.Write(output, summary.Metrics); }
             if (summary.Artifact is not null) output.WriteLine($"\nartifact: {summary.Artifact}");
         }
-        return run.Interrupted ? 130 : 0;
+        return run.Interrupted ? interrupt.ExitCode : 0;
     }
 
     /// <summary>The files a training run writes into its folder.</summary>

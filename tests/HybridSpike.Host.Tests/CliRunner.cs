@@ -13,6 +13,20 @@ internal static class CliRunner
         return new CliResult(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>Starts the built <c>hybridspike</c> in a process of its own, its output redirected.</summary>
+    public static System.Diagnostics.Process StartProcess(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "hybridspike.dll");
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return System.Diagnostics.Process.Start(start)!;
+    }
+
     /// <summary>Runs the built <c>hybridspike</c> in a process of its own (what a user runs).</summary>
     public static CliResult RunProcess(params string[] args)
     {

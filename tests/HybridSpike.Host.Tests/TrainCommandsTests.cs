@@ -123,6 +123,34 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task SIGTERM_during_training_saves_the_checkpoint_says_so_and_exits_143()
+    {
+        var folder = Path.Combine(_dir, "terminated");
+        var long_ = Tiny.Replace("\"epochs\": 1", "\"epochs\": 100000");
+        using var p = CliRunner.StartProcess("train", "--config", Config(long_), "--out", folder, "--json");
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        try
+        {
+            // The first epoch's checkpoint shows the run is training (the signal handler is in place by then).
+            var checkpoint = Path.Combine(folder, "checkpoint.hsckpt");
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!File.Exists(checkpoint) && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(100);
+            Assert.True(File.Exists(checkpoint), "no checkpoint within 90 s: " + (p.HasExited ? await stderr : "still starting"));
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", p.Id.ToString()])) kill.WaitForExit();
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "train did not end within 60 s of SIGTERM");
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill(true);
+        }
+        Assert.Equal(143, p.ExitCode);
+        Assert.Contains("SIGTERM: saved", await stderr);
+        using var doc = JsonDocument.Parse(await stdout);
+        Assert.True(doc.RootElement.GetProperty("interrupted").GetBoolean());
+    }
+
+    [Fact]
     public void An_invalid_config_fails_before_training_naming_the_field()
     {
         var r = CliRunner.Run("train", "--config", Config("""{"model":{"lmu":{"theta":0}}}"""), "--out", Path.Combine(_dir, "x"));
