@@ -25,9 +25,15 @@ internal sealed class TestCluster : IAsyncDisposable
         akka.loglevel = ERROR
         """;
 
-    /// <summary>The test nodes' configuration: <see cref="Hocon"/> over reference.conf.</summary>
+    /// <summary>The test nodes' configuration: <paramref name="extra"/> over <see cref="Hocon"/> over reference.conf.</summary>
     public static Config Config(string extra = "") =>
-        ConfigurationFactory.ParseString(extra + "\n" + Hocon).WithFallback(ClusterNodeConfig.ReferenceConfig);
+        ConfigurationFactory.ParseString(extra).WithFallback(ConfigurationFactory.ParseString(Hocon)).WithFallback(ClusterNodeConfig.ReferenceConfig);
+
+    /// <summary>
+    /// For tests in which no node dies: a failure detector that tolerates the pauses of a loaded CI machine (the suite
+    /// trains libtorch models beside the cluster tests), so that a node is never taken for dead when it is only slow.
+    /// </summary>
+    public const string Lenient = "akka.cluster.failure-detector.acceptable-heartbeat-pause = 10s";
 
     public ImmutableArray<ActorSystem> Systems { get; }
 
