@@ -69,10 +69,12 @@ public sealed class Trainer
         if (resume)
         {
             if (!File.Exists(CheckpointPath)) throw new FileNotFoundException($"{CheckpointPath}: no checkpoint to resume from", CheckpointPath);
+            // The config is compared before any weight is read: a different model would otherwise fail as a shape mismatch.
+            var saved = TrainingConfig.Parse(Checkpoint.ReadState(CheckpointPath).ConfigJson, CheckpointPath);
+            if (ConfigDifferences.Between(saved, _config) is { Count: > 0 } differences)
+                throw new ConfigException($"{CheckpointPath}: this run's config differs from the checkpoint's in {string.Join("; ", differences)}; " +
+                    "resume with the checkpoint's config, or start a new run in another --out (nothing was changed)");
             state = Checkpoint.Load(CheckpointPath, model, optimizer);
-            var saved = TrainingConfig.Parse(state.ConfigJson, CheckpointPath);
-            if (saved.Model != _config.Model && saved.Model.ToString() != _config.Model.ToString())
-                throw new ConfigException($"{CheckpointPath}: the checkpoint's model config differs from this run's; resume with the same config");
         }
         else if (File.Exists(CheckpointPath))
         {

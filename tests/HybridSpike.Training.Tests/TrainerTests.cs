@@ -93,6 +93,22 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_with_another_config_names_what_differs_and_leaves_the_checkpoint()
+    {
+        var config = Tiny(epochs: 1) with { Training = Tiny().Training with { Epochs = 1, MaxBatchesPerEpoch = 2 } };
+        var data = SequenceData.Load(config.Data);
+        new Trainer(config, Out("other")).Run(data, false, null, CancellationToken.None);
+        var before = File.ReadAllBytes(Path.Combine(Out("other"), Checkpoint.FileName));
+        var wider = config with { Model = config.Model with { Lmu = config.Model.Lmu with { Hidden = 64 } } };
+        var e = Assert.Throws<ConfigException>(() => new Trainer(wider, Out("other")).Run(data, resume: true, null, CancellationToken.None));
+        Assert.Contains("model.lmu.hidden (checkpoint: 48, this run: 64)", e.Message);
+        var faster = config with { Training = config.Training with { LearningRate = 0.1 } };
+        e = Assert.Throws<ConfigException>(() => new Trainer(faster, Out("other")).Run(data, resume: true, null, CancellationToken.None));
+        Assert.Contains("training.learningRate", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(Out("other"), Checkpoint.FileName)));
+    }
+
+    [Fact]
     public void A_NaN_loss_stops_the_run_and_keeps_the_last_good_checkpoint()
     {
         var config = Tiny(epochs: 2) with { Training = Tiny().Training with { Epochs = 2, MaxBatchesPerEpoch = 3, LearningRate = 1e30 } };
