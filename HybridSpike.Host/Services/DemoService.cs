@@ -84,11 +84,16 @@ internal static class DemoService
         }
 
         error.WriteLine($"demo: {(s.Resume ? "resuming" : "training")} {config.Name} on {config.Data.Dataset} ({data.Train.Count:N0} training sequences x {data.Steps} steps, {config.Training.Epochs} epoch{(config.Training.Epochs == 1 ? "" : "s")}) in {folder}");
-        var (run, trained) = await TrainService.TrainAsync(config, data, folder, s.Resume, error, cancel);
-        if (run.Interrupted)
+        TrainingResult run;
+        TrainService.TrainSummary trained;
+        using (var interrupt = new CtrlC(cancel))
         {
-            error.WriteLine($"interrupted: the checkpoint is kept in {folder}; continue by running the same command with --resume");
-            return 130;
+            (run, trained) = await TrainService.TrainAsync(config, data, folder, s.Resume, error, interrupt.Token);
+            if (run.Interrupted)
+            {
+                error.WriteLine($"{interrupt.Signal}: the checkpoint is kept in {folder}; continue by running the same command with --resume");
+                return interrupt.ExitCode;
+            }
         }
         double trainingSeconds = clock.Elapsed.TotalSeconds;
         var artifactPath = trained.Artifact ?? throw new InvalidOperationException("an LMU run finished without an artifact");

@@ -11,7 +11,7 @@ namespace HybridSpike.Host.Services;
 /// <summary>Training a model (<c>hybridspike train</c>, and the demo's training step).</summary>
 internal static class TrainService
 {
-    /// <summary>Trains (or resumes) into the request's folder; the summary goes to <paramref name="output"/>, the progress bar to <paramref name="progressTo"/> (none with --json). Returns 130 when interrupted.</summary>
+    /// <summary>Trains (or resumes) into the request's folder; the summary goes to <paramref name="output"/>, the progress bar to <paramref name="progressTo"/> (none with --json). Returns 130 when interrupted by Ctrl-C, 143 by SIGTERM.</summary>
     public static async Task<int> RunAsync(TrainRequest request, TextWriter output, TextWriter progressTo, CancellationToken cancel)
     {
         var configPath = request.Config;
@@ -93,10 +93,9 @@ internal static class TrainService
         return new TrainSummary(config.Name, false, run.Parameters, run.SamplesPerSecond, run.Checkpoint, artifact, run.History, eval.Metrics);
     }
 
-    /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) on <paramref name="progressTo"/> unless null; Ctrl-C cancels and the trainer saves.</summary>
+    /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) on <paramref name="progressTo"/> unless null; cancelling (the caller's <see cref="CtrlC"/> scope) makes the trainer save.</summary>
     private static async Task<TrainingResult> WithProgress(TextWriter? progressTo, TrainingConfig config, Func<IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> run, CancellationToken cancel)
     {
-        using var interrupt = new CtrlC(cancel);
         return await ProgressBar.RunAsync(progressTo, config.Name, async task =>
         {
             var progress = task is null ? null : new Progress<TrainingProgress>(p =>
@@ -106,7 +105,7 @@ internal static class TrainService
                 var omega = string.Join(" ", p.Omega.Select(o => $"ω_{o.Key}={o.Value:0.##}"));
                 task.Description = $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {omega}".EscapeMarkup();
             });
-            return await run(progress, interrupt.Token);
+            return await run(progress, cancel);
         });
     }
 }

@@ -30,15 +30,7 @@ internal static class CliRunner
     /// <summary>Runs the built <c>hybridspike</c> in a process of its own (what a user runs).</summary>
     public static CliResult RunProcess(params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "hybridspike.dll");
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(start)!;
+        using var p = StartProcess(args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(TimeSpan.FromMinutes(2))) { p.Kill(true); throw new TimeoutException($"hybridspike {string.Join(' ', args)} did not finish"); }
