@@ -37,6 +37,24 @@ internal sealed class CtrlC : IDisposable
     /// <summary>The signal that interrupted the scope, for messages.</summary>
     public string Signal => _exitCode == Terminated ? "SIGTERM" : "Ctrl-C";
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a scope of its own. Interrupted, it says so on <paramref name="error"/> with what
+    /// <paramref name="kept"/> says of the outputs ("nothing was written") and returns 130 or 143, instead of dying silently.
+    /// </summary>
+    public static async Task<int> RunAsync(string command, string kept, TextWriter error, CancellationToken outer, Func<CancellationToken, Task<int>> work)
+    {
+        using var scope = new CtrlC(outer);
+        try
+        {
+            return await work(scope.Token);
+        }
+        catch (OperationCanceledException) when (scope.Token.IsCancellationRequested && !outer.IsCancellationRequested)
+        {
+            error.WriteLine($"{command}: interrupted by {scope.Signal}; {kept}");
+            return scope.ExitCode;
+        }
+    }
+
     public void Dispose()
     {
         Console.CancelKeyPress -= _handler;

@@ -34,6 +34,6 @@ internal sealed class CompileCommand
     public CompileRequest Parse(ParseResult result) => new(
         result.GetValue(_model)!,
         _target.Read(result),
-        Check.ZeroOrPositive(result.GetValue(_samples), "--samples", "skip"),
+        Ranges.TestSequences.OrZero("skip").Check(result.GetValue(_samples), _samples.Name),
         result.GetValue(_json));
 }

@@ -44,10 +44,10 @@ internal sealed class DemoCommand
     /// <summary>The request, or an <see cref="ArgumentException"/> naming the option: everything here is refused before the folder is touched.</summary>
     public DemoRequest Parse(ParseResult result)
     {
-        int samples = Check.Positive(result.GetValue(_samples), "--samples");
-        int streams = Check.Positive(result.GetValue(_streams), "--streams");
-        int? epochs = Check.Positive(result.GetValue(_epochs), "--epochs");
-        int trainLimit = Check.ZeroOrPositive(result.GetValue(_trainLimit), "--train-limit", "all");
+        int samples = Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name);
+        int streams = Ranges.Streams.Check(result.GetValue(_streams), _streams.Name);
+        int? epochs = Ranges.Epochs.Check(result.GetValue(_epochs), _epochs.Name);
+        int trainLimit = Ranges.TrainSequences.OrZero("all").Check(result.GetValue(_trainLimit), _trainLimit.Name);
         bool force = result.GetValue(_force), resume = result.GetValue(_resume);
         var config = result.GetValue(_config);
         if (force && resume) throw new ArgumentException("--force and --resume exclude each other: --force starts the demo in --out over, --resume continues it");

@@ -39,6 +39,6 @@ internal sealed class ExperimentCommand
     {
         var name = result.GetValue(_name)!;
         return new ExperimentRequest(result.GetValue(_configs)!, result.GetValue(_out)!, result.GetValue(_runs) ?? Path.Combine("runs", name), name,
-            _data.ReadOverride(result), Check.Positive(result.GetValue(_epochs), "--epochs"), result.GetValue(_json));
+            _data.ReadOverride(result), Ranges.Epochs.Check(result.GetValue(_epochs), _epochs.Name), result.GetValue(_json));
     }
 }

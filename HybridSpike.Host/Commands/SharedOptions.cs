@@ -148,15 +148,65 @@ internal sealed record DatasetOverride(string? Dataset, string? DataDirectory)
         : config;
 }
 
-/// <summary>Checks of option values shared by the parse functions: each error names its option.</summary>
+/// <summary>
+/// The range of a whole-number option. Each kind of value has its range defined once, in <see cref="Ranges"/>, so
+/// that the same kind gets the same answer in every command; a value outside it is refused by the option's name.
+/// </summary>
+/// <param name="ZeroMeans">What 0 means for an option that accepts it ("all", "skip"), or null if 0 is refused.</param>
+internal sealed record CountRange(int Minimum, int Maximum, string? ZeroMeans)
+{
+    /// <summary>This range, with 0 accepted as <paramref name="means"/>.</summary>
+    public CountRange OrZero(string means) => this with { ZeroMeans = means };
+
+    /// <summary>The range as the error messages and option descriptions say it.</summary>
+    public override string ToString() =>
+        ZeroMeans is null ? $"from {Minimum:N0} to {Maximum:N0}" : $"0 ({ZeroMeans}) or from {Minimum:N0} to {Maximum:N0}";
+
+    /// <summary><paramref name="value"/>, or an <see cref="ArgumentException"/> naming <paramref name="option"/> and this range.</summary>
+    public int Check(int value, string option) =>
+        (value == 0 && ZeroMeans is not null) || (value >= Minimum && value <= Maximum)
+            ? value
+            : throw new ArgumentException($"{option} must be {this}, got {value:N0}");
+
+    /// <summary>An option left out stays null; a given one is checked.</summary>
+    public int? Check(int? value, string option) => value is null ? null : Check(value.Value, option);
+}
+
+/// <summary>The ranges of the whole-number options that several commands share.</summary>
+internal static class Ranges
+{
+    /// <summary>Test sequences (<c>--samples</c>, <c>--limit</c>). The largest test split here has 10,000; a count within the range but larger than the split is refused once the data is loaded (<see cref="Check.WithinSplit"/>).</summary>
+    public static readonly CountRange TestSequences = new(1, 100_000, null);
+
+    /// <summary>Training sequences (<c>--train-limit</c>): the largest training split here has 60,000.</summary>
+    public static readonly CountRange TrainSequences = new(1, 1_000_000, null);
+
+    /// <summary>Stream slots of a resident mesh (<c>--streams</c>): each holds a copy of every core's state.</summary>
+    public static readonly CountRange Streams = new(1, 1_024, null);
+
+    /// <summary>Steps pushed into a stream at a time (<c>--chunk</c>); more than a sequence's steps pushes it whole.</summary>
+    public static readonly CountRange Chunk = new(1, 1_000_000, null);
+
+    /// <summary>Training epochs (<c>--epochs</c>).</summary>
+    public static readonly CountRange Epochs = new(1, 10_000, null);
+
+    /// <summary>Mesh nodes of a cluster run (<c>--nodes</c>).</summary>
+    public static readonly CountRange Nodes = new(1, 256, null);
+
+    /// <summary>Seconds to wait for a cluster's nodes (<c>--join-timeout</c>).</summary>
+    public static readonly CountRange JoinTimeoutSeconds = new(1, 3_600, null);
+}
+
+/// <summary>Checks of option values shared by the parse functions and services: each error names its option.</summary>
 internal static class Check
 {
-    public static int Positive(int value, string option) =>
-        value > 0 ? value : throw new ArgumentException($"{option} must be positive, got {value}");
-
-    public static int? Positive(int? value, string option) =>
-        value is null ? null : Positive(value.Value, option);
-
-    public static int ZeroOrPositive(int value, string option, string zeroMeans) =>
-        value >= 0 ? value : throw new ArgumentException($"{option} must be 0 ({zeroMeans}) or positive, got {value}");
+    /// <summary>
+    /// <paramref name="requested"/> test sequences (0 = all) against the <paramref name="loaded"/> ones a split gave: a
+    /// request larger than the split is refused, never silently cut to it.
+    /// </summary>
+    public static void WithinSplit(int requested, int loaded, string option, string dataset)
+    {
+        if (requested > loaded)
+            throw new ArgumentException($"{option} {requested:N0}: the test split of {dataset} has only {loaded:N0} sequences");
+    }
 }

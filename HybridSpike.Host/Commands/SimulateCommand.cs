@@ -53,13 +53,13 @@ internal sealed class SimulateCommand
 
     public SimulateRequest Parse(ParseResult result)
     {
-        int samples = Check.Positive(result.GetValue(_samples), "--samples");
-        int streams = Check.Positive(result.GetValue(_streams), "--streams");
-        int? chunk = Check.Positive(result.GetValue(_chunk), "--chunk");
+        int samples = Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name);
+        int streams = Ranges.Streams.Check(result.GetValue(_streams), _streams.Name);
+        int? chunk = Ranges.Chunk.Check(result.GetValue(_chunk), _chunk.Name);
         ClusterRequest? cluster = null;
         if (result.GetValue(_cluster) is { } file)
-            cluster = new ClusterRequest(file, Check.Positive(result.GetValue(_nodes), "--nodes"), Assignments.Parse(result.GetValue(_assign)!),
-                TimeSpan.FromSeconds(Check.Positive(result.GetValue(_joinTimeout), "--join-timeout")));
+            cluster = new ClusterRequest(file, Ranges.Nodes.Check(result.GetValue(_nodes), _nodes.Name), Assignments.Parse(result.GetValue(_assign)!),
+                TimeSpan.FromSeconds(Ranges.JoinTimeoutSeconds.Check(result.GetValue(_joinTimeout), _joinTimeout.Name)));
         else if (new Option[] { _nodes, _assign, _joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
             throw new ArgumentException($"{alone.Name} needs --cluster");
         return new SimulateRequest(result.GetValue(_model)!, _target.Read(result), _data.ReadOverride(result), samples, streams, chunk,

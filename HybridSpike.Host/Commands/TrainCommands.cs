@@ -51,7 +51,7 @@ internal sealed class TrainCommand
     public static Command Build() => new TrainCommand().Command;
 
     public TrainRequest Parse(ParseResult result) => new(result.GetValue(_config), _data.ReadOverride(result),
-        Check.Positive(result.GetValue(_epochs), "--epochs"), result.GetValue(_out)!, result.GetValue(_resume), result.GetValue(_force), result.GetValue(_json));
+        Ranges.Epochs.Check(result.GetValue(_epochs), _epochs.Name), result.GetValue(_out)!, result.GetValue(_resume), result.GetValue(_force), result.GetValue(_json));
 }
 
 /// <summary><c>hybridspike eval</c>: parses its options into an <see cref="EvalRequest"/> for <see cref="EvalService"/>.</summary>
@@ -98,6 +98,6 @@ internal sealed class EvalCommand
         if (engine == EvalEngine.Torch && given is not null)
             throw new ArgumentException($"{given} applies to --engine golden (the fixed-point compilation of an artifact), not to --engine torch");
         return new EvalRequest(result.GetValue(_model)!, engine, _data.ReadOverride(result),
-            Check.ZeroOrPositive(result.GetValue(_limit), "--limit", "all"), _fixedPoint.Read(result), given, result.GetValue(_json));
+            Ranges.TestSequences.OrZero("all").Check(result.GetValue(_limit), _limit.Name), _fixedPoint.Read(result), given, result.GetValue(_json));
     }
 }

@@ -27,5 +27,5 @@ internal sealed class VerifyCommand
     public static Command Build() => new VerifyCommand().Command;
 
     public VerifyRequest Parse(ParseResult result) =>
-        new(result.GetValue(_model)!, Check.ZeroOrPositive(result.GetValue(_limit), "--limit", "all"), result.GetValue(_json));
+        new(result.GetValue(_model)!, Ranges.TestSequences.OrZero("all").Check(result.GetValue(_limit), _limit.Name), result.GetValue(_json));
 }

@@ -55,7 +55,9 @@ internal static class CompileService
 
     private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path, CancellationToken cancel)
     {
-        var data = SequenceData.Load(DataConfig.ForArtifact(artifact, path) with { TestLimit = samples });
+        var dataConfig = DataConfig.ForArtifact(artifact, path) with { TestLimit = samples };
+        var data = SequenceData.Load(dataConfig);
+        Check.WithinSplit(samples, data.Test.Count, "--samples", dataConfig.Dataset);
         var f = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), data.Test, data.View, cancel: cancel);
         var q = ReferenceEvaluation.Run(FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), data.Test, data.View, cancel: cancel);
         return new DiscretizationEffect(f.Samples, f.Accuracy, q.Accuracy, (q.Accuracy - f.Accuracy) * 100,

@@ -74,8 +74,7 @@ internal static class DemoService
             throw new ArgumentException($"{configSource}: the demo needs an LMU (model.kind \"lmu\"); a {config.Model.Kind} has no artifact to compile");
         var profile = Profiles.Get(s.Target.Profile);
         var data = SequenceData.Load(config.Data);
-        if (s.Samples > data.Test.Count)
-            throw new ArgumentException($"--samples {s.Samples}: the test split of {config.Data.Dataset} has only {data.Test.Count} sequences");
+        Check.WithinSplit(s.Samples, data.Test.Count, "--samples", config.Data.Dataset);
         var meshData = SequenceData.Load(config.Data with { TestLimit = s.Samples });
         if (replace.Count > 0)
         {

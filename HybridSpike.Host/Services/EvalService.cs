@@ -67,6 +67,7 @@ internal static class EvalService
             var (model, config) = (trained.Model, trained.Config);
             var dataConfig = request.Data.Apply(config.Data) with { TestLimit = request.Limit };
             var data = SequenceData.Load(dataConfig);
+            Check.WithinSplit(request.Limit, data.Test.Count, "--limit", dataConfig.Dataset);
             var eval = ModelMetrics.Evaluate(model, data, data.Test, config.Training.BatchSize);
             Print(output, request.Json, new { Engine = "torch", Source = "checkpoint (TorchSharp, float32)", Model = path, Dataset = dataConfig.Dataset, eval.Result.Samples, eval.Result.Accuracy, eval.Result.Loss, eval.Metrics },
                 o =>
@@ -82,6 +83,7 @@ internal static class EvalService
             var profile = Profiles.Get(request.FixedPoint.Profile);
             var dataConfig = request.Data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = request.Limit };
             var data = SequenceData.Load(dataConfig);
+            Check.WithinSplit(request.Limit, data.Test.Count, "--limit", dataConfig.Dataset);
             var result = ReferenceEvaluation.Run(artifact, data.Test, data.View, cancel: cancel);
             var fixedPoint = CompareFixedPoint(artifact, profile, request.FixedPoint, data, cancel);
             Print(output, request.Json, new { Engine = "golden", Source = $"artifact (golden simulator, {artifact.Arithmetic})", Model = path, Dataset = dataConfig.Dataset, result.Samples, result.Accuracy, result.Loss, result.Metrics, FixedPoint = fixedPoint },

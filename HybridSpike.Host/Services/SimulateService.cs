@@ -16,7 +16,9 @@ internal static class SimulateService
         var artifact = ArtifactFile.Read(path);
         var p = Profiles.Get(request.Target.Profile);
         var config = DataConfig.ForArtifact(artifact, path);
-        var seq = SequenceData.Load(request.Data.Apply(config) with { TestLimit = request.Samples });
+        var dataConfig = request.Data.Apply(config) with { TestLimit = request.Samples };
+        var seq = SequenceData.Load(dataConfig);
+        Check.WithinSplit(request.Samples, seq.Test.Count, "--samples", dataConfig.Dataset);
         var mesh = CompileService.Compile(artifact.Network, p, request.Target);
 
         await using var coordinator = request.Cluster is { } cluster ? await NodeService.JoinAsync(cluster, err, cancel) : null;

@@ -47,6 +47,7 @@ internal static class VerifyService
         var (model, config) = (trained.Model, trained.Config);
         if (model is not LmuModel) throw new ArgumentException($"{checkpoint}: only LMU models have a spiking network to verify");
         var data = SequenceData.Load(config.Data with { TestLimit = limit });
+        Check.WithinSplit(limit, data.Test.Count, "--limit", config.Data.Dataset);
         var positions = Enumerable.Range(0, data.Test.Count).ToArray();
         int batch = positions.Length, steps = data.Steps;
 

@@ -107,11 +107,11 @@ public sealed class DemoCommandTests : IDisposable
         var fresh = Path.Combine(_dir, "fresh");
         foreach (var (args, message) in new[]
         {
-            (new[] { "--samples", "0" }, "--samples must be positive, got 0"),
-            (["--samples", "-3"], "--samples must be positive, got -3"),
-            (["--samples", "2001"], "--samples 2001: the test split of mnist-embedded has only 2000 sequences"),
-            (["--streams", "0"], "--streams must be positive"),
-            (["--epochs", "0"], "--epochs must be positive"),
+            (new[] { "--samples", "0" }, "--samples must be from 1 to 100,000, got 0"),
+            (["--samples", "-3"], "--samples must be from 1 to 100,000, got -3"),
+            (["--samples", "2001"], "--samples 2,001: the test split of mnist-embedded has only 2,000 sequences"),
+            (["--streams", "0"], "--streams must be from 1 to 1,024"),
+            (["--epochs", "0"], "--epochs must be from 1 to 10,000"),
             (["--force", "--resume"], "exclude each other"),
             (["--config", "configs/hslmu-tiny.json", "--resume"], "exclude each other"),
             (["--profile", "truenorth"], "unknown profile 'truenorth'"),

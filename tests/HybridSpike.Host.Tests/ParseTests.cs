@@ -35,7 +35,7 @@ public sealed class ParseTests
         var r = Compile("--model", "m.hsa");
         Assert.Equal(new CompileRequest("m.hsa", new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()), 0, false), r);
         var c = new CompileCommand();
-        Refused(c.Command, c.Parse, "--samples must be 0 (skip) or positive, got -1", "--model", "m", "--samples", "-1");
+        Refused(c.Command, c.Parse, "--samples must be 0 (skip) or from 1 to 100,000, got -1", "--model", "m", "--samples", "-1");
         Refused(c.Command, c.Parse, "--placement 'diagonal' is not one of sequential, random, random:SEED", "--model", "m", "--placement", "diagonal");
         Assert.Equal(new PlacementChoice.Random(7), Compile("--model", "m", "--placement", "random:7", "--exponent", "row").Target.Placement);
         Assert.Equal(ExponentBlock.Row, Compile("--model", "m", "--exponent", "row").Target.Exponent);
@@ -70,13 +70,13 @@ public sealed class ParseTests
         var c = new SimulateCommand();
         foreach (var (args, message) in new (string[], string)[]
         {
-            (["--samples", "0"], "--samples must be positive, got 0"),
-            (["--streams", "-2"], "--streams must be positive, got -2"),
+            (["--samples", "0"], "--samples must be from 1 to 100,000, got 0"),
+            (["--streams", "-2"], "--streams must be from 1 to 1,024, got -2"),
             (["--nodes", "3"], "--nodes needs --cluster"),
             (["--assign", "chip"], "--assign needs --cluster"),
             (["--join-timeout", "5"], "--join-timeout needs --cluster"),
-            (["--cluster", "n.hocon", "--nodes", "0"], "--nodes must be positive, got 0"),
-            (["--cluster", "n.hocon", "--join-timeout", "0"], "--join-timeout must be positive, got 0"),
+            (["--cluster", "n.hocon", "--nodes", "0"], "--nodes must be from 1 to 256, got 0"),
+            (["--cluster", "n.hocon", "--join-timeout", "0"], "--join-timeout must be from 1 to 3,600, got 0"),
             (["--placement", "random:seed"], "--placement random:seed: the seed 'seed' is not a whole number"),
         })
             Refused(c.Command, c.Parse, message, ["--model", "m", .. args]);
@@ -91,10 +91,10 @@ public sealed class ParseTests
         var c = new DemoCommand();
         foreach (var (args, message) in new (string[], string)[]
         {
-            (["--samples", "0"], "--samples must be positive, got 0"),
-            (["--streams", "0"], "--streams must be positive, got 0"),
-            (["--epochs", "0"], "--epochs must be positive, got 0"),
-            (["--train-limit", "-1"], "--train-limit must be 0 (all) or positive, got -1"),
+            (["--samples", "0"], "--samples must be from 1 to 100,000, got 0"),
+            (["--streams", "0"], "--streams must be from 1 to 1,024, got 0"),
+            (["--epochs", "0"], "--epochs must be from 1 to 10,000, got 0"),
+            (["--train-limit", "-1"], "--train-limit must be 0 (all) or from 1 to 1,000,000, got -1"),
             (["--force", "--resume"], "--force and --resume exclude each other"),
             (["--resume", "--config", "c.json"], "--config and --resume exclude each other"),
             (["--placement", "spiral"], "--placement 'spiral'"),
@@ -112,7 +112,7 @@ public sealed class ParseTests
         var g = Eval("--model", "m.hsa", "--engine", "golden", "--profile", "test", "--exponent", "core");
         Assert.Equal((new CompileTarget("test", ExponentBlock.Core, new PlacementChoice.Sequential()), "--profile"), (g.FixedPoint, g.FixedPointOptionGiven));
         var c = new EvalCommand();
-        Refused(c.Command, c.Parse, "--limit must be 0 (all) or positive, got -5", "--model", "m", "--limit", "-5");
+        Refused(c.Command, c.Parse, "--limit must be 0 (all) or from 1 to 100,000, got -5", "--model", "m", "--limit", "-5");
         Refused(c.Command, c.Parse, "--profile applies to --engine golden", "--model", "m", "--engine", "torch", "--profile", "test");
         Refused(c.Command, c.Parse, "--exponent applies to --engine golden", "--model", "m", "--engine", "torch", "--exponent", "core");
         Assert.NotEmpty(c.Command.Parse(["--model", "m", "--engine", "float"]).Errors);
@@ -124,16 +124,16 @@ public sealed class ParseTests
         var train = new TrainCommand();
         Assert.Equal(new TrainRequest(null, DatasetOverride.None, null, "o", false, false, false), Parse(train.Command, train.Parse, "--out", "o"));
         Assert.Equal(new DatasetOverride(null, "/d"), Parse(train.Command, train.Parse, "--out", "o", "--data-dir", "/d").Data);
-        Refused(train.Command, train.Parse, "--epochs must be positive, got 0", "--out", "o", "--epochs", "0");
+        Refused(train.Command, train.Parse, "--epochs must be from 1 to 10,000, got 0", "--out", "o", "--epochs", "0");
 
         var verify = new VerifyCommand();
         Assert.Equal(new VerifyRequest("run", 200, false), Parse(verify.Command, verify.Parse, "--model", "run"));
-        Refused(verify.Command, verify.Parse, "--limit must be 0 (all) or positive, got -1", "--model", "run", "--limit", "-1");
+        Refused(verify.Command, verify.Parse, "--limit must be 0 (all) or from 1 to 100,000, got -1", "--model", "run", "--limit", "-1");
 
         var experiment = new ExperimentCommand();
         Assert.Equal(new ExperimentRequest("configs/psmnist", "docs/results", Path.Combine("runs", "x"), "x", DatasetOverride.None, null, true),
             Parse(experiment.Command, experiment.Parse, "--name", "x", "--json"));
-        Refused(experiment.Command, experiment.Parse, "--epochs must be positive, got -1", "--epochs", "-1");
+        Refused(experiment.Command, experiment.Parse, "--epochs must be from 1 to 10,000, got -1", "--epochs", "-1");
 
         var info = new DataInfoCommand();
         Assert.Equal(new DataInfoRequest(new DatasetRequest(Datasets.MnistEmbedded, null), false), Parse(info.Command, info.Parse));
