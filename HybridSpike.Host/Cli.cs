@@ -47,7 +47,9 @@ public static class Cli
     /// <summary>Parses and runs <paramref name="args"/>; errors go to <paramref name="error"/> with a non-zero exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        // Signals are the commands' own (CtrlC, and the node's leave): System.CommandLine's handling would give up on an
+        // action 2 s after Ctrl-C and return while a checkpoint is still being saved.
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
             return Build().Parse(args).Invoke(config);

@@ -20,6 +20,9 @@ internal sealed class CtrlC : IDisposable
     /// <summary>The exit code of a command ended by SIGTERM.</summary>
     public const int Terminated = 143;
 
+    /// <summary>What an interrupted command that writes only its report says it kept.</summary>
+    public const string NothingWritten = "nothing was written";
+
     public CtrlC(CancellationToken outer)
     {
         _source = CancellationTokenSource.CreateLinkedTokenSource(outer);

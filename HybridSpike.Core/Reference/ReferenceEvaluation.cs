@@ -26,24 +26,48 @@ public static class ReferenceEvaluation
         var correct = new int[batches.Length];
         var loss = new double[batches.Length];
         int done = 0;
-        Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
+        try
         {
-            var positions = batches[b].Span;
-            var (inputs, labels) = view.Doubles(split, positions);
-            var observer = new Accumulate(ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population));
-            var result = simulator.Run(inputs, positions.Length, view.Length, observer);
-            for (int i = 0; i < positions.Length; i++)
+            Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
             {
-                if (result.Predictions[i] == labels[i]) correct[b]++;
-                loss[b] += CrossEntropy(result.Outputs.Row(i), (int)labels[i]);
-            }
-            foreach (var a in observer.Accumulators.Values.Where(a => !a.IsQuantized)) a.Add([], positions.Length, view.Length);
-            totals[b] = [.. observer.Accumulators.Values.Select(a => a.Totals())];
-            progress?.Report(Interlocked.Add(ref done, positions.Length));
-        });
+                var positions = batches[b].Span;
+                var (inputs, labels) = view.Doubles(split, positions);
+                var observer = new Accumulate(ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population));
+                var result = simulator.Run(inputs, positions.Length, view.Length, observer);
+                for (int i = 0; i < positions.Length; i++)
+                {
+                    var outputs = result.Outputs.Row(i);
+                    CheckFinite(network, outputs, positions[i]);
+                    if (result.Predictions[i] == labels[i]) correct[b]++;
+                    loss[b] += CrossEntropy(outputs, (int)labels[i]);
+                }
+                foreach (var a in observer.Accumulators.Values.Where(a => !a.IsQuantized)) a.Add([], positions.Length, view.Length);
+                totals[b] = [.. observer.Accumulators.Values.Select(a => a.Totals())];
+                progress?.Report(Interlocked.Add(ref done, positions.Length));
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<InvalidDataException>().FirstOrDefault() is { } broken)
+        {
+            // A broken model is the user's error, not a failure of the parallel loop: say it as itself.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(broken);
+        }
         var merged = totals.SelectMany(t => t).GroupBy(t => t.Population).Select(g => g.Aggregate(ActivityTotals.Combine));
         double accuracy = (double)correct.Sum() / split.Count, meanLoss = loss.Sum() / split.Count;
+        if (!double.IsFinite(meanLoss))
+            throw new InvalidDataException($"population '{network.Output.Population}': the mean loss over {split.Count} test sequences is {meanLoss}, not a finite number (its outputs are too large)");
         return new ReferenceEvaluationResult(split.Count, accuracy, meanLoss, MetricsReport.FromTotals(network, merged, accuracy, meanLoss));
+    }
+
+    /// <summary>
+    /// Outputs that overflowed (weights of 1e300, an activity gone to infinity) would give a NaN loss and an
+    /// arbitrary prediction, which reads as a bad model; it is a broken one, so it is an error naming where.
+    /// </summary>
+    private static void CheckFinite(NetworkDescription network, ReadOnlySpan<double> outputs, int sequence)
+    {
+        for (int k = 0; k < outputs.Length; k++)
+            if (!double.IsFinite(outputs[k]))
+                throw new InvalidDataException(
+                    $"population '{network.Output.Population}': output {k} of test sequence {sequence} is {outputs[k]}, not a finite number (its weights or an activity overflow float64)");
     }
 
     private static double CrossEntropy(ReadOnlySpan<double> logits, int label)

@@ -26,7 +26,8 @@ internal sealed class CompileCommand
         foreach (var o in _target.All) Command.Options.Add(o);
         Command.Options.Add(_samples);
         Command.Options.Add(_json);
-        Command.SetAction(result => CompileService.Run(Parse(result), result.InvocationConfiguration.Output, CancellationToken.None));
+        Command.SetAction((result, cancel) => CtrlC.RunAsync("compile", CtrlC.NothingWritten, result.InvocationConfiguration.Error, cancel,
+            token => Task.FromResult(CompileService.Run(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, token))));
     }
 
     public static Command Build() => new CompileCommand().Command;

@@ -80,7 +80,8 @@ internal sealed class EvalCommand
         Command.Options.Add(_model); Command.Options.Add(_engine); _data.AddTo(Command); Command.Options.Add(_limit);
         foreach (var o in _fixedPoint.All) Command.Options.Add(o);
         Command.Options.Add(_json);
-        Command.SetAction((result, cancel) => Task.FromResult(EvalService.Run(Parse(result), result.InvocationConfiguration.Output, cancel)));
+        Command.SetAction((result, cancel) => CtrlC.RunAsync("eval", CtrlC.NothingWritten, result.InvocationConfiguration.Error, cancel,
+            token => Task.FromResult(EvalService.Run(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, token))));
     }
 
     public static Command Build() => new EvalCommand().Command;

@@ -21,7 +21,8 @@ internal sealed class VerifyCommand
     {
         Command = new Command("verify", "Compare TorchSharp (float32, float64) with the golden simulator on the exported artifact: spike counts and predictions");
         Command.Options.Add(_model); Command.Options.Add(_limit); Command.Options.Add(_json);
-        Command.SetAction(result => VerifyService.Run(Parse(result), result.InvocationConfiguration.Output, CancellationToken.None));
+        Command.SetAction((result, cancel) => CtrlC.RunAsync("verify", CtrlC.NothingWritten, result.InvocationConfiguration.Error, cancel,
+            token => Task.FromResult(VerifyService.Run(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, token))));
     }
 
     public static Command Build() => new VerifyCommand().Command;

@@ -28,13 +28,13 @@ internal static class CompileService
         Compiler.Compile(network, profile, target.Placement.Strategy(), target.Options);
 
     /// <summary>Compiles, writes the report (text or JSON) to <paramref name="o"/>; returns the exit code.</summary>
-    public static int Run(CompileRequest request, TextWriter o, CancellationToken cancel)
+    public static int Run(CompileRequest request, TextWriter o, TextWriter progress, CancellationToken cancel)
     {
         var path = ArtifactPath(request.Model);
         var artifact = ArtifactFile.Read(path);
         var p = Profiles.Get(request.Target.Profile);
         var mesh = Compile(artifact.Network, p, request.Target);
-        var effect = request.Samples > 0 ? Effect(artifact, mesh, request.Samples, path, cancel) : null;
+        var effect = request.Samples > 0 ? Effect(artifact, mesh, request.Samples, path, progress, cancel) : null;
         var report = new CompileReport(path, p.Name, mesh.Placement, mesh.Cores.Length, p.Layout.Cores, mesh.Populations, mesh.Cores, mesh.Routes, mesh.Discretized.Errors, effect);
         if (request.Json) { Cli.WriteJson(o, report); return 0; }
         o.WriteLine($"{path} on {p.Name} ({p.Description}): {report.Cores} of {report.CoresAvailable} cores, {mesh.Placement} placement");
@@ -53,11 +53,12 @@ internal static class CompileService
         return 0;
     }
 
-    private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path, CancellationToken cancel)
+    private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path, TextWriter progress, CancellationToken cancel)
     {
         var dataConfig = DataConfig.ForArtifact(artifact, path) with { TestLimit = samples };
         var data = SequenceData.Load(dataConfig);
         Check.WithinSplit(samples, data.Test.Count, "--samples", dataConfig.Dataset);
+        progress.WriteLine(EvalService.Started("compile", data.Test.Count, dataConfig.Dataset));
         var f = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), data.Test, data.View, cancel: cancel);
         var q = ReferenceEvaluation.Run(FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), data.Test, data.View, cancel: cancel);
         return new DiscretizationEffect(f.Samples, f.Accuracy, q.Accuracy, (q.Accuracy - f.Accuracy) * 100,
