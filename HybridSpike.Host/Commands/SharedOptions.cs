@@ -209,4 +209,32 @@ internal static class Check
         if (requested > loaded)
             throw new ArgumentException($"{option} {requested:N0}: the test split of {dataset} has only {loaded:N0} sequences");
     }
+
+    /// <summary>
+    /// Refuses an output folder the command could not write, before its work starts, so that a finished run's results
+    /// are never lost to a bad path: a file in its place or above it, or a place where nothing can be written. The
+    /// folder itself is not made here (a refused or failed run leaves no empty folder behind).
+    /// </summary>
+    public static void WritableFolder(string folder, string option)
+    {
+        var full = Path.GetFullPath(folder);
+        if (File.Exists(full)) throw new IOException($"{option} {folder} is a file, not a folder (nothing was written)");
+        var existing = full;
+        while (!Directory.Exists(existing))
+        {
+            var parent = Path.GetDirectoryName(existing);
+            if (parent is null) break;
+            if (File.Exists(parent)) throw new IOException($"{option} {folder}: {parent} is a file, so the folder cannot be made (nothing was written)");
+            existing = parent;
+        }
+        var probe = Path.Combine(existing, $".hybridspike-write-check.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new IOException($"{option} {folder}: nothing can be written in {existing} ({e.Message}); nothing was written");
+        }
+    }
 }

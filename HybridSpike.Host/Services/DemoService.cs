@@ -178,7 +178,7 @@ internal static class DemoService
     /// </summary>
     private static List<string> CheckFolder(string folder, bool force, bool resume)
     {
-        if (File.Exists(folder)) throw new IOException($"--out {folder} is a file, not a folder");
+        Check.WritableFolder(folder, "--out");
         var existing = Directory.Exists(folder) ? Files.Where(f => File.Exists(Path.Combine(folder, f))).ToList() : [];
         bool finished = existing.Contains(MeshEvaluation.FileNames[0]);
         bool checkpoint = existing.Contains(Checkpoint.FileName);

@@ -8,14 +8,14 @@ namespace HybridSpike.Host.Services;
 /// <summary>Trains a folder of configs and writes the comparison report (<c>hybridspike experiment</c>).</summary>
 internal static class ExperimentService
 {
-    /// <summary>Runs the experiment (finished runs are reused), writes the report; the summary goes to <paramref name="output"/>, progress to <paramref name="err"/>. Returns 130 when interrupted.</summary>
+    /// <summary>Runs the experiment (finished runs are reused), writes the report; the summary goes to <paramref name="output"/>, progress to <paramref name="err"/>. Returns 130 when interrupted by Ctrl-C, 143 by SIGTERM.</summary>
     public static async Task<int> RunAsync(ExperimentRequest request, TextWriter output, TextWriter err, CancellationToken cancel)
     {
+        Check.WritableFolder(request.Out, "--out");
+        Check.WritableFolder(request.Runs, "--runs");
         var experiment = new Experiment(request.Configs, request.Runs, request.Out, request.Name, request.Data.Dataset, request.Data.DataDirectory, request.Epochs);
         var clock = Stopwatch.StartNew();
-        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
+        using var interrupt = new CtrlC(cancel);
         try
         {
             var last = DateTime.MinValue;
@@ -36,14 +36,10 @@ internal static class ExperimentService
             }
             return 0;
         }
-        catch (OperationCanceledException e)
+        catch (OperationCanceledException e) when (interrupt.Token.IsCancellationRequested)
         {
-            err.WriteLine($"interrupted: {e.Message} (finished runs are kept; the same command continues)");
-            return 130;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
+            err.WriteLine($"{interrupt.Signal}: interrupted: {e.Message} (finished runs are kept; the same command continues)");
+            return interrupt.ExitCode;
         }
     }
 }

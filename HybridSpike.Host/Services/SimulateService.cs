@@ -12,6 +12,7 @@ internal static class SimulateService
     /// <summary>Compiles, runs the mesh (here or over a cluster), writes the report to <paramref name="o"/> and the files; progress on <paramref name="err"/>.</summary>
     public static async Task<int> RunAsync(SimulateRequest request, TextWriter o, TextWriter err, CancellationToken cancel)
     {
+        if (request.Report is { } report) Check.WritableFolder(report, "--report");
         var path = CompileService.ArtifactPath(request.Model);
         var artifact = ArtifactFile.Read(path);
         var p = Profiles.Get(request.Target.Profile);

@@ -55,7 +55,7 @@ internal static class TrainService
     internal static IReadOnlyList<string> CheckOutFolder(string folder, bool resume, bool force)
     {
         if (resume && force) throw new ArgumentException("--resume and --force: choose one (continue the run in --out, or replace it)");
-        if (File.Exists(folder)) throw new IOException($"--out {folder} is a file, not a folder (nothing was changed)");
+        Check.WritableFolder(folder, "--out");
         var existing = RunFiles.Select(f => Path.Combine(folder, f)).Where(File.Exists).ToList();
         if (resume || existing.Count == 0 || force) return resume ? [] : existing;
         var names = string.Join(", ", existing.Select(Path.GetFileName));
