@@ -52,7 +52,9 @@ public static class Cli
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
-            return Build().Parse(args).Invoke(config);
+            var parsed = Build().Parse(args);
+            if (parsed.Errors.Count > 0) return ParseErrors(parsed, error);
+            return parsed.Invoke(config);
         }
         catch (Actors.Runtime.Deployment.MeshClusterException e)
         {
@@ -69,6 +71,20 @@ public static class Cli
             error.WriteLine($"internal error: {e}");
             return InternalError;
         }
+    }
+
+    /// <summary>
+    /// Parse errors as every other bad input: one "error:" line each on stderr and exit 1, with where to find the
+    /// options, instead of the whole help text on stdout (which would break a --json reader).
+    /// </summary>
+    private static int ParseErrors(ParseResult parsed, TextWriter error)
+    {
+        foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? r = parsed.CommandResult; r is not null; r = r.Parent)
+            if (r is System.CommandLine.Parsing.CommandResult c) names.Insert(0, c.Command is RootCommand ? "hybridspike" : c.Command.Name);
+        error.WriteLine($"(see '{string.Join(' ', names)} --help')");
+        return BadInput;
     }
 
     private static bool IsBadInput(Exception e) =>

@@ -59,3 +59,20 @@ public sealed class OptionRangeTests : IDisposable
         Assert.Contains("--samples must be from 1 to 100,000, got 0", Assert.Throws<ArgumentException>(() => Ranges.TestSequences.Check(0, "--samples")).Message);
     }
 }
+
+/// <summary>Parse errors are bad input like any other: "error:" lines on stderr, exit 1, nothing on stdout.</summary>
+public sealed class ParseErrorTests
+{
+    [Theory]
+    [InlineData(new[] { "simulate", "--model", "m", "--samples", "many", "--json" }, "error: Cannot parse argument 'many' for option '--samples'", "'hybridspike simulate --help'")]
+    [InlineData(new[] { "frobnicate" }, "error: Unrecognized command or argument 'frobnicate'", "'hybridspike --help'")]
+    [InlineData(new[] { "data", "info", "--bogus" }, "error: Unrecognized command or argument '--bogus'", "'hybridspike data info --help'")]
+    public void A_parse_error_is_an_error_line_on_stderr_with_where_to_find_the_options(string[] args, string message, string help)
+    {
+        var r = CliRunner.Run(args);
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains(message, r.Error);
+        Assert.Contains(help, r.Error);
+        Assert.Equal("", r.Output);
+    }
+}
