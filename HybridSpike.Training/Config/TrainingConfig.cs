@@ -116,19 +116,27 @@ public sealed record TrainingConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Parses and validates; errors name the field (e.g. "model.lmu.theta").</summary>
+    /// <summary>Parses (<see cref="TrainingConfigJson"/>) and validates; errors name the field (e.g. "model.lmu.theta").</summary>
     public static TrainingConfig Parse(string json, string source)
     {
-        var config = ConfigJson.Parse<TrainingConfig>(json, source, (message, e) => new ConfigException(message, e));
+        var config = TrainingConfigJson.Deserialize(json, source);
         var errors = config.Validate();
         if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("; ", errors));
         return config;
     }
 
-    public static TrainingConfig Load(string path)
+    public static TrainingConfig Load(string path) => Parse(TrainingConfigJson.ReadFile(path), path);
+
+    /// <summary>
+    /// Every way this config does not fit the loaded <paramref name="data"/>, each naming its field: known only
+    /// once the data is loaded, and checked before training (a readout with fewer classes than the labels would
+    /// fail inside libtorch).
+    /// </summary>
+    public IReadOnlyList<string> ValidateAgainst(SequenceData data)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config file not found", path);
-        return Parse(File.ReadAllText(path), path);
+        ArgumentNullException.ThrowIfNull(data);
+        int classes = data.Train.Source.Classes;
+        return Model.Classes == classes ? [] : [$"model.classes is {Model.Classes:N0} but the dataset {data.Dataset.Name} has {classes:N0} classes"];
     }
 
     /// <summary>Every problem, each naming its field.</summary>
@@ -136,15 +144,16 @@ public sealed record TrainingConfig
     {
         var e = new List<string>();
         void Check(bool ok, string field, string problem) { if (!ok) e.Add($"{field}: {problem}"); }
+        void InRange(FieldRange range, double value) { if (!range.Contains(value)) e.Add(range.Refusal(FieldRange.Show(value))); }
 
         Check(Model.Kind is "lmu" or "lstm" or "gru", "model.kind", $"unknown model '{Model.Kind}' (valid: lmu, lstm, gru)");
-        Check(Model.Classes >= 2, "model.classes", $"must be at least 2, got {Model.Classes}");
+        InRange(ConfigLimits.Classes, Model.Classes);
         if (Model.Kind == "lmu")
         {
             var l = Model.Lmu;
-            Check(l.Order > 0, "model.lmu.order", $"must be positive, got {l.Order}");
-            Check(l.Theta > 0 && double.IsFinite(l.Theta), "model.lmu.theta", $"must be positive, got {l.Theta}");
-            Check(l.Hidden > 0, "model.lmu.hidden", $"must be positive, got {l.Hidden}");
+            InRange(ConfigLimits.Order, l.Order);
+            InRange(ConfigLimits.Theta, l.Theta);
+            InRange(ConfigLimits.LmuHidden, l.Hidden);
             try { Activations.Parse(l.Activation); }
             catch (ArgumentException) { e.Add($"model.lmu.activation: unknown activation '{l.Activation}' (valid: {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))})"); }
             Check(l.Discretization is "zoh" or "euler", "model.lmu.discretization", $"unknown '{l.Discretization}' (valid: zoh, euler)");
@@ -162,20 +171,20 @@ public sealed record TrainingConfig
         }
         else
         {
-            Check(Model.Rnn.Hidden > 0, "model.rnn.hidden", $"must be positive, got {Model.Rnn.Hidden}");
+            InRange(ConfigLimits.RnnHidden, Model.Rnn.Hidden);
         }
         Check(Schedule.Kind is "geometric" or "linear" or "step", "schedule.kind", $"unknown '{Schedule.Kind}' (valid: geometric, linear, step)");
         Check(Schedule.Start is >= 0 and <= 1, "schedule.start", $"must be in [0, 1], got {Schedule.Start}");
         Check(Schedule.End is >= 0 and <= 1 && Schedule.End >= Schedule.Start, "schedule.end", $"must be in [schedule.start, 1], got {Schedule.End}");
-        Check(Schedule.Steps >= 1, "schedule.steps", $"must be at least 1, got {Schedule.Steps}");
-        Check(Training.Epochs > 0, "training.epochs", $"must be positive, got {Training.Epochs}");
-        Check(Training.BatchSize > 0, "training.batchSize", $"must be positive, got {Training.BatchSize}");
+        InRange(ConfigLimits.ScheduleSteps, Schedule.Steps);
+        InRange(ConfigLimits.Epochs, Training.Epochs);
+        InRange(ConfigLimits.BatchSize, Training.BatchSize);
         Check(Training.LearningRate > 0 && double.IsFinite(Training.LearningRate), "training.learningRate", $"must be positive, got {Training.LearningRate}");
-        Check(Training.MaxBatchesPerEpoch >= 0, "training.maxBatchesPerEpoch", $"must be 0 or positive, got {Training.MaxBatchesPerEpoch}");
-        Check(Training.Threads >= 0, "training.threads", $"must be 0 or positive, got {Training.Threads}");
+        InRange(ConfigLimits.MaxBatchesPerEpoch, Training.MaxBatchesPerEpoch);
+        InRange(ConfigLimits.Threads, Training.Threads);
         Check(Datasets.Names.Contains(Data.Dataset), "data.dataset", $"unknown dataset '{Data.Dataset}' (valid: {string.Join(", ", Datasets.Names)})");
-        Check(Data.TrainLimit >= 0, "data.trainLimit", $"must be 0 or positive, got {Data.TrainLimit}");
-        Check(Data.TestLimit >= 0, "data.testLimit", $"must be 0 or positive, got {Data.TestLimit}");
+        InRange(ConfigLimits.TrainLimit, Data.TrainLimit);
+        InRange(ConfigLimits.TestLimit, Data.TestLimit);
         return e;
     }
 

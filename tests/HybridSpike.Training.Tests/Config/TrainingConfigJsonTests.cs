@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text;
+using HybridSpike.Training.Config;
+
+namespace HybridSpike.Training.Tests.Config;
+
+public sealed class TrainingConfigJsonTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("hs-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>The JSON that sets the field at a dotted path, e.g. "model.lmu.order" → {"model":{"lmu":{"order":V}}}.</summary>
+    private static string Nest(string path, string value) =>
+        path.Split('.').Reverse().Aggregate(value, (inner, name) => $$"""{"{{name}}":{{inner}}}""");
+
+    private string File(byte[] bytes)
+    {
+        var path = Path.Combine(_dir, "config.json");
+        System.IO.File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("model")]
+    [InlineData("model.lmu")]
+    [InlineData("model.lmu.weights")]
+    [InlineData("model.lmu.hiddenQuantizer")]
+    [InlineData("model.lmu.memoryQuantizer")]
+    [InlineData("model.rnn")]
+    [InlineData("schedule")]
+    [InlineData("training")]
+    [InlineData("data")]
+    [InlineData("name")]
+    [InlineData("model.kind")]
+    [InlineData("model.lmu.order")]
+    [InlineData("data.dataset")]
+    public void A_null_section_or_value_is_refused_naming_its_path(string path)
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse(Nest(path, "null"), "my.json"));
+        Assert.Equal($"my.json: {path} is null; give a value or leave it out for the default", e.Message);
+    }
+
+    [Fact]
+    public void A_null_data_directory_means_the_datasets_default_one()
+    {
+        Assert.Null(TrainingConfig.Parse("""{"data":{"dataDirectory":null}}""", "my.json").Data.DataDirectory);
+    }
+
+    [Theory]
+    [InlineData("""{"model":{"lmu":{"order":1000000}}}""", "model.lmu.order must be from 1 to 4,096, got 1,000,000")]
+    [InlineData("""{"model":{"lmu":{"order":0}}}""", "model.lmu.order must be from 1 to 4,096, got 0")]
+    [InlineData("""{"model":{"lmu":{"order":10000000000}}}""", "model.lmu.order must be from 1 to 4,096, got 10,000,000,000")]
+    [InlineData("""{"model":{"lmu":{"hidden":65537}}}""", "model.lmu.hidden must be from 1 to 65,536, got 65,537")]
+    [InlineData("""{"model":{"lmu":{"theta":0.5}}}""", "model.lmu.theta must be from 1 to 1,000,000, got 0.5")]
+    [InlineData("""{"model":{"lmu":{"theta":1e7}}}""", "model.lmu.theta must be from 1 to 1,000,000, got 10,000,000")]
+    [InlineData("""{"model":{"kind":"gru","rnn":{"hidden":100000}}}""", "model.rnn.hidden must be from 1 to 65,536, got 100,000")]
+    [InlineData("""{"model":{"classes":1}}""", "model.classes must be from 2 to 65,536, got 1")]
+    [InlineData("""{"schedule":{"steps":0}}""", "schedule.steps must be from 1 to 10,000, got 0")]
+    [InlineData("""{"training":{"epochs":10001}}""", "training.epochs must be from 1 to 10,000, got 10,001")]
+    [InlineData("""{"training":{"batchSize":65537}}""", "training.batchSize must be from 1 to 65,536, got 65,537")]
+    [InlineData("""{"training":{"batchSize":1e300}}""", "training.batchSize must be from 1 to 65,536, got 1E+300")]
+    [InlineData("""{"training":{"maxBatchesPerEpoch":-1}}""", "training.maxBatchesPerEpoch must be 0 (all) or from 1 to 1,000,000, got -1")]
+    [InlineData("""{"training":{"threads":2000}}""", "training.threads must be 0 (all cores) or from 1 to 1,024, got 2,000")]
+    [InlineData("""{"data":{"trainLimit":2000000}}""", "data.trainLimit must be 0 (all) or from 1 to 1,000,000, got 2,000,000")]
+    [InlineData("""{"data":{"testLimit":-5}}""", "data.testLimit must be 0 (all) or from 1 to 100,000, got -5")]
+    public void A_size_outside_its_range_is_refused_naming_the_field_and_the_range(string json, string message)
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse(json, "my.json"));
+        Assert.Equal("my.json: " + message, e.Message);
+    }
+
+    [Fact]
+    public void A_fraction_in_a_whole_number_field_is_refused_saying_so()
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse("""{"model":{"lmu":{"order":1.5}}}""", "my.json"));
+        Assert.Equal("my.json: model.lmu.order must be a whole number, got 1.5", e.Message);
+    }
+
+    public static TheoryData<string> Ranges() => [.. ConfigLimits.All.Select(r => r.Field)];
+
+    [Theory]
+    [MemberData(nameof(Ranges))]
+    public void The_largest_value_of_each_range_is_accepted(string field)
+    {
+        var range = ConfigLimits.All.Single(r => r.Field == field);
+        var json = Nest(field, range.Maximum.ToString(CultureInfo.InvariantCulture));
+        if (field.StartsWith("model.rnn.", StringComparison.Ordinal)) json = json.Replace("""{"model":{""", """{"model":{"kind":"gru",""");
+        TrainingConfig.Parse(json, "my.json");
+    }
+
+    [Fact]
+    public void Invalid_UTF8_is_refused_naming_the_file_and_the_byte_offset()
+    {
+        // {"name": "a then 0xC3 0x28 (a lead byte followed by no continuation byte) at offset 11.
+        var path = File([.. Encoding.ASCII.GetBytes("{\"name\": \"a"), 0xC3, 0x28, .. Encoding.ASCII.GetBytes("\"}")]);
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Load(path));
+        Assert.Equal($"config {path} is not valid UTF-8 (byte offset 11)", e.Message);
+    }
+
+    [Fact]
+    public void Invalid_UTF8_inside_a_comment_is_refused_too()
+    {
+        var path = File([.. Encoding.ASCII.GetBytes("// "), 0xFF, .. Encoding.ASCII.GetBytes("\n{}")]);
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Load(path));
+        Assert.Equal($"config {path} is not valid UTF-8 (byte offset 3)", e.Message);
+    }
+
+    [Fact]
+    public void A_config_starting_with_a_UTF8_byte_order_mark_is_read()
+    {
+        var path = File([0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("""{"name":"θ-bom"}""")]);
+        Assert.Equal("θ-bom", TrainingConfig.Load(path).Name);
+    }
+
+    [Theory]
+    [InlineData("""{"model":{"lmu":{"order":32,"order":64}}}""", "duplicate key 'order' in model.lmu")]
+    [InlineData("""{"name":"a","name":"b"}""", "duplicate key 'name' at the top level")]
+    [InlineData("""{"training":{"epochs":1},"training":{"epochs":2}}""", "duplicate key 'training' at the top level")]
+    [InlineData("""{"model":{"lmu":{"hiddenQuantizer":{"enabled":true,"enabled":false}}}}""", "duplicate key 'enabled' in model.lmu.hiddenQuantizer")]
+    public void A_duplicate_key_is_refused_naming_the_key_and_its_path(string json, string message)
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse(json, "my.json"));
+        Assert.Equal("my.json: " + message, e.Message);
+    }
+
+    [Fact]
+    public void A_config_file_larger_than_the_limit_is_refused_naming_the_file_and_the_limit()
+    {
+        var path = File(Encoding.ASCII.GetBytes("{}" + new string(' ', TrainingConfigJson.MaxFileBytes)));
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Load(path));
+        Assert.Equal($"config {path} is larger than 1,048,576 bytes; a training config is a small JSON file", e.Message);
+    }
+
+    [Fact]
+    public void A_config_that_is_JSON_null_is_refused_saying_it_must_be_an_object()
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse("null", "my.json"));
+        Assert.Equal("my.json: the config is null; it must be a JSON object", e.Message);
+    }
+}
