@@ -70,7 +70,7 @@ public static partial class TrainingConfigJson
         }
         catch (JsonException e)
         {
-            throw new ConfigException($"{source}{Explain(e, json)}", e);
+            throw new ConfigException(source + OneLine(Explain(e, json)), e);
         }
     }
 
@@ -92,6 +92,10 @@ public static partial class TrainingConfigJson
         }
         return field is null ? $": {e.Message}" : $" at {field}: {e.Message}";
     }
+
+    /// <summary><paramref name="text"/> with its control characters escaped, so that an error stays one line whatever a key or value holds.</summary>
+    internal static string OneLine(string text) =>
+        text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : text;
 
     /// <summary>The value at a dotted path of plain names (all a training config has), or null if it cannot be found.</summary>
     private static JsonElement? ValueAt(string json, string field)

@@ -40,4 +40,20 @@ public sealed class ConfigAgainstDataTests : IDisposable
         Assert.Contains("model.classes is 3", e.Message);
         Assert.False(File.Exists(trainer.CheckpointPath));
     }
+
+    [Theory]
+    [InlineData(9_000, 0, "data.trainLimit is 9,000 but the training split of mnist-embedded has 8,000 sequences")]
+    [InlineData(0, 2_001, "data.testLimit is 2,001 but the test split of mnist-embedded has 2,000 sequences")]
+    public void A_limit_larger_than_its_split_is_refused_naming_both_sizes(int trainLimit, int testLimit, string message)
+    {
+        var config = ThreeClasses with { Model = ThreeClasses.Model with { Classes = 10 }, Data = new DataConfig { TrainLimit = trainLimit, TestLimit = testLimit } };
+        Assert.Equal([message], config.ValidateAgainst(SequenceData.Load(config.Data)));
+    }
+
+    [Fact]
+    public void Limits_equal_to_the_splits_fit()
+    {
+        var config = ThreeClasses with { Model = ThreeClasses.Model with { Classes = 10 }, Data = new DataConfig { TrainLimit = 8_000, TestLimit = 2_000 } };
+        Assert.Empty(config.ValidateAgainst(SequenceData.Load(config.Data)));
+    }
 }

@@ -138,4 +138,14 @@ public sealed class TrainingConfigJsonTests : IDisposable
         var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse("null", "my.json"));
         Assert.Equal("my.json: the config is null; it must be a JSON object", e.Message);
     }
+
+    [Theory]
+    [InlineData("""{"model":{"kind":"a\nb"}}""")]
+    [InlineData("""{"model":{"lmu":{"x\ny":1}}}""")]
+    [InlineData("""{"name":"a","name\n":"b"}""")]
+    public void A_key_or_value_holding_a_newline_is_refused_on_one_line(string json)
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse(json, "my.json"));
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }
