@@ -35,10 +35,15 @@ public static partial class TrainingConfigJson
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config file not found", path);
         var bytes = new byte[MaxFileBytes + 1];
         int length = 0;
-        using (var stream = File.OpenRead(path))
+        try
         {
+            using var stream = File.OpenRead(path);
             // Read by hand, not File.ReadAllBytes: a device or a growing file has no length to trust.
             for (int n; length < bytes.Length && (n = stream.Read(bytes, length, bytes.Length - length)) > 0;) length += n;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConfigException($"config {path} cannot be read: {e.Message}", e);
         }
         if (length > MaxFileBytes)
             throw new ConfigException($"config {path} is larger than {MaxFileBytes:N0} bytes; a training config is a small JSON file");
