@@ -57,7 +57,7 @@ public sealed class TrainingConfigJsonTests : IDisposable
     [InlineData("""{"model":{"kind":"gru","rnn":{"hidden":100000}}}""", "model.rnn.hidden must be from 1 to 65,536, got 100,000")]
     [InlineData("""{"model":{"classes":1}}""", "model.classes must be from 2 to 65,536, got 1")]
     [InlineData("""{"schedule":{"steps":0}}""", "schedule.steps must be from 1 to 10,000, got 0")]
-    [InlineData("""{"training":{"epochs":10001}}""", "training.epochs must be from 1 to 10,000, got 10,001")]
+    [InlineData("""{"training":{"epochs":1000001}}""", "training.epochs must be from 1 to 1,000,000, got 1,000,001")]
     [InlineData("""{"training":{"batchSize":65537}}""", "training.batchSize must be from 1 to 65,536, got 65,537")]
     [InlineData("""{"training":{"batchSize":1e300}}""", "training.batchSize must be from 1 to 65,536, got 1E+300")]
     [InlineData("""{"training":{"maxBatchesPerEpoch":-1}}""", "training.maxBatchesPerEpoch must be 0 (all) or from 1 to 1,000,000, got -1")]
