@@ -148,4 +148,86 @@ public sealed class TrainingConfigJsonTests : IDisposable
         var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse(json, "my.json"));
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    /// <summary>The demo's config, every section present: the seed of the mutation test below.</summary>
+    private const string Full = """
+        // a comment
+        {
+          "name": "hslmu-tiny",
+          "model": { "kind": "lmu", "classes": 10,
+            "lmu": { "order": 64, "theta": 784, "hidden": 96, "activation": "tanh", "discretization": "zoh", "form": "auto",
+                     "weights": { "inputEncoder": true, "hiddenKernel": false },
+                     "hiddenQuantizer": { "enabled": true, "omegaStart": 1000, "omegaEnd": 4, "initialState": "uniform", "seed": 1 },
+                     "memoryQuantizer": { "enabled": false } },
+            "rnn": { "hidden": 157 } },
+          "schedule": { "kind": "geometric", "start": 0.1, "end": 0.7, "steps": 4 },
+          "training": { "epochs": 6, "batchSize": 100, "learningRate": 0.003, "seed": 0, "maxBatchesPerEpoch": 0, "threads": 0 },
+          "data": { "dataset": "mnist-embedded", "dataDirectory": null, "permutationSeed": 1234, "splitSeed": 42, "trainLimit": 0, "testLimit": 0 },
+        }
+        """;
+
+    /// <summary>Every (object, key) of a JSON tree: the places a structural mutation replaces a value.</summary>
+    private static List<(System.Text.Json.Nodes.JsonObject Parent, string Key)> Places(System.Text.Json.Nodes.JsonNode node)
+    {
+        var places = new List<(System.Text.Json.Nodes.JsonObject, string)>();
+        if (node is System.Text.Json.Nodes.JsonObject o)
+            foreach (var (key, child) in o.ToList())
+            {
+                places.Add((o, key));
+                if (child is not null) places.AddRange(Places(child));
+            }
+        return places;
+    }
+
+    /// <summary>A config with one value replaced by null, a wrong type or an extreme number, or with its bytes edited.</summary>
+    private static byte[] Mutate(Random random)
+    {
+        if (random.Next(2) == 0)
+        {
+            var root = System.Text.Json.Nodes.JsonNode.Parse(Full, documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
+            string[] values = ["null", "0", "-1", "1000000", "1e12", "1e400", "1.5", "\"x\"", "\"\"", "true", "{}", "[]"];
+            for (int edits = random.Next(1, 3); edits > 0; edits--)
+            {
+                var places = Places(root);
+                var (parent, key) = places[random.Next(places.Count)];
+                parent[key] = System.Text.Json.Nodes.JsonNode.Parse(values[random.Next(values.Length)]);
+            }
+            return Encoding.UTF8.GetBytes(root.ToJsonString());
+        }
+        var bytes = Encoding.UTF8.GetBytes(Full).ToList();
+        // Bytes that change a config's structure or meaning: JSON punctuation, digits, null's letters, invalid UTF-8.
+        byte[] alphabet = [.. "{}[]:,\"-.0123456789eElnu \\/\n"u8, 0x00, 0x80, 0xC3, 0xFF];
+        for (int edits = random.Next(1, 4); edits > 0 && bytes.Count > 0; edits--)
+        {
+            int at = random.Next(bytes.Count);
+            switch (random.Next(5))
+            {
+                case 0: bytes[at] = alphabet[random.Next(alphabet.Length)]; break;
+                case 1: bytes.RemoveAt(at); break;
+                case 2: bytes.Insert(at, alphabet[random.Next(alphabet.Length)]); break;
+                case 3: bytes.RemoveRange(at, bytes.Count - at); break;                                             // truncated
+                default: bytes.InsertRange(at, bytes.Skip(at).Take(random.Next(1, 40)).ToArray()); break;           // a span repeated
+            }
+        }
+        return [.. bytes];
+    }
+
+    [Fact]
+    public void Every_mutation_of_a_config_is_read_or_refused_with_a_one_line_config_error()
+    {
+        var random = new Random(12);
+        for (int i = 0; i < 4_000; i++)
+        {
+            var bytes = Mutate(random);
+            try
+            {
+                TrainingConfig.Parse(TrainingConfigJson.Decode(bytes, "m.json"), "m.json");
+            }
+            catch (ConfigException e)
+            {
+                Assert.Matches(@"^(config )?m\.json", e.Message);
+                Assert.DoesNotContain('\n', e.Message);
+            }
+        }
+    }
 }
