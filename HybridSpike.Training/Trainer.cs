@@ -56,6 +56,8 @@ public sealed class Trainer
 
     public TrainingResult Run(SequenceData data, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
+        if (_config.ValidateAgainst(data) is { Count: > 0 } mismatches)
+            throw new ConfigException($"config {_config.Name}: " + string.Join("; ", mismatches));
         TorchRuntime.EnsureInitialized(_config.Training.Threads > 0 ? _config.Training.Threads : null);
         Checkpoint.RemoveStaleTemporaries(CheckpointPath);   // an interrupted save's leftovers (a live save of another process is kept)
         var t = _config.Training;

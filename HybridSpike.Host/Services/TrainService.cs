@@ -21,12 +21,15 @@ internal static class TrainService
         var errors = config.Validate();
         if (errors.Count > 0) throw new ConfigException((configPath ?? "config") + ": " + string.Join("; ", errors));
 
-        foreach (var replaced in CheckOutFolder(request.Out, request.Resume, request.Force))
+        var replace = CheckOutFolder(request.Out, request.Resume, request.Force);
+        // The data is loaded and checked against the config before --force deletes anything.
+        var data = SequenceData.Load(config.Data);
+        if (config.ValidateAgainst(data) is { Count: > 0 } mismatches) throw new ConfigException((configPath ?? "config") + ": " + string.Join("; ", mismatches));
+        foreach (var replaced in replace)
         {
             progressTo.WriteLine($"--force: deleting the earlier run's {replaced}");
             File.Delete(replaced);
         }
-        var data = SequenceData.Load(config.Data);
         using var interrupt = new CtrlC(cancel);
         var (run, summary) = await TrainAsync(config, data, request.Out, request.Resume, request.Json ? null : progressTo, interrupt.Token);
         if (run.Interrupted) progressTo.WriteLine($"{interrupt.Signal}: saved {run.Checkpoint}; continue with --resume");

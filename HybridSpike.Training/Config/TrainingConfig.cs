@@ -111,24 +111,41 @@ public sealed record TrainingConfig
     public OptimizationConfig Training { get; init; } = new();
     public DataConfig Data { get; init; } = new();
 
+    /// <summary>The longest <see cref="Name"/>.</summary>
+    public const int MaxNameLength = 100;
+
     /// <summary>The JSON options of configs (HybridSpike.Core's <see cref="ConfigJson"/>).</summary>
     public static JsonSerializerOptions Json => ConfigJson.Options;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Parses and validates; errors name the field (e.g. "model.lmu.theta").</summary>
+    /// <summary>Parses (<see cref="TrainingConfigJson"/>) and validates; errors name the field (e.g. "model.lmu.theta").</summary>
     public static TrainingConfig Parse(string json, string source)
     {
-        var config = ConfigJson.Parse<TrainingConfig>(json, source, (message, e) => new ConfigException(message, e));
+        var config = TrainingConfigJson.Deserialize(json, source);
         var errors = config.Validate();
         if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("; ", errors));
         return config;
     }
 
-    public static TrainingConfig Load(string path)
+    public static TrainingConfig Load(string path) => Parse(TrainingConfigJson.ReadFile(path), path);
+
+    /// <summary>
+    /// Every way this config does not fit the loaded <paramref name="data"/>, each naming its field: known only
+    /// once the data is loaded, and checked before training (a readout with fewer classes than the labels would
+    /// fail inside libtorch; a limit larger than its split would be cut to it without a word).
+    /// </summary>
+    public IReadOnlyList<string> ValidateAgainst(SequenceData data)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config file not found", path);
-        return Parse(File.ReadAllText(path), path);
+        ArgumentNullException.ThrowIfNull(data);
+        var e = new List<string>();
+        var (name, splits, classes) = (data.Dataset.Name, data.Dataset.Splits, data.Train.Source.Classes);
+        if (Model.Classes != classes) e.Add($"model.classes is {Model.Classes:N0} but the dataset {name} has {classes:N0} classes");
+        if (Data.TrainLimit > splits.Train.Count)
+            e.Add($"data.trainLimit is {Data.TrainLimit:N0} but the training split of {name} has {splits.Train.Count:N0} sequences");
+        if (Data.TestLimit > splits.Test.Count)
+            e.Add($"data.testLimit is {Data.TestLimit:N0} but the test split of {name} has {splits.Test.Count:N0} sequences");
+        return e;
     }
 
     /// <summary>Every problem, each naming its field.</summary>
@@ -136,19 +153,24 @@ public sealed record TrainingConfig
     {
         var e = new List<string>();
         void Check(bool ok, string field, string problem) { if (!ok) e.Add($"{field}: {problem}"); }
+        void InRange(FieldRange range, double value) { if (!range.Contains(value)) e.Add(range.Refusal(FieldRange.Show(value))); }
 
-        Check(Model.Kind is "lmu" or "lstm" or "gru", "model.kind", $"unknown model '{Model.Kind}' (valid: lmu, lstm, gru)");
-        Check(Model.Classes >= 2, "model.classes", $"must be at least 2, got {Model.Classes}");
+        // The name is the folder of an experiment's run and goes into reports and artifacts: one plain file name.
+        if (Name.Length is 0 or > MaxNameLength) e.Add($"name must be 1 to {MaxNameLength} characters, got {Name.Length:N0}");
+        else if (Name.Trim() != Name || Name is "." or ".." || Name.Any(c => c is '/' or '\\' || char.IsControl(c)))
+            e.Add($"name must be a plain file name (no '/', '\\', control characters or surrounding spaces; not '.' or '..'), got {Quote(Name)}");
+        Check(Model.Kind is "lmu" or "lstm" or "gru", "model.kind", $"unknown model {Quote(Model.Kind)} (valid: lmu, lstm, gru)");
+        InRange(ConfigLimits.Classes, Model.Classes);
         if (Model.Kind == "lmu")
         {
             var l = Model.Lmu;
-            Check(l.Order > 0, "model.lmu.order", $"must be positive, got {l.Order}");
-            Check(l.Theta > 0 && double.IsFinite(l.Theta), "model.lmu.theta", $"must be positive, got {l.Theta}");
-            Check(l.Hidden > 0, "model.lmu.hidden", $"must be positive, got {l.Hidden}");
+            InRange(ConfigLimits.Order, l.Order);
+            InRange(ConfigLimits.Theta, l.Theta);
+            InRange(ConfigLimits.LmuHidden, l.Hidden);
             try { Activations.Parse(l.Activation); }
-            catch (ArgumentException) { e.Add($"model.lmu.activation: unknown activation '{l.Activation}' (valid: {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))})"); }
-            Check(l.Discretization is "zoh" or "euler", "model.lmu.discretization", $"unknown '{l.Discretization}' (valid: zoh, euler)");
-            Check(l.Form is "auto" or "sequential" or "memory-first" or "parallel", "model.lmu.form", $"unknown '{l.Form}' (valid: auto, sequential, memory-first, parallel)");
+            catch (ArgumentException) { e.Add($"model.lmu.activation: unknown activation {Quote(l.Activation)} (valid: {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))})"); }
+            Check(l.Discretization is "zoh" or "euler", "model.lmu.discretization", $"unknown {Quote(l.Discretization)} (valid: zoh, euler)");
+            Check(l.Form is "auto" or "sequential" or "memory-first" or "parallel", "model.lmu.form", $"unknown {Quote(l.Form)} (valid: auto, sequential, memory-first, parallel)");
             Check(l.Weights.MemoryKernel || l.Weights.InputKernel || l.Weights.HiddenKernel, "model.lmu.weights", "the hidden layer needs at least one kernel");
             Check(l.Weights.InputEncoder || l.Weights.HiddenEncoder || l.Weights.MemoryEncoder, "model.lmu.weights", "the memory needs at least one encoder");
             CheckQuantizer(l.HiddenQuantizer, "model.lmu.hiddenQuantizer", Check);
@@ -162,28 +184,32 @@ public sealed record TrainingConfig
         }
         else
         {
-            Check(Model.Rnn.Hidden > 0, "model.rnn.hidden", $"must be positive, got {Model.Rnn.Hidden}");
+            InRange(ConfigLimits.RnnHidden, Model.Rnn.Hidden);
         }
-        Check(Schedule.Kind is "geometric" or "linear" or "step", "schedule.kind", $"unknown '{Schedule.Kind}' (valid: geometric, linear, step)");
+        Check(Schedule.Kind is "geometric" or "linear" or "step", "schedule.kind", $"unknown {Quote(Schedule.Kind)} (valid: geometric, linear, step)");
         Check(Schedule.Start is >= 0 and <= 1, "schedule.start", $"must be in [0, 1], got {Schedule.Start}");
         Check(Schedule.End is >= 0 and <= 1 && Schedule.End >= Schedule.Start, "schedule.end", $"must be in [schedule.start, 1], got {Schedule.End}");
-        Check(Schedule.Steps >= 1, "schedule.steps", $"must be at least 1, got {Schedule.Steps}");
-        Check(Training.Epochs > 0, "training.epochs", $"must be positive, got {Training.Epochs}");
-        Check(Training.BatchSize > 0, "training.batchSize", $"must be positive, got {Training.BatchSize}");
+        InRange(ConfigLimits.ScheduleSteps, Schedule.Steps);
+        InRange(ConfigLimits.Epochs, Training.Epochs);
+        InRange(ConfigLimits.BatchSize, Training.BatchSize);
         Check(Training.LearningRate > 0 && double.IsFinite(Training.LearningRate), "training.learningRate", $"must be positive, got {Training.LearningRate}");
-        Check(Training.MaxBatchesPerEpoch >= 0, "training.maxBatchesPerEpoch", $"must be 0 or positive, got {Training.MaxBatchesPerEpoch}");
-        Check(Training.Threads >= 0, "training.threads", $"must be 0 or positive, got {Training.Threads}");
-        Check(Datasets.Names.Contains(Data.Dataset), "data.dataset", $"unknown dataset '{Data.Dataset}' (valid: {string.Join(", ", Datasets.Names)})");
-        Check(Data.TrainLimit >= 0, "data.trainLimit", $"must be 0 or positive, got {Data.TrainLimit}");
-        Check(Data.TestLimit >= 0, "data.testLimit", $"must be 0 or positive, got {Data.TestLimit}");
+        InRange(ConfigLimits.MaxBatchesPerEpoch, Training.MaxBatchesPerEpoch);
+        InRange(ConfigLimits.Threads, Training.Threads);
+        Check(Datasets.Names.Contains(Data.Dataset), "data.dataset", $"unknown dataset {Quote(Data.Dataset)} (valid: {string.Join(", ", Datasets.Names)})");
+        InRange(ConfigLimits.TrainLimit, Data.TrainLimit);
+        InRange(ConfigLimits.TestLimit, Data.TestLimit);
         return e;
     }
+
+    /// <summary>A value of the config as an error quotes it: on one line (control characters escaped) and at most 60 characters.</summary>
+    internal static string Quote(string value) =>
+        "'" + TrainingConfigJson.OneLine(value.Length > 60 ? value[..60] + "…" : value) + "'";
 
     private static void CheckQuantizer(QuantizerConfig q, string field, Action<bool, string, string> check)
     {
         check(q.OmegaStart > 0 && double.IsFinite(q.OmegaStart), $"{field}.omegaStart", $"ω must be positive, got {q.OmegaStart}");
         check(q.OmegaEnd > 0 && double.IsFinite(q.OmegaEnd), $"{field}.omegaEnd", $"ω must be positive, got {q.OmegaEnd}");
-        check(q.InitialState is "uniform" or "zeros", $"{field}.initialState", $"unknown '{q.InitialState}' (valid: uniform, zeros)");
+        check(q.InitialState is "uniform" or "zeros", $"{field}.initialState", $"unknown {Quote(q.InitialState)} (valid: uniform, zeros)");
     }
 }
 

@@ -168,4 +168,58 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(Cli.BadInput, r.ExitCode);
         Assert.Contains(path, r.Error);
     }
+
+    /// <summary>A tiny run's config with three classes: the embedded digits have ten.</summary>
+    private const string ThreeClasses = """
+        { "model": { "classes": 3, "lmu": { "order": 8, "hidden": 8 } },
+          "training": { "epochs": 1, "batchSize": 10, "maxBatchesPerEpoch": 1 }, "data": { "trainLimit": 20, "testLimit": 10 } }
+        """;
+
+    public static TheoryData<byte[], string> BadConfigs() => new()
+    {
+        { System.Text.Encoding.UTF8.GetBytes("""{"model":{"lmu":null}}"""), "model.lmu is null" },
+        { System.Text.Encoding.UTF8.GetBytes(ThreeClasses), "model.classes is 3 but the dataset mnist-embedded has 10 classes" },
+        { System.Text.Encoding.UTF8.GetBytes("""{"model":{"lmu":{"order":1000000}}}"""), "model.lmu.order must be from 1 to 4,096, got 1,000,000" },
+        { [.. System.Text.Encoding.UTF8.GetBytes("{\"name\": \""), 0xC3, 0x28, .. System.Text.Encoding.UTF8.GetBytes("\"}")], "is not valid UTF-8 (byte offset 10)" },
+        { System.Text.Encoding.UTF8.GetBytes("""{"model":{"lmu":{"order":32,"order":64}}}"""), "duplicate key 'order' in model.lmu" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadConfigs))]
+    public void A_bad_config_fails_before_training_with_one_line_naming_the_file_and_the_problem(byte[] config, string problem)
+    {
+        var path = Path.Combine(_dir, "bad.json");
+        File.WriteAllBytes(path, config);
+        var r = CliRunner.Run("train", "--config", path, "--out", Path.Combine(_dir, "x"));
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        var line = Assert.Single(r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(path, line);
+        Assert.Contains(problem, line);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
+    }
+
+    [Fact]
+    public void Train_with_force_and_classes_unlike_the_datasets_keeps_the_earlier_runs_files()
+    {
+        var folder = EarlierRun();
+        var r = CliRunner.Run("train", "--config", Config(ThreeClasses), "--out", folder, "--force");
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains("model.classes", r.Error);
+        Assert.Equal("earlier history.json", File.ReadAllText(Path.Combine(folder, "history.json")));
+    }
+
+    [Fact]
+    public void An_experiment_with_a_bad_config_among_good_ones_trains_none_of_them()
+    {
+        var configs = Directory.CreateDirectory(Path.Combine(_dir, "configs")).FullName;
+        File.WriteAllText(Path.Combine(configs, "a.json"), Tiny);
+        var bad = Path.Combine(configs, "b.json");
+        File.WriteAllText(bad, """{"name":"b","name":"c"}""");
+        var runs = Path.Combine(_dir, "runs");
+        var r = CliRunner.Run("experiment", "--configs", configs, "--out", Path.Combine(_dir, "report"), "--runs", runs);
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains($"{bad}: duplicate key 'name' at the top level", r.Error);
+        Assert.False(Directory.Exists(runs));
+    }
 }

@@ -38,4 +38,24 @@ public class TrainingConfigTests
         var c = new TrainingConfig { Name = "x", Model = new ModelConfig { Kind = "gru", Rnn = new RnnConfig { Hidden = 33 } } };
         Assert.Equal(c.ToJson(), TrainingConfig.Parse(c.ToJson(), "round").ToJson());
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("runs/x")]
+    [InlineData("..\\x")]
+    [InlineData("..")]
+    [InlineData(" x")]
+    [InlineData("a\tb")]
+    public void A_name_that_is_not_a_plain_file_name_is_refused(string name)
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse($$"""{"name":{{System.Text.Json.JsonSerializer.Serialize(name)}}}""", "my.json"));
+        Assert.StartsWith("my.json: name ", e.Message);
+    }
+
+    [Fact]
+    public void A_name_longer_than_the_limit_is_refused_saying_its_length()
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse($$"""{"name":"{{new string('n', 101)}}"}""", "my.json"));
+        Assert.Equal("my.json: name must be 1 to 100 characters, got 101", e.Message);
+    }
 }
