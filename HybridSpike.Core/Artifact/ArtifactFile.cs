@@ -130,6 +130,8 @@ public static class ArtifactFile
         }
         catch (MessagePackSerializationException e)
         {
+            if (ArtifactTypes.FirstMismatch(bytes) is { } field)
+                throw new ArtifactFormatException($"{name}: corrupt artifact: {field}", e);
             throw new ArtifactFormatException($"{name}: corrupt artifact: a field has the wrong MessagePack type or is damaged ({Innermost(e).Message})", e);
         }
         return new DigestedArtifact(ArtifactMapping.FromDto(dto, name), digest);

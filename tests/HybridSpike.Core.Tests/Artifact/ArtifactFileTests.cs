@@ -272,10 +272,17 @@ public sealed class ArtifactFileTests : IDisposable
     }
 
     [Fact]
-    public void A_field_of_the_wrong_type_is_refused_as_corrupt()
+    public void A_field_of_the_wrong_type_is_refused_naming_the_field_and_both_types()
     {
         var path = WriteEdited(root => Map(List(Map(root["network"])["populations"])[1])["size"] = "five");
-        Assert.Contains("corrupt artifact", Refused(path).Message);
+        Assert.Contains("corrupt artifact: network.populations[1].size: expected an integer, found a string", Refused(path).Message);
+    }
+
+    [Fact]
+    public void A_size_beyond_int32_is_refused_naming_the_field()
+    {
+        var path = WriteEdited(root => Map(Map(List(Map(root["network"])["connections"])[0])["weights"])["rows"] = ulong.MaxValue);
+        Assert.Contains($"network.connections[0].weights.rows: {ulong.MaxValue} is out of range of a 32-bit integer", Refused(path).Message);
     }
 
     [Fact]
