@@ -68,9 +68,18 @@ public sealed record ModelArtifact(
     /// <summary>The schemas this version reads: 1 (no digest) and 2.</summary>
     public static ImmutableArray<int> ReadableSchemaVersions { get; } = [1, 2];
 
-    /// <summary>A float64 artifact of the current schema.</summary>
-    public static ModelArtifact Create(NetworkDescription network, Provenance provenance, ImmutableDictionary<string, double> metrics) =>
-        new(CurrentSchemaVersion, ArtifactArithmetic.Float64, network, provenance, metrics);
+    /// <summary>
+    /// A float64 artifact of the current schema. The network is validated here as the reader validates it
+    /// (<see cref="NetworkDescription.Validate"/> and <see cref="ArtifactLimits"/>), so an artifact no command
+    /// would read is refused where it is made: <see cref="ArgumentException"/> naming the problem.
+    /// </summary>
+    public static ModelArtifact Create(NetworkDescription network, Provenance provenance, ImmutableDictionary<string, double> metrics)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (ArtifactLimits.Exceeded(network) is { } limit) throw new ArgumentException(limit, nameof(network));
+        network.Validate();
+        return new(CurrentSchemaVersion, ArtifactArithmetic.Float64, network, provenance, metrics);
+    }
 
     /// <summary>A float64 artifact of the current schema, without metrics.</summary>
     public static ModelArtifact Create(NetworkDescription network, Provenance provenance) =>

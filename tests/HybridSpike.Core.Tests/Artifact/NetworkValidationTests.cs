@@ -73,6 +73,13 @@ public sealed class NetworkValidationTests
     }
 
     [Fact]
+    public void An_artifact_of_an_invalid_network_is_refused_where_it_is_made()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelArtifact.Create(One(Activation.Tanh, 4, double.NaN), SampleArtifacts.Provenance()));
+        Assert.Equal("population 'p': bias 0 is NaN; biases must be finite", e.Message);
+    }
+
+    [Fact]
     public void The_artifact_reader_refuses_a_non_finite_bias_with_the_validation_message()
     {
         var artifact = ModelArtifact.Create(One(Activation.Tanh, 4), SampleArtifacts.Provenance());
