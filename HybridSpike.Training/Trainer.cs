@@ -72,10 +72,15 @@ public sealed class Trainer
         {
             if (!File.Exists(CheckpointPath)) throw new FileNotFoundException($"{CheckpointPath}: no checkpoint to resume from", CheckpointPath);
             // The config is compared before any weight is read: a different model would otherwise fail as a shape mismatch.
-            var saved = TrainingConfig.Parse(Checkpoint.ReadState(CheckpointPath).ConfigJson, CheckpointPath);
+            var savedState = Checkpoint.ReadState(CheckpointPath);   // the digest and the state's fields checked
+            var saved = TrainingConfig.Parse(savedState.ConfigJson, CheckpointPath);
             if (ConfigDifferences.Between(saved, _config) is { Count: > 0 } differences)
                 throw new ConfigException($"{CheckpointPath}: this run's config differs from the checkpoint's in {string.Join("; ", differences)}; " +
                     "resume with the checkpoint's config, or start a new run in another --out (nothing was changed)");
+            // Only here is the data known: a position past the epoch's end would skip the whole epoch's batches.
+            if (savedState.BatchInEpoch >= batchesPerEpoch)
+                throw new InvalidDataException($"{CheckpointPath}: corrupt checkpoint state: batchInEpoch {savedState.BatchInEpoch} is not below the " +
+                    $"{batchesPerEpoch} batches of an epoch of this data (nothing was changed)");
             state = Checkpoint.Load(CheckpointPath, model, optimizer);
         }
         else if (File.Exists(CheckpointPath))

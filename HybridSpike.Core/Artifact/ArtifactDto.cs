@@ -17,6 +17,8 @@ internal sealed class ArtifactDto
     [Key("network")] public NetworkDto? Network { get; set; }
     [Key("provenance")] public ProvenanceDto? Provenance { get; set; }
     [Key("metrics")] public Dictionary<string, double>? Metrics { get; set; }
+    /// <summary>Schema 2: the SHA-256 of the bytes before this entry, which must be the map's last (checked on the raw bytes, ArtifactFile.CheckDigest).</summary>
+    [Key("digest")] public byte[]? Digest { get; set; }
 }
 
 [MessagePackObject]

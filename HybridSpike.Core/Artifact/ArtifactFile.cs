@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using HybridSpike.Core.Network;
 using MessagePack;
@@ -7,7 +8,7 @@ namespace HybridSpike.Core.Artifact;
 
 /// <summary>
 /// Reads and writes the deployment artifact: one MessagePack map with readable string keys
-/// (<c>"format": "hybridspike-artifact"</c>, <c>"schema_version": 1</c>, ...), weights and biases as
+/// (<c>"format": "hybridspike-artifact"</c>, <c>"schema_version": 2</c>, ..., <c>"digest"</c> last), weights and biases as
 /// <c>bin</c> blobs of little-endian float64 (indices little-endian int32). Field by field in docs/artifact.md.
 /// </summary>
 public static class ArtifactFile
@@ -69,37 +70,59 @@ public static class ArtifactFile
     /// Reads and validates an artifact. Every problem with the file, including an invalid network, throws
     /// <see cref="ArtifactFormatException"/> whose message starts with <paramref name="path"/>.
     /// </summary>
-    public static ModelArtifact Read(string path)
+    public static ModelArtifact Read(string path) => ReadWithDigest(path).Artifact;
+
+    /// <summary>
+    /// <see cref="Read"/>, with the artifact's digest (lowercase hex SHA-256, see <see cref="DigestedArtifact"/>):
+    /// checked against the one stored in a schema 2 file, computed over the whole file for schema 1.
+    /// </summary>
+    public static DigestedArtifact ReadWithDigest(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] bytes;
         try
         {
+            // Checked before reading: a file too large to be an artifact is not read into memory at all.
+            long length = new FileInfo(path).Length;
+            if (length > ArtifactLimits.MaxFileBytes)
+                throw new ArtifactFormatException($"{path}: the file has {length} bytes, over the limit of {ArtifactLimits.MaxFileBytes} for an artifact");
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ArtifactFormatException($"{path}: file not found", e);
         }
-        return Deserialize(bytes, path);
+        return DeserializeWithDigest(bytes, path);
     }
 
     /// <summary>
-    /// The artifact's bytes. Checks first: schema version <see cref="ModelArtifact.CurrentSchemaVersion"/>,
-    /// a supported arithmetic, every field set, and <see cref="NetworkDescription.Validate"/>; a problem
-    /// throws <see cref="ArgumentException"/> naming it.
+    /// The artifact's bytes, schema <see cref="ModelArtifact.CurrentSchemaVersion"/>: the map ends with its
+    /// "digest" entry, the SHA-256 of every byte before that entry. Checks first: the schema version, a
+    /// supported arithmetic, every field set, <see cref="NetworkDescription.Validate"/> and
+    /// <see cref="ArtifactLimits"/>; a problem throws <see cref="ArgumentException"/> naming it.
     /// </summary>
     public static byte[] Serialize(ModelArtifact artifact)
     {
         Check(artifact);
-        return MessagePackSerializer.Serialize(ArtifactMapping.ToDto(artifact), Options);
+        var dto = ArtifactMapping.ToDto(artifact);
+        dto.Digest = new byte[DigestBytes];      // a placeholder of the right length, filled in below
+        var bytes = MessagePackSerializer.Serialize(dto, Options);
+        if (!bytes.AsSpan(bytes.Length - DigestEntryBytes, DigestEntryBytes - DigestBytes).SequenceEqual(DigestEntryHead))
+            throw new InvalidOperationException("the serializer did not write the digest as the map's last entry");
+        SHA256.HashData(bytes.AsSpan(0, bytes.Length - DigestEntryBytes), bytes.AsSpan(bytes.Length - DigestBytes));
+        return bytes;
     }
 
     /// <summary>Reads an artifact from its bytes; <paramref name="name"/> (a path, a URL) starts every error message.</summary>
-    public static ModelArtifact Deserialize(ReadOnlyMemory<byte> bytes, string name)
+    public static ModelArtifact Deserialize(ReadOnlyMemory<byte> bytes, string name) => DeserializeWithDigest(bytes, name).Artifact;
+
+    /// <summary><see cref="Deserialize"/>, with the artifact's digest (see <see cref="ReadWithDigest"/>).</summary>
+    public static DigestedArtifact DeserializeWithDigest(ReadOnlyMemory<byte> bytes, string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        CheckHeader(bytes, name);
+        if (bytes.Length > ArtifactLimits.MaxFileBytes)
+            throw new ArtifactFormatException($"{name}: {bytes.Length} bytes, over the limit of {ArtifactLimits.MaxFileBytes} for an artifact");
+        string digest = CheckHeader(bytes, name);
         ArtifactDto dto;
         try
         {
@@ -107,60 +130,105 @@ public static class ArtifactFile
         }
         catch (MessagePackSerializationException e)
         {
+            if (ArtifactTypes.FirstMismatch(bytes) is { } field)
+                throw new ArtifactFormatException($"{name}: corrupt artifact: {field}", e);
             throw new ArtifactFormatException($"{name}: corrupt artifact: a field has the wrong MessagePack type or is damaged ({Innermost(e).Message})", e);
         }
-        return ArtifactMapping.FromDto(dto, name);
+        return new DigestedArtifact(ArtifactMapping.FromDto(dto, name), digest);
     }
 
+    /// <summary>Bytes of a SHA-256.</summary>
+    private const int DigestBytes = 32;
+
+    /// <summary>How the digest entry starts: the key "digest" (fixstr), then a bin8 of 32 bytes.</summary>
+    private static readonly byte[] DigestEntryHead = [0xa6, .. "digest"u8, 0xc4, DigestBytes];
+
+    /// <summary>The digest entry's length: the last bytes of a schema 2 file.</summary>
+    private static readonly int DigestEntryBytes = DigestEntryHead.Length + DigestBytes;
+
+    /// <summary>A digest as lowercase hex.</summary>
+    private static string Hex(ReadOnlySpan<byte> digest) => Convert.ToHexStringLower(digest);
+
     /// <summary>
-    /// Looks at the top-level map only: is this a HybridSpike artifact, and of a schema this version reads?
-    /// Done before the full read, so that a file of another schema is reported as such rather than as a
-    /// missing field.
+    /// Looks at the raw bytes before anything is deserialized: every length they declare must fit in the file
+    /// (<see cref="MessagePackScan"/>); is this a HybridSpike artifact, of a schema this version reads; and for
+    /// schema 2, does its digest match? Returns the digest. Done before the full read, so that a file of another
+    /// schema is reported as such rather than as a missing field, and a damaged one as damaged.
     /// </summary>
-    private static void CheckHeader(ReadOnlyMemory<byte> bytes, string name)
+    private static string CheckHeader(ReadOnlyMemory<byte> memory, string name)
     {
-        if (bytes.IsEmpty) throw NotAnArtifact(name, "the file is empty");
-        var reader = new MessagePackReader(bytes);
+        if (memory.IsEmpty) throw NotAnArtifact(name, "the file is empty");
+        var bytes = memory.Span;
+        var entries = new List<TopLevelEntry>();
+        Exception? damage = null;
+        long trailing = 0;
+        try
+        {
+            MessagePackScan.TopLevel(bytes, entries);
+        }
+        catch (MessagePackScan.NotAMapException)
+        {
+            throw NotAnArtifact(name, "it does not start with a MessagePack map");
+        }
+        catch (MessagePackScan.TrailingBytesException e)
+        {
+            trailing = e.Count;
+        }
+        catch (FormatException e)
+        {
+            damage = e;
+        }
         string? format = null;
         long? version = null;
         bool versionIsInteger = true;
-        try
+        foreach (var entry in entries)
         {
-            if (reader.NextMessagePackType != MessagePackType.Map)
-                throw NotAnArtifact(name, "it does not start with a MessagePack map");
-            int count = reader.ReadMapHeader();
-            for (int i = 0; i < count; i++)
+            if (entry.Key == "format") format = MessagePackScan.TryString(bytes, entry.ValueStart);
+            else if (entry.Key == "schema_version")
             {
-                if (reader.NextMessagePackType != MessagePackType.String) { reader.Skip(); reader.Skip(); continue; }
-                switch (reader.ReadString())
+                var reader = new MessagePackReader(memory[entry.ValueStart..entry.ValueEnd]);
+                try
                 {
-                    case "format" when reader.NextMessagePackType == MessagePackType.String:
-                        format = reader.ReadString();
-                        break;
-                    case "schema_version":
-                        if (reader.NextMessagePackType == MessagePackType.Integer) version = reader.ReadInt64();
-                        else { versionIsInteger = false; reader.Skip(); }
-                        break;
-                    default:
-                        reader.Skip();
-                        break;
+                    if (reader.NextMessagePackType == MessagePackType.Integer) version = reader.ReadInt64();
+                    else versionIsInteger = false;
                 }
+                catch (OverflowException) { versionIsInteger = false; }   // a uint64 above long.MaxValue
             }
         }
-        catch (Exception e) when (IsParseError(e))
+        if (damage is not null)
         {
             if (format == Format)
-                throw new ArtifactFormatException($"{name}: truncated or corrupt MessagePack ({Innermost(e).Message})", e);
-            throw NotAnArtifact(name, "it is not a MessagePack map with a \"format\" entry", e);
+                throw new ArtifactFormatException($"{name}: truncated or corrupt MessagePack ({damage.Message})", damage);
+            throw NotAnArtifact(name, $"it is not a MessagePack map with a \"format\" entry: {damage.Message}", damage);
         }
         if (format != Format)
             throw NotAnArtifact(name, format is null ? "no \"format\" entry" : $"format is '{format}'");
-        if (!reader.End)
-            throw new ArtifactFormatException($"{name}: corrupt: {bytes.Length - reader.Consumed} bytes follow the artifact's map");
+        if (trailing > 0)
+            throw new ArtifactFormatException($"{name}: corrupt: {trailing} bytes follow the artifact's map (appended to the file?)");
         if (!versionIsInteger) throw new ArtifactFormatException($"{name}: schema_version is not an integer");
         if (version is null) throw new ArtifactFormatException($"{name}: missing field 'schema_version'");
-        if (version != ModelArtifact.CurrentSchemaVersion)
-            throw new ArtifactFormatException($"{name}: unsupported schema version {version} (supported: {ModelArtifact.CurrentSchemaVersion})");
+        if (!ModelArtifact.ReadableSchemaVersions.Contains((int)Math.Clamp(version.Value, int.MinValue, int.MaxValue)))
+            throw new ArtifactFormatException($"{name}: unsupported schema version {version} (supported: {string.Join(", ", ModelArtifact.ReadableSchemaVersions)})");
+        if (version == 1) return Hex(SHA256.HashData(bytes));   // no stored digest: the file's own hash names it
+        return CheckDigest(bytes, entries, name);
+    }
+
+    private static string CheckDigest(ReadOnlySpan<byte> bytes, List<TopLevelEntry> entries, string name)
+    {
+        int at = entries.FindIndex(e => e.Key == "digest");
+        if (at < 0) throw new ArtifactFormatException($"{name}: missing field 'digest' (schema 2 stores the SHA-256 of its contents)");
+        var entry = entries[at];
+        if (at != entries.Count - 1)
+            throw new ArtifactFormatException($"{name}: corrupt: 'digest' is entry {at + 1} of {entries.Count}; it must be the map's last entry");
+        var stored = bytes[entry.ValueStart..entry.ValueEnd];
+        if (stored.Length != 2 + DigestBytes || stored[0] != 0xc4 || stored[1] != DigestBytes)
+            throw new ArtifactFormatException($"{name}: digest is not a bin of {DigestBytes} bytes (a SHA-256)");
+        Span<byte> actual = stackalloc byte[DigestBytes];
+        SHA256.HashData(bytes[..entry.Start], actual);
+        if (!actual.SequenceEqual(stored[2..]))
+            throw new ArtifactFormatException(
+                $"{name}: the digest does not match: the file stores {Hex(stored[2..])[..12]}…, its contents hash to {Hex(actual)[..12]}… (the file is damaged or was changed after it was written)");
+        return Hex(actual);
     }
 
     private static ArtifactFormatException NotAnArtifact(string name, string why, Exception? inner = null)
@@ -168,10 +236,6 @@ public static class ArtifactFile
         var message = $"{name}: not a HybridSpike artifact ({why}; expected a map with \"format\": \"{Format}\")";
         return inner is null ? new ArtifactFormatException(message) : new ArtifactFormatException(message, inner);
     }
-
-    private static bool IsParseError(Exception e) =>
-        e is MessagePackSerializationException or EndOfStreamException or OverflowException
-            or InvalidOperationException or DecoderFallbackException;
 
     private static Exception Innermost(Exception e)
     {
@@ -202,6 +266,7 @@ public static class ArtifactFile
         Require(n.Output, "network.output");
         if (n.Populations.IsDefault) throw new ArgumentException("network.populations is not set");
         if (n.Connections.IsDefault) throw new ArgumentException("network.connections is not set");
+        if (ArtifactLimits.Exceeded(n) is { } limit) throw new ArgumentException(limit);
         n.Validate();
     }
 

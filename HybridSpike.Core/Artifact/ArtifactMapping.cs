@@ -134,6 +134,7 @@ internal static class ArtifactMapping
         var network = reader.ReadNetwork(reader.Required(dto.Network, "network"), "network");
         var provenance = reader.ReadProvenance(reader.Required(dto.Provenance, "provenance"), "provenance");
         var metrics = reader.Required(dto.Metrics, "metrics").ToImmutableDictionary(StringComparer.Ordinal);
+        if (ArtifactLimits.Exceeded(network) is { } limit) throw reader.Error(limit);
         try
         {
             network.Validate();
@@ -161,6 +162,10 @@ internal static class ArtifactMapping
             var output = Required(n.Output, $"{at}.output");
             var populations = Required(n.Populations, $"{at}.populations");
             var connections = Required(n.Connections, $"{at}.connections");
+            if (populations.Count > ArtifactLimits.MaxPopulations)
+                throw Error($"{at}.populations: {populations.Count} populations exceed the limit of {ArtifactLimits.MaxPopulations}");
+            if (connections.Count > ArtifactLimits.MaxConnections)
+                throw Error($"{at}.connections: {connections.Count} connections exceed the limit of {ArtifactLimits.MaxConnections}");
             return new NetworkDescription(
                 [.. populations.Select((p, i) => ReadPopulation(Required(p, $"{at}.populations[{i}]"), $"{at}.populations[{i}]"))],
                 [.. connections.Select((c, i) => ReadConnection(Required(c, $"{at}.connections[{i}]"), $"{at}.connections[{i}]"))],
@@ -185,9 +190,12 @@ internal static class ArtifactMapping
             string activation = Required(p.Activation, $"{at}.activation");
             string initial = Required(p.InitialState, $"{at}.initial_state");
             var bias = Required(p.Bias, $"{at}.bias");
+            int size = Required(p.Size, $"{at}.size");
+            // Checked here, before the network is built: nothing downstream allocates by a size over the limit.
+            if (size > ArtifactLimits.MaxUnits) throw Error($"{at}.size: {size} units exceed the limit of {ArtifactLimits.MaxUnits} per population");
             return new Population(
                 Required(p.Name, $"{at}.name"),
-                Required(p.Size, $"{at}.size"),
+                size,
                 ParseName(activation, $"{at}.activation", ActivationValues, Activations.Name),
                 Required(p.Omega, $"{at}.omega").Value,
                 Doubles(bias, $"{at}.bias", expected: null),
@@ -207,18 +215,24 @@ internal static class ArtifactMapping
             int rows = Required(w.Rows, $"{at}.rows");
             int cols = Required(w.Cols, $"{at}.cols");
             if (rows < 0 || cols < 0) throw Error($"{at}: shape {rows}x{cols} is negative");
+            if (rows > ArtifactLimits.MaxUnits) throw Error($"{at}.rows: {rows} exceeds the limit of {ArtifactLimits.MaxUnits} units per population");
+            if (cols > Math.Max(ArtifactLimits.MaxUnits, ArtifactLimits.MaxInputDimensions))
+                throw Error($"{at}.cols: {cols} exceeds the limit of {Math.Max(ArtifactLimits.MaxUnits, ArtifactLimits.MaxInputDimensions)} units per population");
             var values = Required(w.Values, $"{at}.values");
             switch (kind)
             {
                 case Dense:
                 {
                     long count = (long)rows * cols;
-                    if (count > Array.MaxLength / sizeof(double)) throw Error($"{at}: a {rows}x{cols} dense matrix is too large");
+                    if (count > ArtifactLimits.MaxWeightsPerConnection)
+                        throw Error($"{at}: a {rows}x{cols} dense matrix has {count} weights, over the limit of {ArtifactLimits.MaxWeightsPerConnection} per connection");
                     var v = Doubles(values, $"{at}.values", expected: count, what: $"a {rows}x{cols} dense matrix");
                     return new DenseWeights(Matrix.Wrap(rows, cols, ImmutableCollectionsMarshal.AsArray(v)!));
                 }
                 case Sparse:
                 {
+                    if (values.Length / sizeof(double) > ArtifactLimits.MaxWeightsPerConnection)
+                        throw Error($"{at}.values: {values.Length / sizeof(double)} synapses exceed the limit of {ArtifactLimits.MaxWeightsPerConnection} per connection");
                     var v = Doubles(values, $"{at}.values", expected: null);
                     string synapses = $"{v.Length} synapses ({at}.values)";
                     var target = Ints(Required(w.Target, $"{at}.target"), $"{at}.target", v.Length, synapses);

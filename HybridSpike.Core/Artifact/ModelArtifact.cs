@@ -52,7 +52,7 @@ public sealed record Provenance(
 /// The deployment artifact: a trained network with the arithmetic it is defined in, where it came from
 /// and how well it did. Written and read by <see cref="ArtifactFile"/>; the schema is in docs/artifact.md.
 /// </summary>
-/// <param name="SchemaVersion">The file schema (<see cref="CurrentSchemaVersion"/>).</param>
+/// <param name="SchemaVersion">The file schema: <see cref="CurrentSchemaVersion"/>, or 1 for an artifact read from an older file.</param>
 /// <param name="Arithmetic">One of <see cref="ArtifactArithmetic.Supported"/>.</param>
 /// <param name="Metrics">Named results (for example "test-accuracy"), filled by training.</param>
 public sealed record ModelArtifact(
@@ -62,14 +62,34 @@ public sealed record ModelArtifact(
     Provenance Provenance,
     ImmutableDictionary<string, double> Metrics)
 {
-    /// <summary>The schema this version writes, and the only one it reads.</summary>
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>The schema this version writes: 2, which ends with a digest of the contents.</summary>
+    public const int CurrentSchemaVersion = 2;
 
-    /// <summary>A float64 artifact of the current schema.</summary>
-    public static ModelArtifact Create(NetworkDescription network, Provenance provenance, ImmutableDictionary<string, double> metrics) =>
-        new(CurrentSchemaVersion, ArtifactArithmetic.Float64, network, provenance, metrics);
+    /// <summary>The schemas this version reads: 1 (no digest) and 2.</summary>
+    public static ImmutableArray<int> ReadableSchemaVersions { get; } = [1, 2];
+
+    /// <summary>
+    /// A float64 artifact of the current schema. The network is validated here as the reader validates it
+    /// (<see cref="NetworkDescription.Validate"/> and <see cref="ArtifactLimits"/>), so an artifact no command
+    /// would read is refused where it is made: <see cref="ArgumentException"/> naming the problem.
+    /// </summary>
+    public static ModelArtifact Create(NetworkDescription network, Provenance provenance, ImmutableDictionary<string, double> metrics)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (ArtifactLimits.Exceeded(network) is { } limit) throw new ArgumentException(limit, nameof(network));
+        network.Validate();
+        return new(CurrentSchemaVersion, ArtifactArithmetic.Float64, network, provenance, metrics);
+    }
 
     /// <summary>A float64 artifact of the current schema, without metrics.</summary>
     public static ModelArtifact Create(NetworkDescription network, Provenance provenance) =>
         Create(network, provenance, ImmutableDictionary<string, double>.Empty);
 }
+
+/// <summary>An artifact as read from a file, with the digest that identifies its contents.</summary>
+/// <param name="Digest">
+/// Lowercase hex SHA-256 (64 characters). Schema 2: the digest stored in the file, which the reader checked against
+/// the bytes before it; the same network, provenance and metrics always give the same digest. Schema 1 (no stored
+/// digest): the SHA-256 of the whole file.
+/// </param>
+public sealed record DigestedArtifact(ModelArtifact Artifact, string Digest);

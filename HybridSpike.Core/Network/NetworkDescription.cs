@@ -133,7 +133,18 @@ public sealed record NetworkDescription(
         return f;
     }
 
-    /// <summary>Checks names, sizes and evaluation order; the error names the population or connection.</summary>
+    /// <summary>
+    /// The largest ω: a count of ω + 1 spikes in one step (|f(x)| = 1) must fit the int32 that every simulator
+    /// holds a count in (<see cref="SigmaDelta.Step"/>, <see cref="FixedPoint.QuantizerStep"/>).
+    /// </summary>
+    public const double MaxOmega = int.MaxValue - 1;
+
+    /// <summary>
+    /// Checks names, sizes, evaluation order, that biases and weights are finite, and that no quantized population's
+    /// worst-case spike count per step overflows int32; the error names the population or connection. The one
+    /// validation of a network: the artifact's reader and writer, the simulators and the compiler all call it, so
+    /// every command refuses the same networks with the same message.
+    /// </summary>
     public void Validate()
     {
         var index = new Dictionary<string, int>();
@@ -144,7 +155,11 @@ public sealed record NetworkDescription(
             if (!index.TryAdd(p.Name, i)) throw new ArgumentException($"population '{p.Name}' is listed twice");
             if (p.Size <= 0) throw new ArgumentException($"population '{p.Name}': size {p.Size} must be positive");
             if (p.Omega is { } w && !(w > 0 && double.IsFinite(w))) throw new ArgumentException($"population '{p.Name}': ω = {w} must be positive and finite");
+            if (p.Omega is { } big && big > MaxOmega)
+                throw new ArgumentException($"population '{p.Name}': ω = {big} is over the limit of {MaxOmega}: a step's spike count (up to ω·|f(x)| + 1) must fit an int32");
             if (!p.Bias.IsDefaultOrEmpty && p.Bias.Length != p.Size) throw new ArgumentException($"population '{p.Name}': {p.Bias.Length} biases for {p.Size} units");
+            if (!p.Bias.IsDefaultOrEmpty && FirstNonFinite(p.Bias.AsSpan()) is { } b)
+                throw new ArgumentException($"population '{p.Name}': bias {b} is {p.Bias[b]}; biases must be finite");
         }
         if (Input.Dimensions <= 0) throw new ArgumentException($"input: {Input.Dimensions} dimensions must be positive");
         foreach (var c in Connections)
@@ -158,6 +173,14 @@ public sealed record NetworkDescription(
                 throw new ArgumentException($"{name}: weights are {c.Weights.Targets}x{c.Weights.Sources}, the populations need {Populations[ti].Size}x{sourceSize}");
             if (c.Delay == Delay.SameStep && c.Source != InputName && index[c.Source] >= ti)
                 throw new ArgumentException($"{name}: a same-step connection must go to a later population (evaluation order); use a one-step delay for recurrence");
+            var values = c.Weights switch
+            {
+                DenseWeights d => d.Matrix.Values.Span,
+                SparseWeights sw => sw.Values.AsSpan(),
+                _ => throw new ArgumentException($"{name}: weights of type {c.Weights.GetType().Name} are not supported"),
+            };
+            if (FirstNonFinite(values) is { } bad)
+                throw new ArgumentException($"{name}: weight {bad} is {values[bad]}; weights must be finite");
             if (c.Weights is SparseWeights s)
             {
                 if (s.TargetIndex.Length != s.Values.Length || s.SourceIndex.Length != s.Values.Length)
@@ -169,5 +192,70 @@ public sealed record NetworkDescription(
         }
         if (!index.ContainsKey(Output.Population)) throw new ArgumentException($"output: unknown population '{Output.Population}'");
         if (Output.ReadAt != OutputMapping.LastStep) throw new ArgumentException($"output: read-at '{Output.ReadAt}' is not supported (only '{OutputMapping.LastStep}')");
+        CheckWorstCaseCounts(index);
+    }
+
+    private static int? FirstNonFinite(ReadOnlySpan<double> values)
+    {
+        for (int i = 0; i < values.Length; i++) if (!double.IsFinite(values[i])) return i;
+        return null;
+    }
+
+    /// <summary>
+    /// A step's count is n = ⌊v + ω·f(x)⌋ with v in [0, 1), so |n| ≤ ω·max|f(x)| + 1, and both simulators hold n in
+    /// an int32. max|f(x)| is 1 for tanh and σ; for linear and relu it is bounded by
+    /// max_i |bias_i| + Σ_connections Σ_j |W_ij|·max|a_j|, with inputs in [−1, 1] (the datasets' pixel/255) and a
+    /// quantized source's |a| = |n|/ω ≤ max|f| + 1/ω. A linear or relu population fed (one step late) by itself or
+    /// by a later one has no such bound: there only <see cref="MaxOmega"/> applies, and an overflow while
+    /// simulating is reported as one (a checked conversion, naming the population and the step).
+    /// </summary>
+    private void CheckWorstCaseCounts(Dictionary<string, int> index)
+    {
+        var maxF = new double[Populations.Length];
+        for (int i = 0; i < Populations.Length; i++)
+            maxF[i] = Populations[i].Activation is Activation.Tanh or Activation.Sigmoid ? 1 : double.NaN;   // NaN: not known yet
+        for (int i = 0; i < Populations.Length; i++)
+        {
+            var p = Populations[i];
+            if (double.IsNaN(maxF[i]))
+            {
+                var x = new double[p.Size];
+                for (int u = 0; u < x.Length; u++) x[u] = p.Bias.IsDefaultOrEmpty ? 0 : Math.Abs(p.Bias[u]);
+                bool bounded = true;
+                foreach (var c in Connections)
+                {
+                    if (c.Target != p.Name) continue;
+                    double a;
+                    if (c.Source == InputName) a = 1;
+                    else
+                    {
+                        int s = index[c.Source];
+                        a = maxF[s] + (Populations[s].Omega is { } w ? 1 / w : 0);
+                    }
+                    if (double.IsNaN(a)) { bounded = false; break; }
+                    switch (c.Weights)
+                    {
+                        case DenseWeights d:
+                            for (int u = 0; u < d.Targets; u++)
+                            {
+                                var row = d.Matrix.Row(u);
+                                double sum = 0;
+                                for (int j = 0; j < row.Length; j++) sum += Math.Abs(row[j]);
+                                x[u] += sum * a;
+                            }
+                            break;
+                        case SparseWeights sw:
+                            for (int k = 0; k < sw.Values.Length; k++) x[sw.TargetIndex[k]] += Math.Abs(sw.Values[k]) * a;
+                            break;
+                    }
+                }
+                if (!bounded) continue;   // stays NaN: later populations it feeds are not bounded either
+                maxF[i] = x.Length == 0 ? 0 : x.Max();
+            }
+            if (p.Omega is { } omega && !(omega * maxF[i] + 1 <= int.MaxValue))
+                throw new ArgumentException(
+                    $"population '{p.Name}': with ω = {omega} a step can give {omega * maxF[i] + 1:G4} spikes per unit " +
+                    $"(max |f(x)| = {maxF[i]:G4}{(p.Activation is Activation.Tanh or Activation.Sigmoid ? "" : " from its biases and weights, inputs in [-1, 1]")}), more than an int32 count holds ({int.MaxValue})");
+        }
     }
 }

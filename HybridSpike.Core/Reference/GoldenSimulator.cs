@@ -66,8 +66,7 @@ public sealed class GoldenSimulator : ISimulator
     public static GoldenSimulator Create(NetworkDescription network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        network.Validate();
-        CheckFinite(network);
+        network.Validate();   // also: finite weights and biases, counts that fit int32
         var index = new Dictionary<string, int>();
         for (int i = 0; i < network.Populations.Length; i++) index.Add(network.Populations[i].Name, i);
         var readLater = new bool[network.Populations.Length];
@@ -89,30 +88,6 @@ public sealed class GoldenSimulator : ISimulator
         }
         for (int i = 0; i < plans.Length; i++) plans[i] = plans[i] with { ReadAtNextStep = readLater[i] };
         return new GoldenSimulator(network, plans, index[network.Output.Population]);
-    }
-
-    private static void CheckFinite(NetworkDescription network)
-    {
-        foreach (var p in network.Populations)
-            if (!p.Bias.IsDefaultOrEmpty && FirstNonFinite(p.Bias.AsSpan()) is { } i)
-                throw new ArgumentException($"population '{p.Name}': bias {i} is {p.Bias[i]}; the simulator needs finite biases");
-        foreach (var c in network.Connections)
-        {
-            var values = c.Weights switch
-            {
-                DenseWeights d => d.Matrix.Values.Span,
-                SparseWeights sw => sw.Values.AsSpan(),
-                _ => throw new ArgumentException($"connection {c.Source} -> {c.Target}: weights of type {c.Weights.GetType().Name} are not supported"),
-            };
-            if (FirstNonFinite(values) is { } k)
-                throw new ArgumentException($"connection {c.Source} -> {c.Target}: weight {k} is {values[k]}; the simulator needs finite weights");
-        }
-    }
-
-    private static int? FirstNonFinite(ReadOnlySpan<double> values)
-    {
-        for (int i = 0; i < values.Length; i++) if (!double.IsFinite(values[i])) return i;
-        return null;
     }
 
     /// <summary>The simulator of an artifact's network; the artifact's arithmetic must be float64.</summary>

@@ -29,13 +29,23 @@ public sealed class ArtifactFileTests : IDisposable
 
     private static object?[] List(object? o) => Assert.IsType<object?[]>(o);
 
+    /// <summary>The edited map as a schema 2 file with a digest that matches: what a tool that rewrites the file properly writes.</summary>
     private string WriteEdited(Action<Dictionary<object, object?>> edit)
     {
         var root = Decode(ArtifactFile.Serialize(SampleArtifacts.Artifact()));
         edit(root);
         var path = PathOf("edited.hsa");
-        File.WriteAllBytes(path, MessagePackSerializer.Serialize<object>(root, Plain));
+        File.WriteAllBytes(path, SampleArtifacts.Sealed(root));
         return path;
+    }
+
+    /// <summary>The map as a schema 1 file, the way this version's predecessor wrote it: no digest.</summary>
+    private static byte[] SchemaOne(ModelArtifact artifact)
+    {
+        var root = Decode(ArtifactFile.Serialize(artifact));
+        root.Remove("digest");
+        root["schema_version"] = 1;
+        return MessagePackSerializer.Serialize<object>(root, Plain);
     }
 
     private static ArtifactFormatException Refused(string path)
@@ -68,10 +78,11 @@ public sealed class ArtifactFileTests : IDisposable
     }
 
     [Fact]
-    public void Weights_survive_bit_for_bit_including_negative_zero_infinities_and_nan()
+    public void Weights_survive_bit_for_bit_including_negative_zero_and_subnormals()
     {
         Prop.ForAll(
-            ArbMap.Default.GeneratorFor<double>().ArrayOf().Where(a => a.Length > 0).ToArbitrary(),
+            ArbMap.Default.GeneratorFor<double>().Where(double.IsFinite).ArrayOf().Where(a => a.Length > 0)
+                .Select(a => a.Append(-0.0).Append(double.Epsilon).ToArray()).ToArbitrary(),
             values =>
             {
                 var network = new NetworkDescription(
@@ -103,7 +114,8 @@ public sealed class ArtifactFileTests : IDisposable
         var artifact = SampleArtifacts.Artifact();
         var root = Decode(ArtifactFile.Serialize(artifact));
         Assert.Equal("hybridspike-artifact", root["format"]);
-        Assert.Equal(1, Convert.ToInt32(root["schema_version"]));
+        Assert.Equal(2, Convert.ToInt32(root["schema_version"]));
+        Assert.Equal("digest", root.Keys.Last());
         Assert.Equal("float64", root["arithmetic"]);
         Assert.Equal(0.9715, Map(root["metrics"])["test-accuracy"]);
         Assert.Equal(ulong.MaxValue, Convert.ToUInt64(Map(Map(root["provenance"])["seeds"])["big"]));
@@ -172,8 +184,8 @@ public sealed class ArtifactFileTests : IDisposable
     [Fact]
     public void An_unsupported_schema_version_is_refused_with_the_supported_one()
     {
-        var e = Refused(WriteEdited(root => root["schema_version"] = 2));
-        Assert.Contains("unsupported schema version 2 (supported: 1)", e.Message);
+        var e = Refused(WriteEdited(root => root["schema_version"] = 3));
+        Assert.Contains("unsupported schema version 3 (supported: 1, 2)", e.Message);
     }
 
     [Fact]
@@ -260,10 +272,17 @@ public sealed class ArtifactFileTests : IDisposable
     }
 
     [Fact]
-    public void A_field_of_the_wrong_type_is_refused_as_corrupt()
+    public void A_field_of_the_wrong_type_is_refused_naming_the_field_and_both_types()
     {
         var path = WriteEdited(root => Map(List(Map(root["network"])["populations"])[1])["size"] = "five");
-        Assert.Contains("corrupt artifact", Refused(path).Message);
+        Assert.Contains("corrupt artifact: network.populations[1].size: expected an integer, found a string", Refused(path).Message);
+    }
+
+    [Fact]
+    public void A_size_beyond_int32_is_refused_naming_the_field()
+    {
+        var path = WriteEdited(root => Map(Map(List(Map(root["network"])["connections"])[0])["weights"])["rows"] = ulong.MaxValue);
+        Assert.Contains($"network.connections[0].weights.rows: {ulong.MaxValue} is out of range of a 32-bit integer", Refused(path).Message);
     }
 
     [Fact]
@@ -278,6 +297,143 @@ public sealed class ArtifactFileTests : IDisposable
     {
         var path = PathOf("absent.hsa");
         Assert.Contains("file not found", Refused(path).Message);
+    }
+
+    // ---- the digest ----
+
+    /// <summary>Where a connection's weight values start in the file: the first occurrence of their bytes.</summary>
+    private static int OffsetOfWeights(byte[] file, ModelArtifact artifact)
+    {
+        var blob = ArtifactMapping.DoublesToBlob(((DenseWeights)artifact.Network.Connections[0].Weights).Matrix.Values.Span);
+        int at = file.AsSpan().IndexOf(blob);
+        Assert.True(at > 0);
+        return at;
+    }
+
+    [Fact]
+    public void A_flipped_byte_in_the_weights_is_refused_naming_the_digest()
+    {
+        var artifact = SampleArtifacts.Artifact();
+        var bytes = ArtifactFile.Serialize(artifact);
+        var good = ArtifactFile.DeserializeWithDigest(bytes, "good").Digest;
+        bytes[OffsetOfWeights(bytes, artifact) + 13] ^= 0x01;
+        var path = PathOf("flipped.hsa");
+        File.WriteAllBytes(path, bytes);
+        var e = Refused(path);
+        Assert.Contains($"the digest does not match: the file stores {good[..12]}", e.Message);
+    }
+
+    [Fact]
+    public void A_file_cut_at_its_digest_entry_is_refused_as_truncated()
+    {
+        var path = PathOf("cut.hsa");
+        File.WriteAllBytes(path, ArtifactFile.Serialize(SampleArtifacts.Artifact())[..^41]);
+        Assert.Contains("truncated or corrupt MessagePack", Refused(path).Message);
+    }
+
+    [Fact]
+    public void The_digest_is_the_lowercase_hex_sha256_of_the_bytes_before_the_digest_entry()
+    {
+        var path = PathOf("model.hsa");
+        ArtifactFile.Write(path, SampleArtifacts.Artifact());
+        var bytes = File.ReadAllBytes(path);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.AsSpan(0, bytes.Length - 41)));
+        Assert.Equal(expected, ArtifactFile.ReadWithDigest(path).Digest);
+    }
+
+    [Fact]
+    public void A_schema_1_file_without_a_digest_is_read_and_named_by_the_hash_of_the_whole_file()
+    {
+        var artifact = SampleArtifacts.Artifact();
+        var bytes = SchemaOne(artifact);
+        var path = PathOf("old.hsa");
+        File.WriteAllBytes(path, bytes);
+        var read = ArtifactFile.ReadWithDigest(path);
+        SampleArtifacts.AssertSame(artifact with { SchemaVersion = 1 }, read.Artifact);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), read.Digest);
+    }
+
+    [Fact]
+    public void A_schema_2_file_without_a_digest_is_refused_naming_the_field()
+    {
+        var root = Decode(ArtifactFile.Serialize(SampleArtifacts.Artifact()));
+        root.Remove("digest");
+        var path = PathOf("nodigest.hsa");
+        File.WriteAllBytes(path, MessagePackSerializer.Serialize<object>(root, Plain));
+        Assert.Contains("missing field 'digest'", Refused(path).Message);
+    }
+
+    [Fact]
+    public void A_digest_that_is_not_the_maps_last_entry_is_refused()
+    {
+        var root = Decode(ArtifactFile.Serialize(SampleArtifacts.Artifact()));
+        var moved = new Dictionary<object, object?> { ["digest"] = root["digest"] };
+        foreach (var kv in root) if (!Equals(kv.Key, "digest")) moved.Add(kv.Key, kv.Value);
+        var path = PathOf("moved.hsa");
+        File.WriteAllBytes(path, MessagePackSerializer.Serialize<object>(moved, Plain));
+        Assert.Contains("it must be the map's last entry", Refused(path).Message);
+    }
+
+    // ---- sizes: refused against the file and the limits before anything is allocated ----
+
+    /// <summary>A file that starts like an artifact, then declares a value longer than the file.</summary>
+    private string WriteWithHeader(params byte[] header)
+    {
+        var head = MessagePackSerializer.Serialize<object>(new Dictionary<object, object?> { ["format"] = "hybridspike-artifact", ["schema_version"] = 2 }, Plain);
+        head[0] = 0x83;   // three entries: the two above and "network"
+        var path = PathOf("header.hsa");
+        File.WriteAllBytes(path, [.. head, 0xa7, .. "network"u8, .. header, 1, 2, 3, 4]);
+        return path;
+    }
+
+    [Fact]
+    public void A_bin_longer_than_the_file_is_refused_naming_the_field_and_both_lengths()
+    {
+        var e = Refused(WriteWithHeader(0xc6, 0xff, 0xff, 0xff, 0xff));
+        Assert.Contains("network: a bin of 4294967295 bytes, but only 4 bytes are left", e.Message);
+    }
+
+    [Fact]
+    public void An_array_with_more_elements_than_the_file_has_bytes_is_refused()
+    {
+        var e = Refused(WriteWithHeader(0xdd, 0x7f, 0xff, 0xff, 0xff));
+        Assert.Contains("network declares 2147483647 elements, but only 4 bytes are left", e.Message);
+    }
+
+    [Fact]
+    public void A_population_over_the_unit_limit_is_refused_naming_the_field_and_the_limit()
+    {
+        var path = WriteEdited(root => Map(List(Map(root["network"])["populations"])[2])["size"] = 1_000_000_000);
+        Assert.Contains($"network.populations[2].size: 1000000000 units exceed the limit of {ArtifactLimits.MaxUnits}", Refused(path).Message);
+    }
+
+    [Fact]
+    public void A_dense_matrix_over_the_weight_limit_is_refused_before_its_blob_is_read()
+    {
+        var path = WriteEdited(root =>
+        {
+            var w = Map(Map(List(Map(root["network"])["connections"])[0])["weights"]);
+            (w["rows"], w["cols"]) = (1_000_000, 1_000_000);
+        });
+        Assert.Contains($"network.connections[0].weights: a 1000000x1000000 dense matrix has 1000000000000 weights, over the limit of {ArtifactLimits.MaxWeightsPerConnection}", Refused(path).Message);
+    }
+
+    [Fact]
+    public void A_file_over_the_size_limit_is_refused_without_being_read()
+    {
+        var path = PathOf("huge.hsa");
+        using (var f = File.Create(path)) f.SetLength(ArtifactLimits.MaxFileBytes + 1);   // sparse: no disk space used
+        Assert.Contains($"over the limit of {ArtifactLimits.MaxFileBytes}", Refused(path).Message);
+    }
+
+    [Fact]
+    public void An_artifact_over_a_limit_is_not_written()
+    {
+        var path = PathOf("model.hsa");
+        var wide = SampleArtifacts.Artifact() with { Network = SampleArtifacts.Network() with { Input = new InputMapping(ArtifactLimits.MaxInputDimensions + 1, "wide") } };
+        var e = Assert.Throws<ArgumentException>(() => ArtifactFile.Write(path, wide));
+        Assert.Contains($"network.input.dimensions: {ArtifactLimits.MaxInputDimensions + 1} exceeds the limit", e.Message);
+        Assert.False(File.Exists(path));
     }
 
     // ---- writing ----
@@ -321,8 +477,8 @@ public sealed class ArtifactFileTests : IDisposable
     public void Only_the_current_schema_and_a_supported_arithmetic_are_written()
     {
         var path = PathOf("model.hsa");
-        var e1 = Assert.Throws<ArgumentException>(() => ArtifactFile.Write(path, SampleArtifacts.Artifact() with { SchemaVersion = 2 }));
-        Assert.Contains("schema version 2", e1.Message);
+        var e1 = Assert.Throws<ArgumentException>(() => ArtifactFile.Write(path, SampleArtifacts.Artifact() with { SchemaVersion = 1 }));
+        Assert.Contains("schema version 1", e1.Message);
         var e2 = Assert.Throws<ArgumentException>(() => ArtifactFile.Write(path, SampleArtifacts.Artifact() with { Arithmetic = "fixed-point" }));
         Assert.Contains("arithmetic 'fixed-point'", e2.Message);
         Assert.False(File.Exists(path));

@@ -38,7 +38,7 @@ public sealed class ArtifactInputTests
         var root = (Dictionary<object, object?>)MessagePackSerializer.Deserialize<object>(bytes, plain)!;
         var input = (Dictionary<object, object?>)((Dictionary<object, object?>)root["network"]!)["input"]!;
         ((Dictionary<object, object?>)input["sequence"]!)["dataset"] = "cifar";
-        var e = Assert.Throws<ArtifactFormatException>(() => ArtifactFile.Deserialize(MessagePackSerializer.Serialize<object>(root, plain), "edited.hsa"));
+        var e = Assert.Throws<ArtifactFormatException>(() => ArtifactFile.Deserialize(SampleArtifacts.Sealed(root), "edited.hsa"));
         Assert.Contains("network.input.sequence.dataset: unknown dataset 'cifar'", e.Message);
     }
 

@@ -64,6 +64,17 @@ internal static class SampleArtifacts
         Provenance(),
         ImmutableDictionary<string, double>.Empty.Add("test-accuracy", 0.9715).Add("activity-bits", 3.74));
 
+    /// <summary>The map's bytes with a "digest" entry last, the SHA-256 of the bytes before it (docs/artifact.md).</summary>
+    public static byte[] Sealed(Dictionary<object, object?> root)
+    {
+        var ordered = new Dictionary<object, object?>();
+        foreach (var kv in root) if (!Equals(kv.Key, "digest")) ordered.Add(kv.Key, kv.Value);
+        ordered["digest"] = new byte[32];
+        var bytes = MessagePack.MessagePackSerializer.Serialize<object>(ordered, MessagePack.Resolvers.ContractlessStandardResolver.Options);
+        System.Security.Cryptography.SHA256.HashData(bytes.AsSpan(0, bytes.Length - 41), bytes.AsSpan(bytes.Length - 32));
+        return bytes;
+    }
+
     public static void AssertSame(ModelArtifact expected, ModelArtifact actual)
     {
         Assert.Equal(expected.SchemaVersion, actual.SchemaVersion);
