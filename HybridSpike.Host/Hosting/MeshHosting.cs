@@ -24,7 +24,7 @@ internal static class MeshHosting
     /// dead-letter logging, and the cores on dedicated threads, one per processor (MeshRuntime.DispatcherConfig says why).
     /// </summary>
     public static Config LocalConfig() =>
-        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + StandardErrorLogger.Hocon + "\n"
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + StandardErrorLogger.Hocon + "\n" + CommandOwnsSignals + "\n"
             + MeshRuntime.DispatcherConfig(Environment.ProcessorCount));
 
     /// <summary>
@@ -35,8 +35,15 @@ internal static class MeshHosting
     /// </summary>
     public static Config ClusterConfig(ClusterNodeConfig settings, bool coordinator) =>
         coordinator
-            ? ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off").WithFallback(settings.Config)
+            ? ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off\n" + CommandOwnsSignals).WithFallback(settings.Config)
             : settings.Config;
+
+    /// <summary>
+    /// A run's signals are the command's (CtrlC): with Akka's own hook on, Ctrl-C or SIGTERM also shut the actor system
+    /// down under the run, which then failed with what that broke (a stopped deployment; in a cluster, every other node
+    /// "removed") before the command heard of the signal, and exited 69 or 70 instead of 130 or 143.
+    /// </summary>
+    private const string CommandOwnsSignals = "akka.coordinated-shutdown.run-by-clr-shutdown-hook = off";
 
     /// <summary>Registers the actor system <see cref="SystemName"/> with <paramref name="config"/> (Akka.Hosting).</summary>
     public static IServiceCollection AddMeshActorSystem(this IServiceCollection services, Config config) =>
