@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
+using HybridSpike.Actors.Runtime.Deployment;
 
 namespace HybridSpike.Actors.Cluster;
 
@@ -44,6 +47,7 @@ public sealed record ClusterNodeConfig(
     /// <summary>Reads HOCON text; <paramref name="source"/> names it in errors.</summary>
     public static ClusterNodeConfig Parse(string hocon, string source)
     {
+        if (HoconSyntax.Problem(hocon) is { } problem) throw new InvalidDataException($"{source}: not valid HOCON: {problem}");
         Config parsed;
         try
         {
@@ -101,7 +105,144 @@ public sealed record ClusterNodeConfig(
             throw new InvalidDataException($"{Key("akka.cluster.seed-nodes")} is empty; list at least one seed (a single node lists itself)");
 
         var roles = (config.GetStringList("akka.cluster.roles") ?? []).ToImmutableArray();
+        // A node without the role is never counted by WaitForNodesAsync: it would say it hosts cores and then a run
+        // would time out waiting for it. A coordinator is one of the mesh nodes (--nodes counts it) and needs it too.
+        if (!roles.Contains(ClusterMesh.Role))
+            throw new InvalidDataException(
+                $"{Key("akka.cluster.roles")} is [{string.Join(", ", roles)}]; a node that hosts mesh cores needs the role '{ClusterMesh.Role}' (e.g. roles = [{string.Join(", ", roles.Prepend(ClusterMesh.Role))}])");
+
+        foreach (var (key, least) in ByteSizes)
+        {
+            long? size;
+            try { size = config.GetByteSize(key); }
+            catch (Exception e) when (e is FormatException or OverflowException or Akka.Configuration.ConfigurationException)
+            {
+                throw new InvalidDataException($"{Key(key)} is '{config.GetString(key, "")}', not a size (like 16 MiB, 512 kB or 128000b)", e);
+            }
+            if (size < least)
+                throw new InvalidDataException($"{Key(key)} is {size} bytes; it must be at least {least}");
+        }
+
+        CheckDowning(config, Key);
         return new ClusterNodeConfig(source, hostname, port, seeds.ToImmutable(), roles, config);
+    }
+
+    /// <summary>The transport's sizes Akka reads only when remoting starts (a bad one failed there, deep in its startup), with their least values.</summary>
+    private static readonly (string Key, long Least)[] ByteSizes =
+    [
+        // Akka's own floor for frames (reference.conf of Akka.Remote: "at least 32000 bytes").
+        ("akka.remote.dot-netty.tcp.maximum-frame-size", 32000),
+        ("akka.remote.dot-netty.tcp.send-buffer-size", 0),
+        ("akka.remote.dot-netty.tcp.receive-buffer-size", 0),
+        ("akka.remote.dot-netty.tcp.write-buffer-high-water-mark", 0),
+        ("akka.remote.dot-netty.tcp.write-buffer-low-water-mark", 0),
+    ];
+
+    /// <summary>Akka.Cluster's own defaults, which an actor system adds when it starts (the resolver's settings need them).</summary>
+    private static readonly Lazy<Config> ClusterDefaults =
+        new(() => ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
+
+    /// <summary>
+    /// The split-brain resolver's settings, read as Akka reads them when the cluster starts: a strategy it does not know
+    /// made the node start, crash its cluster daemon and report that it left the cluster.
+    /// </summary>
+    private static void CheckDowning(Config config, Func<string, string> key)
+    {
+        var provider = config.GetString("akka.cluster.downing-provider-class", "");
+        if (!provider.Contains("SplitBrainResolverProvider", StringComparison.Ordinal)) return;
+        const string Strategy = "akka.cluster.split-brain-resolver.active-strategy";
+        var strategy = config.GetString(Strategy, "");
+        var known = Akka.Cluster.SBR.SplitBrainResolverSettings.AllStrategyNames.Order(StringComparer.Ordinal).ToArray();
+        if (!known.Contains(strategy))
+            throw new InvalidDataException($"{key(Strategy)} is '{strategy}'; Akka's split-brain resolver knows {string.Join(", ", known)}");
+        try
+        {
+            var settings = new Akka.Cluster.SBR.SplitBrainResolverSettings(config.WithFallback(ClusterDefaults.Value));
+            // Each strategy's own settings are read lazily, when the cluster first needs them: read the active one's now.
+            _ = strategy switch
+            {
+                Akka.Cluster.SBR.SplitBrainResolverSettings.StaticQuorumName => settings.StaticQuorumSettings,
+                Akka.Cluster.SBR.SplitBrainResolverSettings.KeepOldestName => settings.KeepOldestSettings,
+                Akka.Cluster.SBR.SplitBrainResolverSettings.LeaseMajorityName => settings.LeaseMajoritySettings,
+                _ => (object)settings,
+            };
+        }
+        catch (Exception e) when (e is Akka.Configuration.ConfigurationException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{key("akka.cluster.split-brain-resolver")}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Checks, just before the node starts, that it can listen where its file says: the hostname must resolve to an
+    /// address of this machine (<see cref="InvalidDataException"/>: the file is wrong), and the port must be free
+    /// (<see cref="MeshClusterException"/>: the file is right, the port is taken for now). Akka binds with SO_REUSEADDR,
+    /// which .NET on Linux turns into SO_REUSEPORT as well, so a second node on a taken port used to start beside the
+    /// first; this probe binds without it and is refused (reference.conf turns the option off for Akka's own bind too).
+    /// </summary>
+    public void CheckCanListen()
+    {
+        var address = Resolve();
+        if (Port == 0) return;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(address, Port));
+            probe.Listen(1);
+        }
+        catch (SocketException e)
+        {
+            throw ListenFailure(e) ?? throw new MeshClusterException($"cannot listen on port {Port} on {Hostname} ({e.Message})");
+        }
+    }
+
+    /// <summary>The first address of <see cref="Hostname"/>, IPv4 first (as Akka's transport binds it).</summary>
+    private IPAddress Resolve()
+    {
+        if (IPAddress.TryParse(Hostname, out var literal)) return literal;
+        IPAddress[] addresses;
+        try { addresses = Dns.GetHostAddresses(Hostname); }
+        catch (SocketException e) { throw new InvalidDataException($"{Source}: akka.remote.dot-netty.tcp.hostname '{Hostname}' does not resolve ({e.Message})", e); }
+        return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new InvalidDataException($"{Source}: akka.remote.dot-netty.tcp.hostname '{Hostname}' resolves to no address");
+    }
+
+    /// <summary>The error to report for a failed bind, or null when the socket error is none of the known ones.</summary>
+    private Exception? ListenFailure(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.AddressAlreadyInUse => new MeshClusterException(
+            $"port {Port} on {Hostname} is in use (another node or program listens there); stop it, or give this node another port (node --port)"),
+        SocketError.AddressNotAvailable => new InvalidDataException(
+            $"{Source}: akka.remote.dot-netty.tcp.hostname '{Hostname}' is not an address of this machine; a node listens on one of its own addresses"),
+        SocketError.AccessDenied => new InvalidDataException(
+            $"{Source}: akka.remote.dot-netty.tcp.port {Port} on {Hostname} needs privileges; use a port above 1023"),
+        SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => new InvalidDataException(
+            $"{Source}: akka.remote.dot-netty.tcp.hostname '{Hostname}' does not resolve ({e.Message})"),
+        _ => null,
+    };
+
+    /// <summary>
+    /// What went wrong when this node's actor system failed to start, as one line: Akka wraps the cause (a bind that
+    /// failed, a setting it could not read) in several layers of AggregateException. Null when the cause is none of those.
+    /// </summary>
+    public Exception? StartFailure(Exception failure)
+    {
+        var causes = Causes(failure).ToList();
+        if (causes.OfType<SocketException>().FirstOrDefault() is { } s)
+            return ListenFailure(s) ?? new MeshClusterException($"cannot listen on port {Port} on {Hostname} ({s.Message})");
+        // The innermost is the one that names the setting ("Unknown downing strategy ..."), not its wrappers.
+        if (causes.LastOrDefault(e => e is ConfigurationException or FormatException) is { } bad)
+            return new InvalidDataException($"{Source}: Akka refused a setting: {bad.Message}", failure);
+        return null;
+    }
+
+    private static IEnumerable<Exception> Causes(Exception e)
+    {
+        yield return e;
+        var inner = e is AggregateException a ? a.InnerExceptions : e.InnerException is { } i ? [i] : (IEnumerable<Exception>)[];
+        foreach (var x in inner)
+            foreach (var c in Causes(x))
+                yield return c;
     }
 
     /// <summary>Starts an actor system for this node; it joins the seeds on its own.</summary>

@@ -29,7 +29,8 @@ internal sealed class NodeCommand
     public NodeRequest Parse(ParseResult result)
     {
         var port = result.GetValue(_port);
-        if (port is < 0 or > 65535) throw new ArgumentException($"--port must be 0 to 65535, got {port}");
+        // Port 0 (the OS picks one) would give the node an address no file lists as a seed and no one can find.
+        if (port is < 1 or > 65535) throw new ArgumentException($"--port must be from 1 to 65535, got {port}");
         return new NodeRequest(result.GetValue(_config)!, port);
     }
 }

@@ -46,7 +46,9 @@ internal sealed class SimulateCommand
         foreach (var o in new Option[] { _model, _target.Profile, _target.Exponent, _target.Placement!, _samples, _streams, _chunk, _report, _cluster, _nodes, _assign, _joinTimeout, _json })
             Command.Options.Add(o);
         _data.AddTo(Command);
-        Command.SetAction((result, cancel) => SimulateService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
+        // Ctrl-C or SIGTERM stops the run (a coordinator leaves its cluster, the nodes stay up for the next run) and says so.
+        Command.SetAction((result, cancel) => CtrlC.RunAsync("simulate", "nothing was written", result.InvocationConfiguration.Error, cancel,
+            token => SimulateService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, token)));
     }
 
     public static Command Build() => new SimulateCommand().Command;

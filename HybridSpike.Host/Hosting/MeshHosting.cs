@@ -20,11 +20,12 @@ internal static class MeshHosting
     public const string SystemName = ClusterNodeConfig.SystemName;
 
     /// <summary>
-    /// HOCON of an actor system for a mesh run in this process: warnings only, no dead-letter
-    /// logging, and the cores on dedicated threads, one per processor (MeshRuntime.DispatcherConfig says why).
+    /// HOCON of an actor system for a mesh run in this process: warnings only, on stderr (stdout is for results), no
+    /// dead-letter logging, and the cores on dedicated threads, one per processor (MeshRuntime.DispatcherConfig says why).
     /// </summary>
     public static Config LocalConfig() =>
-        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + MeshRuntime.DispatcherConfig(Environment.ProcessorCount));
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.log-dead-letters = off\n" + StandardErrorLogger.Hocon + "\n" + CommandOwnsSignals + "\n"
+            + MeshRuntime.DispatcherConfig(Environment.ProcessorCount));
 
     /// <summary>
     /// HOCON of a cluster node (a node file over reference.conf). A coordinator's system
@@ -34,8 +35,15 @@ internal static class MeshHosting
     /// </summary>
     public static Config ClusterConfig(ClusterNodeConfig settings, bool coordinator) =>
         coordinator
-            ? ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off").WithFallback(settings.Config)
+            ? ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off\n" + CommandOwnsSignals).WithFallback(settings.Config)
             : settings.Config;
+
+    /// <summary>
+    /// A run's signals are the command's (CtrlC): with Akka's own hook on, Ctrl-C or SIGTERM also shut the actor system
+    /// down under the run, which then failed with what that broke (a stopped deployment; in a cluster, every other node
+    /// "removed") before the command heard of the signal, and exited 69 or 70 instead of 130 or 143.
+    /// </summary>
+    private const string CommandOwnsSignals = "akka.coordinated-shutdown.run-by-clr-shutdown-hook = off";
 
     /// <summary>Registers the actor system <see cref="SystemName"/> with <paramref name="config"/> (Akka.Hosting).</summary>
     public static IServiceCollection AddMeshActorSystem(this IServiceCollection services, Config config) =>
@@ -85,9 +93,23 @@ internal sealed class MeshHost : IAsyncDisposable, IDisposable
     /// <summary>An actor system for mesh runs in this process (<see cref="MeshHosting.LocalConfig"/>).</summary>
     public static Task<MeshHost> StartLocalAsync(CancellationToken cancel = default) => StartAsync(MeshHosting.LocalConfig(), cancel);
 
-    /// <summary>An actor system that joins the cluster of <paramref name="settings"/> (<see cref="MeshHosting.ClusterConfig"/>).</summary>
-    public static Task<MeshHost> StartClusterAsync(ClusterNodeConfig settings, bool coordinator, CancellationToken cancel = default) =>
-        StartAsync(MeshHosting.ClusterConfig(settings, coordinator), cancel);
+    /// <summary>
+    /// An actor system that joins the cluster of <paramref name="settings"/> (<see cref="MeshHosting.ClusterConfig"/>),
+    /// once its address is known to be free. A start that fails anyway (a port taken in between, a setting Akka refuses)
+    /// is reported in one line (<see cref="ClusterNodeConfig.StartFailure"/>), not as Akka's nested exceptions.
+    /// </summary>
+    public static async Task<MeshHost> StartClusterAsync(ClusterNodeConfig settings, bool coordinator, CancellationToken cancel = default)
+    {
+        settings.CheckCanListen();
+        try
+        {
+            return await StartAsync(MeshHosting.ClusterConfig(settings, coordinator), cancel);
+        }
+        catch (Exception e) when (settings.StartFailure(e) is { } failure)
+        {
+            throw failure;
+        }
+    }
 
     public void Dispose()
     {

@@ -22,9 +22,19 @@ internal static class SimulateService
         Check.WithinSplit(request.Samples, seq.Test.Count, "--samples", dataConfig.Dataset);
         var mesh = CompileService.Compile(artifact.Network, p, request.Target);
 
-        await using var coordinator = request.Cluster is { } cluster ? await NodeService.JoinAsync(cluster, err, cancel) : null;
-        var run = await MeshEvaluation.RunAsync(path, artifact, mesh, seq, request.Streams, request.Chunk, err, coordinator?.System,
-            coordinator?.Options ?? Actors.Runtime.MeshRunOptions.Local, cancel);
+        MeshEvaluation.Outcome run;
+        try
+        {
+            await using var coordinator = request.Cluster is { } cluster ? await NodeService.JoinAsync(cluster, err, cancel) : null;
+            run = await MeshEvaluation.RunAsync(path, artifact, mesh, seq, request.Streams, request.Chunk, err, coordinator?.System,
+                coordinator?.Options ?? Actors.Runtime.MeshRunOptions.Local, cancel);
+        }
+        catch (Exception e) when (cancel.IsCancellationRequested && e is not OperationCanceledException)
+        {
+            // Interrupted, the deployment stops under the run and the run fails with whatever that broke (a stopped
+            // deployment, a node "lost" as the coordinator leaves): the interruption is the cause, not those.
+            throw new OperationCanceledException("simulate was interrupted", e, cancel);
+        }
         var r = run.Report with { PerSample = run.PerSample };
         if (request.Report is { } dir)
         {

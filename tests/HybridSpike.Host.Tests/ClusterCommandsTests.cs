@@ -78,6 +78,188 @@ public sealed class ClusterCommandsTests : IDisposable
         Assert.Contains("stopped", nodeErr.ToString());
     }
 
+    [Fact]
+    public async Task A_second_node_on_a_port_already_taken_fails_to_start_saying_the_port_is_in_use()
+    {
+        int port = FreePort();
+        var hocon = Hocon("taken.hocon", port, port);
+        using var first = Running.Start("node", "--config", hocon);
+        await first.WaitForLineAsync(l => l.StartsWith("joined:"), TimeSpan.FromSeconds(30));
+
+        // Akka's transport bound with SO_REUSEPORT: this second node used to start beside the first and join it.
+        using var second = Running.Start("node", "--config", hocon);
+        Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "the second node did not stop");
+        Assert.Equal(Cli.Unavailable, second.Process.ExitCode);
+        Assert.Equal($"error: port {port} on 127.0.0.1 is in use (another node or program listens there); stop it, or give this node another port (node --port)",
+            second.Error.Trim());
+        first.Signal("TERM");
+        Assert.True(first.WaitForExit(TimeSpan.FromSeconds(20)), "the first node did not stop");
+    }
+
+    [Fact]
+    public void A_node_file_with_a_bad_value_is_one_error_line_and_exit_1()
+    {
+        var path = Path.Combine(_dir, "frame.hocon");
+        File.WriteAllText(path, $"akka.remote.dot-netty.tcp.maximum-frame-size = lots\n{File.ReadAllText(Hocon("x.hocon", 4053, 4053))}");
+        var r = CliRunner.Run("node", "--config", path);
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Equal($"error: {path}: akka.remote.dot-netty.tcp.maximum-frame-size is 'lots', not a size (like 16 MiB, 512 kB or 128000b)", r.Error.Trim());
+    }
+
+    [Fact]
+    public void A_failed_cluster_run_with_json_leaves_stdout_empty_and_logs_Akkas_warnings_on_stderr()
+    {
+        // The seed is a port nobody listens on: Akka warns that it cannot associate, then the join times out.
+        int self = FreePort(), seed = FreePort();
+        while (seed == self) seed = FreePort();
+        var r = CliRunner.RunProcess("simulate", "--model", Artifact(), "--profile", "test", "--samples", "2", "--json",
+            "--cluster", Hocon("lonely.hocon", self, seed), "--nodes", "2", "--join-timeout", "3");
+        Assert.Equal(Cli.Unavailable, r.ExitCode);
+        Assert.Equal("", r.Output);
+        Assert.Contains("[WARNING]", r.Error);
+    }
+
+    [Fact]
+    public async Task SIGTERM_while_the_coordinator_waits_for_nodes_ends_it_at_once_with_143_saying_so()
+    {
+        int port = FreePort();
+        using var coordinator = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "2", "--json",
+            "--cluster", Hocon("waiting.hocon", port, port), "--nodes", "2", "--join-timeout", "600");
+        await coordinator.WaitForLineAsync(l => l.StartsWith("cluster:") && l.Contains("waiting for 2 mesh nodes"), TimeSpan.FromSeconds(60));
+        coordinator.Signal("TERM");
+        // Not the 600 s of --join-timeout.
+        Assert.True(coordinator.WaitForExit(TimeSpan.FromSeconds(20)), "the coordinator was still waiting 20 s after SIGTERM");
+        Assert.Equal(143, coordinator.Process.ExitCode);
+        Assert.Contains("simulate: interrupted by SIGTERM; nothing was written", coordinator.Error);
+        Assert.Equal("", coordinator.Output);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_during_a_cluster_run_exits_130_and_the_node_serves_the_next_run()
+    {
+        var model = Artifact();
+        int nodePort = FreePort(), selfPort = FreePort();
+        while (selfPort == nodePort) selfPort = FreePort();
+        using var node = Running.Start("node", "--config", Hocon("node.hocon", nodePort, nodePort));
+        await node.WaitForLineAsync(l => l.StartsWith("joined:"), TimeSpan.FromSeconds(30));
+        string[] run = ["simulate", "--model", model, "--profile", "test", "--streams", "1", "--json", "--cluster", Hocon("self.hocon", selfPort, nodePort), "--nodes", "2", "--join-timeout", "30"];
+
+        // One step pushed at a time: a mesh run long enough to be interrupted in the middle, golden models short before it.
+        using (var coordinator = Running.Start([.. run, "--samples", "60", "--chunk", "1"]))
+        {
+            // The mesh's progress shows the cores are deployed over both nodes and sequences are going through them.
+            await coordinator.WaitForLineAsync(MidRun, TimeSpan.FromSeconds(90));
+            coordinator.Signal("INT");
+            Assert.True(coordinator.WaitForExit(TimeSpan.FromSeconds(20)), "the coordinator did not stop within 20 s of Ctrl-C");
+            // Before, the coordinator's own actor system was shut down by the signal: exit 69, "node ... was removed".
+            Assert.True(coordinator.Process.ExitCode == CtrlC.Interrupted, coordinator.Error);
+            Assert.Contains("simulate: interrupted by Ctrl-C; nothing was written", coordinator.Error);
+        }
+
+        var next = CliRunner.RunProcess([.. run, "--samples", "2"]);
+        Assert.True(next.ExitCode == 0, next.Error);
+        Assert.False(node.Process.HasExited, node.Error);
+        node.Signal("TERM");
+        Assert.True(node.WaitForExit(TimeSpan.FromSeconds(20)), "the node did not stop");
+        Assert.Equal(0, node.Process.ExitCode);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_during_a_local_run_exits_130_saying_nothing_was_written()
+    {
+        using var local = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "60", "--streams", "1", "--chunk", "1",
+            "--report", Path.Combine(_dir, "report"));
+        await local.WaitForLineAsync(MidRun, TimeSpan.FromSeconds(90));
+        local.Signal("INT");
+        Assert.True(local.WaitForExit(TimeSpan.FromSeconds(20)), "simulate did not stop within 20 s of Ctrl-C");
+        Assert.True(local.Process.ExitCode == CtrlC.Interrupted, local.Error);
+        Assert.Contains("simulate: interrupted by Ctrl-C; nothing was written", local.Error);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "report")));
+    }
+
+    /// <summary>A progress line of the mesh with at least one sequence through it ("mesh: 12/400 test sequences ...").</summary>
+    private static bool MidRun(string line) => System.Text.RegularExpressions.Regex.IsMatch(line, "^mesh: [1-9][0-9]*/");
+
+    /// <summary>
+    /// The built hybridspike in a process of its own, its stderr read line by line so that a test can wait for one.
+    /// Started through env --default-signal=INT: a child of a runner that ignores SIGINT (a background job) would
+    /// ignore it too, and a Ctrl-C test would wait in vain. Disposing kills it if it still runs (only it, by its id).
+    /// </summary>
+    private sealed class Running : IDisposable
+    {
+        private readonly System.Text.StringBuilder _err = new(), _out = new();
+        private readonly List<(Func<string, bool> Match, TaskCompletionSource Seen)> _waiting = [];
+
+        public Process Process { get; }
+
+        private Running(Process process) => Process = process;
+
+        public string Error { get { lock (_err) return _err.ToString(); } }
+
+        public string Output { get { lock (_out) return _out.ToString(); } }
+
+        public static Running Start(params string[] args)
+        {
+            var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "--default-signal=INT", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "hybridspike.dll") })
+                start.ArgumentList.Add(a);
+            foreach (var a in args) start.ArgumentList.Add(a);
+            var running = new Running(Process.Start(start)!);
+            running.Process.ErrorDataReceived += (_, e) => running.OnError(e.Data);
+            running.Process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (running._out) running._out.AppendLine(line); };
+            running.Process.BeginErrorReadLine();
+            running.Process.BeginOutputReadLine();
+            return running;
+        }
+
+        private void OnError(string? line)
+        {
+            lock (_err)
+            {
+                if (line is null)
+                {
+                    foreach (var (_, seen) in _waiting) seen.TrySetException(new InvalidOperationException($"the process ended without the line; stderr:\n{_err}"));
+                    return;
+                }
+                _err.AppendLine(line);
+                foreach (var (match, seen) in _waiting) if (match(line)) seen.TrySetResult();
+            }
+        }
+
+        /// <summary>Completes when a line of stderr matches (one already written counts); fails when the process ends first or after <paramref name="timeout"/>.</summary>
+        public async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+        {
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_err)
+            {
+                if (_err.ToString().Split('\n').Any(l => match(l.TrimEnd('\r')))) return;
+                _waiting.Add((match, seen));
+            }
+            try { await seen.Task.WaitAsync(timeout); }
+            catch (TimeoutException) { throw new TimeoutException($"no such line within {timeout.TotalSeconds} s; stderr:\n{Error}"); }
+        }
+
+        public void Signal(string signal)
+        {
+            using var kill = Process.Start("kill", [$"-{signal}", Process.Id.ToString()]);
+            kill.WaitForExit();
+        }
+
+        /// <summary>Waits for the exit and for the end of its output.</summary>
+        public bool WaitForExit(TimeSpan timeout)
+        {
+            if (!Process.WaitForExit(timeout)) return false;
+            Process.WaitForExit();
+            return true;
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(true);
+            Process.Dispose();
+        }
+    }
+
     private static Process StartNode(string hocon)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")

@@ -141,7 +141,8 @@ public sealed class ParseTests
         var node = new NodeCommand();
         Assert.Equal(new NodeRequest("n.hocon", null), Parse(node.Command, node.Parse, "--config", "n.hocon"));
         Assert.Equal(new NodeRequest("n.hocon", 2552), Parse(node.Command, node.Parse, "--config", "n.hocon", "--port", "2552"));
-        Refused(node.Command, node.Parse, "--port must be 0 to 65535, got 70000", "--config", "n.hocon", "--port", "70000");
+        Refused(node.Command, node.Parse, "--port must be from 1 to 65535, got 70000", "--config", "n.hocon", "--port", "70000");
+        Refused(node.Command, node.Parse, "--port must be from 1 to 65535, got 0", "--config", "n.hocon", "--port", "0");
     }
 
     [Fact]

@@ -57,6 +57,96 @@ public class ClusterNodeConfigTests
         Assert.Contains("broken.hocon", e.Message);
     }
 
+    private const string Seed = "akka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:4053\"]\n";
+
+    [Fact]
+    public void An_unclosed_brace_is_refused_with_its_line_not_taken_for_a_missing_seed_list()
+    {
+        // Akka's parser accepts it and puts the seed list inside the unclosed object: "seed-nodes is empty" before.
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("# a node\nakka.remote.dot-netty.tcp { port = 4053\n" + Seed, "n.hocon"));
+        Assert.Equal("n.hocon: not valid HOCON: line 2: the '{' opened here is never closed", e.Message);
+    }
+
+    [Fact]
+    public void An_extra_closing_brace_is_refused_with_its_line_not_left_to_drop_the_keys_after_it()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.remote.dot-netty.tcp { port = 4053 }}\n" + Seed, "n.hocon"));
+        Assert.Equal("n.hocon: not valid HOCON: line 1: '}' closes nothing", e.Message);
+    }
+
+    [Fact]
+    public void Braces_and_quotes_in_comments_and_strings_are_not_counted()
+    {
+        var c = ClusterNodeConfig.Parse("# a { in a comment\n// and \" here\nakka.cluster.roles = [mesh, \"x}]\"]\n" + Seed, "n.hocon");
+        Assert.Equal(["mesh", "x}]"], c.Roles.ToArray());
+    }
+
+    [Fact]
+    public void A_frame_size_that_is_not_a_size_is_refused_naming_the_setting_and_its_value()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.remote.dot-netty.tcp.maximum-frame-size = lots\n" + Seed, "n.hocon"));
+        Assert.StartsWith("n.hocon: akka.remote.dot-netty.tcp.maximum-frame-size is 'lots', not a size", e.Message);
+    }
+
+    [Fact]
+    public void A_split_brain_strategy_Akka_does_not_know_is_refused_naming_the_ones_it_does()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.cluster.split-brain-resolver.active-strategy = coin-flip\n" + Seed, "n.hocon"));
+        Assert.Equal("n.hocon: akka.cluster.split-brain-resolver.active-strategy is 'coin-flip'; Akka's split-brain resolver knows down-all, keep-majority, keep-oldest, lease-majority, static-quorum", e.Message);
+    }
+
+    [Fact]
+    public void A_known_strategy_with_a_bad_setting_of_its_own_is_refused_before_the_node_starts()
+    {
+        // Akka reads each strategy's settings only when the cluster first needs them: the node crashed after it started.
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse(
+            "akka.cluster.split-brain-resolver { active-strategy = static-quorum, static-quorum.quorum-size = 0 }\n" + Seed, "n.hocon"));
+        Assert.Contains("quorum-size", e.Message);
+    }
+
+    [Fact]
+    public void A_node_without_the_mesh_role_is_refused_naming_its_roles()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.cluster.roles = [worker]\n" + Seed, "n.hocon"));
+        Assert.Equal("n.hocon: akka.cluster.roles is [worker]; a node that hosts mesh cores needs the role 'mesh' (e.g. roles = [mesh, worker])", e.Message);
+    }
+
+    [Fact]
+    public void A_hostname_that_does_not_resolve_is_refused_naming_it()
+    {
+        // .invalid never resolves (RFC 2606).
+        var c = ClusterNodeConfig.Parse("akka.remote.dot-netty.tcp.hostname = no-such-node.invalid\n" + Seed, "n.hocon");
+        var e = Assert.Throws<InvalidDataException>(c.CheckCanListen);
+        Assert.StartsWith("n.hocon: akka.remote.dot-netty.tcp.hostname 'no-such-node.invalid' does not resolve", e.Message);
+    }
+
+    [Fact]
+    public void A_hostname_that_is_not_this_machines_is_refused_naming_it()
+    {
+        // 192.0.2.0/24 is reserved for documentation: no machine has it.
+        var c = ClusterNodeConfig.Parse("akka.remote.dot-netty.tcp.hostname = 192.0.2.7\n" + Seed, "n.hocon");
+        var e = Assert.Throws<InvalidDataException>(c.CheckCanListen);
+        Assert.StartsWith("n.hocon: akka.remote.dot-netty.tcp.hostname '192.0.2.7' is not an address of this machine", e.Message);
+    }
+
+    [Fact]
+    public void A_port_another_program_listens_on_is_refused_as_in_use()
+    {
+        var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        try
+        {
+            int port = ((IPEndPoint)holder.LocalEndpoint).Port;
+            var c = ClusterNodeConfig.Load(Shipped("local.hocon")).WithPort(port);
+            var e = Assert.Throws<HybridSpike.Actors.Runtime.Deployment.MeshClusterException>(c.CheckCanListen);
+            Assert.StartsWith($"port {port} on 127.0.0.1 is in use", e.Message);
+        }
+        finally
+        {
+            holder.Stop();
+        }
+    }
+
     [Fact]
     public void A_missing_file_is_named()
     {
