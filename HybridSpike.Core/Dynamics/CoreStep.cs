@@ -89,7 +89,15 @@ public static class CoreStep
             var outPayloads = payloads.Slice(k * n, n);
             var outActivity = activity.IsEmpty ? scratch.Activity.AsSpan() : activity.Slice(k * n, n);
             var outCounts = counts.IsEmpty ? scratch.Counts.AsSpan() : counts.Slice(k * n, n);
-            FixedPoint.UnitsStep(p.Activation, p.Omega, x, scratch.Fx, state.Quantizer(slot), outPayloads, outActivity, outCounts);
+            try
+            {
+                FixedPoint.UnitsStep(p.Activation, p.Omega, x, scratch.Fx, state.Quantizer(slot), outPayloads, outActivity, outCounts);
+            }
+            catch (OverflowException e)
+            {
+                // Which population overflowed is what the user needs to find the weights or biases at fault.
+                throw new OverflowException($"population '{p.Name}': {e.Message}", e);
+            }
             foreach (var v in outPayloads)
                 if (v != 0)
                 {

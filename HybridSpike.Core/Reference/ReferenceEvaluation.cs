@@ -26,36 +26,49 @@ public static class ReferenceEvaluation
         var correct = new int[batches.Length];
         var loss = new double[batches.Length];
         int done = 0;
-        try
+        InParallel(batches.Length, cancel, b =>
         {
-            Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
+            var positions = batches[b].Span;
+            var (inputs, labels) = view.Doubles(split, positions);
+            var observer = new Accumulate(ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population));
+            var result = simulator.Run(inputs, positions.Length, view.Length, observer);
+            for (int i = 0; i < positions.Length; i++)
             {
-                var positions = batches[b].Span;
-                var (inputs, labels) = view.Doubles(split, positions);
-                var observer = new Accumulate(ActivityAccumulator.ForNetwork(network).ToDictionary(a => a.Population));
-                var result = simulator.Run(inputs, positions.Length, view.Length, observer);
-                for (int i = 0; i < positions.Length; i++)
-                {
-                    var outputs = result.Outputs.Row(i);
-                    CheckFinite(network, outputs, positions[i]);
-                    if (result.Predictions[i] == labels[i]) correct[b]++;
-                    loss[b] += CrossEntropy(outputs, (int)labels[i]);
-                }
-                foreach (var a in observer.Accumulators.Values.Where(a => !a.IsQuantized)) a.Add([], positions.Length, view.Length);
-                totals[b] = [.. observer.Accumulators.Values.Select(a => a.Totals())];
-                progress?.Report(Interlocked.Add(ref done, positions.Length));
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.OfType<InvalidDataException>().FirstOrDefault() is { } broken)
-        {
-            // A broken model is the user's error, not a failure of the parallel loop: say it as itself.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(broken);
-        }
+                var outputs = result.Outputs.Row(i);
+                CheckFinite(network, outputs, positions[i]);
+                if (result.Predictions[i] == labels[i]) correct[b]++;
+                loss[b] += CrossEntropy(outputs, (int)labels[i]);
+            }
+            foreach (var a in observer.Accumulators.Values.Where(a => !a.IsQuantized)) a.Add([], positions.Length, view.Length);
+            totals[b] = [.. observer.Accumulators.Values.Select(a => a.Totals())];
+            progress?.Report(Interlocked.Add(ref done, positions.Length));
+        });
         var merged = totals.SelectMany(t => t).GroupBy(t => t.Population).Select(g => g.Aggregate(ActivityTotals.Combine));
         double accuracy = (double)correct.Sum() / split.Count, meanLoss = loss.Sum() / split.Count;
         if (!double.IsFinite(meanLoss))
             throw new InvalidDataException($"population '{network.Output.Population}': the mean loss over {split.Count} test sequences is {meanLoss}, not a finite number (its outputs are too large)");
         return new ReferenceEvaluationResult(split.Count, accuracy, meanLoss, MetricsReport.FromTotals(network, merged, accuracy, meanLoss));
+    }
+
+    /// <summary>
+    /// <paramref name="body"/> for each of <paramref name="count"/> batches, in parallel. A broken model is the user's
+    /// error, not a failure of the loop, so it comes out as itself: an <see cref="InvalidDataException"/> thrown by a
+    /// batch, and a fixed-point value that overflowed (weights or biases too large for the fixed-point model) as one.
+    /// </summary>
+    public static void InParallel(int count, CancellationToken cancel, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { CancellationToken = cancel }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<InvalidDataException>().FirstOrDefault() is { } broken)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(broken);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<OverflowException>().FirstOrDefault() is { } overflow)
+        {
+            throw new InvalidDataException($"the fixed-point model overflows: {overflow.Message} (its weights or biases are too large for fixed point)", overflow);
+        }
     }
 
     /// <summary>

@@ -180,7 +180,7 @@ internal static class MeshEvaluation
         int n = seq.Test.Count;
         var predictions = new int[n];
         var batches = Core.Data.Batching.InOrder(n, 50).ToArray();
-        Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
+        ReferenceEvaluation.InParallel(batches.Length, cancel, b =>
         {
             var positions = batches[b].Span;
             var (inputs, _) = seq.Doubles(seq.Test, positions);

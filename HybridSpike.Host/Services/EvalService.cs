@@ -111,7 +111,7 @@ internal static class EvalService
         var fixedSim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
         var batches = Batching.InOrder(data.Test.Count, 50).ToArray();
         int correct = 0, differ = 0;
-        Parallel.For(0, batches.Length, new ParallelOptions { CancellationToken = cancel }, b =>
+        ReferenceEvaluation.InParallel(batches.Length, cancel, b =>
         {
             var positions = batches[b].Span;
             var (inputs, labels) = data.Doubles(data.Test, positions);
