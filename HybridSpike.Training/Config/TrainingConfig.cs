@@ -135,7 +135,10 @@ public sealed record TrainingConfig
     /// once the data is loaded, and checked before training (a readout with fewer classes than the labels would
     /// fail inside libtorch; a limit larger than its split would be cut to it without a word).
     /// </summary>
-    public IReadOnlyList<string> ValidateAgainst(SequenceData data)
+    public IReadOnlyList<string> ValidateAgainst(SequenceData data) => ValidateAgainst(data, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <summary><see cref="ValidateAgainst(SequenceData)"/> on a machine of <paramref name="memory"/> bytes.</summary>
+    internal IReadOnlyList<string> ValidateAgainst(SequenceData data, long memory)
     {
         ArgumentNullException.ThrowIfNull(data);
         var e = new List<string>();
@@ -145,7 +148,28 @@ public sealed record TrainingConfig
             e.Add($"data.trainLimit is {Data.TrainLimit:N0} but the training split of {name} has {splits.Train.Count:N0} sequences");
         if (Data.TestLimit > splits.Test.Count)
             e.Add($"data.testLimit is {Data.TestLimit:N0} but the test split of {name} has {splits.Test.Count:N0} sequences");
+        // Each size is within its range, but their product may not fit: refused here rather than by libtorch's
+        // allocator or the kernel's OOM killer after minutes. A lower bound, so nothing that would fit is refused.
+        if (MemoryLowerBound(data.Steps, Math.Min(Training.BatchSize, data.Train.Count)) is var needed && memory > 0 && needed > memory)
+            e.Add($"training.batchSize {Training.BatchSize:N0} with this model needs at least {needed / 1e9:N1} GB to train " +
+                  $"(each step's hidden state and memory of a batch, and the weights with their gradients and Adam's moments), more than the {memory / 1e9:N1} GB here; " +
+                  "lower training.batchSize or the model's size");
         return e;
+    }
+
+    /// <summary>
+    /// Bytes a training run needs at the least: backpropagation through time keeps every step's hidden state
+    /// (and memory) of the batch in float32, and each weight has a gradient and Adam's two moments beside it.
+    /// </summary>
+    internal double MemoryLowerBound(int steps, int batch)
+    {
+        bool lmu = Model.Kind == "lmu";
+        double n = lmu ? Model.Lmu.Hidden : Model.Rnn.Hidden, d = lmu ? Model.Lmu.Order : 0;
+        var w = Model.Lmu.Weights;
+        double weights = lmu
+            ? (w.HiddenKernel ? n * n : 0) + (w.MemoryKernel ? n * d : 0) + n * Model.Classes
+            : (Model.Kind == "lstm" ? 4 : 3) * n * n + n * Model.Classes;
+        return 4.0 * batch * steps * (n + d) + 16.0 * weights;
     }
 
     /// <summary>Every problem, each naming its field.</summary>

@@ -179,7 +179,7 @@ public sealed class TrainCommandsTests : IDisposable
     {
         { System.Text.Encoding.UTF8.GetBytes("""{"model":{"lmu":null}}"""), "model.lmu is null" },
         { System.Text.Encoding.UTF8.GetBytes(ThreeClasses), "model.classes is 3 but the dataset mnist-embedded has 10 classes" },
-        { System.Text.Encoding.UTF8.GetBytes("""{"model":{"lmu":{"order":1000000}}}"""), "model.lmu.order must be from 1 to 4,096, got 1,000,000" },
+        { System.Text.Encoding.UTF8.GetBytes("""{"model":{"lmu":{"order":1000000}}}"""), "model.lmu.order must be from 1 to 1,024, got 1,000,000" },
         { [.. System.Text.Encoding.UTF8.GetBytes("{\"name\": \""), 0xC3, 0x28, .. System.Text.Encoding.UTF8.GetBytes("\"}")], "is not valid UTF-8 (byte offset 10)" },
         { System.Text.Encoding.UTF8.GetBytes("""{"model":{"lmu":{"order":32,"order":64}}}"""), "duplicate key 'order' in model.lmu" },
     };

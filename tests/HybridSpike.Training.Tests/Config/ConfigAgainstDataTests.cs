@@ -56,4 +56,24 @@ public sealed class ConfigAgainstDataTests : IDisposable
         var config = ThreeClasses with { Model = ThreeClasses.Model with { Classes = 10 }, Data = new DataConfig { TrainLimit = 8_000, TestLimit = 2_000 } };
         Assert.Empty(config.ValidateAgainst(SequenceData.Load(config.Data)));
     }
+
+    [Fact]
+    public void A_batch_too_large_for_the_machines_memory_is_refused_naming_the_batch_size()
+    {
+        var config = new TrainingConfig
+        {
+            Model = new ModelConfig { Lmu = new LmuConfig { Order = 1_024, Hidden = 4_096 } },
+            Training = new OptimizationConfig { BatchSize = 1_000 },
+            Data = new DataConfig { TrainLimit = 1_000, TestLimit = 10 },
+        };
+        var error = Assert.Single(config.ValidateAgainst(SequenceData.Load(config.Data), memory: 1_000_000_000));
+        Assert.StartsWith("training.batchSize 1,000 with this model needs at least 16.4 GB to train", error);
+    }
+
+    [Fact]
+    public void The_papers_model_fits_in_a_gigabyte()
+    {
+        var config = new TrainingConfig { Data = new DataConfig { TestLimit = 10 } };
+        Assert.Empty(config.ValidateAgainst(SequenceData.Load(config.Data), memory: 1_000_000_000));
+    }
 }

@@ -48,13 +48,13 @@ public sealed class TrainingConfigJsonTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"model":{"lmu":{"order":1000000}}}""", "model.lmu.order must be from 1 to 4,096, got 1,000,000")]
-    [InlineData("""{"model":{"lmu":{"order":0}}}""", "model.lmu.order must be from 1 to 4,096, got 0")]
-    [InlineData("""{"model":{"lmu":{"order":10000000000}}}""", "model.lmu.order must be from 1 to 4,096, got 10,000,000,000")]
-    [InlineData("""{"model":{"lmu":{"hidden":65537}}}""", "model.lmu.hidden must be from 1 to 65,536, got 65,537")]
+    [InlineData("""{"model":{"lmu":{"order":1000000}}}""", "model.lmu.order must be from 1 to 1,024, got 1,000,000")]
+    [InlineData("""{"model":{"lmu":{"order":0}}}""", "model.lmu.order must be from 1 to 1,024, got 0")]
+    [InlineData("""{"model":{"lmu":{"order":10000000000}}}""", "model.lmu.order must be from 1 to 1,024, got 10,000,000,000")]
+    [InlineData("""{"model":{"lmu":{"hidden":16385}}}""", "model.lmu.hidden must be from 1 to 16,384, got 16,385")]
     [InlineData("""{"model":{"lmu":{"theta":0.5}}}""", "model.lmu.theta must be from 1 to 1,000,000, got 0.5")]
     [InlineData("""{"model":{"lmu":{"theta":1e7}}}""", "model.lmu.theta must be from 1 to 1,000,000, got 10,000,000")]
-    [InlineData("""{"model":{"kind":"gru","rnn":{"hidden":100000}}}""", "model.rnn.hidden must be from 1 to 65,536, got 100,000")]
+    [InlineData("""{"model":{"kind":"gru","rnn":{"hidden":100000}}}""", "model.rnn.hidden must be from 1 to 16,384, got 100,000")]
     [InlineData("""{"model":{"classes":1}}""", "model.classes must be from 2 to 65,536, got 1")]
     [InlineData("""{"schedule":{"steps":0}}""", "schedule.steps must be from 1 to 10,000, got 0")]
     [InlineData("""{"training":{"epochs":1000001}}""", "training.epochs must be from 1 to 1,000,000, got 1,000,001")]
