@@ -89,7 +89,7 @@ public static class Cli
 
     private static bool IsBadInput(Exception e) =>
         e is DataFormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-            or Training.Config.ConfigException or Core.Artifact.ArtifactFormatException or Mapping.Compile.CompileException or Training.TrainingStoppedException or IOException;
+            or Training.Config.ConfigException or Core.Artifact.ArtifactFormatException or Mapping.Compile.CompileException or Training.TrainingStoppedException or IOException or UnauthorizedAccessException;
 
     internal static void WriteJson<T>(TextWriter output, T value) => output.WriteLine(JsonSerializer.Serialize(value, Json));
 }

@@ -74,6 +74,8 @@ internal static class DemoService
             throw new ArgumentException($"{configSource}: the demo needs an LMU (model.kind \"lmu\"); a {config.Model.Kind} has no artifact to compile");
         var profile = Profiles.Get(s.Target.Profile);
         var data = SequenceData.Load(config.Data);
+        // Checked before --force deletes the earlier demo: a config the data refuses must leave it as it was.
+        if (config.ValidateAgainst(data) is { Count: > 0 } mismatches) throw new ConfigException($"{configSource}: " + string.Join("; ", mismatches));
         Check.WithinSplit(s.Samples, data.Test.Count, "--samples", config.Data.Dataset);
         var meshData = SequenceData.Load(config.Data with { TestLimit = s.Samples });
         if (replace.Count > 0)

@@ -233,6 +233,9 @@ public sealed record TrainingConfig
     {
         check(q.OmegaStart > 0 && double.IsFinite(q.OmegaStart), $"{field}.omegaStart", $"ω must be positive, got {q.OmegaStart}");
         check(q.OmegaEnd > 0 && double.IsFinite(q.OmegaEnd), $"{field}.omegaEnd", $"ω must be positive, got {q.OmegaEnd}");
+        // The exported network refuses a larger ω (a step's count must fit an int32): say so before training, not after.
+        check(!(q.OmegaStart > Core.Network.NetworkDescription.MaxOmega), $"{field}.omegaStart", $"ω must be at most {Core.Network.NetworkDescription.MaxOmega:N0}, got {q.OmegaStart:G}");
+        check(!(q.OmegaEnd > Core.Network.NetworkDescription.MaxOmega), $"{field}.omegaEnd", $"ω must be at most {Core.Network.NetworkDescription.MaxOmega:N0}, got {q.OmegaEnd:G}");
         check(q.InitialState is "uniform" or "zeros", $"{field}.initialState", $"unknown {Quote(q.InitialState)} (valid: uniform, zeros)");
     }
 }

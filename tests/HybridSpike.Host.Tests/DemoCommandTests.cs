@@ -162,6 +162,27 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains("is a file", onFile.Error);
     }
 
+    [Fact]
+    public void Force_with_a_config_the_data_refuses_keeps_the_earlier_demo()
+    {
+        var finished = Path.Combine(_dir, "finished-classes");
+        Directory.CreateDirectory(finished);
+        File.WriteAllText(Path.Combine(finished, "report.json"), "{}");
+        var config = Path.Combine(_dir, "three-classes.json");
+        File.WriteAllText(config, File.ReadAllText(Path.Combine(RepoRoot(), "configs", "hslmu-tiny.json")).Replace("\"lmu\": {", "\"classes\": 3, \"lmu\": {"));
+        var r = CliRunner.Run("demo", "--out", finished, "--force", "--config", config);
+        Assert.True(r.ExitCode == Cli.BadInput, r.Error);
+        Assert.Contains("model.classes is 3 but the dataset mnist-embedded has 10 classes", r.Error);
+        Assert.Equal("{}", File.ReadAllText(Path.Combine(finished, "report.json")));
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "HybridSpike.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("HybridSpike.sln not found above the test's folder");
+    }
+
     private static Dictionary<string, (long Length, DateTime Written, string Hash)> Snapshot(string folder) =>
         Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => (new FileInfo(f).Length, File.GetLastWriteTimeUtc(f),
             Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))));

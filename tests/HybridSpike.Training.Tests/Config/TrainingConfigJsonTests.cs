@@ -71,6 +71,13 @@ public sealed class TrainingConfigJsonTests : IDisposable
     }
 
     [Fact]
+    public void An_omega_whose_counts_cannot_fit_an_int32_is_refused_before_training()
+    {
+        var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse("""{"model":{"lmu":{"hiddenQuantizer":{"enabled":true,"omegaStart":1e12}}}}""", "my.json"));
+        Assert.Equal("my.json: model.lmu.hiddenQuantizer.omegaStart: ω must be at most 2,147,483,646, got 1000000000000", e.Message);
+    }
+
+    [Fact]
     public void A_fraction_in_a_whole_number_field_is_refused_saying_so()
     {
         var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse("""{"model":{"lmu":{"order":1.5}}}""", "my.json"));
