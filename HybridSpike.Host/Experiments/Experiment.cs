@@ -39,6 +39,9 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         var files = Directory.GetFiles(configDirectory, "*.json").OrderBy(Order).ThenBy(f => f, StringComparer.Ordinal).ToArray();
         if (files.Length == 0) throw new ArgumentException($"{configDirectory}: no *.json configs");
         var configs = files.Select(f => (File: f, Config: Override(TrainingConfig.Load(f)))).ToArray(); // all validated before any training
+        // Each config's name is its run folder: two with one name would share it, the second "already done".
+        foreach (var same in configs.GroupBy(c => c.Config.Name).Where(g => g.Count() > 1))
+            throw new Training.Config.ConfigException($"{string.Join(" and ", same.Select(c => c.File))}: both are named '{same.Key}' (each config's name is its run folder); rename one");
         var runs = new List<ExperimentRun>();
         foreach (var (file, config) in configs)
         {
@@ -67,7 +70,15 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         if (File.Exists(resultFile))
         {
             log($"{config.Name}: already done ({resultFile})");
-            return JsonSerializer.Deserialize<ExperimentRun>(File.ReadAllText(resultFile), Cli.Json)!;
+            try
+            {
+                return JsonSerializer.Deserialize<ExperimentRun>(File.ReadAllText(resultFile), Cli.Json)
+                    ?? throw new JsonException("the file holds null");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{resultFile}: a finished run's result that cannot be read ({e.Message}); delete it to train {config.Name} again", e);
+            }
         }
         var trainer = new Trainer(config, dir);
         bool resume = File.Exists(trainer.CheckpointPath);

@@ -33,4 +33,35 @@ public sealed class ExperimentCommandsTests : IDisposable
         Assert.True(again.ExitCode == 0, again.Error);
         Assert.Contains("already done", again.Error);
     }
+
+    private string Configs(params (string File, string Name)[] configs)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "configs-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        foreach (var (file, name) in configs)
+            File.WriteAllText(Path.Combine(folder, file), $$"""{ "name": "{{name}}", "model": { "lmu": { "order": 8, "hidden": 12 } }, "training": { "epochs": 1, "maxBatchesPerEpoch": 1 }, "data": { "trainLimit": 50, "testLimit": 50 } }""");
+        return folder;
+    }
+
+    [Fact]
+    public void Two_configs_with_one_name_are_refused_before_training_naming_both_files()
+    {
+        var runs = Path.Combine(_dir, "runs");
+        var r = CliRunner.Run("experiment", "--configs", Configs(("a.json", "same"), ("b.json", "same")), "--out", Path.Combine(_dir, "report"), "--runs", runs);
+        Assert.True(r.ExitCode == Cli.BadInput, r.Error);
+        Assert.Contains("a.json and ", r.Error);
+        Assert.Contains("both are named 'same'", r.Error);
+        Assert.False(Directory.Exists(runs));
+    }
+
+    [Fact]
+    public void A_finished_runs_result_that_cannot_be_read_is_an_error_naming_it()
+    {
+        var runs = Path.Combine(_dir, "runs");
+        var result = Path.Combine(Directory.CreateDirectory(Path.Combine(runs, "damaged")).FullName, "run.json");
+        File.WriteAllText(result, "{ not json");
+        var r = CliRunner.Run("experiment", "--configs", Configs(("d.json", "damaged")), "--out", Path.Combine(_dir, "report"), "--runs", runs);
+        Assert.True(r.ExitCode == Cli.BadInput, r.Error);
+        Assert.Contains($"{result}: a finished run's result that cannot be read", r.Error);
+        Assert.Equal("{ not json", File.ReadAllText(result));
+    }
 }
