@@ -5,7 +5,7 @@ namespace HybridSpike.Core;
 
 /// <summary>
 /// The one way HybridSpike reads its JSON files (training configs, hardware profiles): camelCase,
-/// comments and trailing commas allowed, unknown fields refused, and errors that name the file
+/// comments and trailing commas allowed, unknown fields and duplicate keys refused, and errors that name the file
 /// and the field.
 /// </summary>
 public static class ConfigJson
@@ -18,6 +18,8 @@ public static class ConfigJson
         AllowTrailingCommas = true,
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // A key given twice would silently take its last value: refused, the error naming the key.
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>

@@ -53,6 +53,7 @@ public sealed class HardwareProfileTests : IDisposable
     [InlineData("\"multicast\": false", "\"multicast\": null", "routing.multicast")]
     [InlineData("\"multicast\": false", "\"multicast\": \"no\"", "multicast")]
     [InlineData("\"chipsX\": 2", "\"chipsX\": 2, \"chipz\": 1", "chipz")]
+    [InlineData("\"chipsX\": 2", "\"chipsX\": 2, \"chipsX\": 3", "chipsX")]
     public void A_bad_profile_is_refused_naming_the_field(string from, string to, string field)
     {
         var json = HybridSpike.Mapping.Profiles.Profiles.Get("loihi").ToJson().Replace(from, to);
