@@ -63,9 +63,12 @@ public class MeshRuntimeTests : TestKit
     }
 
     /// <summary>A network whose core throws at its first step: ω = 1e12 makes the count overflow int32 inside the core.</summary>
+    // A recurrence that multiplies a's activity by 1000 a step: its counts pass int32 at step 2. (A fixed ω too large for
+    // int32 counts is refused by NetworkDescription.Validate before anything runs; a recurrence has no static bound.)
     internal static NetworkDescription OverflowingCore() => new(
-        [new Population("a", 4, Activation.Linear, 1e12, [], InitialStateMode.Zeros, 0), new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
+        [new Population("a", 4, Activation.Linear, 1e6, [], InitialStateMode.Zeros, 0), new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
         [new Connection("input", "a", new DenseWeights(Matrix.Create(4, 1, (_, _) => 1)), Delay.SameStep),
+         new Connection("a", "a", new DenseWeights(Matrix.Create(4, 4, (i, j) => i == j ? 1000 : 0)), Delay.OneStep),
          new Connection("a", "out", new DenseWeights(Matrix.Create(2, 4, (_, _) => 1)), Delay.SameStep)],
         new InputMapping(1, "t"), new OutputMapping("out", OutputMapping.LastStep));
 
