@@ -165,6 +165,25 @@ public sealed class ArtifactFuzzTests : IDisposable
         foreach (var path in paths)
             foreach (var size in AbsurdSizes)
                 cases.Add(new($"size{path}={size}", Structural(original, null, (slots, _) => slots.Single(s => s.Path == path).Value = size), Seal.Recomputed));
+        // Sizes the file does back: an empty sparse connection needs no bytes for its rows, an empty bias none for its
+        // units, so only the limits stand between these and a 10^9-unit allocation.
+        foreach (var size in AbsurdSizes)
+        {
+            cases.Add(new($"sparse-output={size}", Structural(original, null, (slots, root) =>
+            {
+                var network = (Dictionary<object, object?>)root["network"]!;
+                ((Dictionary<object, object?>)((object?[])network["populations"]!)[1]!)["size"] = size;
+                var into = (Dictionary<object, object?>)((object?[])network["connections"]!)[2]!;
+                into["weights"] = EmptySparse(size, 20);
+            }), Seal.Recomputed));
+            cases.Add(new($"sparse-input={size}", Structural(original, null, (slots, root) =>
+            {
+                var network = (Dictionary<object, object?>)root["network"]!;
+                ((Dictionary<object, object?>)network["input"]!)["dimensions"] = size;
+                var from = (Dictionary<object, object?>)((object?[])network["connections"]!)[0]!;
+                from["weights"] = EmptySparse(20, size);
+            }), Seal.Recomputed));
+        }
         // Every bin's length header made to claim 4 GiB (then bytes left, then a bin8 claiming 255).
         for (int at = 0, n = 0; at < original.Length - 41 && n < 12; at++)
         {
@@ -176,6 +195,11 @@ public sealed class ArtifactFuzzTests : IDisposable
         }
         return cases;
     }
+
+    private static Dictionary<object, object?> EmptySparse(object rows, object cols) => new()
+    {
+        ["kind"] = "sparse", ["rows"] = rows, ["cols"] = cols, ["target"] = Array.Empty<byte>(), ["source"] = Array.Empty<byte>(), ["values"] = Array.Empty<byte>(),
+    };
 
     private static byte[] Structural(byte[] original, Random? g, Action<List<Slot>, Dictionary<object, object?>> edit)
     {
