@@ -238,7 +238,10 @@ public static class Checkpoint
         if (s.Version is null) throw Bad("version is missing (null)");
         if (s.History is null) throw Bad("history is missing (null)");
         for (int i = 0; i < s.History.Count; i++)
+        {
             if (s.History[i] is null) throw Bad($"history[{i}] is null");
+            if (s.History[i].Omega is null) throw Bad($"history[{i}].omega is missing (null)");
+        }
         if (s.Epoch < 0) throw Bad($"epoch {s.Epoch} is negative");
         if (s.BatchInEpoch < 0) throw Bad($"batchInEpoch {s.BatchInEpoch} is negative");
         if (s.BatchesDone < 0) throw Bad($"batchesDone {s.BatchesDone} is negative");

@@ -207,7 +207,7 @@ public sealed record NetworkDescription(
     /// max_i |bias_i| + Σ_connections Σ_j |W_ij|·max|a_j|, with inputs in [−1, 1] (the datasets' pixel/255) and a
     /// quantized source's |a| = |n|/ω ≤ max|f| + 1/ω. A linear or relu population fed (one step late) by itself or
     /// by a later one has no such bound: there only <see cref="MaxOmega"/> applies, and an overflow while
-    /// simulating is reported as one (a checked conversion, naming the population and the step).
+    /// simulating is caught there (a checked conversion; the golden simulator names the population and the step).
     /// </summary>
     private void CheckWorstCaseCounts(Dictionary<string, int> index)
     {

@@ -76,8 +76,11 @@ public sealed class ArtifactFuzzTests : IDisposable
     private static readonly object?[] OtherTypes =
         ["text", 12345, -1, null, true, 1.5, new byte[3], new object?[] { 1 }, new Dictionary<object, object?> { ["a"] = 1 }, ulong.MaxValue];
 
-    private static readonly object[] AbsurdSizes =
-        [int.MaxValue, 1_000_000_000, 100_000_000, 1_000_001, 1_000_000, -1, 0, long.MaxValue, uint.MaxValue, long.MinValue];
+    /// <summary>Sizes that would exhaust memory if believed: run only in a process with a capped heap.</summary>
+    private static readonly object[] AbsurdSizes = [int.MaxValue, 1_000_000_000, 100_000_000];
+
+    /// <summary>Sizes at the limits and out of range: cheap even if believed, run in-process.</summary>
+    private static readonly object[] EdgeSizes = [1_000_001, 1_000_000, -1, 0, long.MaxValue, uint.MaxValue, long.MinValue];
 
     private static readonly double[] BadDoubles =
         [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e300, -1e300, 1e12, 0, -4, double.Epsilon];
@@ -133,6 +136,11 @@ public sealed class ArtifactFuzzTests : IDisposable
                 }
                 else s.Value = bad;
             }), Seal.Recomputed));
+            cases.Add(new($"size-{i}", Structural(original, g, (slots, _) =>
+            {
+                var sizes = slots.Where(s => SizeFields.Contains(s.Name)).ToList();
+                sizes[g.Next(sizes.Count)].Value = EdgeSizes[g.Next(EdgeSizes.Length)];
+            }), Seal.Recomputed));
             cases.Add(new($"shape-{i}", Structural(original, g, (slots, _) =>
             {
                 var blobs = slots.Where(s => s.Value is byte[] && s.Name != "digest").ToList();
@@ -155,8 +163,27 @@ public sealed class ArtifactFuzzTests : IDisposable
         var cases = new List<Case>();
         var paths = Slots(Decode(original)).Where(s => SizeFields.Contains(s.Name)).Select(s => s.Path).ToList();
         foreach (var path in paths)
-            foreach (var size in AbsurdSizes.Take(6))
+            foreach (var size in AbsurdSizes)
                 cases.Add(new($"size{path}={size}", Structural(original, null, (slots, _) => slots.Single(s => s.Path == path).Value = size), Seal.Recomputed));
+        // Sizes the file does back: an empty sparse connection needs no bytes for its rows, an empty bias none for its
+        // units, so only the limits stand between these and a 10^9-unit allocation.
+        foreach (var size in AbsurdSizes)
+        {
+            cases.Add(new($"sparse-output={size}", Structural(original, null, (slots, root) =>
+            {
+                var network = (Dictionary<object, object?>)root["network"]!;
+                ((Dictionary<object, object?>)((object?[])network["populations"]!)[1]!)["size"] = size;
+                var into = (Dictionary<object, object?>)((object?[])network["connections"]!)[2]!;
+                into["weights"] = EmptySparse(size, 20);
+            }), Seal.Recomputed));
+            cases.Add(new($"sparse-input={size}", Structural(original, null, (slots, root) =>
+            {
+                var network = (Dictionary<object, object?>)root["network"]!;
+                ((Dictionary<object, object?>)network["input"]!)["dimensions"] = size;
+                var from = (Dictionary<object, object?>)((object?[])network["connections"]!)[0]!;
+                from["weights"] = EmptySparse(20, size);
+            }), Seal.Recomputed));
+        }
         // Every bin's length header made to claim 4 GiB (then bytes left, then a bin8 claiming 255).
         for (int at = 0, n = 0; at < original.Length - 41 && n < 12; at++)
         {
@@ -168,6 +195,11 @@ public sealed class ArtifactFuzzTests : IDisposable
         }
         return cases;
     }
+
+    private static Dictionary<object, object?> EmptySparse(object rows, object cols) => new()
+    {
+        ["kind"] = "sparse", ["rows"] = rows, ["cols"] = cols, ["target"] = Array.Empty<byte>(), ["source"] = Array.Empty<byte>(), ["values"] = Array.Empty<byte>(),
+    };
 
     private static byte[] Structural(byte[] original, Random? g, Action<List<Slot>, Dictionary<object, object?>> edit)
     {
@@ -196,7 +228,7 @@ public sealed class ArtifactFuzzTests : IDisposable
     public async Task Every_mutated_artifact_is_refused_naming_the_file_or_accepted_only_with_its_digest_intact()
     {
         var original = File.ReadAllBytes(TestArtifacts.SmallPsMnist(_dir));
-        var cases = Mutations(original, seed: 12, perKind: 40);
+        var cases = Mutations(original, seed: 12, perKind: 40);   // 440 cases
         var failures = new List<string>();
         var outcomes = new Dictionary<int, int>();
         foreach (var (c, i) in cases.Select((c, i) => (c, i)))

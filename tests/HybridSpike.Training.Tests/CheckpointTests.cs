@@ -119,6 +119,17 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_history_record_without_its_omegas_is_refused_naming_the_field()
+    {
+        var config = Tiny() with { Training = Tiny().Training with { Epochs = 2, MaxBatchesPerEpoch = 1 } };
+        var dir = Path.Combine(_dir, "history");
+        var path = new Trainer(config, dir).Run(SequenceData.Load(config.Data), false, new Synchronous(_ => { }), CancellationToken.None).Checkpoint;
+        EditState(path, s => s["history"]![1]!["omega"] = null);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadState(path));
+        Assert.Equal($"{path}: corrupt checkpoint state: history[1].omega is missing (null)", e.Message);
+    }
+
+    [Fact]
     public void Resuming_at_a_batch_past_the_end_of_the_epoch_is_refused_and_leaves_the_file()
     {
         var config = Tiny();

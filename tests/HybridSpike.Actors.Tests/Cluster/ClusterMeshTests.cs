@@ -137,7 +137,7 @@ public class ClusterMeshTests(ThreeNodes nodes) : IClassFixture<ThreeNodes>
         var mesh = Compiler.Compile(Runtime.MeshRuntimeTests.OverflowingCore(), HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
         var options = MeshRunOptions.OnNodes([nodes.Cluster.Addresses[1]]); // every core on the second node
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            MeshRuntime.RunAsync(nodes.Cluster.Systems[0], mesh, [.. Enumerable.Repeat(Runtime.MeshRuntimeTests.OverflowingInput, 5)], 1, 5, null, options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
+            MeshRuntime.RunAsync(nodes.Cluster.Systems[0], mesh, [.. Enumerable.Repeat(1.0, 5)], 1, 5, null, options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Contains($"a core failed on node {nodes.Cluster.Addresses[1]}", e.Message);
     }
 

@@ -62,16 +62,13 @@ public class MeshRuntimeTests : TestKit
         Assert.Contains(actual.Outputs.ToArray(), v => v != 0);
     }
 
-    /// <summary>
-    /// A network whose core throws at its first step when fed <see cref="OverflowingInput"/>: ω = 2·10^9 passes the
-    /// network's check (its counts fit an int32 for inputs in [-1, 1]), but an input of 4 makes the count overflow
-    /// inside the core.
-    /// </summary>
-    internal const double OverflowingInput = 4.0;
-
+    /// <summary>A network whose core throws at its first step: ω = 1e12 makes the count overflow int32 inside the core.</summary>
+    // A recurrence that multiplies a's activity by 1000 a step: its counts pass int32 at step 2. (A fixed ω too large for
+    // int32 counts is refused by NetworkDescription.Validate before anything runs; a recurrence has no static bound.)
     internal static NetworkDescription OverflowingCore() => new(
-        [new Population("a", 4, Activation.Linear, 2e9, [], InitialStateMode.Zeros, 0), new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
+        [new Population("a", 4, Activation.Linear, 1e6, [], InitialStateMode.Zeros, 0), new Population("out", 2, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
         [new Connection("input", "a", new DenseWeights(Matrix.Create(4, 1, (_, _) => 1)), Delay.SameStep),
+         new Connection("a", "a", new DenseWeights(Matrix.Create(4, 4, (i, j) => i == j ? 1000 : 0)), Delay.OneStep),
          new Connection("a", "out", new DenseWeights(Matrix.Create(2, 4, (_, _) => 1)), Delay.SameStep)],
         new InputMapping(1, "t"), new OutputMapping("out", OutputMapping.LastStep));
 
@@ -79,7 +76,7 @@ public class MeshRuntimeTests : TestKit
     public async Task A_core_that_fails_ends_the_run_with_its_error_instead_of_hanging()
     {
         var mesh = Compiler.Compile(OverflowingCore(), HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
-        var run = MeshRuntime.RunAsync(Sys, mesh, [.. Enumerable.Repeat(OverflowingInput, 5)], 1, 5, null, CancellationToken.None);
+        var run = MeshRuntime.RunAsync(Sys, mesh, [.. Enumerable.Repeat(1.0, 5)], 1, 5, null, CancellationToken.None);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("a core failed", e.Message);
     }
