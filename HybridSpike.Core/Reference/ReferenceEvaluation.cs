@@ -53,7 +53,8 @@ public static class ReferenceEvaluation
     /// <summary>
     /// <paramref name="body"/> for each of <paramref name="count"/> batches, in parallel. A broken model is the user's
     /// error, not a failure of the loop, so it comes out as itself: an <see cref="InvalidDataException"/> thrown by a
-    /// batch, and a fixed-point value that overflowed (weights or biases too large for the fixed-point model) as one.
+    /// batch, and a count or fixed-point value that overflowed as it ran (weights or biases too large: a recurrent linear or relu
+    /// population has no bound the network's validation could check) as one.
     /// </summary>
     public static void InParallel(int count, CancellationToken cancel, Action<int> body)
     {
@@ -67,7 +68,7 @@ public static class ReferenceEvaluation
         }
         catch (AggregateException e) when (e.InnerExceptions.OfType<OverflowException>().FirstOrDefault() is { } overflow)
         {
-            throw new InvalidDataException($"the fixed-point model overflows: {overflow.Message} (its weights or biases are too large for fixed point)", overflow);
+            throw new InvalidDataException($"the model overflows as it runs: {overflow.Message} (its weights or biases are too large)", overflow);
         }
     }
 

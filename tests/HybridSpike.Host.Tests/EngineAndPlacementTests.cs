@@ -92,14 +92,23 @@ public sealed class EngineAndPlacementTests : IDisposable
     }
 
     [Theory]
-    [InlineData(double.MaxValue, "population 'out'")]   // the output sums overflow float64
-    [InlineData(1e300, "the fixed-point model overflows: population 'out'")]   // float64 holds them; 64-bit fixed point cannot
-    public void Outputs_that_overflow_are_an_error_naming_where_not_an_accuracy(double outputWeights, string where)
+    [InlineData(1.0, double.MaxValue, "population 'out'")]                                // the output sums overflow float64
+    [InlineData(1.0, 1e300, "the model overflows as it runs: population 'out'")]         // float64 holds them; 64-bit fixed point cannot
+    [InlineData(1e300, 1.0, "the model overflows as it runs: population 'hidden'")]      // a recurrence no validation can bound
+    public void Weights_that_overflow_as_the_model_runs_are_an_error_naming_where_not_an_accuracy(double recurrentWeights, double outputWeights, string where)
     {
-        var model = TestArtifacts.PsMnist(_dir, 20, outputWeights);
+        var model = TestArtifacts.PsMnist(_dir, 20, recurrentWeights, outputWeights);
         var r = CliRunner.Run("eval", "--model", model, "--engine", "golden", "--limit", "20");
         Assert.True(r.ExitCode == Cli.BadInput, r.Error);
         Assert.Contains(where, r.Error);
         Assert.Equal("", r.Output);
+    }
+
+    [Fact]
+    public void Simulate_of_a_recurrence_that_overflows_is_an_error_naming_the_population()
+    {
+        var r = CliRunner.Run("simulate", "--model", TestArtifacts.PsMnist(_dir, 20, 1e300, 1.0), "--samples", "5");
+        Assert.True(r.ExitCode == Cli.BadInput, r.Error);
+        Assert.Contains("population 'hidden'", r.Error);
     }
 }

@@ -78,7 +78,7 @@ public sealed class InterruptTests(TinyTrainedRun run) : IClassFixture<TinyTrain
     private static extern IntPtr Signal(int signal, IntPtr handler);
 
     /// <summary>An artifact big enough that evaluating all 2,000 test digits takes tens of seconds.</summary>
-    private string SlowArtifact() => TestArtifacts.PsMnist(_dir, 256, 1.0);
+    private string SlowArtifact() => TestArtifacts.PsMnist(_dir, 256, 1.0, 1.0);
 
     [Fact]
     public async Task Eval_interrupted_by_ctrl_c_says_so_and_exits_130()

@@ -9,20 +9,21 @@ namespace HybridSpike.Host.Tests;
 internal static class TestArtifacts
 {
     /// <summary>A small psMNIST-shaped artifact (1 input, a quantized recurrent layer of 20 units, 10 outputs), written into <paramref name="dir"/> as model.hsa.</summary>
-    public static string SmallPsMnist(string dir) => PsMnist(dir, 20, 1.0);
+    public static string SmallPsMnist(string dir) => PsMnist(dir, 20, 1.0, 1.0);
 
     /// <summary>
-    /// A psMNIST-shaped artifact with <paramref name="hidden"/> quantized recurrent units and output weights scaled by
-    /// <paramref name="outputScale"/> (1e300 makes its outputs overflow), written into <paramref name="dir"/> as model.hsa.
+    /// A psMNIST-shaped artifact with <paramref name="hidden"/> quantized recurrent units, its recurrent weights scaled
+    /// by <paramref name="recurrentScale"/> and its output weights by <paramref name="outputScale"/> (1e300 makes them
+    /// overflow as it runs), written into <paramref name="dir"/> as model.hsa.
     /// </summary>
-    public static string PsMnist(string dir, int hidden, double outputScale)
+    public static string PsMnist(string dir, int hidden, double recurrentScale, double outputScale)
     {
         var g = new SplitMix64(3);
         var net = new NetworkDescription(
             [new Population("hidden", hidden, Activation.Relu, 4.0, [.. Enumerable.Range(0, hidden).Select(_ => g.NextDouble() - 0.5)], InitialStateMode.Uniform, 7),
              new Population("out", 10, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
             [new Connection("input", "hidden", new DenseWeights(Matrix.Create(hidden, 1, (_, _) => 4 * g.NextDouble() - 2)), Delay.SameStep),
-             new Connection("hidden", "hidden", new DenseWeights(Matrix.Create(hidden, hidden, (_, _) => 0.4 * (g.NextDouble() - 0.5) * Math.Sqrt(20.0 / hidden))), Delay.OneStep),
+             new Connection("hidden", "hidden", new DenseWeights(Matrix.Create(hidden, hidden, (_, _) => 0.4 * (g.NextDouble() - 0.5) * Math.Sqrt(20.0 / hidden) * recurrentScale)), Delay.OneStep),
              new Connection("hidden", "out", new DenseWeights(Matrix.Create(10, hidden, (_, _) => (2 * g.NextDouble() - 1) * outputScale)), Delay.SameStep)],
             new InputMapping(1, "psmnist pixel"), new OutputMapping("out", OutputMapping.LastStep));
         var provenance = new Provenance("test", "{}", "mnist-embedded", ImmutableDictionary<string, ulong>.Empty, 0,
