@@ -57,7 +57,82 @@ public sealed record ClusterNodeConfig(
         {
             throw new InvalidDataException($"{source}: not valid HOCON: {e.Message}", e);
         }
-        return FromConfig(source, parsed.WithFallback(Reference.Value));
+        var config = parsed.WithFallback(Reference.Value);
+        CheckKinds(parsed, config, source);
+        return FromConfig(source, config);
+    }
+
+    /// <summary>The kinds of value a setting can have that Akka reads only as it starts, when a bad one failed deep in its startup.</summary>
+    private enum Kind { Duration, Size, Number }
+
+    /// <summary>Everything a node starts with by default: reference.conf over the defaults of Akka, Akka.Remote and Akka.Cluster.</summary>
+    private static readonly Lazy<Config> AllDefaults = new(() => Reference.Value
+        .WithFallback(ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"))
+        .WithFallback(ConfigurationFactory.FromResource<Akka.Remote.RemoteActorRefProvider>("Akka.Remote.Configuration.Remote.conf"))
+        .WithFallback(ConfigurationFactory.Default()));
+
+    /// <summary>
+    /// Every setting of the file whose default is a duration, a size or a number must be one too: Akka read a bad one
+    /// only as the node started ("The input string 'soon' was not in a correct format", naming no setting). Lenient
+    /// where Akka is (a duration may be infinite or off, a number fractional), so that no setting it takes is refused.
+    /// </summary>
+    private static void CheckKinds(Config file, Config config, string source)
+    {
+        foreach (var key in Leaves(file.Root, ""))
+        {
+            if (!AllDefaults.Value.HasPath(key) || KindOf(AllDefaults.Value, key) is not { } kind || Is(config, key, kind)) continue;
+            var example = kind switch { Kind.Duration => "a duration (like 5s or 200ms)", Kind.Size => "a size (like 16 MiB, 512 kB or 128000b)", _ => "a number" };
+            throw new InvalidDataException($"{source}: {key} is '{config.GetString(key, "")}', not {example}");
+        }
+    }
+
+    /// <summary>The paths of the plain values under <paramref name="value"/>; names that are not simple keys (type names in serialization-bindings) are not settings of a kind.</summary>
+    private static IEnumerable<string> Leaves(Akka.Configuration.Hocon.HoconValue value, string path)
+    {
+        if (!value.IsObject())
+        {
+            if (path.Length > 0 && value.IsString()) yield return path;
+            yield break;
+        }
+        foreach (var (name, child) in value.GetObject().Items)
+        {
+            if (name.Length == 0 || name.Any(c => c is '.' or '"' or ' ' or ',')) continue;
+            foreach (var leaf in Leaves(child, path.Length == 0 ? name : $"{path}.{name}")) yield return leaf;
+        }
+    }
+
+    private static Kind? KindOf(Config defaults, string key)
+    {
+        var text = defaults.GetString(key, "").Trim();
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)) return Kind.Number;
+        if (!System.Text.RegularExpressions.Regex.IsMatch(text, @"^[0-9]+(\.[0-9]+)?\s*[A-Za-z]+$")) return null;
+        if (Is(defaults, key, Kind.Size)) return Kind.Size;
+        return Is(defaults, key, Kind.Duration) ? Kind.Duration : null;
+    }
+
+    private static bool Is(Config config, string key, Kind kind)
+    {
+        var text = config.GetString(key, "").Trim();
+        try
+        {
+            switch (kind)
+            {
+                case Kind.Number:
+                    // Some counts are switches too (log-dead-letters = 10 or off).
+                    if (text is "on" or "off" or "true" or "false" or "yes" or "no" or "infinite") return true;
+                    return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
+                case Kind.Size:
+                    return config.GetByteSize(key) is not null;
+                default:
+                    if (text is "off" or "infinite") return true;
+                    _ = config.GetTimeSpan(key, null, allowInfinite: true);
+                    return true;
+            }
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The same settings with another port (and, when the node is its own only seed, that seed moved too).</summary>

@@ -89,6 +89,27 @@ public class ClusterNodeConfigTests
     }
 
     [Fact]
+    public void A_duration_that_is_not_one_is_refused_naming_the_setting_and_its_value()
+    {
+        // Akka read it only as the node started and said "The input string 'soon' was not in a correct format".
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.cluster.failure-detector.heartbeat-interval = soon\n" + Seed, "n.hocon"));
+        Assert.Equal("n.hocon: akka.cluster.failure-detector.heartbeat-interval is 'soon', not a duration (like 5s or 200ms)", e.Message);
+    }
+
+    [Fact]
+    public void Settings_Akka_takes_in_more_than_one_form_are_accepted_in_each()
+    {
+        var c = ClusterNodeConfig.Parse("""
+            akka.log-dead-letters = off
+            akka.cluster.failure-detector.threshold = 8.5
+            akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = off
+            akka.cluster.split-brain-resolver.stable-after = 7 s
+            akka.remote.dot-netty.tcp.send-buffer-size = 1048576
+            """ + "\n" + Seed, "n.hocon");
+        Assert.Equal(1048576L, c.Config.GetByteSize("akka.remote.dot-netty.tcp.send-buffer-size"));
+    }
+
+    [Fact]
     public void A_split_brain_strategy_Akka_does_not_know_is_refused_naming_the_ones_it_does()
     {
         var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.cluster.split-brain-resolver.active-strategy = coin-flip\n" + Seed, "n.hocon"));
