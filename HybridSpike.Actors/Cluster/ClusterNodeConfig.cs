@@ -286,7 +286,7 @@ public sealed record ClusterNodeConfig(
     private Exception? ListenFailure(SocketException e) => e.SocketErrorCode switch
     {
         SocketError.AddressAlreadyInUse => new MeshClusterException(
-            $"port {Port} on {Hostname} is in use (another node or program listens there); stop it, or give this node another port (node --port)"),
+            $"port {Port} on {Hostname} is in use (another node or program listens there); stop it, or give this node another port (node --port, or the file's akka.remote.dot-netty.tcp.port)"),
         SocketError.AddressNotAvailable => new InvalidDataException(
             $"{Source}: akka.remote.dot-netty.tcp.hostname '{Hostname}' is not an address of this machine; a node listens on one of its own addresses"),
         SocketError.AccessDenied => new InvalidDataException(

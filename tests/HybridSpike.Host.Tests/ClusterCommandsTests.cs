@@ -90,7 +90,7 @@ public sealed class ClusterCommandsTests : IDisposable
         using var second = Running.Start("node", "--config", hocon);
         Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "the second node did not stop");
         Assert.Equal(Cli.Unavailable, second.Process.ExitCode);
-        Assert.Equal($"error: port {port} on 127.0.0.1 is in use (another node or program listens there); stop it, or give this node another port (node --port)",
+        Assert.Equal($"error: port {port} on 127.0.0.1 is in use (another node or program listens there); stop it, or give this node another port (node --port, or the file's akka.remote.dot-netty.tcp.port)",
             second.Error.Trim());
         first.Signal("TERM");
         Assert.True(first.WaitForExit(TimeSpan.FromSeconds(20)), "the first node did not stop");
