@@ -65,9 +65,13 @@ public sealed record ClusterNodeConfig(
     /// <summary>The kinds of value a setting can have that Akka reads only as it starts, when a bad one failed deep in its startup.</summary>
     private enum Kind { Duration, Size, Number }
 
+    /// <summary>Akka.Cluster's own defaults, which an actor system adds when it starts (the resolver's settings need them).</summary>
+    private static readonly Lazy<Config> ClusterDefaults =
+        new(() => ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
+
     /// <summary>Everything a node starts with by default: reference.conf over the defaults of Akka, Akka.Remote and Akka.Cluster.</summary>
     private static readonly Lazy<Config> AllDefaults = new(() => Reference.Value
-        .WithFallback(ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"))
+        .WithFallback(ClusterDefaults.Value)
         .WithFallback(ConfigurationFactory.FromResource<Akka.Remote.RemoteActorRefProvider>("Akka.Remote.Configuration.Remote.conf"))
         .WithFallback(ConfigurationFactory.Default()));
 
@@ -186,36 +190,19 @@ public sealed record ClusterNodeConfig(
             throw new InvalidDataException(
                 $"{Key("akka.cluster.roles")} is [{string.Join(", ", roles)}]; a node that hosts mesh cores needs the role '{ClusterMesh.Role}' (e.g. roles = [{string.Join(", ", roles.Prepend(ClusterMesh.Role))}])");
 
-        foreach (var (key, least) in ByteSizes)
+        // Akka's floor for frames (Akka.Remote's reference.conf: "at least 32000 bytes"), checked when remoting starts.
+        const string Frame = "akka.remote.dot-netty.tcp.maximum-frame-size";
+        long? frame;
+        try { frame = config.GetByteSize(Frame); }
+        catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException)
         {
-            long? size;
-            try { size = config.GetByteSize(key); }
-            catch (Exception e) when (e is FormatException or OverflowException or Akka.Configuration.ConfigurationException)
-            {
-                throw new InvalidDataException($"{Key(key)} is '{config.GetString(key, "")}', not a size (like 16 MiB, 512 kB or 128000b)", e);
-            }
-            if (size < least)
-                throw new InvalidDataException($"{Key(key)} is {size} bytes; it must be at least {least}");
+            throw new InvalidDataException($"{Key(Frame)} is '{config.GetString(Frame, "")}', not a size (like 16 MiB, 512 kB or 128000b)", e);
         }
+        if (frame < 32000) throw new InvalidDataException($"{Key(Frame)} is {frame} bytes; Akka needs at least 32000");
 
         CheckDowning(config, Key);
         return new ClusterNodeConfig(source, hostname, port, seeds.ToImmutable(), roles, config);
     }
-
-    /// <summary>The transport's sizes Akka reads only when remoting starts (a bad one failed there, deep in its startup), with their least values.</summary>
-    private static readonly (string Key, long Least)[] ByteSizes =
-    [
-        // Akka's own floor for frames (reference.conf of Akka.Remote: "at least 32000 bytes").
-        ("akka.remote.dot-netty.tcp.maximum-frame-size", 32000),
-        ("akka.remote.dot-netty.tcp.send-buffer-size", 0),
-        ("akka.remote.dot-netty.tcp.receive-buffer-size", 0),
-        ("akka.remote.dot-netty.tcp.write-buffer-high-water-mark", 0),
-        ("akka.remote.dot-netty.tcp.write-buffer-low-water-mark", 0),
-    ];
-
-    /// <summary>Akka.Cluster's own defaults, which an actor system adds when it starts (the resolver's settings need them).</summary>
-    private static readonly Lazy<Config> ClusterDefaults =
-        new(() => ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
 
     /// <summary>
     /// The split-brain resolver's settings, read as Akka reads them when the cluster starts: a strategy it does not know
@@ -267,7 +254,7 @@ public sealed record ClusterNodeConfig(
         }
         catch (SocketException e)
         {
-            throw ListenFailure(e) ?? throw new MeshClusterException($"cannot listen on port {Port} on {Hostname} ({e.Message})");
+            throw ListenFailure(e) ?? new MeshClusterException($"cannot listen on port {Port} on {Hostname} ({e.Message})");
         }
     }
 
