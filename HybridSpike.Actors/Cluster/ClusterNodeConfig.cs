@@ -244,6 +244,13 @@ public sealed record ClusterNodeConfig(
     /// </summary>
     public void CheckCanListen()
     {
+        // A seed whose host does not resolve was only warned about, again and again, until the join timed out.
+        foreach (var seed in SeedNodes)
+            if (seed.Host is { } host && !IPAddress.TryParse(host, out _))
+            {
+                try { _ = Dns.GetHostAddresses(host); }
+                catch (SocketException e) { throw new InvalidDataException($"{Source}: akka.cluster.seed-nodes: the host of '{seed}' does not resolve ({e.Message})", e); }
+            }
         var address = Resolve();
         if (Port == 0) return;
         using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);

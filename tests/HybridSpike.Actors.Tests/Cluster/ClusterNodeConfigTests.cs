@@ -32,6 +32,7 @@ public class ClusterNodeConfigTests
     [InlineData("akka.cluster.seed-nodes = [\"akka.tcp://other@127.0.0.1:1\"]", "akka.cluster.seed-nodes")]
     [InlineData("akka.cluster.seed-nodes = [\"not an address\"]", "akka.cluster.seed-nodes")]
     [InlineData("akka.actor.provider = local\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.actor.provider")]
+    [InlineData("akka.remote.dot-netty.tcp.maximum-frame-size = 1000b\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.remote.dot-netty.tcp.maximum-frame-size")]
     public void A_bad_value_is_refused_naming_the_file_and_key(string hocon, string key)
     {
         var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse(hocon, "my.hocon"));
@@ -139,6 +140,14 @@ public class ClusterNodeConfigTests
         var c = ClusterNodeConfig.Parse("akka.remote.dot-netty.tcp.hostname = no-such-node.invalid\n" + Seed, "n.hocon");
         var e = Assert.Throws<InvalidDataException>(c.CheckCanListen);
         Assert.StartsWith("n.hocon: akka.remote.dot-netty.tcp.hostname 'no-such-node.invalid' does not resolve", e.Message);
+    }
+
+    [Fact]
+    public void A_seed_whose_host_does_not_resolve_is_refused_naming_it()
+    {
+        var c = ClusterNodeConfig.Parse("akka.cluster.seed-nodes = [\"akka.tcp://hybridspike@no-such-seed.invalid:4053\"]", "n.hocon");
+        var e = Assert.Throws<InvalidDataException>(c.CheckCanListen);
+        Assert.StartsWith("n.hocon: akka.cluster.seed-nodes: the host of 'akka.tcp://hybridspike@no-such-seed.invalid:4053' does not resolve", e.Message);
     }
 
     [Fact]
