@@ -135,6 +135,34 @@ public sealed class ClusterCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_coordinator_interrupted_while_waiting_for_nodes_leaves_the_cluster_rather_than_vanish()
+    {
+        // The coordinator's address is the lower: had it vanished, the node (the other half of two, unreachable to it)
+        // would have downed itself (keep-majority keeps the lowest address), 20 s later.
+        int a = FreePort(), b = FreePort();
+        while (a == b) b = FreePort();
+        int coordinatorPort = Math.Min(a, b), nodePort = Math.Max(a, b);
+        var nodeFile = Path.Combine(_dir, "info-node.hocon");
+        File.WriteAllText(nodeFile, File.ReadAllText(Hocon("n.hocon", nodePort, nodePort)) + "\nakka.loglevel = INFO\n");
+        using var node = Running.Start("node", "--config", nodeFile);
+        await node.WaitForLineAsync(l => l.StartsWith("joined:"), TimeSpan.FromSeconds(30));
+        var coordinatorAddress = $"akka.tcp://hybridspike@127.0.0.1:{coordinatorPort}";
+
+        using (var coordinator = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "2", "--json",
+            "--cluster", Hocon("c.hocon", coordinatorPort, nodePort), "--nodes", "3", "--join-timeout", "600"))
+        {
+            await node.WaitForLineAsync(l => l.Contains($"Leader is moving node [{coordinatorAddress}] to [Up]"), TimeSpan.FromSeconds(30));
+            coordinator.Signal("INT");
+            Assert.True(coordinator.WaitForExit(TimeSpan.FromSeconds(20)), "the coordinator did not stop within 20 s of Ctrl-C");
+            Assert.True(coordinator.Process.ExitCode == CtrlC.Interrupted, coordinator.Error);
+        }
+        // Akka on the node, at INFO: the member left (a vanished one is marked UNREACHABLE instead).
+        await node.WaitForLineAsync(l => l.Contains($"Exiting confirmed [{coordinatorAddress}]"), TimeSpan.FromSeconds(20));
+        node.Signal("TERM");
+        Assert.True(node.WaitForExit(TimeSpan.FromSeconds(20)), "the node did not stop");
+    }
+
+    [Fact]
     public async Task Ctrl_C_during_a_cluster_run_exits_130_and_the_node_serves_the_next_run()
     {
         var model = Artifact();
