@@ -173,7 +173,7 @@ public sealed class ClusterCommandsTests : IDisposable
         string[] run = ["simulate", "--model", model, "--profile", "test", "--streams", "1", "--json", "--cluster", Hocon("self.hocon", selfPort, nodePort), "--nodes", "2", "--join-timeout", "30"];
 
         // One step pushed at a time: a mesh run long enough to be interrupted in the middle, golden models short before it.
-        using (var coordinator = Running.Start([.. run, "--samples", "60", "--chunk", "1"]))
+        using (var coordinator = Running.Start([.. run, "--samples", "100", "--chunk", "1"]))
         {
             // The mesh's progress shows the cores are deployed over both nodes and sequences are going through them.
             await coordinator.WaitForLineAsync(MidRun, TimeSpan.FromSeconds(90));
@@ -195,7 +195,7 @@ public sealed class ClusterCommandsTests : IDisposable
     [Fact]
     public async Task Ctrl_C_during_a_local_run_exits_130_saying_nothing_was_written()
     {
-        using var local = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "60", "--streams", "1", "--chunk", "1",
+        using var local = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "100", "--streams", "1", "--chunk", "1",
             "--report", Path.Combine(_dir, "report"));
         await local.WaitForLineAsync(MidRun, TimeSpan.FromSeconds(90));
         local.Signal("INT");
@@ -205,8 +205,10 @@ public sealed class ClusterCommandsTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "report")));
     }
 
-    /// <summary>A progress line of the mesh with at least one sequence through it ("mesh: 12/400 test sequences ...").</summary>
-    private static bool MidRun(string line) => System.Text.RegularExpressions.Regex.IsMatch(line, "^mesh: [1-9][0-9]*/");
+    /// <summary>A progress line of the mesh with some sequences through it, not all ("mesh: 12/100 test sequences ...").</summary>
+    private static bool MidRun(string line) =>
+        System.Text.RegularExpressions.Regex.Match(line, "^mesh: ([0-9]+)/([0-9]+) ") is { Success: true } m
+        && int.Parse(m.Groups[1].Value) is var done && done > 0 && done < int.Parse(m.Groups[2].Value);
 
     /// <summary>
     /// The built hybridspike in a process of its own, its stderr read line by line so that a test can wait for one.
