@@ -63,15 +63,14 @@ public sealed record ClusterNodeConfig(
     }
 
     /// <summary>The kinds of value a setting can have that Akka reads only as it starts, when a bad one failed deep in its startup.</summary>
-    private enum Kind { Duration, Size, Number }
+    private enum Kind { Duration, Size, Number, Switch }
 
     /// <summary>Akka.Cluster's own defaults, which an actor system adds when it starts (the resolver's settings need them).</summary>
     private static readonly Lazy<Config> ClusterDefaults =
         new(() => ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
 
-    /// <summary>Everything a node starts with by default: reference.conf over the defaults of Akka, Akka.Remote and Akka.Cluster.</summary>
-    private static readonly Lazy<Config> AllDefaults = new(() => Reference.Value
-        .WithFallback(ClusterDefaults.Value)
+    /// <summary>Akka's own defaults (Akka, Akka.Remote, Akka.Cluster): each setting's kind is that of Akka's value, not of reference.conf's choice.</summary>
+    private static readonly Lazy<Config> AllDefaults = new(() => ClusterDefaults.Value
         .WithFallback(ConfigurationFactory.FromResource<Akka.Remote.RemoteActorRefProvider>("Akka.Remote.Configuration.Remote.conf"))
         .WithFallback(ConfigurationFactory.Default()));
 
@@ -85,7 +84,13 @@ public sealed record ClusterNodeConfig(
         foreach (var key in Leaves(file.Root, ""))
         {
             if (!AllDefaults.Value.HasPath(key) || KindOf(AllDefaults.Value, key) is not { } kind || Is(config, key, kind)) continue;
-            var example = kind switch { Kind.Duration => "a duration (like 5s or 200ms)", Kind.Size => "a size (like 16 MiB, 512 kB or 128000b)", _ => "a number" };
+            var example = kind switch
+            {
+                Kind.Duration => "a duration (like 5s or 200ms)",
+                Kind.Size => "a size (like 16 MiB, 512 kB or 128000b)",
+                Kind.Switch => "on or off",
+                _ => "a number",
+            };
             throw new InvalidDataException($"{source}: {key} is '{config.GetString(key, "")}', not {example}");
         }
     }
@@ -108,11 +113,15 @@ public sealed record ClusterNodeConfig(
     private static Kind? KindOf(Config defaults, string key)
     {
         var text = defaults.GetString(key, "").Trim();
+        if (Switches.Contains(text)) return Kind.Switch;
         if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)) return Kind.Number;
         if (!System.Text.RegularExpressions.Regex.IsMatch(text, @"^[0-9]+(\.[0-9]+)?\s*[A-Za-z]+$")) return null;
         if (Is(defaults, key, Kind.Size)) return Kind.Size;
         return Is(defaults, key, Kind.Duration) ? Kind.Duration : null;
     }
+
+    /// <summary>How HOCON writes a boolean.</summary>
+    private static readonly HashSet<string> Switches = ["on", "off", "true", "false", "yes", "no"];
 
     private static bool Is(Config config, string key, Kind kind)
     {
@@ -121,9 +130,12 @@ public sealed record ClusterNodeConfig(
         {
             switch (kind)
             {
+                case Kind.Switch:
+                    // Some switches are durations or counts when on (shutdown-after-unsuccessful-join-seed-nodes = off or 20s).
+                    return Switches.Contains(text) || (text.Length > 0 && char.IsAsciiDigit(text[0]));
                 case Kind.Number:
                     // Some counts are switches too (log-dead-letters = 10 or off).
-                    if (text is "on" or "off" or "true" or "false" or "yes" or "no" or "infinite") return true;
+                    if (Switches.Contains(text) || text == "infinite") return true;
                     return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
                 case Kind.Size:
                     return config.GetByteSize(key) is not null;
@@ -157,6 +169,11 @@ public sealed record ClusterNodeConfig(
         var provider = config.GetString("akka.actor.provider", "");
         if (!string.Equals(provider, "cluster", StringComparison.OrdinalIgnoreCase) && !provider.Contains("ClusterActorRefProvider"))
             throw new InvalidDataException($"{Key("akka.actor.provider")} is '{provider}'; a mesh node needs 'cluster'");
+
+        // Akka.Remote has only TCP (udp is a setting it reads and then fails on as the node starts).
+        var protocol = config.GetString("akka.remote.dot-netty.tcp.transport-protocol", "tcp");
+        if (protocol != "tcp")
+            throw new InvalidDataException($"{Key("akka.remote.dot-netty.tcp.transport-protocol")} is '{protocol}'; Akka's transport has only tcp");
 
         var hostname = config.GetString("akka.remote.dot-netty.tcp.hostname", "");
         if (string.IsNullOrWhiteSpace(hostname))
@@ -292,9 +309,10 @@ public sealed record ClusterNodeConfig(
 
     /// <summary>
     /// What went wrong when this node's actor system failed to start, as one line: Akka wraps the cause (a bind that
-    /// failed, a setting it could not read) in several layers of AggregateException. Null when the cause is none of those.
+    /// failed, a setting it could not read) in several layers of AggregateException. <paramref name="failure"/> itself
+    /// when the cause is none of those (an internal error, reported in full).
     /// </summary>
-    public Exception? StartFailure(Exception failure)
+    public Exception StartFailure(Exception failure)
     {
         var causes = Causes(failure).ToList();
         if (causes.OfType<SocketException>().FirstOrDefault() is { } s)
@@ -302,7 +320,16 @@ public sealed record ClusterNodeConfig(
         // The innermost is the one that names the setting ("Unknown downing strategy ..."), not its wrappers.
         if (causes.LastOrDefault(e => e is ConfigurationException or FormatException) is { } bad)
             return new InvalidDataException($"{Source}: Akka refused a setting: {bad.Message}", failure);
-        return null;
+        // The transport's settings (akka.remote.dot-netty.tcp) are the file's: a transport that cannot start is its doing.
+        if (causes.OfType<Akka.Remote.RemoteTransportException>().LastOrDefault() is { } transport)
+            return new InvalidDataException($"{Source}: Akka's transport could not start: {Innermost(transport).Message}", failure);
+        return failure;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is { } inner) e = inner;
+        return e;
     }
 
     private static IEnumerable<Exception> Causes(Exception e)

@@ -119,7 +119,7 @@ internal sealed class MeshHost : IAsyncDisposable, IDisposable
         {
             return await StartAsync(MeshHosting.ClusterConfig(settings, coordinator), cancel);
         }
-        catch (Exception e) when (settings.StartFailure(e) is { } failure)
+        catch (Exception e) when (settings.StartFailure(e) is var failure && failure != e)
         {
             throw failure;
         }

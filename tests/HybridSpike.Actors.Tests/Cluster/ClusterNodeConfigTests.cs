@@ -32,6 +32,8 @@ public class ClusterNodeConfigTests
     [InlineData("akka.cluster.seed-nodes = [\"akka.tcp://other@127.0.0.1:1\"]", "akka.cluster.seed-nodes")]
     [InlineData("akka.cluster.seed-nodes = [\"not an address\"]", "akka.cluster.seed-nodes")]
     [InlineData("akka.actor.provider = local\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.actor.provider")]
+    [InlineData("akka.remote.dot-netty.tcp.transport-protocol = udp\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.remote.dot-netty.tcp.transport-protocol")]
+    [InlineData("akka.remote.dot-netty.tcp.dns-use-ipv6 = maybe\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.remote.dot-netty.tcp.dns-use-ipv6")]
     [InlineData("akka.remote.dot-netty.tcp.maximum-frame-size = 1000b\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.remote.dot-netty.tcp.maximum-frame-size")]
     public void A_bad_value_is_refused_naming_the_file_and_key(string hocon, string key)
     {
@@ -103,7 +105,8 @@ public class ClusterNodeConfigTests
         var c = ClusterNodeConfig.Parse("""
             akka.log-dead-letters = off
             akka.cluster.failure-detector.threshold = 8.5
-            akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = off
+            akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = 20s
+            akka.remote.dot-netty.tcp.tcp-reuse-addr = off-for-windows
             akka.cluster.split-brain-resolver.stable-after = 7 s
             akka.remote.dot-netty.tcp.send-buffer-size = 1048576
             """ + "\n" + Seed, "n.hocon");
