@@ -57,7 +57,98 @@ public sealed record ClusterNodeConfig(
         {
             throw new InvalidDataException($"{source}: not valid HOCON: {e.Message}", e);
         }
-        return FromConfig(source, parsed.WithFallback(Reference.Value));
+        var config = parsed.WithFallback(Reference.Value);
+        CheckKinds(parsed, config, source);
+        return FromConfig(source, config);
+    }
+
+    /// <summary>The kinds of value a setting can have that Akka reads only as it starts, when a bad one failed deep in its startup.</summary>
+    private enum Kind { Duration, Size, Number, Switch }
+
+    /// <summary>Akka.Cluster's own defaults, which an actor system adds when it starts (the resolver's settings need them).</summary>
+    private static readonly Lazy<Config> ClusterDefaults =
+        new(() => ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
+
+    /// <summary>Akka's own defaults (Akka, Akka.Remote, Akka.Cluster): each setting's kind is that of Akka's value, not of reference.conf's choice.</summary>
+    private static readonly Lazy<Config> AllDefaults = new(() => ClusterDefaults.Value
+        .WithFallback(ConfigurationFactory.FromResource<Akka.Remote.RemoteActorRefProvider>("Akka.Remote.Configuration.Remote.conf"))
+        .WithFallback(ConfigurationFactory.Default()));
+
+    /// <summary>
+    /// Every setting of the file whose default is a duration, a size or a number must be one too: Akka read a bad one
+    /// only as the node started ("The input string 'soon' was not in a correct format", naming no setting). Lenient
+    /// where Akka is (a duration may be infinite or off, a number fractional), so that no setting it takes is refused.
+    /// </summary>
+    private static void CheckKinds(Config file, Config config, string source)
+    {
+        foreach (var key in Leaves(file.Root, ""))
+        {
+            if (!AllDefaults.Value.HasPath(key) || KindOf(AllDefaults.Value, key) is not { } kind || Is(config, key, kind)) continue;
+            var example = kind switch
+            {
+                Kind.Duration => "a duration (like 5s or 200ms)",
+                Kind.Size => "a size (like 16 MiB, 512 kB or 128000b)",
+                Kind.Switch => "on or off",
+                _ => "a number",
+            };
+            throw new InvalidDataException($"{source}: {key} is '{config.GetString(key, "")}', not {example}");
+        }
+    }
+
+    /// <summary>The paths of the plain values under <paramref name="value"/>; names that are not simple keys (type names in serialization-bindings) are not settings of a kind.</summary>
+    private static IEnumerable<string> Leaves(Akka.Configuration.Hocon.HoconValue value, string path)
+    {
+        if (!value.IsObject())
+        {
+            if (path.Length > 0 && value.IsString()) yield return path;
+            yield break;
+        }
+        foreach (var (name, child) in value.GetObject().Items)
+        {
+            if (name.Length == 0 || name.Any(c => c is '.' or '"' or ' ' or ',')) continue;
+            foreach (var leaf in Leaves(child, path.Length == 0 ? name : $"{path}.{name}")) yield return leaf;
+        }
+    }
+
+    private static Kind? KindOf(Config defaults, string key)
+    {
+        var text = defaults.GetString(key, "").Trim();
+        if (Switches.Contains(text)) return Kind.Switch;
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)) return Kind.Number;
+        if (!System.Text.RegularExpressions.Regex.IsMatch(text, @"^[0-9]+(\.[0-9]+)?\s*[A-Za-z]+$")) return null;
+        if (Is(defaults, key, Kind.Size)) return Kind.Size;
+        return Is(defaults, key, Kind.Duration) ? Kind.Duration : null;
+    }
+
+    /// <summary>How HOCON writes a boolean.</summary>
+    private static readonly HashSet<string> Switches = ["on", "off", "true", "false", "yes", "no"];
+
+    private static bool Is(Config config, string key, Kind kind)
+    {
+        var text = config.GetString(key, "").Trim();
+        try
+        {
+            switch (kind)
+            {
+                case Kind.Switch:
+                    // Some switches are durations or counts when on (shutdown-after-unsuccessful-join-seed-nodes = off or 20s).
+                    return Switches.Contains(text) || (text.Length > 0 && char.IsAsciiDigit(text[0]));
+                case Kind.Number:
+                    // Some counts are switches too (log-dead-letters = 10 or off).
+                    if (Switches.Contains(text) || text == "infinite") return true;
+                    return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
+                case Kind.Size:
+                    return config.GetByteSize(key) is not null;
+                default:
+                    if (text is "off" or "infinite") return true;
+                    _ = config.GetTimeSpan(key, null, allowInfinite: true);
+                    return true;
+            }
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The same settings with another port (and, when the node is its own only seed, that seed moved too).</summary>
@@ -78,6 +169,11 @@ public sealed record ClusterNodeConfig(
         var provider = config.GetString("akka.actor.provider", "");
         if (!string.Equals(provider, "cluster", StringComparison.OrdinalIgnoreCase) && !provider.Contains("ClusterActorRefProvider"))
             throw new InvalidDataException($"{Key("akka.actor.provider")} is '{provider}'; a mesh node needs 'cluster'");
+
+        // Akka.Remote has only TCP (udp is a setting it reads and then fails on as the node starts).
+        var protocol = config.GetString("akka.remote.dot-netty.tcp.transport-protocol", "tcp");
+        if (protocol != "tcp")
+            throw new InvalidDataException($"{Key("akka.remote.dot-netty.tcp.transport-protocol")} is '{protocol}'; Akka's transport has only tcp");
 
         var hostname = config.GetString("akka.remote.dot-netty.tcp.hostname", "");
         if (string.IsNullOrWhiteSpace(hostname))
@@ -111,36 +207,19 @@ public sealed record ClusterNodeConfig(
             throw new InvalidDataException(
                 $"{Key("akka.cluster.roles")} is [{string.Join(", ", roles)}]; a node that hosts mesh cores needs the role '{ClusterMesh.Role}' (e.g. roles = [{string.Join(", ", roles.Prepend(ClusterMesh.Role))}])");
 
-        foreach (var (key, least) in ByteSizes)
+        // Akka's floor for frames (Akka.Remote's reference.conf: "at least 32000 bytes"), checked when remoting starts.
+        const string Frame = "akka.remote.dot-netty.tcp.maximum-frame-size";
+        long? frame;
+        try { frame = config.GetByteSize(Frame); }
+        catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException)
         {
-            long? size;
-            try { size = config.GetByteSize(key); }
-            catch (Exception e) when (e is FormatException or OverflowException or Akka.Configuration.ConfigurationException)
-            {
-                throw new InvalidDataException($"{Key(key)} is '{config.GetString(key, "")}', not a size (like 16 MiB, 512 kB or 128000b)", e);
-            }
-            if (size < least)
-                throw new InvalidDataException($"{Key(key)} is {size} bytes; it must be at least {least}");
+            throw new InvalidDataException($"{Key(Frame)} is '{config.GetString(Frame, "")}', not a size (like 16 MiB, 512 kB or 128000b)", e);
         }
+        if (frame < 32000) throw new InvalidDataException($"{Key(Frame)} is {frame} bytes; Akka needs at least 32000");
 
         CheckDowning(config, Key);
         return new ClusterNodeConfig(source, hostname, port, seeds.ToImmutable(), roles, config);
     }
-
-    /// <summary>The transport's sizes Akka reads only when remoting starts (a bad one failed there, deep in its startup), with their least values.</summary>
-    private static readonly (string Key, long Least)[] ByteSizes =
-    [
-        // Akka's own floor for frames (reference.conf of Akka.Remote: "at least 32000 bytes").
-        ("akka.remote.dot-netty.tcp.maximum-frame-size", 32000),
-        ("akka.remote.dot-netty.tcp.send-buffer-size", 0),
-        ("akka.remote.dot-netty.tcp.receive-buffer-size", 0),
-        ("akka.remote.dot-netty.tcp.write-buffer-high-water-mark", 0),
-        ("akka.remote.dot-netty.tcp.write-buffer-low-water-mark", 0),
-    ];
-
-    /// <summary>Akka.Cluster's own defaults, which an actor system adds when it starts (the resolver's settings need them).</summary>
-    private static readonly Lazy<Config> ClusterDefaults =
-        new(() => ConfigurationFactory.FromResource<Akka.Cluster.Cluster>("Akka.Cluster.Configuration.Cluster.conf"));
 
     /// <summary>
     /// The split-brain resolver's settings, read as Akka reads them when the cluster starts: a strategy it does not know
@@ -182,6 +261,13 @@ public sealed record ClusterNodeConfig(
     /// </summary>
     public void CheckCanListen()
     {
+        // A seed whose host does not resolve was only warned about, again and again, until the join timed out.
+        foreach (var seed in SeedNodes)
+            if (seed.Host is { } host && !IPAddress.TryParse(host, out _))
+            {
+                try { _ = Dns.GetHostAddresses(host); }
+                catch (SocketException e) { throw new InvalidDataException($"{Source}: akka.cluster.seed-nodes: the host of '{seed}' does not resolve ({e.Message})", e); }
+            }
         var address = Resolve();
         if (Port == 0) return;
         using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -192,7 +278,7 @@ public sealed record ClusterNodeConfig(
         }
         catch (SocketException e)
         {
-            throw ListenFailure(e) ?? throw new MeshClusterException($"cannot listen on port {Port} on {Hostname} ({e.Message})");
+            throw ListenFailure(e) ?? new MeshClusterException($"cannot listen on port {Port} on {Hostname} ({e.Message})");
         }
     }
 
@@ -211,7 +297,7 @@ public sealed record ClusterNodeConfig(
     private Exception? ListenFailure(SocketException e) => e.SocketErrorCode switch
     {
         SocketError.AddressAlreadyInUse => new MeshClusterException(
-            $"port {Port} on {Hostname} is in use (another node or program listens there); stop it, or give this node another port (node --port)"),
+            $"port {Port} on {Hostname} is in use (another node or program listens there); stop it, or give this node another port (node --port, or the file's akka.remote.dot-netty.tcp.port)"),
         SocketError.AddressNotAvailable => new InvalidDataException(
             $"{Source}: akka.remote.dot-netty.tcp.hostname '{Hostname}' is not an address of this machine; a node listens on one of its own addresses"),
         SocketError.AccessDenied => new InvalidDataException(
@@ -223,9 +309,10 @@ public sealed record ClusterNodeConfig(
 
     /// <summary>
     /// What went wrong when this node's actor system failed to start, as one line: Akka wraps the cause (a bind that
-    /// failed, a setting it could not read) in several layers of AggregateException. Null when the cause is none of those.
+    /// failed, a setting it could not read) in several layers of AggregateException. <paramref name="failure"/> itself
+    /// when the cause is none of those (an internal error, reported in full).
     /// </summary>
-    public Exception? StartFailure(Exception failure)
+    public Exception StartFailure(Exception failure)
     {
         var causes = Causes(failure).ToList();
         if (causes.OfType<SocketException>().FirstOrDefault() is { } s)
@@ -233,7 +320,16 @@ public sealed record ClusterNodeConfig(
         // The innermost is the one that names the setting ("Unknown downing strategy ..."), not its wrappers.
         if (causes.LastOrDefault(e => e is ConfigurationException or FormatException) is { } bad)
             return new InvalidDataException($"{Source}: Akka refused a setting: {bad.Message}", failure);
-        return null;
+        // The transport's settings (akka.remote.dot-netty.tcp) are the file's: a transport that cannot start is its doing.
+        if (causes.OfType<Akka.Remote.RemoteTransportException>().LastOrDefault() is { } transport)
+            return new InvalidDataException($"{Source}: Akka's transport could not start: {Innermost(transport).Message}", failure);
+        return failure;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is { } inner) e = inner;
+        return e;
     }
 
     private static IEnumerable<Exception> Causes(Exception e)

@@ -78,8 +78,14 @@ internal sealed class MeshHost : IAsyncDisposable, IDisposable
                 services.AddMeshActorSystem(config);
             })
             .Build();
+        await Starting.WaitAsync(cancel);
+        var stdout = Console.Out;
         try
         {
+            // Akka.Hosting writes a failed start's whole exception, stack trace and all, to Console.Out (its issue 470:
+            // "never silent"); the failure is not silent here, it is thrown to the command, which reports it in one line
+            // on stderr (or in full as an internal error), and stdout is for results (--json).
+            Console.SetOut(TextWriter.Null);
             await host.StartAsync(cancel);
             return new MeshHost(host);
         }
@@ -88,7 +94,15 @@ internal sealed class MeshHost : IAsyncDisposable, IDisposable
             host.Dispose();
             throw;
         }
+        finally
+        {
+            Console.SetOut(stdout);
+            Starting.Release();
+        }
     }
+
+    /// <summary>One host starts at a time, so that each puts back the Console.Out it found.</summary>
+    private static readonly SemaphoreSlim Starting = new(1, 1);
 
     /// <summary>An actor system for mesh runs in this process (<see cref="MeshHosting.LocalConfig"/>).</summary>
     public static Task<MeshHost> StartLocalAsync(CancellationToken cancel = default) => StartAsync(MeshHosting.LocalConfig(), cancel);
@@ -105,7 +119,7 @@ internal sealed class MeshHost : IAsyncDisposable, IDisposable
         {
             return await StartAsync(MeshHosting.ClusterConfig(settings, coordinator), cancel);
         }
-        catch (Exception e) when (settings.StartFailure(e) is { } failure)
+        catch (Exception e) when (settings.StartFailure(e) is var failure && failure != e)
         {
             throw failure;
         }

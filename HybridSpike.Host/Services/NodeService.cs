@@ -99,6 +99,10 @@ internal static class NodeService
         }
         catch
         {
+            // Interrupted or timed out while waiting, this node may already be a member: leave (bounded) rather than
+            // vanish. A member that vanishes is unreachable, and with one node left the split-brain resolver keeps the
+            // side with the lowest address: a node above this one downed itself 20 s later.
+            await LeaveAsync(host.System);
             await host.System.Terminate();
             await host.DisposeAsync();
             throw;

@@ -32,6 +32,9 @@ public class ClusterNodeConfigTests
     [InlineData("akka.cluster.seed-nodes = [\"akka.tcp://other@127.0.0.1:1\"]", "akka.cluster.seed-nodes")]
     [InlineData("akka.cluster.seed-nodes = [\"not an address\"]", "akka.cluster.seed-nodes")]
     [InlineData("akka.actor.provider = local\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.actor.provider")]
+    [InlineData("akka.remote.dot-netty.tcp.transport-protocol = udp\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.remote.dot-netty.tcp.transport-protocol")]
+    [InlineData("akka.remote.dot-netty.tcp.dns-use-ipv6 = maybe\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.remote.dot-netty.tcp.dns-use-ipv6")]
+    [InlineData("akka.remote.dot-netty.tcp.maximum-frame-size = 1000b\nakka.cluster.seed-nodes = [\"akka.tcp://hybridspike@127.0.0.1:1\"]", "akka.remote.dot-netty.tcp.maximum-frame-size")]
     public void A_bad_value_is_refused_naming_the_file_and_key(string hocon, string key)
     {
         var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse(hocon, "my.hocon"));
@@ -89,6 +92,28 @@ public class ClusterNodeConfigTests
     }
 
     [Fact]
+    public void A_duration_that_is_not_one_is_refused_naming_the_setting_and_its_value()
+    {
+        // Akka read it only as the node started and said "The input string 'soon' was not in a correct format".
+        var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.cluster.failure-detector.heartbeat-interval = soon\n" + Seed, "n.hocon"));
+        Assert.Equal("n.hocon: akka.cluster.failure-detector.heartbeat-interval is 'soon', not a duration (like 5s or 200ms)", e.Message);
+    }
+
+    [Fact]
+    public void Settings_Akka_takes_in_more_than_one_form_are_accepted_in_each()
+    {
+        var c = ClusterNodeConfig.Parse("""
+            akka.log-dead-letters = off
+            akka.cluster.failure-detector.threshold = 8.5
+            akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = 20s
+            akka.remote.dot-netty.tcp.tcp-reuse-addr = off-for-windows
+            akka.cluster.split-brain-resolver.stable-after = 7 s
+            akka.remote.dot-netty.tcp.send-buffer-size = 1048576
+            """ + "\n" + Seed, "n.hocon");
+        Assert.Equal(1048576L, c.Config.GetByteSize("akka.remote.dot-netty.tcp.send-buffer-size"));
+    }
+
+    [Fact]
     public void A_split_brain_strategy_Akka_does_not_know_is_refused_naming_the_ones_it_does()
     {
         var e = Assert.Throws<InvalidDataException>(() => ClusterNodeConfig.Parse("akka.cluster.split-brain-resolver.active-strategy = coin-flip\n" + Seed, "n.hocon"));
@@ -118,6 +143,14 @@ public class ClusterNodeConfigTests
         var c = ClusterNodeConfig.Parse("akka.remote.dot-netty.tcp.hostname = no-such-node.invalid\n" + Seed, "n.hocon");
         var e = Assert.Throws<InvalidDataException>(c.CheckCanListen);
         Assert.StartsWith("n.hocon: akka.remote.dot-netty.tcp.hostname 'no-such-node.invalid' does not resolve", e.Message);
+    }
+
+    [Fact]
+    public void A_seed_whose_host_does_not_resolve_is_refused_naming_it()
+    {
+        var c = ClusterNodeConfig.Parse("akka.cluster.seed-nodes = [\"akka.tcp://hybridspike@no-such-seed.invalid:4053\"]", "n.hocon");
+        var e = Assert.Throws<InvalidDataException>(c.CheckCanListen);
+        Assert.StartsWith("n.hocon: akka.cluster.seed-nodes: the host of 'akka.tcp://hybridspike@no-such-seed.invalid:4053' does not resolve", e.Message);
     }
 
     [Fact]
