@@ -11,7 +11,7 @@ namespace HybridSpike.Host.Services;
 /// <summary>Cluster nodes: <c>hybridspike node</c>, and the coordinator side of <c>simulate --cluster</c>.</summary>
 internal static class NodeService
 {
-    /// <summary>How long a node or a coordinator waits for its graceful leave before it stops anyway (System.CommandLine waits 2 s after Ctrl-C).</summary>
+    /// <summary>How long a node or a coordinator waits for its graceful leave before it stops anyway: an interrupted command should end at once, and the others find a node that did not leave unreachable soon after.</summary>
     private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(1.5);
 
     /// <summary>Runs a node that hosts mesh cores until Ctrl-C (exit 130), SIGTERM (exit 0) or <paramref name="cancel"/>; progress on <paramref name="err"/>.</summary>
