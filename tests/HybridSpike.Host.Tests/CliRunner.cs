@@ -17,11 +17,15 @@ internal static class CliRunner
     public static System.Diagnostics.Process StartProcess(params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "hybridspike.dll");
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        // Through env --default-signal=INT: a child of a runner that ignores SIGINT (a background job) would ignore it
+        // too, and the .NET runtime keeps an inherited SIG_IGN, so a Ctrl-C test would wait in vain.
+        var start = new System.Diagnostics.ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         return System.Diagnostics.Process.Start(start)!;

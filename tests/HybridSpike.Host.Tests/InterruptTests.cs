@@ -41,9 +41,6 @@ public sealed class InterruptTests(TinyTrainedRun run) : IClassFixture<TinyTrain
     /// <summary>Starts the command, waits for the line saying its work started, sends <paramref name="signal"/>.</summary>
     private static async Task<CliResult> Interrupt(string signal, params string[] args)
     {
-        // A job started in the background by a non-interactive shell (`dotnet test … &`) inherits SIGINT ignored, and
-        // the .NET runtime then leaves it ignored, as a background job should. The child must start with the default.
-        if (signal == "-INT") _ = Signal(SigInt, SigDefault);
         using var p = CliRunner.StartProcess(args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = new System.Text.StringBuilder();
@@ -70,12 +67,6 @@ public sealed class InterruptTests(TinyTrainedRun run) : IClassFixture<TinyTrain
         var output = await stdout;
         lock (stderr) return new CliResult(p.ExitCode, output, stderr.ToString());
     }
-
-    private const int SigInt = 2;
-    private static readonly IntPtr SigDefault = IntPtr.Zero;
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "signal")]
-    private static extern IntPtr Signal(int signal, IntPtr handler);
 
     /// <summary>An artifact big enough that evaluating all 2,000 test digits takes tens of seconds.</summary>
     private string SlowArtifact() => TestArtifacts.PsMnist(_dir, 256, 1.0, 1.0);
