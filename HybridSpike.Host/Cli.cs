@@ -41,6 +41,7 @@ public static class Cli
         root.Subcommands.Add(CompileCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
         root.Subcommands.Add(NodeCommand.Build());
+        root.Subcommands.Add(ServeCommand.Build());
         return root;
     }
 

@@ -195,6 +195,9 @@ internal static class Ranges
 
     /// <summary>Seconds to wait for a cluster's nodes (<c>--join-timeout</c>).</summary>
     public static readonly CountRange JoinTimeoutSeconds = new(1, 3_600, null);
+
+    /// <summary>Seconds a served stream may be idle before it is closed (<c>serve --idle-timeout</c>).</summary>
+    public static readonly CountRange IdleTimeoutSeconds = new(1, 86_400, null);
 }
 
 /// <summary>Checks of option values shared by the parse functions and services: each error names its option.</summary>

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using HybridSpike.Actors.Runtime.Deployment;
+using HybridSpike.Actors.Runtime.Session;
+using HybridSpike.Mapping.Compile;
+
+namespace HybridSpike.Host.Serve;
+
+/// <summary>A model the service runs: its name, its version (the artifact's digest) and its resident mesh.</summary>
+internal sealed record ServedModel(string Name, string Digest, CompiledMesh Mesh, MeshDeployment Deployment)
+{
+    /// <summary>The version clients see: the first 12 hex digits of the artifact's SHA-256 (docs/artifact.md).</summary>
+    public string Version => Digest[..12];
+}
+
+/// <summary>An open stream of the service: its id, the model it runs on to its end, and whether a socket drives it.</summary>
+internal sealed class HubStream(string id, ServedModel model, MeshStream stream)
+{
+    private int _attached;
+
+    public string Id { get; } = id;
+
+    public ServedModel Model { get; } = model;
+
+    public MeshStream Stream { get; } = stream;
+
+    /// <summary>When a socket last pushed or read, for the idle timeout.</summary>
+    public long LastActiveTicks = Environment.TickCount64;
+
+    /// <summary>One socket drives a stream (its pushes are one sequence): a second attach is refused.</summary>
+    public bool TryAttach() => Interlocked.Exchange(ref _attached, 1) == 0;
+}
+
+/// <summary>The service has stopped taking streams (it is shutting down).</summary>
+internal sealed class ServiceStoppingException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// The open streams of the service, over its resident mesh. Bounded: a stream takes one of the deployment's slots
+/// and no stream waits for one (a full service answers 429); an idle stream is closed, freeing its slot.
+/// </summary>
+internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, HubStream> _streams = new();
+    private volatile bool _stopping;
+
+    public ServedModel Model { get; } = model;
+
+    public TimeSpan IdleTimeout { get; } = idleTimeout;
+
+    public int OpenStreams => _streams.Count;
+
+    public int MaxStreams => Model.Deployment.Options.Slots;
+
+    /// <summary>Opens a stream: ArgumentException for bad options, NoFreeSlotException when every slot is taken.</summary>
+    public async Task<HubStream> OpenAsync(OpenStreamRequest request, CancellationToken cancel)
+    {
+        if (_stopping) throw new ServiceStoppingException("the service is shutting down: it opens no new stream");
+        var options = Options(request);
+        var stream = await Model.Deployment.OpenAsync(options, cancel).ConfigureAwait(false);
+        // The stream's own number in its deployment, so that the mesh's messages ("stream 3: …") name the id the client
+        // holds. One deployment for now; live deployment will need ids unique across deployments.
+        var opened = new HubStream(stream.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Model, stream);
+        _streams[opened.Id] = opened;
+        _ = stream.Completion.ContinueWith(_ => _streams.TryRemove(opened.Id, out HubStream? _), TaskScheduler.Default);
+        return opened;
+    }
+
+    /// <summary>The stream options a request asks for; ArgumentException naming the field that is wrong.</summary>
+    internal static StreamOptions Options(OpenStreamRequest request)
+    {
+        var reads = request.ReadSteps is { Count: > 0 } steps ? OutputReads.AtSteps(steps) : OutputReads.EveryStep;
+        if (reads.Validate() is { Count: > 0 } errors) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Replace("reads.steps", "readSteps"))));
+        var whenFull = request.WhenFull switch
+        {
+            null or "wait" => WhenFull.Wait,
+            "reject" => WhenFull.Reject,
+            var other => throw new ArgumentException($"whenFull '{other}' is not one of wait, reject"),
+        };
+        return StreamOptions.Default.WithReads(reads).WithWhenFull(whenFull).WithWhenNoSlot(WhenNoSlot.Reject);
+    }
+
+    public HubStream? Find(string id) => _streams.GetValueOrDefault(id);
+
+    /// <summary>Closes the streams no socket has pushed to or read from for <see cref="IdleTimeout"/>, freeing their slots.</summary>
+    public int CloseIdle()
+    {
+        long now = Environment.TickCount64;
+        int closed = 0;
+        foreach (var s in _streams.Values)
+            if (now - Volatile.Read(ref s.LastActiveTicks) > (long)IdleTimeout.TotalMilliseconds)
+            {
+                s.Stream.Complete();
+                closed++;
+            }
+        return closed;
+    }
+
+    /// <summary>
+    /// Shutting down: no new stream; the open ones get until <paramref name="deadline"/> to finish, then their input is
+    /// ended (their sockets get a <c>closed</c> frame saying so).
+    /// </summary>
+    public async Task DrainAsync(TimeSpan deadline)
+    {
+        _stopping = true;
+        var open = _streams.Values.Select(s => s.Stream.Completion).ToArray();
+        var all = Task.WhenAll(open);
+        if (await Task.WhenAny(all, Task.Delay(deadline)).ConfigureAwait(false) != all)
+            foreach (var s in _streams.Values) s.Stream.Complete();
+    }
+
+    public ValueTask DisposeAsync() => Model.Deployment.DisposeAsync();
+}

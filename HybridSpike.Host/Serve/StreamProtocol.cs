@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+
+namespace HybridSpike.Host.Serve;
+
+/// <summary>
+/// The streaming protocol's messages (docs/serve.md). <c>POST /v2/streams</c> takes an <see cref="OpenStreamRequest"/>
+/// and answers an <see cref="OpenStreamResponse"/>; the stream's WebSocket (<c>/v2/streams/{id}</c>) then carries
+/// <see cref="ClientFrame"/>s in and <see cref="ServerFrame"/>s out, one JSON object a text message.
+/// </summary>
+/// <param name="ReadSteps">The stream's own steps whose outputs it wants; null or empty: every step.</param>
+/// <param name="WhenFull">What a push does when the stream's input buffer is full: <c>wait</c> (the default) or <c>reject</c>.</param>
+public sealed record OpenStreamRequest(IReadOnlyList<long>? ReadSteps, string? WhenFull);
+
+/// <summary>An open stream: its id (the WebSocket's path), the model and version it runs on to its end, and the width of a step.</summary>
+public sealed record OpenStreamResponse(string Id, string Model, string Version, int InputDimensions, int OutputDimensions, string WebSocket);
+
+/// <summary>
+/// A message from the client: <c>push</c> appends <see cref="Values"/>, whole steps of the input's width, flattened;
+/// <c>close</c> ends the input (the outputs still due follow, then a <c>closed</c> frame).
+/// </summary>
+public sealed record ClientFrame(string Type, double[]? Values);
+
+/// <summary>
+/// A message from the service: <c>output</c> (a read step's <see cref="Outputs"/> and their argmax,
+/// <see cref="Prediction"/>), <c>error</c> (a refused frame: <see cref="Message"/> says why; the stream stays usable),
+/// <c>closed</c> (every output is out; <see cref="Message"/> gives the reason).
+/// </summary>
+public sealed record ServerFrame(
+    string Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Step = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double[]? Outputs = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Prediction = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null)
+{
+    public static ServerFrame Output(long step, double[] outputs, int prediction) => new("output", step, outputs, prediction);
+
+    public static ServerFrame Error(string message) => new("error", Message: message);
+
+    public static ServerFrame Closed(string reason) => new("closed", Message: reason);
+}
+
+/// <summary>A model the service holds, by name and version (the first 12 hex digits of its artifact's SHA-256).</summary>
+public sealed record ModelVersionInfo(string Name, string Version, string Digest, string State, int OpenStreams);
+
+/// <summary>An error answer: what was wrong, in one line.</summary>
+public sealed record ErrorResponse(string Error);

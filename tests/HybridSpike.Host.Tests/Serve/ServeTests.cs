@@ -1,0 +1,221 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Data;
+using HybridSpike.Core.Reference;
+using HybridSpike.Host.Commands;
+using HybridSpike.Host.Serve;
+using HybridSpike.Mapping.Compile;
+
+namespace HybridSpike.Host.Tests.Serve;
+
+/// <summary>
+/// <c>serve</c> over loopback: streams opened over HTTP and driven over WebSockets give the outputs the fixed-point
+/// model gives offline, whatever the chunking and the other streams; bad frames and requests get clear errors and the
+/// stream and the service go on; the service is bounded (429 when full, idle streams closed).
+/// </summary>
+public sealed class ServeTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("hs-serve-").FullName;
+    private readonly List<ServeApp> _apps = [];
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in _apps) await app.DisposeAsync();
+        _http.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<(ServeApp App, Uri Base, string Model)> Serve(int streams = 8, int idleSeconds = 60)
+    {
+        var model = TestArtifacts.SmallPsMnist(_dir);
+        var app = await ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
+            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds)), TextWriter.Null, CancellationToken.None);
+        _apps.Add(app);
+        return (app, new Uri(app.Addresses[0]), model);
+    }
+
+    /// <summary>The test digits and the fixed-point model's outputs for them at their last step, offline.</summary>
+    private static (double[][] Inputs, double[][] Expected) Offline(string model, int samples)
+    {
+        var artifact = ArtifactFile.Read(model);
+        var data = SequenceData.Load(DataConfig.ForArtifact(artifact, model) with { TestLimit = samples });
+        var (inputs, _) = data.Doubles(data.Test, [.. Enumerable.Range(0, samples)]);
+        var mesh = Compiler.Compile(artifact.Network, Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
+        var result = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, samples, data.Steps);
+        return ([.. Enumerable.Range(0, samples).Select(i => inputs.AsSpan(i * data.Steps, data.Steps).ToArray())],
+            [.. Enumerable.Range(0, samples).Select(i => result.Outputs.Row(i).ToArray())]);
+    }
+
+    private async Task<OpenStreamResponse> Open(Uri service, object? body = null)
+    {
+        var r = await _http.PostAsJsonAsync(new Uri(service, "/v2/streams"), body ?? new { readSteps = new[] { 783 } });
+        Assert.True(r.StatusCode == HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
+        return (await r.Content.ReadFromJsonAsync<OpenStreamResponse>())!;
+    }
+
+    private static async Task<ClientWebSocket> Connect(Uri service, OpenStreamResponse s)
+    {
+        var ws = new ClientWebSocket();
+        await ws.ConnectAsync(new Uri($"ws://{service.Authority}{s.WebSocket}"), CancellationToken.None);
+        return ws;
+    }
+
+    private static Task Send(ClientWebSocket ws, string json) =>
+        ws.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static Task Push(ClientWebSocket ws, ReadOnlySpan<double> values) =>
+        Send(ws, JsonSerializer.Serialize(new { type = "push", values = values.ToArray() }));
+
+    /// <summary>Reads frames until the service closes the stream.</summary>
+    private static async Task<List<JsonElement>> ReadAll(ClientWebSocket ws)
+    {
+        var frames = new List<JsonElement>();
+        var buffer = new byte[1 << 20];
+        using var timeout = new CancellationTokenSource(Limit);
+        while (true)
+        {
+            var text = new MemoryStream();
+            WebSocketReceiveResult r;
+            do
+            {
+                r = await ws.ReceiveAsync(buffer, timeout.Token);
+                if (r.MessageType == WebSocketMessageType.Close) return frames;
+                text.Write(buffer, 0, r.Count);
+            } while (!r.EndOfMessage);
+            var frame = JsonDocument.Parse(text.ToArray()).RootElement.Clone();
+            frames.Add(frame);
+            if (frame.GetProperty("type").GetString() == "closed") return frames;
+        }
+    }
+
+    private static double[] Outputs(JsonElement frame) => [.. frame.GetProperty("outputs").EnumerateArray().Select(v => v.GetDouble())];
+
+    [Fact]
+    public async Task Concurrent_streams_in_any_chunks_give_the_fixed_point_models_outputs()
+    {
+        var (_, service, model) = await Serve();
+        var (inputs, expected) = Offline(model, 4);
+        int[] chunks = [1, 7, 100, 784];
+        var runs = Enumerable.Range(0, 4).Select(async i =>
+        {
+            var s = await Open(service);
+            using var ws = await Connect(service, s);
+            var reading = ReadAll(ws);
+            for (int at = 0; at < inputs[i].Length; at += chunks[i])
+                await Push(ws, inputs[i].AsSpan(at, Math.Min(chunks[i], inputs[i].Length - at)));
+            await Send(ws, """{"type":"close"}""");
+            return await reading;
+        }).ToArray();
+        var frames = await Task.WhenAll(runs);
+        for (int i = 0; i < 4; i++)
+        {
+            var outputs = frames[i].Where(f => f.GetProperty("type").GetString() == "output").ToList();
+            var only = Assert.Single(outputs);
+            Assert.Equal(783, only.GetProperty("step").GetInt64());
+            Assert.Equal(expected[i], Outputs(only));
+            Assert.Equal("closed", frames[i][^1].GetProperty("type").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Bad_frames_get_an_error_frame_and_the_stream_still_gives_its_outputs()
+    {
+        var (_, service, model) = await Serve();
+        var (inputs, expected) = Offline(model, 1);
+        var s = await Open(service);
+        using var ws = await Connect(service, s);
+        var reading = ReadAll(ws);
+        await Send(ws, "{not json");
+        await Send(ws, """{"type":"jump"}""");
+        await Send(ws, """{"type":"push"}""");
+        await Send(ws, """{"type":"push","values":["NaN"]}""");
+        await ws.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+        await Push(ws, inputs[0]);
+        await Send(ws, """{"type":"close"}""");
+        var frames = await reading;
+        var errors = frames.Where(f => f.GetProperty("type").GetString() == "error").Select(f => f.GetProperty("message").GetString()!).ToList();
+        Assert.Equal(5, errors.Count);
+        Assert.StartsWith("malformed JSON frame", errors[0]);
+        Assert.Equal("unknown frame type 'jump': the types are push, close", errors[1]);
+        Assert.StartsWith("a push frame needs 'values'", errors[2]);
+        Assert.Equal($"stream {s.Id}: value NaN at step 0 of the chunk (dimension 0) is not finite", errors[3]);
+        Assert.StartsWith("binary frames are not taken yet", errors[4]);
+        Assert.Equal(expected[0], Outputs(Assert.Single(frames, f => f.GetProperty("type").GetString() == "output")));
+    }
+
+    [Theory]
+    [InlineData("{bad", HttpStatusCode.BadRequest, "malformed JSON body")]
+    [InlineData("""{"whenFull":"drop"}""", HttpStatusCode.BadRequest, "whenFull 'drop' is not one of wait, reject")]
+    [InlineData("""{"readSteps":[-1]}""", HttpStatusCode.BadRequest, "readSteps: must not be negative")]
+    public async Task A_bad_open_request_is_a_400_naming_the_problem(string body, HttpStatusCode status, string message)
+    {
+        var (_, service, _) = await Serve();
+        var r = await _http.PostAsync(new Uri(service, "/v2/streams"), new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(status, r.StatusCode);
+        Assert.Contains(message, await r.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_stream_is_a_404_and_a_plain_request_to_a_stream_a_400()
+    {
+        var (_, service, _) = await Serve();
+        var unknown = await _http.GetAsync(new Uri(service, "/v2/streams/999"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("no open stream '999'", await unknown.Content.ReadAsStringAsync());
+        var s = await Open(service);
+        var plain = await _http.GetAsync(new Uri(service, s.WebSocket));
+        Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_full_service_answers_429_with_retry_after()
+    {
+        var (_, service, _) = await Serve(streams: 2);
+        await Open(service);
+        await Open(service);
+        var third = await _http.PostAsJsonAsync(new Uri(service, "/v2/streams"), new { });
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), third.Headers.RetryAfter?.Delta);
+        Assert.Contains("all 2 stream slots are taken", await third.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_idle_stream_is_closed_and_frees_its_slot()
+    {
+        var (_, service, _) = await Serve(streams: 1, idleSeconds: 1);
+        await Open(service);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        HttpResponseMessage again;
+        do
+        {
+            await Task.Delay(250);
+            again = await _http.PostAsJsonAsync(new Uri(service, "/v2/streams"), new { });
+        } while (again.StatusCode == HttpStatusCode.TooManyRequests && waited.Elapsed < TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_and_models_say_what_is_served_versioned_by_the_artifacts_digest()
+    {
+        var (_, service, model) = await Serve();
+        var digest = ArtifactFile.ReadWithDigest(model).Digest;
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri(service, "/v2/health/live"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri(service, "/v2/health/ready"))).StatusCode);
+        var models = await _http.GetFromJsonAsync<ModelVersionInfo[]>(new Uri(service, "/v2/models"));
+        var only = Assert.Single(models!);
+        Assert.Equal(digest, only.Digest);
+        Assert.Equal(digest[..12], only.Version);
+        var s = await Open(service);
+        Assert.Equal(only.Version, s.Version);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri(service, $"/v2/models/{only.Name}/versions/{only.Version}/ready"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync(new Uri(service, $"/v2/models/{only.Name}/versions/000000000000/ready"))).StatusCode);
+    }
+}
