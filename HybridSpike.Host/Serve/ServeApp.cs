@@ -1,3 +1,4 @@
+using HybridSpike.Core.Serving;
 using System.Text.Json;
 using Akka.Actor;
 using HybridSpike.Actors.Runtime.Deployment;

@@ -1,3 +1,4 @@
+using HybridSpike.Core.Serving;
 using System.Collections.Concurrent;
 using HybridSpike.Actors.Runtime.Deployment;
 using HybridSpike.Actors.Runtime.Session;

@@ -1,3 +1,4 @@
+using HybridSpike.Core.Serving;
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;

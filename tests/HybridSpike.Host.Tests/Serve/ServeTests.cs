@@ -1,3 +1,4 @@
+using HybridSpike.Core.Serving;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;

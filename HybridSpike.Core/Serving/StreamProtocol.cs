@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace HybridSpike.Host.Serve;
+namespace HybridSpike.Core.Serving;
 
 /// <summary>
 /// The streaming protocol's messages (docs/serve.md). <c>POST /v2/streams</c> takes an <see cref="OpenStreamRequest"/>
