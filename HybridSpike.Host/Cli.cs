@@ -42,6 +42,7 @@ public static class Cli
         root.Subcommands.Add(SimulateCommand.Build());
         root.Subcommands.Add(NodeCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
+        root.Subcommands.Add(StreamCommand.Build());
         return root;
     }
 
@@ -61,6 +62,12 @@ public static class Cli
         {
             error.WriteLine($"error: {e.Message}");
             return Unavailable;
+        }
+        catch (Core.Serving.StreamServiceException e)
+        {
+            // The service refused: a request of ours it found wrong (4xx) is bad input; a service that cannot serve, unavailable.
+            error.WriteLine($"error: {e.Message}");
+            return (int)e.Status >= 500 ? Unavailable : BadInput;
         }
         catch (Exception e) when (IsBadInput(e))
         {

@@ -219,4 +219,28 @@ public sealed class ServeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri(service, $"/v2/models/{only.Name}/versions/{only.Version}/ready"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync(new Uri(service, $"/v2/models/{only.Name}/versions/000000000000/ready"))).StatusCode);
     }
+
+    [Fact]
+    public async Task The_stream_command_gives_the_predictions_simulate_gives_on_the_same_digits()
+    {
+        var (_, service, model) = await Serve();
+        var streamed = CliRunner.Run("stream", "--url", service.ToString(), "--samples", "12", "--concurrency", "3", "--chunk", "50", "--json");
+        Assert.True(streamed.ExitCode == 0, streamed.Error);
+        var simulated = CliRunner.Run("simulate", "--model", model, "--samples", "12", "--json");
+        Assert.True(simulated.ExitCode == 0, simulated.Error);
+        using var a = JsonDocument.Parse(streamed.Output);
+        using var b = JsonDocument.Parse(simulated.Output);
+        var fromService = a.RootElement.GetProperty("perSample").EnumerateArray().Select(p => p.GetProperty("prediction").GetInt32()).ToArray();
+        var fromSimulate = b.RootElement.GetProperty("perSample").EnumerateArray().Select(p => p.GetProperty("mesh").GetInt32()).ToArray();
+        Assert.Equal(fromSimulate, fromService);
+        Assert.Equal(b.RootElement.GetProperty("meshAccuracy").GetDouble(), a.RootElement.GetProperty("accuracy").GetDouble());
+    }
+
+    [Fact]
+    public void The_stream_command_names_an_address_where_no_service_answers()
+    {
+        var r = CliRunner.Run("stream", "--url", "http://127.0.0.1:1", "--samples", "1");
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains("--url http://127.0.0.1:1/: no service answers there", r.Error);
+    }
 }
