@@ -43,6 +43,7 @@ public static class Cli
         root.Subcommands.Add(NodeCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(StreamCommand.Build());
+        root.Subcommands.Add(DeployCommand.Build());
         return root;
     }
 

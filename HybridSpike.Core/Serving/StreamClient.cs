@@ -53,6 +53,30 @@ public sealed class StreamClient : IDisposable
         return await r.Content.ReadFromJsonAsync<ModelVersionInfo[]>(Json, cancel).ConfigureAwait(false) ?? [];
     }
 
+    /// <summary>
+    /// Sends an artifact (an .hsa file's bytes) to the service, which validates and compiles it and switches new
+    /// streams to it; open streams finish on theirs. The model now serving; <see cref="StreamServiceException"/> if the
+    /// service refuses it (400 a bad artifact, 409 one that does not fit the serving model, 422 one that does not compile).
+    /// </summary>
+    public async Task<ModelVersionInfo> DeployAsync(ReadOnlyMemory<byte> artifact, CancellationToken cancel)
+    {
+        using var content = new ReadOnlyMemoryContent(artifact);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        using var r = await _http.PostAsync(new Uri(Service, "/v2/models"), content, cancel).ConfigureAwait(false);
+        await EnsureSuccess(r, cancel).ConfigureAwait(false);
+        return await r.Content.ReadFromJsonAsync<ModelVersionInfo>(Json, cancel).ConfigureAwait(false)
+            ?? throw new InvalidDataException($"{Service}: POST /v2/models answered no model");
+    }
+
+    /// <summary>Returns the service to the model it served before the current one.</summary>
+    public async Task<ModelVersionInfo> RollbackAsync(string model, CancellationToken cancel)
+    {
+        using var r = await _http.PostAsync(new Uri(Service, $"/v2/models/{Uri.EscapeDataString(model)}/rollback"), null, cancel).ConfigureAwait(false);
+        await EnsureSuccess(r, cancel).ConfigureAwait(false);
+        return await r.Content.ReadFromJsonAsync<ModelVersionInfo>(Json, cancel).ConfigureAwait(false)
+            ?? throw new InvalidDataException($"{Service}: rollback answered no model");
+    }
+
     /// <summary>Opens a stream and connects its socket; <see cref="StreamServiceException"/> if the service refuses (429 when full).</summary>
     public async Task<ServiceStream> OpenAsync(OpenStreamRequest request, CancellationToken cancel)
     {

@@ -70,6 +70,7 @@ internal sealed class ServeApp : IAsyncDisposable
             var deployment = await MeshDeployment.StartAsync(system, mesh, DeploymentOptions.Local(options.Streams), cancel).ConfigureAwait(false);
             var name = Path.GetFileNameWithoutExtension(path) is "model" ? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "model" : Path.GetFileNameWithoutExtension(path);
             var hub = new StreamHub(new ServedModel(name, digest, mesh, deployment), options.IdleTimeout);
+            served.Deploy = new LiveDeployer(hub, system, profile, options);
             served.Hub = hub;
             var service = new ServeApp(app, hub);
             log.WriteLine($"serve: {name} version {hub.Model.Version} on {profile.Name} ({mesh.Cores.Length} cores, {options.Streams} stream slots) at {string.Join(", ", service.Addresses)}; Ctrl-C stops");
@@ -86,6 +87,7 @@ internal sealed class ServeApp : IAsyncDisposable
     private sealed class Served
     {
         public volatile StreamHub? Hub;
+        public LiveDeployer? Deploy;
     }
 
     private static IResult Error(int status, string message) => Results.Json(new ErrorResponse(message), StreamSocket.Json, statusCode: status);
@@ -96,7 +98,30 @@ internal sealed class ServeApp : IAsyncDisposable
     {
         app.MapGet("/v2/health/live", () => Results.Json(new { live = true }));
         app.MapGet("/v2/health/ready", () => served.Hub is null ? Results.Json(new { ready = false }, statusCode: 503) : Results.Json(new { ready = true }));
-        app.MapGet("/v2/models", () => served.Hub is { } hub ? Results.Json(new[] { Info(hub) }, StreamSocket.Json) : Results.Json(Array.Empty<ModelVersionInfo>()));
+        app.MapGet("/v2/models", () => served.Hub is { } hub ? Results.Json(hub.Versions(), StreamSocket.Json) : Results.Json(Array.Empty<ModelVersionInfo>()));
+
+        // Live deployment: the body is an artifact (.hsa bytes). Validated and compiled before anything changes; a bad
+        // or incompatible one is a 4xx and the serving model stays.
+        app.MapPost("/v2/models", async (HttpContext http) =>
+        {
+            if (served.Hub is null || served.Deploy is not { } deploy) return NotReady;
+            if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+                size.MaxRequestBodySize = ArtifactLimits.MaxFileBytes;
+            byte[] bytes;
+            using (var body = new MemoryStream())
+            {
+                await http.Request.Body.CopyToAsync(body, http.RequestAborted);
+                bytes = body.ToArray();
+            }
+            var result = await deploy.DeployAsync(bytes, http.Request.Query["name"].FirstOrDefault(), http.RequestAborted);
+            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Error(result.Status, result.Error!);
+        });
+        app.MapPost("/v2/models/{name}/rollback", async (HttpContext http, string name) =>
+        {
+            if (served.Hub is null || served.Deploy is not { } deploy) return NotReady;
+            var result = await deploy.RollbackAsync(name, http.RequestAborted);
+            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Error(result.Status, result.Error!);
+        });
         app.MapGet("/v2/models/{name}/versions/{version}/ready", (string name, string version) =>
             served.Hub is not { } hub ? NotReady
             : name == hub.Model.Name && version == hub.Model.Version ? Results.Json(new { ready = true })
@@ -138,9 +163,6 @@ internal sealed class ServeApp : IAsyncDisposable
             await StreamSocket.RunAsync(socket, s, http.RequestAborted);
         });
     }
-
-    private static ModelVersionInfo Info(StreamHub hub) =>
-        new(hub.Model.Name, hub.Model.Version, hub.Model.Digest, "serving", hub.OpenStreams);
 
     /// <summary>Graceful stop: no new stream, open ones get <paramref name="deadline"/> to finish, then the mesh and the host stop.</summary>
     public async Task StopAsync(TimeSpan deadline)

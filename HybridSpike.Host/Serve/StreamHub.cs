@@ -35,15 +35,22 @@ internal sealed class HubStream(string id, ServedModel model, MeshStream stream)
 internal sealed class ServiceStoppingException(string message) : InvalidOperationException(message);
 
 /// <summary>
-/// The open streams of the service, over its resident mesh. Bounded: a stream takes one of the deployment's slots
-/// and no stream waits for one (a full service answers 429); an idle stream is closed, freeing its slot.
+/// The open streams of the service, over its models' resident meshes. Bounded: a stream takes one of its deployment's
+/// slots and no stream waits for one (a full service answers 429); an idle stream is closed, freeing its slot.
+/// Models side by side (docs/serve.md, "Live deployment"): new streams open on the serving model; when a newer one is
+/// switched in, open streams finish on the version they started with and the older mesh stops once idle.
 /// </summary>
 internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, HubStream> _streams = new();
+    private readonly object _gate = new();
+    private readonly List<(ServedModel Model, Task Stopped)> _history = [];   // every model served, oldest first
+    private ServedModel _current = model;
+    private long _next;
     private volatile bool _stopping;
 
-    public ServedModel Model { get; } = model;
+    /// <summary>The model new streams open on.</summary>
+    public ServedModel Model { get { lock (_gate) return _current; } }
 
     public TimeSpan IdleTimeout { get; } = idleTimeout;
 
@@ -51,19 +58,76 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
 
     public int MaxStreams => Model.Deployment.Options.Slots;
 
-    /// <summary>Opens a stream: ArgumentException for bad options, NoFreeSlotException when every slot is taken.</summary>
+    /// <summary>Opens a stream on the serving model: ArgumentException for bad options, NoFreeSlotException when every slot is taken.</summary>
     public async Task<HubStream> OpenAsync(OpenStreamRequest request, CancellationToken cancel)
     {
         if (_stopping) throw new ServiceStoppingException("the service is shutting down: it opens no new stream");
         var options = Options(request);
-        var stream = await Model.Deployment.OpenAsync(options, cancel).ConfigureAwait(false);
-        // The stream's own number in its deployment, so that the mesh's messages ("stream 3: …") name the id the client
-        // holds. One deployment for now; live deployment will need ids unique across deployments.
-        var opened = new HubStream(stream.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Model, stream);
-        _streams[opened.Id] = opened;
-        _ = stream.Completion.ContinueWith(_ => _streams.TryRemove(opened.Id, out HubStream? _), TaskScheduler.Default);
-        return opened;
+        while (true)
+        {
+            var target = Model;
+            MeshStream stream;
+            try { stream = await target.Deployment.OpenAsync(options, cancel).ConfigureAwait(false); }
+            catch (DeploymentRetiringException) when (!ReferenceEquals(target, Model)) { continue; }   // raced a switch: the newer model
+            // Service-wide ids: each deployment numbers its streams from 0.
+            var opened = new HubStream(Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture), target, stream);
+            _streams[opened.Id] = opened;
+            _ = stream.Completion.ContinueWith(_ => _streams.TryRemove(opened.Id, out HubStream? _), TaskScheduler.Default);
+            return opened;
+        }
     }
+
+    /// <summary>
+    /// Makes <paramref name="next"/> the model new streams open on; the one serving so far finishes its open streams
+    /// and stops once idle (the returned task completes then).
+    /// </summary>
+    public Task SwitchTo(ServedModel next)
+    {
+        ServedModel previous;
+        lock (_gate)
+        {
+            previous = _current;
+            _current = next;
+        }
+        var stopped = Retire(previous.Deployment);
+        lock (_gate) _history.Add((previous, stopped));
+        return stopped;
+    }
+
+    private static async Task Retire(MeshDeployment deployment)
+    {
+        try { await deployment.StopWhenIdleAsync(CancellationToken.None).ConfigureAwait(false); }
+        finally { await deployment.DisposeAsync().ConfigureAwait(false); }
+    }
+
+    /// <summary>The model served before the current one (what a rollback returns to), or null.</summary>
+    public ServedModel? Previous
+    {
+        get
+        {
+            lock (_gate)
+                return _history.Select(h => h.Model).LastOrDefault(m => m.Digest != _current.Digest);
+        }
+    }
+
+    /// <summary>Every model the service holds or held, newest first, with its state and open streams.</summary>
+    public IReadOnlyList<ModelVersionInfo> Versions()
+    {
+        lock (_gate)
+        {
+            var counts = _streams.Values.GroupBy(s => s.Model).ToDictionary(g => g.Key, g => g.Count());
+            var list = new List<ModelVersionInfo> { Info(_current, "serving", counts) };
+            for (int i = _history.Count - 1; i >= 0; i--)
+            {
+                var (m, stopped) = _history[i];
+                list.Add(Info(m, stopped.IsCompleted ? "stopped" : "retiring", counts));
+            }
+            return list;
+        }
+    }
+
+    private static ModelVersionInfo Info(ServedModel m, string state, Dictionary<ServedModel, int> counts) =>
+        new(m.Name, m.Version, m.Digest, state, counts.GetValueOrDefault(m));
 
     /// <summary>The stream options a request asks for; ArgumentException naming the field that is wrong.</summary>
     internal static StreamOptions Options(OpenStreamRequest request)
@@ -108,5 +172,14 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
             foreach (var s in _streams.Values) s.Stream.Complete();
     }
 
-    public ValueTask DisposeAsync() => Model.Deployment.DisposeAsync();
+    /// <summary>Stops every mesh: the serving one and those still retiring.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        ServedModel current;
+        (ServedModel Model, Task Stopped)[] history;
+        lock (_gate) { current = _current; history = [.. _history]; }
+        foreach (var (m, stopped) in history)
+            if (!stopped.IsCompleted) await m.Deployment.DisposeAsync().ConfigureAwait(false);
+        await current.Deployment.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -74,6 +74,10 @@ internal static class StreamSocket
         }
     }
 
+    /// <summary>The mesh names a stream by its number in its deployment; the client knows it by the service's id.</summary>
+    private static string Named(HubStream hub, string message) =>
+        message.StartsWith($"stream {hub.Stream.Id}:", StringComparison.Ordinal) ? $"stream {hub.Id}:{message[$"stream {hub.Stream.Id}:".Length..]}" : message;
+
     private static async Task ReceiveAsync(WebSocket socket, HubStream hub, Func<ServerFrame, Task> send, CancellationToken stopping)
     {
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
@@ -102,7 +106,7 @@ internal static class StreamSocket
                     try { await hub.Stream.PushAsync(values, stopping).ConfigureAwait(false); }
                     catch (Exception e) when (e is ArgumentException or StreamFullException or InvalidOperationException)
                     {
-                        await send(ServerFrame.Error(e.Message)).ConfigureAwait(false);
+                        await send(ServerFrame.Error(Named(hub, e.Message))).ConfigureAwait(false);
                     }
                     break;
                 case "push":

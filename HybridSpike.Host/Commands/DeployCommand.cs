@@ -1,0 +1,52 @@
+using System.CommandLine;
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Serving;
+
+namespace HybridSpike.Host.Commands;
+
+/// <summary>What <c>hybridspike deploy</c> was asked.</summary>
+internal sealed record DeployRequest(string Model, Uri Url, bool Json);
+
+/// <summary><c>hybridspike deploy</c>: sends an artifact to a running <c>serve</c>, which switches new streams to it.</summary>
+internal sealed class DeployCommand
+{
+    private readonly Option<string> _model = new("--model") { Description = "An artifact (.hsa) or a training output directory", Required = true };
+    private readonly Option<string> _url = new("--url") { Description = "The service (default: http://127.0.0.1:5080)", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+    private readonly Option<bool> _json = Cli.JsonOption();
+
+    public Command Command { get; }
+
+    public DeployCommand()
+    {
+        Command = new Command("deploy", "Deploy an artifact to a running `serve`: new streams get it, open ones finish on theirs (docs/serve.md)");
+        foreach (var o in new Option[] { _model, _url, _json }) Command.Options.Add(o);
+        Command.SetAction((result, cancel) => RunAsync(Parse(result), result.InvocationConfiguration.Output, cancel));
+    }
+
+    public static Command Build() => new DeployCommand().Command;
+
+    public DeployRequest Parse(ParseResult result)
+    {
+        var url = result.GetValue(_url)!;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttp)
+            throw new ArgumentException($"--url '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
+        return new DeployRequest(result.GetValue(_model)!, u, result.GetValue(_json));
+    }
+
+    internal static async Task<int> RunAsync(DeployRequest request, TextWriter o, CancellationToken cancel)
+    {
+        // Read and checked here first: a damaged file is refused with its path before anything is sent.
+        var path = Services.CompileService.ArtifactPath(request.Model);
+        var local = ArtifactFile.ReadWithDigest(path);
+        using var client = new StreamClient(request.Url);
+        ModelVersionInfo serving;
+        try { serving = await client.DeployAsync(await File.ReadAllBytesAsync(path, cancel), cancel); }
+        catch (HttpRequestException e) when (e.StatusCode is null)
+        {
+            throw new IOException($"--url {request.Url}: no service answers there ({e.Message}); start one with hybridspike serve", e);
+        }
+        if (request.Json) Cli.WriteJson(o, serving);
+        else o.WriteLine($"{request.Url}: serving {serving.Name} version {serving.Version} ({(serving.Digest == local.Digest ? path : "not " + path)})");
+        return 0;
+    }
+}
