@@ -8,7 +8,8 @@ namespace HybridSpike.Host.Commands;
 /// <param name="Config">Training config (JSON); null for the defaults (the LMU paper's psMNIST setup).</param>
 /// <param name="Epochs">Overrides training.epochs when set.</param>
 /// <param name="Out">Output directory (checkpoint, history, metrics, artifact).</param>
-internal sealed record TrainRequest(string? Config, DatasetOverride Data, int? Epochs, string Out, bool Resume, bool Force, bool Json);
+/// <param name="Deploy">A running service to deploy the trained artifact to at the end; null for none.</param>
+internal sealed record TrainRequest(string? Config, DatasetOverride Data, int? Epochs, string Out, bool Resume, bool Force, Uri? Deploy, bool Json);
 
 /// <summary>What <c>eval</c> evaluates.</summary>
 internal enum EvalEngine
@@ -36,6 +37,7 @@ internal sealed class TrainCommand
     private readonly Option<string> _out = new("--out") { Description = "Output directory (checkpoint, history, metrics, artifact)", Required = true };
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue from the checkpoint in --out" };
     private readonly Option<bool> _force = new("--force") { Description = "Replace an earlier run's files in --out (checkpoint, history, metrics, artifact)" };
+    private readonly Option<string?> _deploy = new("--deploy") { Description = "At the end, deploy the artifact to the running service at this address (hybridspike serve; docs/serve.md)" };
     private readonly Option<bool> _json = Cli.JsonOption();
 
     public Command Command { get; }
@@ -44,14 +46,20 @@ internal sealed class TrainCommand
     {
         _data.Dataset.DefaultValueFactory = null;
         Command = new Command("train", "Train a model (LMU, hsLMU, LSTM or GRU) on psMNIST-style sequences; checkpoints every epoch, exports the artifact");
-        Command.Options.Add(_config); _data.AddTo(Command); Command.Options.Add(_epochs); Command.Options.Add(_out); Command.Options.Add(_resume); Command.Options.Add(_force); Command.Options.Add(_json);
+        Command.Options.Add(_config); _data.AddTo(Command); Command.Options.Add(_epochs); Command.Options.Add(_out); Command.Options.Add(_resume); Command.Options.Add(_force); Command.Options.Add(_deploy); Command.Options.Add(_json);
         Command.SetAction((result, cancel) => TrainService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel));
     }
 
     public static Command Build() => new TrainCommand().Command;
 
-    public TrainRequest Parse(ParseResult result) => new(result.GetValue(_config), _data.ReadOverride(result),
-        Ranges.Epochs.Check(result.GetValue(_epochs), _epochs.Name), result.GetValue(_out)!, result.GetValue(_resume), result.GetValue(_force), result.GetValue(_json));
+    public TrainRequest Parse(ParseResult result)
+    {
+        Uri? deploy = null;
+        if (result.GetValue(_deploy) is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out deploy) || deploy.Scheme != Uri.UriSchemeHttp))
+            throw new ArgumentException($"--deploy '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
+        return new(result.GetValue(_config), _data.ReadOverride(result), Ranges.Epochs.Check(result.GetValue(_epochs), _epochs.Name),
+            result.GetValue(_out)!, result.GetValue(_resume), result.GetValue(_force), deploy, result.GetValue(_json));
+    }
 }
 
 /// <summary><c>hybridspike eval</c>: parses its options into an <see cref="EvalRequest"/> for <see cref="EvalService"/>.</summary>

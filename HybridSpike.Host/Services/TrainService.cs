@@ -31,8 +31,11 @@ internal static class TrainService
             File.Delete(replaced);
         }
         using var interrupt = new CtrlC(cancel);
-        var (run, summary) = await TrainAsync(config, data, request.Out, request.Resume, request.Json ? null : progressTo, interrupt.Token);
+        var (run, trained) = await TrainAsync(config, data, request.Out, request.Resume, request.Json ? null : progressTo, interrupt.Token);
+        var summary = trained;
         if (run.Interrupted) progressTo.WriteLine($"{interrupt.Signal}: saved {run.Checkpoint}; continue with --resume");
+        if (request.Deploy is { } service && summary.Artifact is { } artifact)
+            summary = summary with { Deployed = await DeployAsync(service, artifact, request.Out, interrupt.Token) };
         if (request.Json) Cli.WriteJson(output, summary);
         else
         {
@@ -43,8 +46,27 @@ internal static class TrainService
                 output.WriteLine($"epoch {h.Epoch,3}  train loss {h.TrainLoss:0.0000} acc {h.TrainAccuracy:P2}  test loss {h.TestLoss:0.0000} acc {h.TestAccuracy:P2}  ω {string.Join(" ", h.Omega.Select(o => $"{o.Key}={o.Value:0.###}"))}  {h.Seconds:0.0}s  RSS {h.ResidentMegabytes:0} MB (peak {h.PeakResidentMegabytes:0})");
             if (summary.Metrics is not null) { output.WriteLine(); MetricsText.Write(output, summary.Metrics); }
             if (summary.Artifact is not null) output.WriteLine($"\nartifact: {summary.Artifact}");
+            if (summary.Deployed is { } d) output.WriteLine($"deployed to {request.Deploy}: serving {d.Name} version {d.Version}");
         }
         return run.Interrupted ? interrupt.ExitCode : 0;
+    }
+
+    /// <summary>
+    /// The trained artifact sent to a running service (<c>--deploy</c>). A refusal or an absent service is an error that
+    /// says the run itself is saved: nothing of it is lost, and <c>hybridspike deploy</c> can send it again.
+    /// </summary>
+    private static async Task<Core.Serving.ModelVersionInfo> DeployAsync(Uri service, string artifact, string folder, CancellationToken cancel)
+    {
+        using var client = new Core.Serving.StreamClient(service);
+        try { return await client.DeployAsync(await File.ReadAllBytesAsync(artifact, cancel), cancel); }
+        catch (Core.Serving.StreamServiceException e)
+        {
+            throw new Core.Serving.StreamServiceException(e.Status, $"trained and saved in {folder}, but --deploy {service} refused {artifact}: {e.Message}", e.RetryAfter);
+        }
+        catch (HttpRequestException e) when (e.StatusCode is null)
+        {
+            throw new IOException($"trained and saved in {folder}, but no service answers at --deploy {service} ({e.Message}); send it later with hybridspike deploy --model {artifact}", e);
+        }
     }
 
     /// <summary>The files a training run writes into its folder.</summary>
@@ -84,7 +106,11 @@ internal static class TrainService
     }
 
     internal sealed record TrainSummary(string Name, bool Interrupted, long Parameters, double SamplesPerSecond, string Checkpoint,
-        string? Artifact, IReadOnlyList<EpochRecord> History, Core.Metrics.MetricsReport? Metrics);
+        string? Artifact, IReadOnlyList<EpochRecord> History, Core.Metrics.MetricsReport? Metrics)
+    {
+        /// <summary>What the service of <c>--deploy</c> serves after taking the artifact; null without --deploy.</summary>
+        public Core.Serving.ModelVersionInfo? Deployed { get; init; }
+    }
 
     /// <summary>After a finished run: final metrics, metrics.json and, for an LMU, the artifact.</summary>
     private static TrainSummary Summarize(TrainingConfig config, SequenceData data, string outDir, TrainingResult run)

@@ -122,7 +122,7 @@ public sealed class ParseTests
     public void Train_verify_experiment_data_and_node_defaults_and_refusals()
     {
         var train = new TrainCommand();
-        Assert.Equal(new TrainRequest(null, DatasetOverride.None, null, "o", false, false, false), Parse(train.Command, train.Parse, "--out", "o"));
+        Assert.Equal(new TrainRequest(null, DatasetOverride.None, null, "o", false, false, null, false), Parse(train.Command, train.Parse, "--out", "o"));
         Assert.Equal(new DatasetOverride(null, "/d"), Parse(train.Command, train.Parse, "--out", "o", "--data-dir", "/d").Data);
         Refused(train.Command, train.Parse, "--epochs must be from 1 to 10,000, got 0", "--out", "o", "--epochs", "0");
 

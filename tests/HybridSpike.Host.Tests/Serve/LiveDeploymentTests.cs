@@ -153,6 +153,39 @@ public sealed class LiveDeploymentTests : IAsyncLifetime
         Assert.Contains(ArtifactFile.ReadWithDigest(Path.Combine(_dir, "v2", "model.hsa")).Digest, r.Output);
     }
 
+    [Fact]
+    public async Task Train_with_deploy_sends_its_artifact_to_the_service_at_the_end()
+    {
+        var config = Path.Combine(_dir, "tiny.json");
+        File.WriteAllText(config, """
+            { "name": "deployed-tiny",
+              "model": { "lmu": { "order": 8, "hidden": 12, "weights": { "hiddenKernel": false },
+                                  "hiddenQuantizer": { "enabled": true, "omegaStart": 100, "omegaEnd": 4 } } },
+              "training": { "epochs": 1, "batchSize": 50, "maxBatchesPerEpoch": 1 }, "data": { "trainLimit": 50, "testLimit": 50 } }
+            """);
+        var run = Path.Combine(_dir, "trained");
+        var r = CliRunner.Run("train", "--config", config, "--out", run, "--deploy", _app!.Addresses[0], "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var serving = (await _client!.ModelsAsync(CancellationToken.None))[0];
+        Assert.Equal(ArtifactFile.ReadWithDigest(Path.Combine(run, "model.hsa")).Digest, serving.Digest);
+        Assert.Contains(serving.Digest, r.Output);
+    }
+
+    [Fact]
+    public void Train_with_deploy_to_no_service_keeps_the_run_and_says_so()
+    {
+        var config = Path.Combine(_dir, "tiny2.json");
+        File.WriteAllText(config, """
+            { "name": "undeployed", "model": { "lmu": { "order": 8, "hidden": 12 } },
+              "training": { "epochs": 1, "batchSize": 50, "maxBatchesPerEpoch": 1 }, "data": { "trainLimit": 50, "testLimit": 50 } }
+            """);
+        var run = Path.Combine(_dir, "kept");
+        var r = CliRunner.Run("train", "--config", config, "--out", run, "--deploy", "http://127.0.0.1:1");
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains($"trained and saved in {run}, but no service answers at --deploy http://127.0.0.1:1/", r.Error);
+        Assert.True(File.Exists(Path.Combine(run, "model.hsa")));
+    }
+
     private static byte[] Flip(byte[] bytes, int at)
     {
         var copy = (byte[])bytes.Clone();
