@@ -140,8 +140,11 @@ public sealed class ServiceStream : IAsyncDisposable
     /// <summary>Ends the input: the outputs still due follow, then a <c>closed</c> frame.</summary>
     public Task CompleteAsync(CancellationToken cancel) => Send(new ClientFrame("close", null), cancel);
 
-    private Task Send(ClientFrame frame, CancellationToken cancel) =>
-        _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame, StreamClient.Json), WebSocketMessageType.Text, true, cancel);
+    private bool Binary => Info.Frames == "msgpack";
+
+    private Task Send(ClientFrame frame, CancellationToken cancel) => Binary
+        ? _socket.SendAsync(FrameCodec.Write(frame), WebSocketMessageType.Binary, true, cancel)
+        : _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame, StreamClient.Json), WebSocketMessageType.Text, true, cancel);
 
     /// <summary>The service's frames in order, up to and with the <c>closed</c> one.</summary>
     public async IAsyncEnumerable<ServerFrame> ReadAllAsync([EnumeratorCancellation] CancellationToken cancel)
@@ -158,8 +161,10 @@ public sealed class ServiceStream : IAsyncDisposable
                 if (r.MessageType == WebSocketMessageType.Close) yield break;
                 message.Write(buffer, 0, r.Count);
             } while (!r.EndOfMessage);
-            var frame = JsonSerializer.Deserialize<ServerFrame>(message.GetBuffer().AsSpan(0, (int)message.Length), StreamClient.Json)
-                ?? throw new InvalidDataException("the service sent a null frame");
+            var frame = r.MessageType == WebSocketMessageType.Binary
+                ? FrameCodec.ReadServer(message.GetBuffer().AsMemory(0, (int)message.Length))
+                : JsonSerializer.Deserialize<ServerFrame>(message.GetBuffer().AsSpan(0, (int)message.Length), StreamClient.Json)
+                    ?? throw new InvalidDataException("the service sent a null frame");
             yield return frame;
             if (frame.Type == "closed") yield break;
         }

@@ -9,10 +9,11 @@ namespace HybridSpike.Core.Serving;
 /// </summary>
 /// <param name="ReadSteps">The stream's own steps whose outputs it wants; null or empty: every step.</param>
 /// <param name="WhenFull">What a push does when the stream's input buffer is full: <c>wait</c> (the default) or <c>reject</c>.</param>
-public sealed record OpenStreamRequest(IReadOnlyList<long>? ReadSteps, string? WhenFull);
+/// <param name="Frames">The encoding of the service's frames: <c>json</c> (text messages, the default) or <c>msgpack</c> (binary).</param>
+public sealed record OpenStreamRequest(IReadOnlyList<long>? ReadSteps, string? WhenFull, string? Frames);
 
 /// <summary>An open stream: its id (the WebSocket's path), the model and version it runs on to its end, and the width of a step.</summary>
-public sealed record OpenStreamResponse(string Id, string Model, string Version, int InputDimensions, int OutputDimensions, string WebSocket);
+public sealed record OpenStreamResponse(string Id, string Model, string Version, int InputDimensions, int OutputDimensions, string WebSocket, string Frames);
 
 /// <summary>
 /// A message from the client: <c>push</c> appends <see cref="Values"/>, whole steps of the input's width, flattened;

@@ -8,7 +8,8 @@ namespace HybridSpike.Host.Commands;
 /// <param name="Url">The service.</param>
 /// <param name="Concurrency">Streams open at once.</param>
 /// <param name="Chunk">Steps pushed at a time; null: each sequence whole.</param>
-internal sealed record StreamRequest(Uri Url, DatasetRequest Dataset, int Samples, int Concurrency, int? Chunk, bool Json);
+/// <param name="Frames">The frames' encoding on the socket.</param>
+internal sealed record StreamRequest(Uri Url, DatasetRequest Dataset, int Samples, int Concurrency, int? Chunk, Core.Serving.FrameEncoding Frames, bool Json);
 
 /// <summary><c>hybridspike stream</c>: parses its options into a <see cref="StreamRequest"/> for <see cref="StreamService"/>.</summary>
 internal sealed class StreamCommand
@@ -18,6 +19,7 @@ internal sealed class StreamCommand
     private readonly Option<int> _samples = new("--samples") { Description = "Test sequences to stream (default: 20)", DefaultValueFactory = _ => 20 };
     private readonly Option<int> _concurrency = new("--concurrency") { Description = "Streams open at once (default: 1)", DefaultValueFactory = _ => 1 };
     private readonly Option<int?> _chunk = new("--chunk") { Description = "Steps pushed at a time (default: each sequence whole)" };
+    private readonly Option<string> _frames = new("--frames") { Description = "The frames' encoding: json or msgpack (default: json)", DefaultValueFactory = _ => "json" };
     private readonly Option<bool> _json = Cli.JsonOption();
 
     public Command Command { get; }
@@ -27,7 +29,8 @@ internal sealed class StreamCommand
         Command = new Command("stream", "Stream test sequences through a running `serve`, then report accuracy, predictions and latency");
         Command.Options.Add(_url);
         _data.AddTo(Command);
-        foreach (var o in new Option[] { _samples, _concurrency, _chunk, _json }) Command.Options.Add(o);
+        _frames.AcceptOnlyFromAmong("json", "msgpack");
+        foreach (var o in new Option[] { _samples, _concurrency, _chunk, _frames, _json }) Command.Options.Add(o);
         Command.SetAction((result, cancel) => CtrlC.RunAsync("stream", CtrlC.NothingWritten, result.InvocationConfiguration.Error, cancel,
             token => StreamService.RunAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, token)));
     }
@@ -40,6 +43,7 @@ internal sealed class StreamCommand
         if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttp)
             throw new ArgumentException($"--url '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
         return new StreamRequest(u, _data.Read(result), Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name),
-            Ranges.Streams.Check(result.GetValue(_concurrency), _concurrency.Name), Ranges.Chunk.Check(result.GetValue(_chunk), _chunk.Name), result.GetValue(_json));
+            Ranges.Streams.Check(result.GetValue(_concurrency), _concurrency.Name), Ranges.Chunk.Check(result.GetValue(_chunk), _chunk.Name),
+            result.GetValue(_frames) == "msgpack" ? Core.Serving.FrameEncoding.MessagePack : Core.Serving.FrameEncoding.Json, result.GetValue(_json));
     }
 }

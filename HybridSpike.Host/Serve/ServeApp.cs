@@ -133,15 +133,15 @@ internal sealed class ServeApp : IAsyncDisposable
             OpenStreamRequest request;
             try
             {
-                request = http.Request.ContentLength is 0 ? new OpenStreamRequest(null, null)
-                    : await JsonSerializer.DeserializeAsync<OpenStreamRequest>(http.Request.Body, StreamSocket.Json, http.RequestAborted) ?? new OpenStreamRequest(null, null);
+                request = http.Request.ContentLength is 0 ? new OpenStreamRequest(null, null, null)
+                    : await JsonSerializer.DeserializeAsync<OpenStreamRequest>(http.Request.Body, StreamSocket.Json, http.RequestAborted) ?? new OpenStreamRequest(null, null, null);
             }
             catch (JsonException e) { return Error(400, $"malformed JSON body: {e.Message}"); }
             try
             {
                 var s = await hub.OpenAsync(request, http.RequestAborted);
                 var m = hub.Model;
-                return Results.Json(new OpenStreamResponse(s.Id, m.Name, m.Version, s.Stream.Dimensions, m.Mesh.Network.Population(m.Mesh.Network.Output.Population).Size, $"/v2/streams/{s.Id}"),
+                return Results.Json(new OpenStreamResponse(s.Id, m.Name, m.Version, s.Stream.Dimensions, m.Mesh.Network.Population(m.Mesh.Network.Output.Population).Size, $"/v2/streams/{s.Id}", s.Frames == FrameEncoding.MessagePack ? "msgpack" : "json"),
                     StreamSocket.Json, statusCode: 201);
             }
             catch (ArgumentException e) { return Error(400, e.Message); }

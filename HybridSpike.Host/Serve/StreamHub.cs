@@ -14,8 +14,11 @@ internal sealed record ServedModel(string Name, string Digest, CompiledMesh Mesh
 }
 
 /// <summary>An open stream of the service: its id, the model it runs on to its end, and whether a socket drives it.</summary>
-internal sealed class HubStream(string id, ServedModel model, MeshStream stream)
+internal sealed class HubStream(string id, ServedModel model, MeshStream stream, FrameEncoding frames)
 {
+    /// <summary>How the service writes this stream's frames (a client may send either).</summary>
+    public FrameEncoding Frames { get; } = frames;
+
     private int _attached;
 
     public string Id { get; } = id;
@@ -63,6 +66,7 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
     {
         if (_stopping) throw new ServiceStoppingException("the service is shutting down: it opens no new stream");
         var options = Options(request);
+        var frames = Encoding(request.Frames);
         while (true)
         {
             var target = Model;
@@ -70,7 +74,7 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
             try { stream = await target.Deployment.OpenAsync(options, cancel).ConfigureAwait(false); }
             catch (DeploymentRetiringException) when (!ReferenceEquals(target, Model)) { continue; }   // raced a switch: the newer model
             // Service-wide ids: each deployment numbers its streams from 0.
-            var opened = new HubStream(Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture), target, stream);
+            var opened = new HubStream(Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture), target, stream, frames);
             _streams[opened.Id] = opened;
             _ = stream.Completion.ContinueWith(_ => _streams.TryRemove(opened.Id, out HubStream? _), TaskScheduler.Default);
             return opened;
@@ -128,6 +132,14 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
 
     private static ModelVersionInfo Info(ServedModel m, string state, Dictionary<ServedModel, int> counts) =>
         new(m.Name, m.Version, m.Digest, state, counts.GetValueOrDefault(m));
+
+    /// <summary>The frame encoding a request asks for; ArgumentException naming another.</summary>
+    internal static FrameEncoding Encoding(string? frames) => frames switch
+    {
+        null or "json" => FrameEncoding.Json,
+        "msgpack" => FrameEncoding.MessagePack,
+        var other => throw new ArgumentException($"frames '{other}' is not one of json, msgpack"),
+    };
 
     /// <summary>The stream options a request asks for; ArgumentException naming the field that is wrong.</summary>
     internal static StreamOptions Options(OpenStreamRequest request)

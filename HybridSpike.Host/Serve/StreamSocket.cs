@@ -24,12 +24,13 @@ internal static class StreamSocket
         using var sendLock = new SemaphoreSlim(1, 1);
         async Task Send(ServerFrame frame)
         {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(frame, Json);
+            bool binary = hub.Frames == FrameEncoding.MessagePack;
+            var bytes = binary ? FrameCodec.Write(frame) : JsonSerializer.SerializeToUtf8Bytes(frame, Json);
             await sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
                 if (socket.State == WebSocketState.Open)
-                    await socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+                    await socket.SendAsync(bytes, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
             }
             finally { sendLock.Release(); }
         }
@@ -95,11 +96,16 @@ internal static class StreamSocket
             } while (!r.EndOfMessage);
             Volatile.Write(ref hub.LastActiveTicks, Environment.TickCount64);
             if (tooBig) { await send(ServerFrame.Error($"a frame over {MaxFrameBytes:N0} bytes was refused: push smaller chunks")).ConfigureAwait(false); continue; }
-            if (r.MessageType != WebSocketMessageType.Text) { await send(ServerFrame.Error("binary frames are not taken yet: send JSON text frames")).ConfigureAwait(false); continue; }
-
+            // Text messages are JSON frames, binary ones MessagePack (FrameCodec), whatever the stream's own encoding.
             ClientFrame? frame;
-            try { frame = JsonSerializer.Deserialize<ClientFrame>(buffer.WrittenSpan, Json); }
+            try
+            {
+                frame = r.MessageType == WebSocketMessageType.Binary
+                    ? FrameCodec.ReadClient(buffer.WrittenMemory)
+                    : JsonSerializer.Deserialize<ClientFrame>(buffer.WrittenSpan, Json);
+            }
             catch (JsonException e) { await send(ServerFrame.Error($"malformed JSON frame: {e.Message}")).ConfigureAwait(false); continue; }
+            catch (InvalidDataException e) { await send(ServerFrame.Error($"malformed {e.Message}")).ConfigureAwait(false); continue; }
             switch (frame?.Type)
             {
                 case "push" when frame.Values is { } values:

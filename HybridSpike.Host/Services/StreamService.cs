@@ -34,7 +34,7 @@ internal static class StreamService
         var work = Enumerable.Range(0, data.Test.Count).Select(async i =>
         {
             await gate.WaitAsync(cancel);
-            try { samples[i] = await One(client, data, i, request.Chunk, cancel); }
+            try { samples[i] = await One(client, data, i, request.Chunk, request.Frames == FrameEncoding.MessagePack ? "msgpack" : "json", cancel); }
             finally { gate.Release(); }
         }).ToArray();
         await Task.WhenAll(work);
@@ -56,10 +56,10 @@ internal static class StreamService
     }
 
     /// <summary>One sequence as one stream, retrying while the service is full (429, after its Retry-After).</summary>
-    private static async Task<StreamedSample> One(StreamClient client, SequenceData data, int index, int? chunk, CancellationToken cancel)
+    private static async Task<StreamedSample> One(StreamClient client, SequenceData data, int index, int? chunk, string frames, CancellationToken cancel)
     {
         var (inputs, labels) = data.Doubles(data.Test, [index]);
-        var request = new OpenStreamRequest([data.Steps - 1], "wait");
+        var request = new OpenStreamRequest([data.Steps - 1], "wait", frames);
         ServiceStream stream;
         while (true)
         {

@@ -73,7 +73,7 @@ public sealed class LiveDeploymentTests : IAsyncLifetime
         var (_, expected2) = Offline(second);
         Assert.NotEqual(expected1, expected2);
 
-        var old = await _client!.OpenAsync(new OpenStreamRequest([783], "wait"), CancellationToken.None);
+        var old = await _client!.OpenAsync(new OpenStreamRequest([783], "wait", null), CancellationToken.None);
         var oldReading = Collect(old);
         await old.PushAsync(input.AsMemory(0, 300), CancellationToken.None);
 
@@ -81,7 +81,7 @@ public sealed class LiveDeploymentTests : IAsyncLifetime
         Assert.Equal(ArtifactFile.ReadWithDigest(second).Digest, deployed.Digest);
         Assert.Equal("serving", deployed.State);
 
-        var fresh = await _client.OpenAsync(new OpenStreamRequest([783], "wait"), CancellationToken.None);
+        var fresh = await _client.OpenAsync(new OpenStreamRequest([783], "wait", null), CancellationToken.None);
         Assert.Equal(deployed.Version, fresh.Info.Version);
         Assert.NotEqual(deployed.Version, old.Info.Version);
         var freshOutputs = await Finish(fresh, input);
@@ -111,7 +111,7 @@ public sealed class LiveDeploymentTests : IAsyncLifetime
         var back = await _client.RollbackAsync(v1.Name, CancellationToken.None);
         Assert.Equal(v1.Digest, back.Digest);
         var (input, expected1) = Offline(First);
-        var s = await _client.OpenAsync(new OpenStreamRequest([783], "wait"), CancellationToken.None);
+        var s = await _client.OpenAsync(new OpenStreamRequest([783], "wait", null), CancellationToken.None);
         Assert.Equal(v1.Version, s.Info.Version);
         Assert.Equal(expected1, await Finish(s, input));
     }
