@@ -10,8 +10,11 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 // and the mesh against the monolithic loop (whole runs, not BenchmarkDotNet):
 //   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- mesh [--quick] [--out FILE]
 if (args.Length > 0 && args[0] == "mesh") return HybridSpike.Benchmarks.Mesh.MeshThroughput.Run(args[1..]);
+// the streaming service over loopback against the mesh it serves from:
+//   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- serve --model M [--sequences N] [--out FILE]
+if (args.Length > 0 && args[0] == "serve") return await HybridSpike.Benchmarks.Serve.ServeThroughput.RunAsync(args[1..]);
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(8).WithInvocationCount(1).WithUnrollFactor(1))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+BenchmarkSwitcher.FromAssembly(typeof(HybridSpike.Benchmarks.Mesh.MeshThroughput).Assembly).Run(args, config);
 return 0;
