@@ -12,6 +12,7 @@ internal sealed class ServeCommand
     private readonly CompileTargetOptions _target = CompileTargetOptions.Create(ExponentBlock.Core);
     private readonly Option<string> _urls = new("--urls") { Description = "Where to listen (default: http://127.0.0.1:5080; 127.0.0.1 unless told otherwise)", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
     private readonly Option<int> _streams = new("--streams") { Description = "Streams open at once: the resident mesh's slots; one more is answered 429 (default: 64)", DefaultValueFactory = _ => 64 };
+    private readonly ClusterOptions _cluster = ClusterOptions.Create();
     private readonly Option<int> _idle = new("--idle-timeout") { Description = "Seconds a stream may go without a push or a read before it is closed, freeing its slot (default: 60)", DefaultValueFactory = _ => 60 };
 
     public Command Command { get; }
@@ -21,6 +22,7 @@ internal sealed class ServeCommand
         Command = new Command("serve", "Serve streaming inference over HTTP and WebSocket from a resident mesh (docs/serve.md), until Ctrl-C or SIGTERM");
         foreach (var o in new Option[] { _model, _target.Profile, _target.Exponent, _target.Placement!, _urls, _streams, _idle })
             Command.Options.Add(o);
+        _cluster.AddTo(Command);
         Command.SetAction((result, cancel) => ServeService.RunAsync(Parse(result), result.InvocationConfiguration.Error, cancel));
     }
 
@@ -33,6 +35,6 @@ internal sealed class ServeCommand
             if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != "http")
                 throw new ArgumentException($"--urls '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
         return new ServeOptions(result.GetValue(_model)!, _target.Read(result), urls,
-            Ranges.Streams.Check(result.GetValue(_streams), _streams.Name), TimeSpan.FromSeconds(Ranges.IdleTimeoutSeconds.Check(result.GetValue(_idle), _idle.Name)));
+            Ranges.Streams.Check(result.GetValue(_streams), _streams.Name), TimeSpan.FromSeconds(Ranges.IdleTimeoutSeconds.Check(result.GetValue(_idle), _idle.Name)), _cluster.Read(result));
     }
 }

@@ -11,6 +11,37 @@ namespace HybridSpike.Host.Commands;
 /// <param name="Nodes">Mesh nodes to use, this one included.</param>
 internal sealed record ClusterRequest(string File, int Nodes, NodeAssignment Assignment, TimeSpan JoinTimeout);
 
+/// <summary>The options of a command that can spread its mesh over a cluster's nodes (simulate, serve).</summary>
+internal sealed record ClusterOptions(Option<string?> Cluster, Option<int> Nodes, Option<string> Assign, Option<int> JoinTimeout)
+{
+    public static ClusterOptions Create()
+    {
+        var assign = new Option<string>("--assign") { Description = "With --cluster: cores to nodes in contiguous blocks, round-robin, or by chip (default: blocks)", DefaultValueFactory = _ => "blocks" };
+        assign.AcceptOnlyFromAmong("blocks", "round-robin", "chip");
+        return new(
+            new Option<string?>("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" },
+            new Option<int>("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined (default: 2)", DefaultValueFactory = _ => 2 },
+            assign,
+            new Option<int>("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join (default: 60)", DefaultValueFactory = _ => 60 });
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Cluster, Nodes, Assign, JoinTimeout }) command.Options.Add(o);
+    }
+
+    /// <summary>The cluster asked for, or null; a cluster option without --cluster is refused by name.</summary>
+    public ClusterRequest? Read(ParseResult result)
+    {
+        if (result.GetValue(Cluster) is { } file)
+            return new ClusterRequest(file, Ranges.Nodes.Check(result.GetValue(Nodes), Nodes.Name), Assignments.Parse(result.GetValue(Assign)!),
+                TimeSpan.FromSeconds(Ranges.JoinTimeoutSeconds.Check(result.GetValue(JoinTimeout), JoinTimeout.Name)));
+        if (new Option[] { Nodes, Assign, JoinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
+            throw new ArgumentException($"{alone.Name} needs --cluster");
+        return null;
+    }
+}
+
 /// <summary>What <c>hybridspike simulate</c> was asked.</summary>
 /// <param name="Model">An artifact (.hsa) or a training output directory.</param>
 /// <param name="Report">Folder for report.json, the telemetry files and the pictures; null for none.</param>
@@ -30,10 +61,7 @@ internal sealed class SimulateCommand
     private readonly Option<int> _streams = new("--streams") { Description = "Stream slots of the mesh, deployed once: sequences through it at once, each a stream of its own; the next starts as one ends (default: 10)", DefaultValueFactory = _ => 10 };
     private readonly Option<int?> _chunk = new("--chunk") { Description = "Steps of a sequence's input pushed into its stream at a time (default: the whole sequence at once)" };
     private readonly Option<string?> _report = new("--report") { Description = "Folder for report.json, the telemetry CSV files (cores, core-steps, steps, links, hops; docs/telemetry.md) and the pictures (link load, traffic per step, spike raster)" };
-    private readonly Option<string?> _cluster = new("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" };
-    private readonly Option<int> _nodes = new("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined (default: 2)", DefaultValueFactory = _ => 2 };
-    private readonly Option<string> _assign = new("--assign") { Description = "With --cluster: cores to nodes in contiguous blocks, round-robin, or by chip (default: blocks)", DefaultValueFactory = _ => "blocks" };
-    private readonly Option<int> _joinTimeout = new("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join (default: 60)", DefaultValueFactory = _ => 60 };
+    private readonly ClusterOptions _cluster = ClusterOptions.Create();
     private readonly Option<bool> _json = Cli.JsonOption();
 
     public Command Command { get; }
@@ -41,10 +69,10 @@ internal sealed class SimulateCommand
     public SimulateCommand()
     {
         _data.Dataset.DefaultValueFactory = null;
-        _assign.AcceptOnlyFromAmong("blocks", "round-robin", "chip");
         Command = new Command("simulate", "Run test sequences through the actor mesh of a compiled network; report accuracy, spikes, packets, energy and time");
-        foreach (var o in new Option[] { _model, _target.Profile, _target.Exponent, _target.Placement!, _samples, _streams, _chunk, _report, _cluster, _nodes, _assign, _joinTimeout, _json })
+        foreach (var o in new Option[] { _model, _target.Profile, _target.Exponent, _target.Placement!, _samples, _streams, _chunk, _report, _json })
             Command.Options.Add(o);
+        _cluster.AddTo(Command);
         _data.AddTo(Command);
         // Ctrl-C or SIGTERM stops the run (a coordinator leaves its cluster, the nodes stay up for the next run) and says so.
         Command.SetAction((result, cancel) => CtrlC.RunAsync("simulate", "nothing was written", result.InvocationConfiguration.Error, cancel,
@@ -58,12 +86,7 @@ internal sealed class SimulateCommand
         int samples = Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name);
         int streams = Ranges.Streams.Check(result.GetValue(_streams), _streams.Name);
         int? chunk = Ranges.Chunk.Check(result.GetValue(_chunk), _chunk.Name);
-        ClusterRequest? cluster = null;
-        if (result.GetValue(_cluster) is { } file)
-            cluster = new ClusterRequest(file, Ranges.Nodes.Check(result.GetValue(_nodes), _nodes.Name), Assignments.Parse(result.GetValue(_assign)!),
-                TimeSpan.FromSeconds(Ranges.JoinTimeoutSeconds.Check(result.GetValue(_joinTimeout), _joinTimeout.Name)));
-        else if (new Option[] { _nodes, _assign, _joinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
-            throw new ArgumentException($"{alone.Name} needs --cluster");
+        var cluster = _cluster.Read(result);
         return new SimulateRequest(result.GetValue(_model)!, _target.Read(result), _data.ReadOverride(result), samples, streams, chunk,
             result.GetValue(_report), cluster, result.GetValue(_json));
     }

@@ -16,7 +16,7 @@ internal sealed record DeployResult(int Status, ModelVersionInfo? Model, string?
 /// compiled to the service's profile before anything changes; then its mesh is deployed beside the serving one and
 /// switched in (<see cref="StreamHub.SwitchTo"/>). One deployment at a time.
 /// </summary>
-internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwareProfile profile, ServeOptions options)
+internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwareProfile profile, ServeOptions options, Actors.Runtime.MeshRunOptions run)
 {
     private readonly SemaphoreSlim _one = new(1, 1);
 
@@ -61,7 +61,7 @@ internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwarePr
 
     private async Task<DeployResult> SwitchAsync(ServedModelSource source, CancellationToken cancel)
     {
-        var deployment = await MeshDeployment.StartAsync(system, source.Mesh, DeploymentOptions.Local(options.Streams), cancel).ConfigureAwait(false);
+        var deployment = await MeshDeployment.StartAsync(system, source.Mesh, new DeploymentOptions(options.Streams, run, false, null), cancel).ConfigureAwait(false);
         var model = new ServedModel(source.Name, source.Digest, source.Mesh, deployment);
         _ = hub.SwitchTo(model);
         return new DeployResult(201, hub.Versions()[0], null);

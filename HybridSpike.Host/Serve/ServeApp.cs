@@ -20,7 +20,8 @@ namespace HybridSpike.Host.Serve;
 /// <param name="Urls">Where it listens; 127.0.0.1 unless told otherwise (port 0: any free one).</param>
 /// <param name="Streams">Streams open at once: the resident mesh's slots.</param>
 /// <param name="IdleTimeout">A stream nobody pushed to or read from for this long is closed, freeing its slot.</param>
-internal sealed record ServeOptions(string Model, Commands.CompileTarget Target, string Urls, int Streams, TimeSpan IdleTimeout);
+/// <param name="Cluster">Spread the mesh over a cluster's nodes (this process joins as their coordinator); null: every core here.</param>
+internal sealed record ServeOptions(string Model, Commands.CompileTarget Target, string Urls, int Streams, TimeSpan IdleTimeout, Commands.ClusterRequest? Cluster);
 
 /// <summary>
 /// The streaming service: ASP.NET Core and the mesh's actor system in one host (Akka.Hosting), the artifact compiled
@@ -31,11 +32,13 @@ internal sealed class ServeApp : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly StreamHub _hub;
     private readonly Timer _idle;
+    private readonly Services.NodeService.Coordinator? _coordinator;
 
-    private ServeApp(WebApplication app, StreamHub hub)
+    private ServeApp(WebApplication app, StreamHub hub, Services.NodeService.Coordinator? coordinator)
     {
         _app = app;
         _hub = hub;
+        _coordinator = coordinator;
         _idle = new Timer(_ => hub.CloseIdle(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -53,32 +56,38 @@ internal sealed class ServeApp : IAsyncDisposable
         var profile = Mapping.Profiles.Profiles.Get(options.Target.Profile);
         var mesh = Services.CompileService.Compile(artifact.Network, profile, options.Target);
 
+        // In a cluster this process joins as the coordinator first (its actor system is the cluster node's, with its
+        // bounded leave); here, the web host carries the actor system itself (Akka.Hosting).
+        var coordinator = options.Cluster is { } cluster ? await Services.NodeService.JoinAsync(cluster, log, cancel).ConfigureAwait(false) : null;
+        var run = coordinator?.Options ?? Actors.Runtime.MeshRunOptions.Local;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
-        builder.Services.AddMeshActorSystem(MeshHosting.LocalConfig());
+        if (coordinator is not null) builder.Services.AddSingleton(coordinator.System);
+        else builder.Services.AddMeshActorSystem(MeshHosting.LocalConfig());
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         // The endpoints are mapped before the host starts (the routing pipeline is built then); until the mesh is
         // deployed they answer 503 and ready says false.
         var served = new Served();
         Map(app, served);
-        await app.StartAsync(cancel).ConfigureAwait(false);
         try
         {
+            await app.StartAsync(cancel).ConfigureAwait(false);
             var system = app.Services.GetRequiredService<ActorSystem>();
-            var deployment = await MeshDeployment.StartAsync(system, mesh, DeploymentOptions.Local(options.Streams), cancel).ConfigureAwait(false);
+            var deployment = await MeshDeployment.StartAsync(system, mesh, new DeploymentOptions(options.Streams, run, false, null), cancel).ConfigureAwait(false);
             var name = Path.GetFileNameWithoutExtension(path) is "model" ? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "model" : Path.GetFileNameWithoutExtension(path);
             var hub = new StreamHub(new ServedModel(name, digest, mesh, deployment), options.IdleTimeout);
-            served.Deploy = new LiveDeployer(hub, system, profile, options);
+            served.Deploy = new LiveDeployer(hub, system, profile, options, run);
             served.Hub = hub;
-            var service = new ServeApp(app, hub);
+            var service = new ServeApp(app, hub, coordinator);
             log.WriteLine($"serve: {name} version {hub.Model.Version} on {profile.Name} ({mesh.Cores.Length} cores, {options.Streams} stream slots) at {string.Join(", ", service.Addresses)}; Ctrl-C stops");
             return service;
         }
         catch
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            if (coordinator is not null) await coordinator.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -176,5 +185,6 @@ internal sealed class ServeApp : IAsyncDisposable
         await _idle.DisposeAsync().ConfigureAwait(false);
         await _hub.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (_coordinator is not null) await _coordinator.DisposeAsync().ConfigureAwait(false);   // leaves the cluster last
     }
 }

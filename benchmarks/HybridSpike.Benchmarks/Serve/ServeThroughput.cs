@@ -55,7 +55,7 @@ internal static class ServeThroughput
         report.AppendLine("| concurrent streams | service stream-steps/s | the mesh alone (64 slots) | ratio |");
         report.AppendLine("| ---: | ---: | ---: | ---: |");
 
-        await using var app = await ServeApp.StartAsync(new ServeOptions(model, target, "http://127.0.0.1:0", 64, TimeSpan.FromMinutes(5)), TextWriter.Null, CancellationToken.None);
+        await using var app = await ServeApp.StartAsync(new ServeOptions(model, target, "http://127.0.0.1:0", 64, TimeSpan.FromMinutes(5), null), TextWriter.Null, CancellationToken.None);
         using var client = new StreamClient(new Uri(app.Addresses[0]));
         await Served(client, digits, Math.Min(64, sequences), 8, steps); // warm-up
         foreach (int c in new[] { 1, 8, 64 })
@@ -92,7 +92,7 @@ internal static class ServeThroughput
 
     private static Task<ServeApp> Start(string model) =>
         ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()), "http://127.0.0.1:0", 64,
-            TimeSpan.FromMinutes(5)), TextWriter.Null, CancellationToken.None);
+            TimeSpan.FromMinutes(5), null), TextWriter.Null, CancellationToken.None);
 
     /// <summary>64 streams back to back for <paramref name="seconds"/>; resident memory every 5 s; growth after the first minute.</summary>
     private static async Task<int> Soak(string model, double seconds, string png)

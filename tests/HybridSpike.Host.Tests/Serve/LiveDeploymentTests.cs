@@ -24,7 +24,7 @@ public sealed class LiveDeploymentTests : IAsyncLifetime
     {
         var first = TestArtifacts.SmallPsMnist(Directory.CreateDirectory(Path.Combine(_dir, "v1")).FullName);
         _app = await ServeApp.StartAsync(new ServeOptions(first, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
-            "http://127.0.0.1:0", 4, TimeSpan.FromSeconds(60)), TextWriter.Null, CancellationToken.None);
+            "http://127.0.0.1:0", 4, TimeSpan.FromSeconds(60), null), TextWriter.Null, CancellationToken.None);
         _client = new StreamClient(new Uri(_app.Addresses[0]));
     }
 

@@ -38,7 +38,7 @@ public sealed class ServeTests : IAsyncLifetime
     {
         var model = TestArtifacts.SmallPsMnist(_dir);
         var app = await ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
-            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds)), TextWriter.Null, CancellationToken.None);
+            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds), null), TextWriter.Null, CancellationToken.None);
         _apps.Add(app);
         return (app, new Uri(app.Addresses[0]), model);
     }
