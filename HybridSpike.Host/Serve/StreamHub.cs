@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using HybridSpike.Actors.Runtime.Deployment;
 using HybridSpike.Actors.Runtime.Session;
 using HybridSpike.Mapping.Compile;
+using Microsoft.Extensions.Logging;
 
 namespace HybridSpike.Host.Serve;
 
@@ -38,7 +39,7 @@ internal sealed class ServiceStoppingException(string message) : InvalidOperatio
 /// The open streams of the service, over its resident mesh. Bounded: a stream takes one of the deployment's slots
 /// and no stream waits for one (a full service answers 429); an idle stream is closed, freeing its slot.
 /// </summary>
-internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyncDisposable
+internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMetrics metrics, ILogger log) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, HubStream> _streams = new();
     private volatile bool _stopping;
@@ -48,6 +49,13 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
     public TimeSpan IdleTimeout { get; } = idleTimeout;
 
     public int OpenStreams => _streams.Count;
+
+    /// <summary>Input steps pushed and not yet taken by the mesh, over the open streams.</summary>
+    public int QueuedSteps => _streams.Values.Sum(s => s.Stream.BufferedSteps);
+
+    public ServeMetrics Metrics { get; } = metrics;
+
+    public ILogger Log { get; } = log;
 
     public int MaxStreams => Model.Deployment.Options.Slots;
 
@@ -61,6 +69,8 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
         // holds. One deployment for now; live deployment will need ids unique across deployments.
         var opened = new HubStream(stream.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Model, stream);
         _streams[opened.Id] = opened;
+        Metrics.Streams.Inc();
+        Log.LogInformation("stream {StreamId} opened on {Model} version {Version}", opened.Id, Model.Name, Model.Version);
         _ = stream.Completion.ContinueWith(_ => _streams.TryRemove(opened.Id, out HubStream? _), TaskScheduler.Default);
         return opened;
     }
@@ -89,6 +99,7 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
         foreach (var s in _streams.Values)
             if (now - Volatile.Read(ref s.LastActiveTicks) > (long)IdleTimeout.TotalMilliseconds)
             {
+                Log.LogInformation("stream {StreamId} idle for {IdleSeconds} s: its input is ended", s.Id, IdleTimeout.TotalSeconds);
                 s.Stream.Complete();
                 closed++;
             }
