@@ -75,6 +75,9 @@ internal sealed class ServeApp : IAsyncDisposable
             builder.Logging.AddFilter(LogCategory, LogLevel.Information);
         }
         builder.Services.AddOpenApi();
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, ServeLifetime>();
+        // After the drain, what still holds a connection gets this long.
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddMeshActorSystem(MeshHosting.LocalConfig());
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });

@@ -106,17 +106,32 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMe
         return closed;
     }
 
+    /// <summary>From now on no new stream is opened (<see cref="ServiceStoppingException"/>, a 503).</summary>
+    public void StopOpening() => _stopping = true;
+
     /// <summary>
     /// Shutting down: no new stream; the open ones get until <paramref name="deadline"/> to finish, then their input is
     /// ended (their sockets get a <c>closed</c> frame saying so).
     /// </summary>
     public async Task DrainAsync(TimeSpan deadline)
     {
-        _stopping = true;
-        var open = _streams.Values.Select(s => s.Stream.Completion).ToArray();
-        var all = Task.WhenAll(open);
-        if (await Task.WhenAny(all, Task.Delay(deadline)).ConfigureAwait(false) != all)
+        StopOpening();
+        var until = Environment.TickCount64 + (long)deadline.TotalMilliseconds;
+        // Again until none is left: an open request that passed the stopping check just before may add one.
+        while (!_streams.IsEmpty && Environment.TickCount64 < until)
+        {
+            var all = Task.WhenAll(_streams.Values.Select(s => s.Stream.Completion));
+            var left = TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64));
+            // A faulted stream counts as finished here: its socket has said why.
+            await Task.WhenAny(all, Task.Delay(left)).ConfigureAwait(false);
+            // The finished ones leave the dictionary just after their completion.
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        if (!_streams.IsEmpty)
+        {
+            Log.LogInformation("drain deadline of {DeadlineSeconds} s passed: the input of {Streams} open streams is ended", deadline.TotalSeconds, _streams.Count);
             foreach (var s in _streams.Values) s.Stream.Complete();
+        }
     }
 
     public ValueTask DisposeAsync() => Model.Deployment.DisposeAsync();

@@ -17,6 +17,9 @@ internal static class StreamSocket
     /// <summary>The largest client frame: 4 MiB of JSON holds well over 100,000 values.</summary>
     public const int MaxFrameBytes = 4 << 20;
 
+    /// <summary>How long the service waits for a client to answer its close.</summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>The wire's JSON: camelCase, and quotes left as they are in messages (they are read by people too).</summary>
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -54,8 +57,11 @@ internal static class StreamSocket
         log.LogInformation("stream {StreamId} closed on {Model} version {Version}: {Reason}", hub.Id, hub.Model.Name, hub.Model.Version, reason);
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            try { await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, reason.Length > 100 ? reason[..100] : reason, CancellationToken.None).ConfigureAwait(false); }
-            catch (WebSocketException) { }
+            // Bounded: a client that stopped reading after the closed frame never answers the close, and would hold
+            // the socket (and a graceful stop) until the host gave up on it.
+            using var closing = new CancellationTokenSource(CloseTimeout);
+            try { await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, reason.Length > 100 ? reason[..100] : reason, closing.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
         }
     }
 
