@@ -144,6 +144,14 @@ public sealed class ServeOpsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bad_open_request_is_counted_as_a_400_rejection()
+    {
+        var (service, _) = await Serve(streams: 1);
+        await _http.PostAsync(new Uri(service, "/v2/streams"), new StringContent("{bad", Encoding.UTF8, "application/json"));
+        Assert.Equal(1, Value(await Scrape(service), """hybridspike_serve_rejected_requests_total{status="400",reason="bad_request"}"""));
+    }
+
+    [Fact]
     public async Task The_served_model_is_a_gauge_labelled_with_its_name_and_version()
     {
         var (service, model) = await Serve(streams: 1);
