@@ -13,6 +13,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Prometheus;
 
 namespace HybridSpike.Host.Serve;
 
@@ -48,8 +50,15 @@ internal sealed class ServeApp : IAsyncDisposable
 
     internal StreamHub Hub => _hub;
 
-    /// <summary>Reads, validates and compiles the artifact (a bad one is refused before anything listens), then starts.</summary>
-    public static async Task<ServeApp> StartAsync(ServeOptions options, TextWriter log, CancellationToken cancel)
+    /// <summary>The logger category of the service's own events (streams opened and closed, rejections).</summary>
+    internal const string LogCategory = "HybridSpike.Serve";
+
+    /// <summary>
+    /// Reads, validates and compiles the artifact (a bad one is refused before anything listens), then starts.
+    /// <paramref name="jsonLogs"/>: the service's events as one JSON object a line on stderr (the CLI; tests in-process
+    /// keep the test runner's stderr quiet).
+    /// </summary>
+    public static async Task<ServeApp> StartAsync(ServeOptions options, TextWriter log, CancellationToken cancel, bool jsonLogs = false)
     {
         var path = Services.CompileService.ArtifactPath(options.Model);
         var (artifact, digest) = ArtifactFile.ReadWithDigest(path);
@@ -63,6 +72,19 @@ internal sealed class ServeApp : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
+        if (jsonLogs)
+        {
+            // Every level to stderr: stdout stays clean for whatever a caller pipes. ASP.NET Core's per-request lines
+            // are left out (warnings only); the service's own events are information.
+            builder.Logging.AddJsonConsole(o => o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false });
+            builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddFilter(LogCategory, LogLevel.Information);
+        }
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, ServeLifetime>();
+        // After the drain, what still holds a connection gets this long.
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         if (coordinator is not null) builder.Services.AddSingleton(coordinator.System);
         else builder.Services.AddMeshActorSystem(MeshHosting.LocalConfig());
         var app = builder.Build();
@@ -70,14 +92,17 @@ internal sealed class ServeApp : IAsyncDisposable
         // The endpoints are mapped before the host starts (the routing pipeline is built then); until the mesh is
         // deployed they answer 503 and ready says false.
         var served = new Served();
-        Map(app, served);
+        var metrics = new ServeMetrics();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
+        Map(app, served, metrics, logger);
         try
         {
             await app.StartAsync(cancel).ConfigureAwait(false);
             var system = app.Services.GetRequiredService<ActorSystem>();
             var deployment = await MeshDeployment.StartAsync(system, mesh, new DeploymentOptions(options.Streams, run, false, null), cancel).ConfigureAwait(false);
             var name = Path.GetFileNameWithoutExtension(path) is "model" ? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "model" : Path.GetFileNameWithoutExtension(path);
-            var hub = new StreamHub(new ServedModel(name, digest, mesh, deployment), options.IdleTimeout);
+            var hub = new StreamHub(new ServedModel(name, digest, mesh, deployment), options.IdleTimeout, metrics, logger);
+            metrics.Serving(hub);
             served.Deploy = new LiveDeployer(hub, system, profile, options, run);
             served.Hub = hub;
             var service = new ServeApp(app, hub, coordinator);
@@ -103,17 +128,35 @@ internal sealed class ServeApp : IAsyncDisposable
 
     private static readonly IResult NotReady = Error(503, "the model is being deployed: retry shortly");
 
-    private static void Map(WebApplication app, Served served)
+    private static void Map(WebApplication app, Served served, ServeMetrics metrics, ILogger log)
     {
-        app.MapGet("/v2/health/live", () => Results.Json(new { live = true }));
-        app.MapGet("/v2/health/ready", () => served.Hub is null ? Results.Json(new { ready = false }, statusCode: 503) : Results.Json(new { ready = true }));
-        app.MapGet("/v2/models", () => served.Hub is { } hub ? Results.Json(hub.Versions(), StreamSocket.Json) : Results.Json(Array.Empty<ModelVersionInfo>()));
+        // A refusal is counted and logged (its status, reason and message) where it is answered.
+        IResult Refuse(int status, Rejection reason, string message)
+        {
+            metrics.Rejected(status, reason);
+            log.LogInformation("request refused: {Status} {Reason}: {Message}", status, reason, message);
+            return Error(status, message);
+        }
+        IResult RefuseNotReady()
+        {
+            metrics.Rejected(503, Rejection.NotReady);
+            return NotReady;
+        }
+
+        app.MapOpenApi();
+        app.MapMetrics("/metrics", metrics.Registry).WithName("Metrics").WithSummary("Prometheus metrics: streams, steps, latency, queue, rejections, the model's version");
+        app.MapGet("/v2/health/live", () => Results.Json(new { live = true }))
+            .WithName("Live").WithSummary("The process is up").Produces(200);
+        app.MapGet("/v2/health/ready", () => served.Hub is null ? Results.Json(new { ready = false }, statusCode: 503) : Results.Json(new { ready = true }))
+            .WithName("Ready").WithSummary("The model is deployed and streams can be opened").Produces(200).Produces(503);
+        app.MapGet("/v2/models", () => served.Hub is { } hub ? Results.Json(hub.Versions(), StreamSocket.Json) : Results.Json(Array.Empty<ModelVersionInfo>()))
+            .WithName("Models").WithSummary("Every model served, newest first: name, version (the artifact's digest), state, open streams").Produces<ModelVersionInfo[]>(200);
 
         // Live deployment: the body is an artifact (.hsa bytes). Validated and compiled before anything changes; a bad
         // or incompatible one is a 4xx and the serving model stays.
         app.MapPost("/v2/models", async (HttpContext http) =>
         {
-            if (served.Hub is null || served.Deploy is not { } deploy) return NotReady;
+            if (served.Hub is null || served.Deploy is not { } deploy) return RefuseNotReady();
             if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
                 size.MaxRequestBodySize = ArtifactLimits.MaxFileBytes;
             byte[] bytes;
@@ -123,29 +166,37 @@ internal sealed class ServeApp : IAsyncDisposable
                 bytes = body.ToArray();
             }
             var result = await deploy.DeployAsync(bytes, http.Request.Query["name"].FirstOrDefault(), http.RequestAborted);
-            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Error(result.Status, result.Error!);
-        });
+            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Refuse(result.Status, Rejection.BadArtifact, result.Error!);
+        })
+            .WithName("Deploy").WithSummary("Deploys an artifact (the .hsa bytes): new streams get it, open ones finish on theirs")
+            .Accepts<byte[]>("application/octet-stream")
+            .Produces<ModelVersionInfo>(200).Produces<ModelVersionInfo>(201).Produces<ErrorResponse>(400).Produces<ErrorResponse>(409).Produces<ErrorResponse>(422);
         app.MapPost("/v2/models/{name}/rollback", async (HttpContext http, string name) =>
         {
-            if (served.Hub is null || served.Deploy is not { } deploy) return NotReady;
+            if (served.Hub is null || served.Deploy is not { } deploy) return RefuseNotReady();
             var result = await deploy.RollbackAsync(name, http.RequestAborted);
-            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Error(result.Status, result.Error!);
-        });
+            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Refuse(result.Status, Rejection.BadArtifact, result.Error!);
+        })
+            .WithName("Rollback").WithSummary("Returns new streams to the model served before the current one")
+            .Produces<ModelVersionInfo>(201).Produces<ErrorResponse>(404).Produces<ErrorResponse>(409);
+
         app.MapGet("/v2/models/{name}/versions/{version}/ready", (string name, string version) =>
-            served.Hub is not { } hub ? NotReady
+            served.Hub is not { } hub ? RefuseNotReady()
             : name == hub.Model.Name && version == hub.Model.Version ? Results.Json(new { ready = true })
-            : Error(404, $"no model '{name}' version '{version}' (serving {hub.Model.Name} version {hub.Model.Version})"));
+            : Refuse(404, Rejection.NotFound, $"no model '{name}' version '{version}' (serving {hub.Model.Name} version {hub.Model.Version})"))
+            .WithName("ModelVersionReady").WithSummary("Whether this model version is the one served and ready")
+            .Produces(200).Produces<ErrorResponse>(404).Produces<ErrorResponse>(503);
 
         app.MapPost("/v2/streams", async (HttpContext http) =>
         {
-            if (served.Hub is not { } hub) return NotReady;
+            if (served.Hub is not { } hub) return RefuseNotReady();
             OpenStreamRequest request;
             try
             {
                 request = http.Request.ContentLength is 0 ? new OpenStreamRequest(null, null, null)
                     : await JsonSerializer.DeserializeAsync<OpenStreamRequest>(http.Request.Body, StreamSocket.Json, http.RequestAborted) ?? new OpenStreamRequest(null, null, null);
             }
-            catch (JsonException e) { return Error(400, $"malformed JSON body: {e.Message}"); }
+            catch (JsonException e) { return Refuse(400, Rejection.BadRequest, $"malformed JSON body: {e.Message}"); }
             try
             {
                 var s = await hub.OpenAsync(request, http.RequestAborted);
@@ -153,24 +204,30 @@ internal sealed class ServeApp : IAsyncDisposable
                 return Results.Json(new OpenStreamResponse(s.Id, m.Name, m.Version, s.Stream.Dimensions, m.Mesh.Network.Population(m.Mesh.Network.Output.Population).Size, $"/v2/streams/{s.Id}", s.Frames == FrameEncoding.MessagePack ? "msgpack" : "json"),
                     StreamSocket.Json, statusCode: 201);
             }
-            catch (ArgumentException e) { return Error(400, e.Message); }
+            catch (ArgumentException e) { return Refuse(400, Rejection.BadRequest, e.Message); }
             catch (NoFreeSlotException)
             {
                 http.Response.Headers.RetryAfter = "1";
-                return Error(429, $"all {hub.MaxStreams} stream slots are taken: retry later");
+                return Refuse(429, Rejection.NoFreeSlot, $"all {hub.MaxStreams} stream slots are taken: retry later");
             }
-            catch (ServiceStoppingException e) { return Error(503, e.Message); }
-        });
+            catch (ServiceStoppingException e) { return Refuse(503, Rejection.Stopping, e.Message); }
+        })
+            .WithName("OpenStream").WithSummary("Opens a stream; drive it over the WebSocket at the returned address")
+            .Accepts<OpenStreamRequest>("application/json")
+            .Produces<OpenStreamResponse>(201).Produces<ErrorResponse>(400)
+            .Produces<ErrorResponse>(429).Produces<ErrorResponse>(503);
 
         app.Map("/v2/streams/{id}", async (HttpContext http, string id) =>
         {
-            if (served.Hub is not { } hub) { await NotReady.ExecuteAsync(http); return; }
-            if (hub.Find(id) is not { } s) { await Error(404, $"no open stream '{id}'").ExecuteAsync(http); return; }
-            if (!http.WebSockets.IsWebSocketRequest) { await Error(400, $"stream '{id}' is driven over a WebSocket: connect with ws://…/v2/streams/{id}").ExecuteAsync(http); return; }
-            if (!s.TryAttach()) { await Error(409, $"stream '{id}' already has a socket").ExecuteAsync(http); return; }
+            if (served.Hub is not { } hub) { await RefuseNotReady().ExecuteAsync(http); return; }
+            if (hub.Find(id) is not { } s) { await Refuse(404, Rejection.NotFound, $"no open stream '{id}'").ExecuteAsync(http); return; }
+            if (!http.WebSockets.IsWebSocketRequest) { await Refuse(400, Rejection.NotAWebSocket, $"stream '{id}' is driven over a WebSocket: connect with ws://…/v2/streams/{id}").ExecuteAsync(http); return; }
+            if (!s.TryAttach()) { await Refuse(409, Rejection.AlreadyAttached, $"stream '{id}' already has a socket").ExecuteAsync(http); return; }
             using var socket = await http.WebSockets.AcceptWebSocketAsync();
-            await StreamSocket.RunAsync(socket, s, http.RequestAborted);
-        });
+            await StreamSocket.RunAsync(socket, s, metrics, log, http.RequestAborted);
+        })
+            .WithName("StreamSocket").WithSummary("A stream's WebSocket (JSON push/close frames in, output/error/closed frames out; docs/serve.md)")
+            .Produces(101).Produces<ErrorResponse>(400).Produces<ErrorResponse>(404).Produces<ErrorResponse>(409).Produces<ErrorResponse>(503);
     }
 
     /// <summary>Graceful stop: no new stream, open ones get <paramref name="deadline"/> to finish, then the mesh and the host stop.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using HybridSpike.Actors.Runtime.Deployment;
 using HybridSpike.Actors.Runtime.Session;
 using HybridSpike.Mapping.Compile;
+using Microsoft.Extensions.Logging;
 
 namespace HybridSpike.Host.Serve;
 
@@ -43,7 +44,7 @@ internal sealed class ServiceStoppingException(string message) : InvalidOperatio
 /// Models side by side (docs/serve.md, "Live deployment"): new streams open on the serving model; when a newer one is
 /// switched in, open streams finish on the version they started with and the older mesh stops once idle.
 /// </summary>
-internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyncDisposable
+internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMetrics metrics, ILogger log) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, HubStream> _streams = new();
     private readonly object _gate = new();
@@ -58,6 +59,13 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
     public TimeSpan IdleTimeout { get; } = idleTimeout;
 
     public int OpenStreams => _streams.Count;
+
+    /// <summary>Input steps pushed and not yet taken by the mesh, over the open streams.</summary>
+    public int QueuedSteps => _streams.Values.Sum(s => s.Stream.BufferedSteps);
+
+    public ServeMetrics Metrics { get; } = metrics;
+
+    public ILogger Log { get; } = log;
 
     public int MaxStreams => Model.Deployment.Options.Slots;
 
@@ -76,6 +84,8 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
             // Service-wide ids: each deployment numbers its streams from 0.
             var opened = new HubStream(Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture), target, stream, frames);
             _streams[opened.Id] = opened;
+            Metrics.Streams.Inc();
+            Log.LogInformation("stream {StreamId} opened on {Model} version {Version}", opened.Id, target.Name, target.Version);
             _ = stream.Completion.ContinueWith(_ => _streams.TryRemove(opened.Id, out HubStream? _), TaskScheduler.Default);
             return opened;
         }
@@ -165,11 +175,15 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
         foreach (var s in _streams.Values)
             if (now - Volatile.Read(ref s.LastActiveTicks) > (long)IdleTimeout.TotalMilliseconds)
             {
+                Log.LogInformation("stream {StreamId} idle for {IdleSeconds} s: its input is ended", s.Id, IdleTimeout.TotalSeconds);
                 s.Stream.Complete();
                 closed++;
             }
         return closed;
     }
+
+    /// <summary>From now on no new stream is opened (<see cref="ServiceStoppingException"/>, a 503).</summary>
+    public void StopOpening() => _stopping = true;
 
     /// <summary>
     /// Shutting down: no new stream; the open ones get until <paramref name="deadline"/> to finish, then their input is
@@ -177,11 +191,23 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout) : IAsyn
     /// </summary>
     public async Task DrainAsync(TimeSpan deadline)
     {
-        _stopping = true;
-        var open = _streams.Values.Select(s => s.Stream.Completion).ToArray();
-        var all = Task.WhenAll(open);
-        if (await Task.WhenAny(all, Task.Delay(deadline)).ConfigureAwait(false) != all)
+        StopOpening();
+        var until = Environment.TickCount64 + (long)deadline.TotalMilliseconds;
+        // Again until none is left: an open request that passed the stopping check just before may add one.
+        while (!_streams.IsEmpty && Environment.TickCount64 < until)
+        {
+            var all = Task.WhenAll(_streams.Values.Select(s => s.Stream.Completion));
+            var left = TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64));
+            // A faulted stream counts as finished here: its socket has said why.
+            await Task.WhenAny(all, Task.Delay(left)).ConfigureAwait(false);
+            // The finished ones leave the dictionary just after their completion.
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        if (!_streams.IsEmpty)
+        {
+            Log.LogInformation("drain deadline of {DeadlineSeconds} s passed: the input of {Streams} open streams is ended", deadline.TotalSeconds, _streams.Count);
             foreach (var s in _streams.Values) s.Stream.Complete();
+        }
     }
 
     /// <summary>Stops every mesh: the serving one and those still retiring.</summary>

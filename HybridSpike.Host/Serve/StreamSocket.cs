@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using HybridSpike.Actors.Runtime.Session;
+using Microsoft.Extensions.Logging;
 
 namespace HybridSpike.Host.Serve;
 
@@ -16,11 +17,15 @@ internal static class StreamSocket
     /// <summary>The largest client frame: 4 MiB of JSON holds well over 100,000 values.</summary>
     public const int MaxFrameBytes = 4 << 20;
 
+    /// <summary>How long the service waits for a client to answer its close.</summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>The wire's JSON: camelCase, and quotes left as they are in messages (they are read by people too).</summary>
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static async Task RunAsync(WebSocket socket, HubStream hub, CancellationToken stopping)
+    public static async Task RunAsync(WebSocket socket, HubStream hub, ServeMetrics metrics, ILogger log, CancellationToken stopping)
     {
+        var pushes = new PushTimes();
         using var sendLock = new SemaphoreSlim(1, 1);
         async Task Send(ServerFrame frame)
         {
@@ -35,10 +40,10 @@ internal static class StreamSocket
             finally { sendLock.Release(); }
         }
 
-        var outputs = PumpOutputs(hub, Send);
+        var outputs = PumpOutputs(hub, Send, pushes, metrics);
         try
         {
-            await ReceiveAsync(socket, hub, Send, stopping).ConfigureAwait(false);
+            await ReceiveAsync(socket, hub, Send, pushes, metrics, stopping).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or StreamFailedException)
         {
@@ -50,15 +55,19 @@ internal static class StreamSocket
         }
         var reason = await outputs.ConfigureAwait(false);
         await Send(ServerFrame.Closed(reason)).ConfigureAwait(false);
+        log.LogInformation("stream {StreamId} closed on {Model} version {Version}: {Reason}", hub.Id, hub.Model.Name, hub.Model.Version, reason);
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            try { await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, reason.Length > 100 ? reason[..100] : reason, CancellationToken.None).ConfigureAwait(false); }
-            catch (WebSocketException) { }
+            // Bounded: a client that stopped reading after the closed frame never answers the close, and would hold
+            // the socket (and a graceful stop) until the host gave up on it.
+            using var closing = new CancellationTokenSource(CloseTimeout);
+            try { await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, reason.Length > 100 ? reason[..100] : reason, closing.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
         }
     }
 
     /// <summary>Sends every output as it comes; returns the reason the stream ended.</summary>
-    private static async Task<string> PumpOutputs(HubStream hub, Func<ServerFrame, Task> send)
+    private static async Task<string> PumpOutputs(HubStream hub, Func<ServerFrame, Task> send, PushTimes pushes, ServeMetrics metrics)
     {
         try
         {
@@ -66,6 +75,7 @@ internal static class StreamSocket
             {
                 Volatile.Write(ref hub.LastActiveTicks, Environment.TickCount64);
                 await send(ServerFrame.Output(o.Step, [.. o.Activity], o.Argmax)).ConfigureAwait(false);
+                if (pushes.PushedAt(o.Step) is { } at) metrics.Latency.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(at).TotalSeconds);
             }
             return "complete: every output was sent";
         }
@@ -79,7 +89,7 @@ internal static class StreamSocket
     private static string Named(HubStream hub, string message) =>
         message.StartsWith($"stream {hub.Stream.Id}:", StringComparison.Ordinal) ? $"stream {hub.Id}:{message[$"stream {hub.Stream.Id}:".Length..]}" : message;
 
-    private static async Task ReceiveAsync(WebSocket socket, HubStream hub, Func<ServerFrame, Task> send, CancellationToken stopping)
+    private static async Task ReceiveAsync(WebSocket socket, HubStream hub, Func<ServerFrame, Task> send, PushTimes pushes, ServeMetrics metrics, CancellationToken stopping)
     {
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         while (true)
@@ -109,9 +119,19 @@ internal static class StreamSocket
             switch (frame?.Type)
             {
                 case "push" when frame.Values is { } values:
-                    try { await hub.Stream.PushAsync(values, stopping).ConfigureAwait(false); }
+                    // Noted before the push: the mesh may answer a step before a waiting push returns.
+                    int steps = values.Length / hub.Stream.Dimensions;
+                    bool noted = values.Length % hub.Stream.Dimensions == 0 && pushes.Note(steps, hub.Stream.Options.Reads);
+                    try
+                    {
+                        await hub.Stream.PushAsync(values, stopping).ConfigureAwait(false);
+                        pushes.Taken(steps);
+                        metrics.Steps.Inc(steps);
+                    }
                     catch (Exception e) when (e is ArgumentException or StreamFullException or InvalidOperationException)
                     {
+                        // A refused chunk writes no step: its note goes.
+                        if (noted) pushes.Forget();
                         await send(ServerFrame.Error(Named(hub, e.Message))).ConfigureAwait(false);
                     }
                     break;
@@ -124,6 +144,46 @@ internal static class StreamSocket
                 default:
                     await send(ServerFrame.Error($"unknown frame type '{frame?.Type}': the types are push, close")).ConfigureAwait(false);
                     break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// When each pushed chunk that holds a read step arrived, for the latency histogram: the receive loop notes chunks,
+    /// the output loop looks its steps up and drops the chunks it has passed. Chunks without a read step are not noted,
+    /// so nothing piles up on a stream that reads rarely.
+    /// </summary>
+    private sealed class PushTimes
+    {
+        private readonly LinkedList<(long First, long Last, long At)> _chunks = new();
+        private long _next;
+
+        /// <summary>Notes the next chunk of <paramref name="steps"/> steps if it holds a read step; whether it did.</summary>
+        public bool Note(int steps, OutputReads reads)
+        {
+            if (steps <= 0) return false;
+            long first = Volatile.Read(ref _next), last = first + steps - 1;
+            bool read = false;
+            for (long s = first; s <= last && !read; s++) read = reads.IsRead(s);
+            if (!read) return false;
+            lock (_chunks) _chunks.AddLast((first, last, System.Diagnostics.Stopwatch.GetTimestamp()));
+            return true;
+        }
+
+        public void Taken(int steps) => Volatile.Write(ref _next, _next + steps);
+
+        public void Forget()
+        {
+            lock (_chunks) _chunks.RemoveLast();
+        }
+
+        /// <summary>The timestamp of the push that carried <paramref name="step"/>, if noted.</summary>
+        public long? PushedAt(long step)
+        {
+            lock (_chunks)
+            {
+                while (_chunks.First is { } head && head.Value.Last < step) _chunks.RemoveFirst();
+                return _chunks.First is { } h && h.Value.First <= step ? h.Value.At : null;
             }
         }
     }

@@ -12,9 +12,10 @@ internal static class ServeService
     public static async Task<int> RunAsync(ServeOptions options, TextWriter log, CancellationToken cancel)
     {
         using var interrupt = new CtrlC(cancel);
-        await using var app = await ServeApp.StartAsync(options, log, interrupt.Token);
+        await using var app = await ServeApp.StartAsync(options, log, interrupt.Token, jsonLogs: true);
         try { await Task.Delay(Timeout.Infinite, interrupt.Token); }
         catch (OperationCanceledException) { }
+        app.Hub.StopOpening();
         log.WriteLine($"serve: {interrupt.Signal}: no new streams; the {app.Hub.OpenStreams} open ones get {DrainDeadline.TotalSeconds:0} s to finish");
         await app.StopAsync(DrainDeadline);
         log.WriteLine("serve: stopped");

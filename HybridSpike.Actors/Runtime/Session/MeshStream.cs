@@ -153,6 +153,9 @@ public sealed class MeshStream
 
     internal ChannelReader<ReadOnlyMemory<double>> Input => _input.Reader;
 
+    /// <summary>Steps pushed that the mesh has not taken yet (a service's queue depth).</summary>
+    public int BufferedSteps => _input.Reader.Count;
+
     internal ChannelWriter<StreamOutput> OutputWriter => _output.Writer;
 
     /// <summary>
