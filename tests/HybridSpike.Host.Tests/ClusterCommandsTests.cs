@@ -290,6 +290,58 @@ public sealed class ClusterCommandsTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Serve_over_a_cluster_spreads_its_mesh_and_streams_give_the_local_outputs()
+    {
+        var model = Artifact();
+        int nodePort = FreePort(), selfPort = FreePort();
+        while (selfPort == nodePort) selfPort = FreePort();
+        using var node = StartNode(Hocon("serve-node.hocon", nodePort, nodePort));
+        var nodeErr = new System.Text.StringBuilder();
+        var joined = new TaskCompletionSource();
+        node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); if (e.Data?.StartsWith("joined:") == true) joined.TrySetResult(); };
+        node.BeginErrorReadLine();
+        try
+        {
+            await joined.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            var target = new Commands.CompileTarget("test", Mapping.Compile.ExponentBlock.Core, new Commands.PlacementChoice.Sequential());
+            var cluster = new Commands.ClusterRequest(Hocon("serve-self.hocon", selfPort, nodePort), 2, Actors.Runtime.Deployment.NodeAssignment.RoundRobin, TimeSpan.FromSeconds(30));
+            var log = new StringWriter();
+            double[] spread, local;
+            await using (var app = await HybridSpike.Host.Serve.ServeApp.StartAsync(new HybridSpike.Host.Serve.ServeOptions(model, target, "http://127.0.0.1:0", 2, TimeSpan.FromSeconds(60), cluster), log, CancellationToken.None))
+                spread = await OneDigit(new Uri(app.Addresses[0]));
+            await using (var app = await HybridSpike.Host.Serve.ServeApp.StartAsync(new HybridSpike.Host.Serve.ServeOptions(model, target, "http://127.0.0.1:0", 2, TimeSpan.FromSeconds(60), null), TextWriter.Null, CancellationToken.None))
+                local = await OneDigit(new Uri(app.Addresses[0]));
+            Assert.Equal(local, spread);
+            Assert.Contains($"cores on akka.tcp://hybridspike@127.0.0.1:", log.ToString());
+            Assert.False(node.HasExited, nodeErr.ToString());
+        }
+        finally
+        {
+            using (var kill = Process.Start("kill", ["-TERM", node.Id.ToString()])) kill.WaitForExit();
+            if (!node.WaitForExit(TimeSpan.FromSeconds(20))) node.Kill(true);
+        }
+    }
+
+    /// <summary>The first test digit through a service, its output at the last step.</summary>
+    private static async Task<double[]> OneDigit(Uri service)
+    {
+        var artifact = ArtifactFile.Read(TestArtifacts.SmallPsMnist(Directory.CreateTempSubdirectory("hs-digit-").FullName));
+        var data = Core.Data.SequenceData.Load(Core.Data.DataConfig.ForArtifact(artifact, "test") with { TestLimit = 1 });
+        var (inputs, _) = data.Doubles(data.Test, [0]);
+        using var client = new Core.Serving.StreamClient(service);
+        await using var s = await client.OpenAsync(new Core.Serving.OpenStreamRequest([data.Steps - 1], "wait", null), CancellationToken.None);
+        var reading = Task.Run(async () =>
+        {
+            double[]? o = null;
+            await foreach (var f in s.ReadAllAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token)) if (f.Type == "output") o = f.Outputs;
+            return o ?? throw new InvalidOperationException("no output");
+        });
+        await s.PushAsync(inputs, CancellationToken.None);
+        await s.CompleteAsync(CancellationToken.None);
+        return await reading;
+    }
+
     private static Process StartNode(string hocon)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
