@@ -83,11 +83,11 @@ public sealed class ClusterCommandsTests : IDisposable
     {
         int port = FreePort();
         var hocon = Hocon("taken.hocon", port, port);
-        using var first = Running.Start("node", "--config", hocon);
+        using var first = RunningProcess.Start("node", "--config", hocon);
         await first.WaitForLineAsync(l => l.StartsWith("joined:"), TimeSpan.FromSeconds(30));
 
         // Akka's transport bound with SO_REUSEPORT: this second node used to start beside the first and join it.
-        using var second = Running.Start("node", "--config", hocon);
+        using var second = RunningProcess.Start("node", "--config", hocon);
         Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "the second node did not stop");
         Assert.Equal(Cli.Unavailable, second.Process.ExitCode);
         Assert.Equal($"error: port {port} on 127.0.0.1 is in use (another node or program listens there); stop it, or give this node another port (node --port, or the file's akka.remote.dot-netty.tcp.port)",
@@ -123,7 +123,7 @@ public sealed class ClusterCommandsTests : IDisposable
     public async Task SIGTERM_while_the_coordinator_waits_for_nodes_ends_it_at_once_with_143_saying_so()
     {
         int port = FreePort();
-        using var coordinator = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "2", "--json",
+        using var coordinator = RunningProcess.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "2", "--json",
             "--cluster", Hocon("waiting.hocon", port, port), "--nodes", "2", "--join-timeout", "600");
         await coordinator.WaitForLineAsync(l => l.StartsWith("cluster:") && l.Contains("waiting for 2 mesh nodes"), TimeSpan.FromSeconds(60));
         coordinator.Signal("TERM");
@@ -144,11 +144,11 @@ public sealed class ClusterCommandsTests : IDisposable
         int coordinatorPort = Math.Min(a, b), nodePort = Math.Max(a, b);
         var nodeFile = Path.Combine(_dir, "info-node.hocon");
         File.WriteAllText(nodeFile, File.ReadAllText(Hocon("n.hocon", nodePort, nodePort)) + "\nakka.loglevel = INFO\n");
-        using var node = Running.Start("node", "--config", nodeFile);
+        using var node = RunningProcess.Start("node", "--config", nodeFile);
         await node.WaitForLineAsync(l => l.StartsWith("joined:"), TimeSpan.FromSeconds(30));
         var coordinatorAddress = $"akka.tcp://hybridspike@127.0.0.1:{coordinatorPort}";
 
-        using (var coordinator = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "2", "--json",
+        using (var coordinator = RunningProcess.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "2", "--json",
             "--cluster", Hocon("c.hocon", coordinatorPort, nodePort), "--nodes", "3", "--join-timeout", "600"))
         {
             await node.WaitForLineAsync(l => l.Contains($"Leader is moving node [{coordinatorAddress}] to [Up]"), TimeSpan.FromSeconds(30));
@@ -168,12 +168,12 @@ public sealed class ClusterCommandsTests : IDisposable
         var model = Artifact();
         int nodePort = FreePort(), selfPort = FreePort();
         while (selfPort == nodePort) selfPort = FreePort();
-        using var node = Running.Start("node", "--config", Hocon("node.hocon", nodePort, nodePort));
+        using var node = RunningProcess.Start("node", "--config", Hocon("node.hocon", nodePort, nodePort));
         await node.WaitForLineAsync(l => l.StartsWith("joined:"), TimeSpan.FromSeconds(30));
         string[] run = ["simulate", "--model", model, "--profile", "test", "--streams", "1", "--json", "--cluster", Hocon("self.hocon", selfPort, nodePort), "--nodes", "2", "--join-timeout", "30"];
 
         // One step pushed at a time: a mesh run long enough to be interrupted in the middle, golden models short before it.
-        using (var coordinator = Running.Start([.. run, "--samples", "100", "--chunk", "1"]))
+        using (var coordinator = RunningProcess.Start([.. run, "--samples", "100", "--chunk", "1"]))
         {
             // The mesh's progress shows the cores are deployed over both nodes and sequences are going through them.
             await coordinator.WaitForLineAsync(MidRun, TimeSpan.FromSeconds(90));
@@ -195,7 +195,7 @@ public sealed class ClusterCommandsTests : IDisposable
     [Fact]
     public async Task Ctrl_C_during_a_local_run_exits_130_saying_nothing_was_written()
     {
-        using var local = Running.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "100", "--streams", "1", "--chunk", "1",
+        using var local = RunningProcess.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "100", "--streams", "1", "--chunk", "1",
             "--report", Path.Combine(_dir, "report"));
         await local.WaitForLineAsync(MidRun, TimeSpan.FromSeconds(90));
         local.Signal("INT");
@@ -210,85 +210,6 @@ public sealed class ClusterCommandsTests : IDisposable
         System.Text.RegularExpressions.Regex.Match(line, "^mesh: ([0-9]+)/([0-9]+) ") is { Success: true } m
         && int.Parse(m.Groups[1].Value) is var done && done > 0 && done < int.Parse(m.Groups[2].Value);
 
-    /// <summary>
-    /// The built hybridspike in a process of its own, its stderr read line by line so that a test can wait for one.
-    /// Started through env --default-signal=INT: a child of a runner that ignores SIGINT (a background job) would
-    /// ignore it too, and a Ctrl-C test would wait in vain. Disposing kills it if it still runs (only it, by its id).
-    /// </summary>
-    private sealed class Running : IDisposable
-    {
-        private readonly System.Text.StringBuilder _err = new(), _out = new();
-        private readonly List<(Func<string, bool> Match, TaskCompletionSource Seen)> _waiting = [];
-
-        public Process Process { get; }
-
-        private Running(Process process) => Process = process;
-
-        public string Error { get { lock (_err) return _err.ToString(); } }
-
-        public string Output { get { lock (_out) return _out.ToString(); } }
-
-        public static Running Start(params string[] args)
-        {
-            var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "--default-signal=INT", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "hybridspike.dll") })
-                start.ArgumentList.Add(a);
-            foreach (var a in args) start.ArgumentList.Add(a);
-            var running = new Running(Process.Start(start)!);
-            running.Process.ErrorDataReceived += (_, e) => running.OnError(e.Data);
-            running.Process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (running._out) running._out.AppendLine(line); };
-            running.Process.BeginErrorReadLine();
-            running.Process.BeginOutputReadLine();
-            return running;
-        }
-
-        private void OnError(string? line)
-        {
-            lock (_err)
-            {
-                if (line is null)
-                {
-                    foreach (var (_, seen) in _waiting) seen.TrySetException(new InvalidOperationException($"the process ended without the line; stderr:\n{_err}"));
-                    return;
-                }
-                _err.AppendLine(line);
-                foreach (var (match, seen) in _waiting) if (match(line)) seen.TrySetResult();
-            }
-        }
-
-        /// <summary>Completes when a line of stderr matches (one already written counts); fails when the process ends first or after <paramref name="timeout"/>.</summary>
-        public async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
-        {
-            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_err)
-            {
-                if (_err.ToString().Split('\n').Any(l => match(l.TrimEnd('\r')))) return;
-                _waiting.Add((match, seen));
-            }
-            try { await seen.Task.WaitAsync(timeout); }
-            catch (TimeoutException) { throw new TimeoutException($"no such line within {timeout.TotalSeconds} s; stderr:\n{Error}"); }
-        }
-
-        public void Signal(string signal)
-        {
-            using var kill = Process.Start("kill", [$"-{signal}", Process.Id.ToString()]);
-            kill.WaitForExit();
-        }
-
-        /// <summary>Waits for the exit and for the end of its output.</summary>
-        public bool WaitForExit(TimeSpan timeout)
-        {
-            if (!Process.WaitForExit(timeout)) return false;
-            Process.WaitForExit();
-            return true;
-        }
-
-        public void Dispose()
-        {
-            if (!Process.HasExited) Process.Kill(true);
-            Process.Dispose();
-        }
-    }
 
     [Fact]
     public async Task Serve_over_a_cluster_spreads_its_mesh_and_streams_give_the_local_outputs()
@@ -353,12 +274,5 @@ public sealed class ClusterCommandsTests : IDisposable
         return Process.Start(start)!;
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    private static int FreePort() => RunningProcess.FreePort();
 }

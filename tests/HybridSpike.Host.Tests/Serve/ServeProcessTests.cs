@@ -15,107 +15,41 @@ namespace HybridSpike.Host.Tests.Serve;
 /// </summary>
 internal sealed class ServeProcess : IDisposable
 {
-    private readonly StringBuilder _err = new(), _out = new();
-    private readonly List<(Func<string, bool> Match, TaskCompletionSource Seen)> _waiting = [];
+    private readonly RunningProcess _running;
 
-    public Process Process { get; }
-
-    public Uri Base { get; }
-
-    private ServeProcess(Process process, Uri @base)
+    private ServeProcess(RunningProcess running, Uri @base)
     {
-        Process = process;
+        _running = running;
         Base = @base;
     }
 
-    public string Error { get { lock (_err) return _err.ToString(); } }
+    public Process Process => _running.Process;
 
-    public string Output { get { lock (_out) return _out.ToString(); } }
+    public Uri Base { get; }
 
-    public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+    public string Error => _running.Error;
 
-    /// <summary>Starts <c>serve</c> (through env --default-signal=INT, like <see cref="CliRunner.StartProcess"/>) and waits until it serves.</summary>
+    public string Output => _running.Output;
+
+    public string[] ErrorLines => _running.ErrorLines;
+
+    /// <summary>Starts <c>serve</c> (through <see cref="RunningProcess"/>) and waits until it serves.</summary>
     public static async Task<ServeProcess> StartAsync(string model, IReadOnlyDictionary<string, string>? env = null, params string[] more)
     {
-        int port = FreePort();
-        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) start.Environment[k] = v;
-        foreach (var a in new[] { "--default-signal=INT", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "hybridspike.dll"),
-                                  "serve", "--model", model, "--urls", $"http://127.0.0.1:{port}" })
-            start.ArgumentList.Add(a);
-        foreach (var a in more) start.ArgumentList.Add(a);
-        var p = new ServeProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
-        p.Process.ErrorDataReceived += (_, e) => p.OnError(e.Data);
-        p.Process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (p._out) p._out.AppendLine(line); };
-        p.Process.BeginErrorReadLine();
-        p.Process.BeginOutputReadLine();
+        int port = RunningProcess.FreePort();
+        var p = new ServeProcess(RunningProcess.Start(env, ["serve", "--model", model, "--urls", $"http://127.0.0.1:{port}", .. more]), new Uri($"http://127.0.0.1:{port}"));
         try { await p.WaitForLineAsync(l => l.StartsWith("serve: ", StringComparison.Ordinal) && l.EndsWith("Ctrl-C stops", StringComparison.Ordinal), TimeSpan.FromSeconds(60)); }
         catch { p.Dispose(); throw; }
         return p;
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    public Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout) => _running.WaitForLineAsync(match, timeout);
 
-    private void OnError(string? line)
-    {
-        lock (_err)
-        {
-            if (line is null)
-            {
-                foreach (var (_, seen) in _waiting) seen.TrySetException(new InvalidOperationException($"the process ended without the line; stderr:\n{_err}"));
-                return;
-            }
-            _err.AppendLine(line);
-            foreach (var (match, seen) in _waiting) if (match(line)) seen.TrySetResult();
-        }
-    }
+    public void Signal(string signal) => _running.Signal(signal);
 
-    /// <summary>Completes when a line of stderr matches (one already written counts); fails when the process ends first or after <paramref name="timeout"/>.</summary>
-    public async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
-    {
-        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_err)
-        {
-            if (_err.ToString().Split('\n').Any(l => match(l.TrimEnd('\r')))) return;
-            _waiting.Add((match, seen));
-        }
-        try { await seen.Task.WaitAsync(timeout); }
-        catch (TimeoutException) { throw new TimeoutException($"no such line within {timeout.TotalSeconds} s; stderr:\n{Error}"); }
-    }
+    public bool WaitForExit(TimeSpan timeout) => _running.WaitForExit(timeout);
 
-    public void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", Process.Id.ToString()])!;
-        kill.WaitForExit();
-    }
-
-    /// <summary>Waits for the exit and for the end of its output.</summary>
-    public bool WaitForExit(TimeSpan timeout)
-    {
-        if (!Process.WaitForExit(timeout)) return false;
-        Process.WaitForExit();
-        return true;
-    }
-
-    /// <summary>Kills it if it still runs (only it, by its id).</summary>
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        if (!Process.HasExited) Process.Kill();
-        // Then its output is read to the end.
-        if (Process.WaitForExit(10_000)) Process.WaitForExit();
-        Process.Dispose();
-    }
-
-    private bool _disposed;
+    public void Dispose() => _running.Dispose();
 }
 
 /// <summary>A stream over a service's WebSocket, for the process tests.</summary>
