@@ -16,7 +16,7 @@ internal sealed record DeployResult(int Status, ModelVersionInfo? Model, string?
 /// compiled to the service's profile before anything changes; then its mesh is deployed beside the serving one and
 /// switched in (<see cref="StreamHub.SwitchTo"/>). One deployment at a time.
 /// </summary>
-internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwareProfile profile, ServeOptions options, Actors.Runtime.MeshRunOptions run)
+internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwareProfile profile, ServeOptions options, Actors.Runtime.MeshRunOptions run, Core.Data.SequenceData? checkSet)
 {
     private readonly SemaphoreSlim _one = new(1, 1);
 
@@ -39,6 +39,13 @@ internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwarePr
             CompiledMesh mesh;
             try { mesh = Services.CompileService.Compile(uploaded.Artifact.Network, profile, options.Target); }
             catch (CompileException e) { return new DeployResult(422, null, $"the uploaded artifact does not compile to {profile.Name}: {e.Message}; nothing changed"); }
+            if (options.Gate is { } gate && checkSet is not null)
+            {
+                double now = Accuracy(serving.Mesh, checkSet, cancel), next = Accuracy(mesh, checkSet, cancel);
+                if ((now - next) * 100 > gate.MaxDropPoints)
+                    return new DeployResult(422, null,
+                        $"the uploaded artifact's accuracy on the check set ({checkSet.Test.Count} test sequences) is {next:P2}, {(now - next) * 100:0.00} points below the serving model's {now:P2} (the gate allows {gate.MaxDropPoints:0.##}); nothing changed");
+            }
             return await SwitchAsync(new ServedModelSource(name ?? serving.Name, uploaded.Digest, mesh), cancel).ConfigureAwait(false);
         }
         finally { _one.Release(); }
@@ -66,6 +73,10 @@ internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwarePr
         _ = hub.SwitchTo(model);
         return new DeployResult(201, hub.Versions()[0], null);
     }
+
+    /// <summary>The fixed-point model's accuracy on the check set (what the mesh computes, without running it).</summary>
+    private static double Accuracy(CompiledMesh mesh, Core.Data.SequenceData checkSet, CancellationToken cancel) =>
+        Core.Reference.ReferenceEvaluation.Run(Core.Reference.FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), checkSet.Test, checkSet.View, cancel: cancel).Accuracy;
 
     /// <summary>Why a client's stream could not move to <paramref name="next"/>, or null: the widths of a step in and out.</summary>
     private static string? Incompatible(Core.Network.NetworkDescription serving, Core.Network.NetworkDescription next)

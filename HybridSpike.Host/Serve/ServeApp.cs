@@ -23,7 +23,18 @@ namespace HybridSpike.Host.Serve;
 /// <param name="Streams">Streams open at once: the resident mesh's slots.</param>
 /// <param name="IdleTimeout">A stream nobody pushed to or read from for this long is closed, freeing its slot.</param>
 /// <param name="Cluster">Spread the mesh over a cluster's nodes (this process joins as their coordinator); null: every core here.</param>
-internal sealed record ServeOptions(string Model, Commands.CompileTarget Target, string Urls, int Streams, TimeSpan IdleTimeout, Commands.ClusterRequest? Cluster);
+internal sealed record ServeOptions(string Model, Commands.CompileTarget Target, string Urls, int Streams, TimeSpan IdleTimeout, Commands.ClusterRequest? Cluster)
+{
+    /// <summary>Refuse a deployment whose accuracy on a check set falls too far below the serving model's; null: no gate.</summary>
+    public AccuracyGate? Gate { get; init; }
+}
+
+/// <summary>
+/// A deployment's gate (KServe's way of pinning the last good revision): the new model's fixed-point accuracy on the
+/// first <paramref name="Sequences"/> test sequences of the serving model's dataset may be at most
+/// <paramref name="MaxDropPoints"/> percentage points below the serving model's.
+/// </summary>
+internal sealed record AccuracyGate(int Sequences, double MaxDropPoints);
 
 /// <summary>
 /// The streaming service: ASP.NET Core and the mesh's actor system in one host (Akka.Hosting), the artifact compiled
@@ -103,7 +114,9 @@ internal sealed class ServeApp : IAsyncDisposable
             var name = Path.GetFileNameWithoutExtension(path) is "model" ? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "model" : Path.GetFileNameWithoutExtension(path);
             var hub = new StreamHub(new ServedModel(name, digest, mesh, deployment), options.IdleTimeout, metrics, logger);
             metrics.Serving(hub);
-            served.Deploy = new LiveDeployer(hub, system, profile, options, run);
+            var checkSet = options.Gate is { } gate ? Core.Data.SequenceData.Load(Core.Data.DataConfig.ForArtifact(artifact, path) with { TestLimit = gate.Sequences }) : null;
+            if (options.Gate is { } g && checkSet is not null) Commands.Check.WithinSplit(g.Sequences, checkSet.Test.Count, "--gate-samples", checkSet.Config.Dataset);
+            served.Deploy = new LiveDeployer(hub, system, profile, options, run, checkSet);
             served.Hub = hub;
             var service = new ServeApp(app, hub, coordinator);
             log.WriteLine($"serve: {name} version {hub.Model.Version} on {profile.Name} ({mesh.Cores.Length} cores, {options.Streams} stream slots) at {string.Join(", ", service.Addresses)}; Ctrl-C stops");
