@@ -13,10 +13,10 @@ internal static class NodeService
 {
     /// <summary>
     /// How long a node or a coordinator waits for its graceful leave before it stops anyway. A leave takes well under a
-    /// second on an idle machine, but a loaded one (tests beside it) took longer than 1.5 s, and a member that vanishes
+    /// second on an idle machine, but a loaded one (tests beside it) took longer than 5 s, and a member that vanishes
     /// instead of leaving can make the other half of a two-member cluster down itself.
     /// </summary>
-    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Runs a node that hosts mesh cores until Ctrl-C (exit 130), SIGTERM (exit 0) or <paramref name="cancel"/>; progress on <paramref name="err"/>.</summary>
     public static async Task<int> RunAsync(NodeRequest request, TextWriter err, CancellationToken cancel)

@@ -10,6 +10,7 @@ using HybridSpike.Core.Numerics;
 namespace HybridSpike.Host.Tests;
 
 /// <summary><c>hybridspike node</c> in a process of its own and <c>simulate --cluster</c> spreading the cores over it.</summary>
+[Collection(ProcessTests.Name)]
 public sealed class ClusterCommandsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("hs-cluster-").FullName;
@@ -157,7 +158,7 @@ public sealed class ClusterCommandsTests : IDisposable
             Assert.True(coordinator.Process.ExitCode == CtrlC.Interrupted, coordinator.Error);
         }
         // Akka on the node, at INFO: the member left (a vanished one is marked UNREACHABLE instead).
-        await node.WaitForLineAsync(l => l.Contains($"Exiting confirmed [{coordinatorAddress}]"), TimeSpan.FromSeconds(20));
+        await node.WaitForLineAsync(l => l.Contains($"Exiting confirmed [{coordinatorAddress}]"), TimeSpan.FromSeconds(30));
         node.Signal("TERM");
         Assert.True(node.WaitForExit(TimeSpan.FromSeconds(20)), "the node did not stop");
     }

@@ -104,3 +104,14 @@ internal sealed class RunningProcess : IDisposable
         return port;
     }
 }
+
+/// <summary>
+/// The tests that run cluster nodes and services as processes of their own, one class at a time: a cluster's failure
+/// detector and graceful leave are timed, and on a loaded 2-core machine they ran late (a coordinator's leave was cut
+/// off and the node saw it vanish).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ProcessTests
+{
+    public const string Name = "process tests";
+}

@@ -151,16 +151,8 @@ public sealed class ServedOnceFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The serve process tests, one at a time: each runs a service process, and the cluster tests' processes are
-/// sensitive to a loaded machine.</summary>
-[CollectionDefinition(Name)]
-public sealed class ServeProcesses
-{
-    public const string Name = "serve processes";
-}
-
 /// <summary>The service's events as JSON lines on stderr, stdout left clean.</summary>
-[Collection(ServeProcesses.Name)]
+[Collection(ProcessTests.Name)]
 public sealed class ServeLogTests(ServedOnceFixture served) : IClassFixture<ServedOnceFixture>
 {
     /// <summary>The JSON log lines of stderr (the others are the service's plain "serve: …" lines).</summary>
@@ -209,7 +201,7 @@ public sealed class ServeLogTests(ServedOnceFixture served) : IClassFixture<Serv
 }
 
 /// <summary>How the service stops: draining its open streams, refusing new ones; and what it never loads.</summary>
-[Collection(ServeProcesses.Name)]
+[Collection(ProcessTests.Name)]
 public sealed class ServeStopTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("hs-serve-stop-").FullName;
