@@ -230,7 +230,7 @@ internal sealed class ServeApp : IAsyncDisposable
             .Produces<OpenStreamResponse>(201).Produces<ErrorResponse>(400)
             .Produces<ErrorResponse>(429).Produces<ErrorResponse>(503);
 
-        app.Map("/v2/streams/{id}", async (HttpContext http, string id) =>
+        app.MapGet("/v2/streams/{id}", async (HttpContext http, string id) =>
         {
             if (served.Hub is not { } hub) { await RefuseNotReady().ExecuteAsync(http); return; }
             if (hub.Find(id) is not { } s) { await Refuse(404, Rejection.NotFound, $"no open stream '{id}'").ExecuteAsync(http); return; }

@@ -200,4 +200,13 @@ public sealed class ServeOpsTests : IAsyncLifetime
     {
         Assert.Contains("404", Responses(await OpenApi(), "/v2/models/{name}/versions/{version}/ready", "get"));
     }
+
+    [Fact]
+    public async Task The_openapi_document_lists_a_streams_websocket_and_the_deployment_endpoints()
+    {
+        var paths = await OpenApi();
+        Assert.Contains("409", Responses(paths, "/v2/streams/{id}", "get"));
+        Assert.Contains("422", Responses(paths, "/v2/models", "post"));
+        Assert.Contains("409", Responses(paths, "/v2/models/{name}/rollback", "post"));
+    }
 }
