@@ -27,10 +27,7 @@ internal sealed class DeployCommand
 
     public DeployRequest Parse(ParseResult result)
     {
-        var url = result.GetValue(_url)!;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttp)
-            throw new ArgumentException($"--url '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
-        return new DeployRequest(result.GetValue(_model)!, u, result.GetValue(_json));
+        return new DeployRequest(result.GetValue(_model)!, Check.HttpAddress(result.GetValue(_url)!, _url.Name), result.GetValue(_json));
     }
 
     internal static async Task<int> RunAsync(DeployRequest request, TextWriter o, CancellationToken cancel)

@@ -35,9 +35,7 @@ internal sealed class ServeCommand
     public ServeOptions Parse(ParseResult result)
     {
         var urls = result.GetValue(_urls)!;
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != "http")
-                throw new ArgumentException($"--urls '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries)) Check.HttpAddress(url, _urls.Name);
         int gateSamples = Ranges.TestSequences.OrZero("no gate").Check(result.GetValue(_gateSamples), _gateSamples.Name);
         double points = result.GetValue(_gatePoints);
         if (!(points >= 0 && points <= 100)) throw new ArgumentException($"--gate-points must be from 0 to 100, got {points}");

@@ -213,6 +213,12 @@ internal static class Check
             throw new ArgumentException($"{option} {requested:N0}: the test split of {dataset} has only {loaded:N0} sequences");
     }
 
+    /// <summary>A service's address (serve's --urls, the clients' --url and --deploy): an absolute http:// URL, or an ArgumentException naming <paramref name="option"/>.</summary>
+    public static Uri HttpAddress(string value, string option) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var u) && u.Scheme == Uri.UriSchemeHttp
+            ? u
+            : throw new ArgumentException($"{option} '{value}' is not an http:// address (for example http://127.0.0.1:5080)");
+
     /// <summary>
     /// Refuses an output folder the command could not write, before its work starts, so that a finished run's results
     /// are never lost to a bad path: a file in its place or above it, or a place where nothing can be written. The

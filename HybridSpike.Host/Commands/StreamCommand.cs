@@ -39,10 +39,7 @@ internal sealed class StreamCommand
 
     public StreamRequest Parse(ParseResult result)
     {
-        var url = result.GetValue(_url)!;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttp)
-            throw new ArgumentException($"--url '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
-        return new StreamRequest(u, _data.Read(result), Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name),
+        return new StreamRequest(Check.HttpAddress(result.GetValue(_url)!, _url.Name), _data.Read(result), Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name),
             Ranges.Streams.Check(result.GetValue(_concurrency), _concurrency.Name), Ranges.Chunk.Check(result.GetValue(_chunk), _chunk.Name),
             result.GetValue(_frames) == "msgpack" ? Core.Serving.FrameEncoding.MessagePack : Core.Serving.FrameEncoding.Json, result.GetValue(_json));
     }

@@ -54,9 +54,7 @@ internal sealed class TrainCommand
 
     public TrainRequest Parse(ParseResult result)
     {
-        Uri? deploy = null;
-        if (result.GetValue(_deploy) is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out deploy) || deploy.Scheme != Uri.UriSchemeHttp))
-            throw new ArgumentException($"--deploy '{url}' is not an http:// address (for example http://127.0.0.1:5080)");
+        var deploy = result.GetValue(_deploy) is { } url ? Check.HttpAddress(url, _deploy.Name) : null;
         return new(result.GetValue(_config), _data.ReadOverride(result), Ranges.Epochs.Check(result.GetValue(_epochs), _epochs.Name),
             result.GetValue(_out)!, result.GetValue(_resume), result.GetValue(_force), deploy, result.GetValue(_json));
     }

@@ -50,6 +50,24 @@ public sealed class OptionRangeTests : IDisposable
         Assert.Contains($"{option} 2,001: the test split of mnist-embedded has only 2,000 sequences", r.Error);
     }
 
+    [Theory]
+    [InlineData("serve", "--urls")]
+    [InlineData("stream", "--url")]
+    [InlineData("deploy", "--url")]
+    [InlineData("train", "--deploy")]
+    public void A_service_address_that_is_not_http_is_refused_by_name(string command, string option)
+    {
+        string[] needed = command switch
+        {
+            "serve" or "deploy" => ["--model", Path.Combine(_dir, "absent")],
+            "train" => ["--out", Path.Combine(_dir, "out")],
+            _ => [],
+        };
+        var r = CliRunner.Run([command, .. needed, option, "ftp://127.0.0.1:21"]);
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains($"{option} 'ftp://127.0.0.1:21' is not an http:// address", r.Error);
+    }
+
     [Fact]
     public void A_range_says_what_zero_means_where_zero_is_accepted()
     {
