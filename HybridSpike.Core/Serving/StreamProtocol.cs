@@ -40,8 +40,14 @@ public sealed record ServerFrame(
     public static ServerFrame Closed(string reason) => new("closed", Message: reason);
 }
 
-/// <summary>A model the service holds, by name and version (the first 12 hex digits of its artifact's SHA-256).</summary>
-public sealed record ModelVersionInfo(string Name, string Version, string Digest, string State, int OpenStreams);
+/// <summary>
+/// A model the service holds, by name and version (the first 12 hex digits of its artifact's SHA-256), and the
+/// sequences its input reads (null for an artifact that does not say), so that a client can send the same view.
+/// </summary>
+public sealed record ModelVersionInfo(string Name, string Version, string Digest, string State, int OpenStreams, ModelInput? Input);
+
+/// <summary>The dataset a model's input reads and its seeds: the test split and the psMNIST permutation a client must use.</summary>
+public sealed record ModelInput(string Dataset, ulong SplitSeed, ulong? PermutationSeed);
 
 /// <summary>An error answer: what was wrong, in one line.</summary>
 public sealed record ErrorResponse(string Error);

@@ -9,7 +9,8 @@ namespace HybridSpike.Host.Commands;
 /// <param name="Concurrency">Streams open at once.</param>
 /// <param name="Chunk">Steps pushed at a time; null: each sequence whole.</param>
 /// <param name="Frames">The frames' encoding on the socket.</param>
-internal sealed record StreamRequest(Uri Url, DatasetRequest Dataset, int Samples, int Concurrency, int? Chunk, Core.Serving.FrameEncoding Frames, bool Json);
+/// <param name="Data">A dataset in place of the one the served model reads (its seeds stay the model's).</param>
+internal sealed record StreamRequest(Uri Url, DatasetOverride Data, int Samples, int Concurrency, int? Chunk, Core.Serving.FrameEncoding Frames, bool Json);
 
 /// <summary><c>hybridspike stream</c>: parses its options into a <see cref="StreamRequest"/> for <see cref="StreamService"/>.</summary>
 internal sealed class StreamCommand
@@ -26,6 +27,7 @@ internal sealed class StreamCommand
 
     public StreamCommand()
     {
+        _data.Dataset.DefaultValueFactory = null;   // the served model's dataset unless given
         Command = new Command("stream", "Stream test sequences through a running `serve`, then report accuracy, predictions and latency");
         Command.Options.Add(_url);
         _data.AddTo(Command);
@@ -39,7 +41,7 @@ internal sealed class StreamCommand
 
     public StreamRequest Parse(ParseResult result)
     {
-        return new StreamRequest(Check.HttpAddress(result.GetValue(_url)!, _url.Name), _data.Read(result), Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name),
+        return new StreamRequest(Check.HttpAddress(result.GetValue(_url)!, _url.Name), _data.ReadOverride(result), Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name),
             Ranges.Streams.Check(result.GetValue(_concurrency), _concurrency.Name), Ranges.Chunk.Check(result.GetValue(_chunk), _chunk.Name),
             result.GetValue(_frames) == "msgpack" ? Core.Serving.FrameEncoding.MessagePack : Core.Serving.FrameEncoding.Json, result.GetValue(_json));
     }

@@ -21,12 +21,17 @@ internal static class StreamService
 
     public static async Task<int> RunAsync(StreamRequest request, TextWriter o, TextWriter err, CancellationToken cancel)
     {
-        var data = SequenceData.Load(new DataConfig { Dataset = request.Dataset.Name, DataDirectory = request.Dataset.DataDirectory, TestLimit = request.Samples });
-        Check.WithinSplit(request.Samples, data.Test.Count, "--samples", request.Dataset.Name);
         using var client = new StreamClient(request.Url);
         var models = await Reach(() => client.ModelsAsync(cancel), request.Url);
         var model = models.FirstOrDefault() ?? throw new InvalidOperationException($"{request.Url} serves no model yet");
-        err.WriteLine($"stream: {data.Test.Count:N0} test sequences of {request.Dataset.Name} through {request.Url} ({model.Name} version {model.Version}), {request.Concurrency} at a time; Ctrl-C stops");
+        // The view the served model reads (its dataset, split and psMNIST permutation), so that its predictions mean something.
+        var view = model.Input is { PermutationSeed: { } permutation } input
+            ? new DataConfig { Dataset = input.Dataset, SplitSeed = input.SplitSeed, PermutationSeed = permutation }
+            : new DataConfig();
+        var config = request.Data.Apply(view) with { TestLimit = request.Samples };
+        var data = SequenceData.Load(config);
+        Check.WithinSplit(request.Samples, data.Test.Count, "--samples", config.Dataset);
+        err.WriteLine($"stream: {data.Test.Count:N0} test sequences of {config.Dataset} through {request.Url} ({model.Name} version {model.Version}), {request.Concurrency} at a time; Ctrl-C stops");
 
         var samples = new StreamedSample[data.Test.Count];
         var clock = Stopwatch.StartNew();
@@ -42,7 +47,7 @@ internal static class StreamService
 
         var latencies = samples.Select(s => s.LatencyMilliseconds).Order().ToArray();
         double At(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
-        var report = new StreamReport(request.Url.ToString(), model.Name, model.Version, request.Dataset.Name, samples.Length, request.Concurrency, request.Chunk,
+        var report = new StreamReport(request.Url.ToString(), model.Name, model.Version, config.Dataset, samples.Length, request.Concurrency, request.Chunk,
             samples.Count(s => s.Prediction == s.Label) / (double)samples.Length, new LatencySummary(At(0.5), At(0.9), At(0.99), latencies[^1]), seconds, samples);
         if (request.Json) Cli.WriteJson(o, report);
         else

@@ -34,9 +34,9 @@ public sealed class ServeTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private async Task<(ServeApp App, Uri Base, string Model)> Serve(int streams = 8, int idleSeconds = 60)
+    private async Task<(ServeApp App, Uri Base, string Model)> Serve(int streams = 8, int idleSeconds = 60, string? artifact = null)
     {
-        var model = TestArtifacts.SmallPsMnist(_dir);
+        var model = artifact ?? TestArtifacts.SmallPsMnist(_dir);
         var app = await ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
             "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds), null), TextWriter.Null, CancellationToken.None);
         _apps.Add(app);
@@ -244,5 +244,25 @@ public sealed class ServeTests : IAsyncLifetime
         var r = CliRunner.Run("stream", "--url", "http://127.0.0.1:1", "--samples", "1");
         Assert.Equal(Cli.BadInput, r.ExitCode);
         Assert.Contains("--url http://127.0.0.1:1/: no service answers there", r.Error);
+    }
+
+    [Fact]
+    public async Task The_stream_command_sends_the_view_the_served_model_reads()
+    {
+        // A model whose input names another psMNIST permutation: stream must send that view to agree with simulate.
+        var path = TestArtifacts.SmallPsMnist(Directory.CreateDirectory(Path.Combine(_dir, "seeded")).FullName);
+        var artifact = ArtifactFile.Read(path);
+        var seeded = artifact.Network with { Input = artifact.Network.Input with { Sequence = new Core.Network.SequenceInput(Datasets.MnistEmbedded, Datasets.DefaultSplitSeed, 12345) } };
+        ArtifactFile.Write(path, ModelArtifact.Create(seeded, artifact.Provenance));
+        var (_, service, model) = await Serve(artifact: path);
+        var models = await _http.GetFromJsonAsync<ModelVersionInfo[]>(new Uri(service, "/v2/models"));
+        Assert.Equal(new ModelInput(Datasets.MnistEmbedded, Datasets.DefaultSplitSeed, 12345UL), models![0].Input);
+        var streamed = CliRunner.Run("stream", "--url", service.ToString(), "--samples", "12", "--json");
+        var simulated = CliRunner.Run("simulate", "--model", model, "--samples", "12", "--json");
+        Assert.True(streamed.ExitCode == 0, streamed.Error);
+        using var a = JsonDocument.Parse(streamed.Output);
+        using var b = JsonDocument.Parse(simulated.Output);
+        Assert.Equal(b.RootElement.GetProperty("perSample").EnumerateArray().Select(p => p.GetProperty("mesh").GetInt32()),
+            a.RootElement.GetProperty("perSample").EnumerateArray().Select(p => p.GetProperty("prediction").GetInt32()));
     }
 }
