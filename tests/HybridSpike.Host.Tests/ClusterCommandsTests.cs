@@ -231,9 +231,9 @@ public sealed class ClusterCommandsTests : IDisposable
             var log = new StringWriter();
             double[] spread, local;
             await using (var app = await HybridSpike.Host.Serve.ServeApp.StartAsync(new HybridSpike.Host.Serve.ServeOptions(model, target, "http://127.0.0.1:0", 2, TimeSpan.FromSeconds(60), cluster), log, CancellationToken.None))
-                spread = await OneDigit(new Uri(app.Addresses[0]));
+                spread = await OneDigit(new Uri(app.Addresses[0]), model);
             await using (var app = await HybridSpike.Host.Serve.ServeApp.StartAsync(new HybridSpike.Host.Serve.ServeOptions(model, target, "http://127.0.0.1:0", 2, TimeSpan.FromSeconds(60), null), TextWriter.Null, CancellationToken.None))
-                local = await OneDigit(new Uri(app.Addresses[0]));
+                local = await OneDigit(new Uri(app.Addresses[0]), model);
             Assert.Equal(local, spread);
             Assert.Contains($"cores on akka.tcp://hybridspike@127.0.0.1:", log.ToString());
             Assert.False(node.HasExited, nodeErr.ToString());
@@ -246,13 +246,12 @@ public sealed class ClusterCommandsTests : IDisposable
     }
 
     /// <summary>The first test digit through a service, its output at the last step.</summary>
-    private static async Task<double[]> OneDigit(Uri service)
+    private static async Task<double[]> OneDigit(Uri service, string model)
     {
-        var artifact = ArtifactFile.Read(TestArtifacts.SmallPsMnist(Directory.CreateTempSubdirectory("hs-digit-").FullName));
-        var data = Core.Data.SequenceData.Load(Core.Data.DataConfig.ForArtifact(artifact, "test") with { TestLimit = 1 });
-        var (inputs, _) = data.Doubles(data.Test, [0]);
+        var (digits, _) = Serve.ServeTestKit.Offline(model, 1);
+        var inputs = digits[0];
         using var client = new Core.Serving.StreamClient(service);
-        await using var s = await client.OpenAsync(new Core.Serving.OpenStreamRequest([data.Steps - 1], "wait", null), CancellationToken.None);
+        await using var s = await client.OpenAsync(new Core.Serving.OpenStreamRequest([inputs.Length - 1], "wait", null), CancellationToken.None);
         var reading = Task.Run(async () =>
         {
             double[]? o = null;

@@ -23,8 +23,7 @@ public sealed class LiveDeploymentTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var first = TestArtifacts.SmallPsMnist(Directory.CreateDirectory(Path.Combine(_dir, "v1")).FullName);
-        _app = await ServeApp.StartAsync(new ServeOptions(first, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
-            "http://127.0.0.1:0", 4, TimeSpan.FromSeconds(60), null), TextWriter.Null, CancellationToken.None);
+        _app = await ServeTestKit.StartAsync(first, 4, 60, null, TextWriter.Null);
         _client = new StreamClient(new Uri(_app.Addresses[0]));
     }
 
@@ -42,11 +41,8 @@ public sealed class LiveDeploymentTests : IAsyncLifetime
 
     private static (double[] Input, double[] Expected) Offline(string model)
     {
-        var artifact = ArtifactFile.Read(model);
-        var data = SequenceData.Load(DataConfig.ForArtifact(artifact, model) with { TestLimit = 1 });
-        var (inputs, _) = data.Doubles(data.Test, [0]);
-        var mesh = Compiler.Compile(artifact.Network, Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
-        return (inputs, FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, 1, data.Steps).Outputs.Row(0).ToArray());
+        var (inputs, expected) = ServeTestKit.Offline(model, 1);
+        return (inputs[0], expected[0]);
     }
 
     private static async Task<double[]> Finish(ServiceStream s, ReadOnlyMemory<double> rest)

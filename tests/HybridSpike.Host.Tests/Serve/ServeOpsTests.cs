@@ -34,8 +34,7 @@ public sealed class ServeOpsTests : IAsyncLifetime
     private async Task<(Uri Base, string Model)> Serve(int streams)
     {
         var model = TestArtifacts.SmallPsMnist(_dir);
-        var app = await ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
-            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(60), null), TextWriter.Null, CancellationToken.None);
+        var app = await ServeTestKit.StartAsync(model, streams, 60, null, TextWriter.Null);
         _apps.Add(app);
         return (new Uri(app.Addresses[0]), model);
     }

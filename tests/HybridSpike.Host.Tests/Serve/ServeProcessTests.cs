@@ -75,26 +75,7 @@ internal sealed class TestStream : IAsyncDisposable
     public Task Close() => Send("""{"type":"close"}""");
 
     /// <summary>Reads frames until the service closes the stream (or the socket ends).</summary>
-    public async Task<List<JsonElement>> ReadAllAsync(TimeSpan limit)
-    {
-        var frames = new List<JsonElement>();
-        var buffer = new byte[1 << 20];
-        using var timeout = new CancellationTokenSource(limit);
-        while (true)
-        {
-            var text = new MemoryStream();
-            WebSocketReceiveResult r;
-            do
-            {
-                r = await _ws.ReceiveAsync(buffer, timeout.Token);
-                if (r.MessageType == WebSocketMessageType.Close) return frames;
-                text.Write(buffer, 0, r.Count);
-            } while (!r.EndOfMessage);
-            var frame = JsonDocument.Parse(text.ToArray()).RootElement.Clone();
-            frames.Add(frame);
-            if (frame.GetProperty("type").GetString() == "closed") return frames;
-        }
-    }
+    public Task<List<JsonElement>> ReadAllAsync(TimeSpan limit) => ServeTestKit.ReadFramesAsync(_ws, limit);
 
     public ValueTask DisposeAsync()
     {

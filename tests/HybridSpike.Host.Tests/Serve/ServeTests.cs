@@ -37,22 +37,9 @@ public sealed class ServeTests : IAsyncLifetime
     private async Task<(ServeApp App, Uri Base, string Model)> Serve(int streams = 8, int idleSeconds = 60, string? artifact = null)
     {
         var model = artifact ?? TestArtifacts.SmallPsMnist(_dir);
-        var app = await ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
-            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds), null), TextWriter.Null, CancellationToken.None);
+        var app = await ServeTestKit.StartAsync(model, streams, idleSeconds, null, TextWriter.Null);
         _apps.Add(app);
         return (app, new Uri(app.Addresses[0]), model);
-    }
-
-    /// <summary>The test digits and the fixed-point model's outputs for them at their last step, offline.</summary>
-    private static (double[][] Inputs, double[][] Expected) Offline(string model, int samples)
-    {
-        var artifact = ArtifactFile.Read(model);
-        var data = SequenceData.Load(DataConfig.ForArtifact(artifact, model) with { TestLimit = samples });
-        var (inputs, _) = data.Doubles(data.Test, [.. Enumerable.Range(0, samples)]);
-        var mesh = Compiler.Compile(artifact.Network, Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
-        var result = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, samples, data.Steps);
-        return ([.. Enumerable.Range(0, samples).Select(i => inputs.AsSpan(i * data.Steps, data.Steps).ToArray())],
-            [.. Enumerable.Range(0, samples).Select(i => result.Outputs.Row(i).ToArray())]);
     }
 
     private async Task<OpenStreamResponse> Open(Uri service, object? body = null)
@@ -75,41 +62,19 @@ public sealed class ServeTests : IAsyncLifetime
     private static Task Push(ClientWebSocket ws, ReadOnlySpan<double> values) =>
         Send(ws, JsonSerializer.Serialize(new { type = "push", values = values.ToArray() }));
 
-    /// <summary>Reads frames until the service closes the stream.</summary>
-    private static async Task<List<JsonElement>> ReadAll(ClientWebSocket ws)
-    {
-        var frames = new List<JsonElement>();
-        var buffer = new byte[1 << 20];
-        using var timeout = new CancellationTokenSource(Limit);
-        while (true)
-        {
-            var text = new MemoryStream();
-            WebSocketReceiveResult r;
-            do
-            {
-                r = await ws.ReceiveAsync(buffer, timeout.Token);
-                if (r.MessageType == WebSocketMessageType.Close) return frames;
-                text.Write(buffer, 0, r.Count);
-            } while (!r.EndOfMessage);
-            var frame = JsonDocument.Parse(text.ToArray()).RootElement.Clone();
-            frames.Add(frame);
-            if (frame.GetProperty("type").GetString() == "closed") return frames;
-        }
-    }
-
     private static double[] Outputs(JsonElement frame) => [.. frame.GetProperty("outputs").EnumerateArray().Select(v => v.GetDouble())];
 
     [Fact]
     public async Task Concurrent_streams_in_any_chunks_give_the_fixed_point_models_outputs()
     {
         var (_, service, model) = await Serve();
-        var (inputs, expected) = Offline(model, 4);
+        var (inputs, expected) = ServeTestKit.Offline(model, 4);
         int[] chunks = [1, 7, 100, 784];
         var runs = Enumerable.Range(0, 4).Select(async i =>
         {
             var s = await Open(service);
             using var ws = await Connect(service, s);
-            var reading = ReadAll(ws);
+            var reading = ServeTestKit.ReadFramesAsync(ws, Limit);
             for (int at = 0; at < inputs[i].Length; at += chunks[i])
                 await Push(ws, inputs[i].AsSpan(at, Math.Min(chunks[i], inputs[i].Length - at)));
             await Send(ws, """{"type":"close"}""");
@@ -130,10 +95,10 @@ public sealed class ServeTests : IAsyncLifetime
     public async Task Bad_frames_get_an_error_frame_and_the_stream_still_gives_its_outputs()
     {
         var (_, service, model) = await Serve();
-        var (inputs, expected) = Offline(model, 1);
+        var (inputs, expected) = ServeTestKit.Offline(model, 1);
         var s = await Open(service);
         using var ws = await Connect(service, s);
-        var reading = ReadAll(ws);
+        var reading = ServeTestKit.ReadFramesAsync(ws, Limit);
         await Send(ws, "{not json");
         await Send(ws, """{"type":"jump"}""");
         await Send(ws, """{"type":"push"}""");

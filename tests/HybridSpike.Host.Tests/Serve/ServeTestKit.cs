@@ -1,0 +1,53 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Data;
+using HybridSpike.Core.Reference;
+using HybridSpike.Host.Commands;
+using HybridSpike.Host.Serve;
+using HybridSpike.Mapping.Compile;
+
+namespace HybridSpike.Host.Tests.Serve;
+
+/// <summary>What the serve tests share: an in-process service on a free loopback port, a model's offline outputs, a socket's frames.</summary>
+internal static class ServeTestKit
+{
+    /// <summary>A service of <paramref name="model"/> on Loihi at http://127.0.0.1:0 (the caller disposes it).</summary>
+    public static Task<ServeApp> StartAsync(string model, int streams, int idleSeconds, ClusterRequest? cluster, TextWriter log) =>
+        ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
+            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds), cluster), log, CancellationToken.None);
+
+    /// <summary>The first <paramref name="samples"/> test digits of the model's view and the fixed-point model's outputs for them at their last step, offline.</summary>
+    public static (double[][] Inputs, double[][] Expected) Offline(string model, int samples)
+    {
+        var artifact = ArtifactFile.Read(model);
+        var data = SequenceData.Load(DataConfig.ForArtifact(artifact, model) with { TestLimit = samples });
+        var (inputs, _) = data.Doubles(data.Test, [.. Enumerable.Range(0, samples)]);
+        var mesh = Compiler.Compile(artifact.Network, Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
+        var result = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).Run(inputs, samples, data.Steps);
+        return ([.. Enumerable.Range(0, samples).Select(i => inputs.AsSpan(i * data.Steps, data.Steps).ToArray())],
+            [.. Enumerable.Range(0, samples).Select(i => result.Outputs.Row(i).ToArray())]);
+    }
+
+    /// <summary>A socket's JSON frames until the service closes the stream (or the socket ends), within <paramref name="limit"/>.</summary>
+    public static async Task<List<JsonElement>> ReadFramesAsync(WebSocket ws, TimeSpan limit)
+    {
+        var frames = new List<JsonElement>();
+        var buffer = new byte[1 << 20];
+        using var timeout = new CancellationTokenSource(limit);
+        while (true)
+        {
+            var text = new MemoryStream();
+            WebSocketReceiveResult r;
+            do
+            {
+                r = await ws.ReceiveAsync(buffer, timeout.Token);
+                if (r.MessageType == WebSocketMessageType.Close) return frames;
+                text.Write(buffer, 0, r.Count);
+            } while (!r.EndOfMessage);
+            var frame = JsonDocument.Parse(text.ToArray()).RootElement.Clone();
+            frames.Add(frame);
+            if (frame.GetProperty("type").GetString() == "closed") return frames;
+        }
+    }
+}
