@@ -58,6 +58,10 @@ internal sealed class CtrlC : IDisposable
         }
     }
 
+    /// <summary>The line a long command says on stderr once its work starts, so that a silent minute is not taken for a hang.</summary>
+    internal static string Started(string command, int sequences, string dataset) =>
+        $"{command}: {sequences:N0} test sequences of {dataset}; Ctrl-C stops";
+
     public void Dispose()
     {
         Console.CancelKeyPress -= _handler;

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using HybridSpike.Core.Artifact;
-using HybridSpike.Core.Serving;
 
 namespace HybridSpike.Host.Commands;
 
@@ -20,7 +18,7 @@ internal sealed class DeployCommand
     {
         Command = new Command("deploy", "Deploy an artifact to a running `serve`: new streams get it, open ones finish on theirs (docs/serve.md)");
         foreach (var o in new Option[] { _model, _url, _json }) Command.Options.Add(o);
-        Command.SetAction((result, cancel) => RunAsync(Parse(result), result.InvocationConfiguration.Output, cancel));
+        Command.SetAction((result, cancel) => Services.DeployService.RunAsync(Parse(result), result.InvocationConfiguration.Output, cancel));
     }
 
     public static Command Build() => new DeployCommand().Command;
@@ -28,22 +26,5 @@ internal sealed class DeployCommand
     public DeployRequest Parse(ParseResult result)
     {
         return new DeployRequest(result.GetValue(_model)!, Check.HttpAddress(result.GetValue(_url)!, _url.Name), result.GetValue(_json));
-    }
-
-    internal static async Task<int> RunAsync(DeployRequest request, TextWriter o, CancellationToken cancel)
-    {
-        // Read and checked here first: a damaged file is refused with its path before anything is sent.
-        var path = Services.CompileService.ArtifactPath(request.Model);
-        var local = ArtifactFile.ReadWithDigest(path);
-        using var client = new StreamClient(request.Url);
-        ModelVersionInfo serving;
-        try { serving = await client.DeployAsync(await File.ReadAllBytesAsync(path, cancel), cancel); }
-        catch (HttpRequestException e) when (e.StatusCode is null)
-        {
-            throw new IOException($"--url {request.Url}: no service answers there ({e.Message}); start one with hybridspike serve", e);
-        }
-        if (request.Json) Cli.WriteJson(o, serving);
-        else o.WriteLine($"{request.Url}: serving {serving.Name} version {serving.Version} ({(serving.Digest == local.Digest ? path : "not " + path)})");
-        return 0;
     }
 }

@@ -58,7 +58,7 @@ internal static class CompileService
         var dataConfig = DataConfig.ForArtifact(artifact, path) with { TestLimit = samples };
         var data = SequenceData.Load(dataConfig);
         Check.WithinSplit(samples, data.Test.Count, "--samples", dataConfig.Dataset);
-        progress.WriteLine(EvalService.Started("compile", data.Test.Count, dataConfig.Dataset));
+        progress.WriteLine(CtrlC.Started("compile", data.Test.Count, dataConfig.Dataset));
         var f = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), data.Test, data.View, cancel: cancel);
         var q = ReferenceEvaluation.Run(FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), data.Test, data.View, cancel: cancel);
         return new DiscretizationEffect(f.Samples, f.Accuracy, q.Accuracy, (q.Accuracy - f.Accuracy) * 100,

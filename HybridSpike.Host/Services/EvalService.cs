@@ -68,7 +68,7 @@ internal static class EvalService
             var dataConfig = request.Data.Apply(config.Data) with { TestLimit = request.Limit };
             var data = SequenceData.Load(dataConfig);
             Check.WithinSplit(request.Limit, data.Test.Count, "--limit", dataConfig.Dataset);
-            progress.WriteLine(Started("eval", data.Test.Count, dataConfig.Dataset));
+            progress.WriteLine(CtrlC.Started("eval", data.Test.Count, dataConfig.Dataset));
             var eval = ModelMetrics.Evaluate(model, data, data.Test, config.Training.BatchSize, cancel: cancel);
             Print(output, request.Json, new { Engine = "torch", Source = "checkpoint (TorchSharp, float32)", Model = path, Dataset = dataConfig.Dataset, eval.Result.Samples, eval.Result.Accuracy, eval.Result.Loss, eval.Metrics },
                 o =>
@@ -85,7 +85,7 @@ internal static class EvalService
             var dataConfig = request.Data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = request.Limit };
             var data = SequenceData.Load(dataConfig);
             Check.WithinSplit(request.Limit, data.Test.Count, "--limit", dataConfig.Dataset);
-            progress.WriteLine(Started("eval", data.Test.Count, dataConfig.Dataset));
+            progress.WriteLine(CtrlC.Started("eval", data.Test.Count, dataConfig.Dataset));
             var result = ReferenceEvaluation.Run(artifact, data.Test, data.View, cancel: cancel);
             var fixedPoint = CompareFixedPoint(artifact, profile, request.FixedPoint, data, cancel);
             Print(output, request.Json, new { Engine = "golden", Source = $"artifact (golden simulator, {artifact.Arithmetic})", Model = path, Dataset = dataConfig.Dataset, result.Samples, result.Accuracy, result.Loss, result.Metrics, FixedPoint = fixedPoint },
@@ -129,10 +129,6 @@ internal static class EvalService
         int n = data.Test.Count;
         return new FixedPointComparison(profile.Name, Exponents.Name(target.Exponent), profile.Core.WeightBits, n, n == 0 ? 0 : (double)correct / n, differ);
     }
-
-    /// <summary>The line a long command says on stderr once its work starts, so that a silent minute is not taken for a hang.</summary>
-    internal static string Started(string command, int sequences, string dataset) =>
-        $"{command}: {sequences:N0} test sequences of {dataset}; Ctrl-C stops";
 
     private static void Print<T>(TextWriter output, bool json, T report, Action<TextWriter> text)
     {

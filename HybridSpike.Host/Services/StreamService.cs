@@ -106,7 +106,7 @@ internal static class StreamService
     }
 
     /// <summary>A service that is not there is a clear error naming its address.</summary>
-    private static async Task<T> Reach<T>(Func<Task<T>> call, Uri url)
+    internal static async Task<T> Reach<T>(Func<Task<T>> call, Uri url)
     {
         try { return await call(); }
         catch (HttpRequestException e) when (e.StatusCode is null)

@@ -61,7 +61,7 @@ internal static class VerifyService
         model64.to(ScalarType.Float64);
         var data = SequenceData.Load(config.Data with { TestLimit = limit });
         Check.WithinSplit(limit, data.Test.Count, "--limit", config.Data.Dataset);
-        progress.WriteLine(EvalService.Started("verify", data.Test.Count, config.Data.Dataset) + $" ({batchSize} at a time)");
+        progress.WriteLine(CtrlC.Started("verify", data.Test.Count, config.Data.Dataset) + $" ({batchSize} at a time)");
         int samples = data.Test.Count, steps = data.Steps;
         var golden = GoldenSimulator.Create(artifact);
 
