@@ -29,6 +29,13 @@ public static class Datasets
 
     public static readonly ImmutableArray<string> Names = [MnistEmbedded, Mnist, FashionMnist];
 
+    /// <summary>
+    /// The pixels of one image of a dataset known by name: MNIST and Fashion-MNIST images are all 28 × 28, so a
+    /// sequence read one pixel a step is this many steps long (without loading the data).
+    /// </summary>
+    public static int PixelsPerImage(string name) =>
+        Names.Contains(name) ? 28 * 28 : throw new ArgumentException($"unknown dataset '{name}'; valid: {string.Join(", ", Names)}");
+
     /// <summary>Seed of the train/validation (or train/test) split.</summary>
     public const ulong DefaultSplitSeed = 42;
 

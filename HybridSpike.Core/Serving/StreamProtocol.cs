@@ -51,3 +51,38 @@ public sealed record ModelInput(string Dataset, ulong SplitSeed, ulong? Permutat
 
 /// <summary>An error answer: what was wrong, in one line.</summary>
 public sealed record ErrorResponse(string Error);
+
+/// <summary>
+/// <c>GET /v2/telemetry</c>: the service's mesh telemetry, polled every <see cref="IntervalSeconds"/> (docs/serve.md,
+/// "Telemetry"). Rates, <see cref="Cores"/> and <see cref="Links"/> are the serving model's over the last interval;
+/// <see cref="Totals"/> are over every model since the service started.
+/// </summary>
+/// <param name="Model">The serving model.</param>
+/// <param name="IntervalSeconds">The length of the last interval as measured (0 before the first).</param>
+/// <param name="EnergyPerInferenceJoules">The serving model's joules per stream step so far × its steps per sequence; null before its first step or when its sequence length is unknown.</param>
+public sealed record TelemetryResponse(
+    TelemetryModel Model,
+    double IntervalSeconds,
+    int OpenStreams,
+    double StepsPerSecond,
+    double SpikesPerSecond,
+    double? EnergyPerInferenceJoules,
+    TelemetryTotals Totals,
+    TelemetryGrid Grid,
+    IReadOnlyList<TelemetryCore> Cores,
+    IReadOnlyList<TelemetryLink> Links);
+
+/// <summary>A model by name and version (the first 12 hex digits of its artifact's SHA-256).</summary>
+public sealed record TelemetryModel(string Name, string Version);
+
+/// <summary>Counts since the service started, over every model: stream steps the meshes ran, Σ|n|, packets (within and between chips) and the energy model's joules.</summary>
+public sealed record TelemetryTotals(long Steps, long Spikes, long Packets, long IntraChipPackets, long InterChipPackets, double EnergyJoules);
+
+/// <summary>The hardware grid: chips × cores per chip, and the whole mesh's width and height in cores.</summary>
+public sealed record TelemetryGrid(int ChipsX, int ChipsY, int CoresX, int CoresY, int Width, int Height);
+
+/// <summary>A core the serving model uses, at its whole-mesh coordinates, and the population it holds a piece of.</summary>
+public sealed record TelemetryCore(int X, int Y, string Population);
+
+/// <summary>A directed link of the serving model's routes and its packets per second over the last interval.</summary>
+public sealed record TelemetryLink(int FromX, int FromY, int ToX, int ToY, bool CrossesChips, double PacketsPerSecond);

@@ -15,6 +15,7 @@ internal sealed class ServeCommand
     private readonly ClusterOptions _cluster = ClusterOptions.Create();
     private readonly Option<int> _gateSamples = new("--gate-samples") { Description = "Check a deployed model on this many test sequences first; refuse it if its accuracy falls more than --gate-points below the serving one's (default: 0, no gate)" };
     private readonly Option<double> _gatePoints = new("--gate-points") { Description = "With --gate-samples: the accuracy drop allowed, in percentage points (default: 1)", DefaultValueFactory = _ => 1.0 };
+    private readonly Option<double> _telemetry = new("--telemetry-interval") { Description = "Seconds between telemetry rounds over every core (spikes, packets, energy for /metrics, /v2/telemetry and the live page), from 0.1 to 3,600 (default: 1)", DefaultValueFactory = _ => 1.0 };
     private readonly Option<int> _idle = new("--idle-timeout") { Description = "Seconds a stream may go without a push or a read before it is closed, freeing its slot (default: 60)", DefaultValueFactory = _ => 60 };
 
     public Command Command { get; }
@@ -27,6 +28,7 @@ internal sealed class ServeCommand
         _cluster.AddTo(Command);
         Command.Options.Add(_gateSamples);
         Command.Options.Add(_gatePoints);
+        Command.Options.Add(_telemetry);
         Command.SetAction((result, cancel) => ServeService.RunAsync(Parse(result), result.InvocationConfiguration.Error, cancel));
     }
 
@@ -40,10 +42,13 @@ internal sealed class ServeCommand
         double points = result.GetValue(_gatePoints);
         if (!(points >= 0 && points <= 100)) throw new ArgumentException($"--gate-points must be from 0 to 100, got {points}");
         if (gateSamples == 0 && result.GetResult(_gatePoints) is { Implicit: false }) throw new ArgumentException("--gate-points needs --gate-samples");
+        double telemetry = result.GetValue(_telemetry);
+        if (!(telemetry >= 0.1 && telemetry <= 3600)) throw new ArgumentException($"--telemetry-interval must be from 0.1 to 3,600 seconds, got {telemetry}");
         return new ServeOptions(result.GetValue(_model)!, _target.Read(result), urls,
             Ranges.Streams.Check(result.GetValue(_streams), _streams.Name), TimeSpan.FromSeconds(Ranges.IdleTimeoutSeconds.Check(result.GetValue(_idle), _idle.Name)), _cluster.Read(result))
         {
             Gate = gateSamples > 0 ? new AccuracyGate(gateSamples, points) : null,
+            TelemetryInterval = TimeSpan.FromSeconds(telemetry),
         };
     }
 }

@@ -46,7 +46,7 @@ internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwarePr
                     return new DeployResult(422, null,
                         $"the uploaded artifact's accuracy on the check set ({checkSet.Test.Count} test sequences) is {next:P2}, {(now - next) * 100:0.00} points below the serving model's {now:P2} (the gate allows {gate.MaxDropPoints:0.##}); nothing changed");
             }
-            return await SwitchAsync(new ServedModelSource(name ?? serving.Name, uploaded.Digest, mesh), cancel).ConfigureAwait(false);
+            return await SwitchAsync(new ServedModelSource(name ?? serving.Name, uploaded.Digest, mesh, ServedModel.SequenceSteps(uploaded.Artifact)), cancel).ConfigureAwait(false);
         }
         finally { _one.Release(); }
     }
@@ -59,17 +59,17 @@ internal sealed class LiveDeployer(StreamHub hub, ActorSystem system, HardwarePr
         {
             if (name != hub.Model.Name) return new DeployResult(404, null, $"no model '{name}' (serving {hub.Model.Name})");
             if (hub.Previous is not { } previous) return new DeployResult(409, null, $"{name} version {hub.Model.Version} is the only version served so far: there is nothing to roll back to");
-            return await SwitchAsync(new ServedModelSource(previous.Name, previous.Digest, previous.Mesh), cancel).ConfigureAwait(false);
+            return await SwitchAsync(new ServedModelSource(previous.Name, previous.Digest, previous.Mesh, previous.StepsPerSequence), cancel).ConfigureAwait(false);
         }
         finally { _one.Release(); }
     }
 
-    private sealed record ServedModelSource(string Name, string Digest, CompiledMesh Mesh);
+    private sealed record ServedModelSource(string Name, string Digest, CompiledMesh Mesh, int? StepsPerSequence);
 
     private async Task<DeployResult> SwitchAsync(ServedModelSource source, CancellationToken cancel)
     {
         var deployment = await MeshDeployment.StartAsync(system, source.Mesh, new DeploymentOptions(options.Streams, run, false, null), cancel).ConfigureAwait(false);
-        var model = new ServedModel(source.Name, source.Digest, source.Mesh, deployment);
+        var model = new ServedModel(source.Name, source.Digest, source.Mesh, deployment, source.StepsPerSequence);
         _ = hub.SwitchTo(model);
         return new DeployResult(201, hub.Versions()[0], null);
     }

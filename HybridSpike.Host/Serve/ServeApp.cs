@@ -27,6 +27,9 @@ internal sealed record ServeOptions(string Model, Commands.CompileTarget Target,
 {
     /// <summary>Refuse a deployment whose accuracy on a check set falls too far below the serving model's; null: no gate.</summary>
     public AccuracyGate? Gate { get; init; }
+
+    /// <summary>How often the meshes' telemetry is collected for /metrics and /v2/telemetry (a round over every core).</summary>
+    public TimeSpan TelemetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -46,11 +49,13 @@ internal sealed class ServeApp : IAsyncDisposable
     private readonly StreamHub _hub;
     private readonly Timer _idle;
     private readonly Services.NodeService.Coordinator? _coordinator;
+    private readonly ServeTelemetry _telemetry;
 
-    private ServeApp(WebApplication app, StreamHub hub, Services.NodeService.Coordinator? coordinator)
+    private ServeApp(WebApplication app, StreamHub hub, ServeTelemetry telemetry, Services.NodeService.Coordinator? coordinator)
     {
         _app = app;
         _hub = hub;
+        _telemetry = telemetry;
         _coordinator = coordinator;
         _idle = new Timer(_ => hub.CloseIdle(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
@@ -60,6 +65,8 @@ internal sealed class ServeApp : IAsyncDisposable
         [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
 
     internal StreamHub Hub => _hub;
+
+    internal ServeTelemetry Telemetry => _telemetry;
 
     /// <summary>The logger category of the service's own events (streams opened and closed, rejections).</summary>
     internal const string LogCategory = "HybridSpike.Serve";
@@ -112,13 +119,16 @@ internal sealed class ServeApp : IAsyncDisposable
             var system = app.Services.GetRequiredService<ActorSystem>();
             var deployment = await MeshDeployment.StartAsync(system, mesh, new DeploymentOptions(options.Streams, run, false, null), cancel).ConfigureAwait(false);
             var name = Path.GetFileNameWithoutExtension(path) is "model" ? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "model" : Path.GetFileNameWithoutExtension(path);
-            var hub = new StreamHub(new ServedModel(name, digest, mesh, deployment), options.IdleTimeout, metrics, logger);
+            var hub = new StreamHub(new ServedModel(name, digest, mesh, deployment, ServedModel.SequenceSteps(artifact)), options.IdleTimeout, metrics, logger);
             metrics.Serving(hub);
+            var telemetry = new ServeTelemetry(hub, options.TelemetryInterval, metrics);
             var checkSet = options.Gate is { } gate ? Core.Data.SequenceData.Load(Core.Data.DataConfig.ForArtifact(artifact, path) with { TestLimit = gate.Sequences }) : null;
             if (options.Gate is { } g && checkSet is not null) Commands.Check.WithinSplit(g.Sequences, checkSet.Test.Count, "--gate-samples", checkSet.Config.Dataset);
             served.Deploy = new LiveDeployer(hub, system, profile, options, run, checkSet);
+            served.Telemetry = telemetry;
             served.Hub = hub;
-            var service = new ServeApp(app, hub, coordinator);
+            telemetry.Start();
+            var service = new ServeApp(app, hub, telemetry, coordinator);
             log.WriteLine($"serve: {name} version {hub.Model.Version} on {profile.Name} ({mesh.Cores.Length} cores, {options.Streams} stream slots) at {string.Join(", ", service.Addresses)}; Ctrl-C stops");
             return service;
         }
@@ -135,6 +145,7 @@ internal sealed class ServeApp : IAsyncDisposable
     {
         public volatile StreamHub? Hub;
         public LiveDeployer? Deploy;
+        public ServeTelemetry? Telemetry;
     }
 
     private static IResult Error(int status, string message) => Results.Json(new ErrorResponse(message), StreamSocket.Json, statusCode: status);
@@ -157,7 +168,10 @@ internal sealed class ServeApp : IAsyncDisposable
         }
 
         app.MapOpenApi();
-        app.MapMetrics("/metrics", metrics.Registry).WithName("Metrics").WithSummary("Prometheus metrics: streams, steps, latency, queue, rejections, the model's version");
+        app.MapMetrics("/metrics", metrics.Registry).WithName("Metrics").WithSummary("Prometheus metrics: streams, steps, latency, queue, rejections, the model's version, the meshes' spikes, packets and energy");
+        app.MapGet("/v2/telemetry", () => served.Hub is null || served.Telemetry is not { } t ? RefuseNotReady() : Results.Json(t.Snapshot(), StreamSocket.Json))
+            .WithName("Telemetry").WithSummary("The serving mesh's rates, grid, cores and link loads over the last telemetry interval, and the totals so far")
+            .Produces<TelemetryResponse>(200).Produces<ErrorResponse>(503);
         app.MapGet("/v2/health/live", () => Results.Json(new { live = true }))
             .WithName("Live").WithSummary("The process is up").Produces(200);
         app.MapGet("/v2/health/ready", () => served.Hub is null ? Results.Json(new { ready = false }, statusCode: 503) : Results.Json(new { ready = true }))
@@ -253,6 +267,7 @@ internal sealed class ServeApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _idle.DisposeAsync().ConfigureAwait(false);
+        await _telemetry.DisposeAsync().ConfigureAwait(false);
         await _hub.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         if (_coordinator is not null) await _coordinator.DisposeAsync().ConfigureAwait(false);   // leaves the cluster last

@@ -25,8 +25,8 @@ internal enum Rejection
 
 /// <summary>
 /// The service's Prometheus metrics (<c>/metrics</c>), in a registry of its own: two services in one process (the
-/// tests) keep their counts apart. Spikes are not counted: the mesh gives them only through a telemetry round over
-/// every core, too dear per step.
+/// tests) keep their counts apart. The mesh's own counts (spikes, packets, energy) come from the telemetry poll
+/// (<see cref="ServeTelemetry"/>), once an interval: the mesh gives them only through a round over every core.
 /// </summary>
 internal sealed class ServeMetrics
 {
@@ -34,6 +34,8 @@ internal sealed class ServeMetrics
     private readonly Gauge _queued;
     private readonly Gauge _model;
     private readonly Counter _rejected;
+    private readonly Counter _spikes, _synaptic, _packets, _hops, _energy;
+    private readonly Gauge _stepsPerSecond, _spikesPerSecond, _energyPerInference;
 
     public ServeMetrics()
     {
@@ -47,6 +49,38 @@ internal sealed class ServeMetrics
         _rejected = f.CreateCounter("hybridspike_serve_rejected_requests_total", "Requests refused, by HTTP status and reason", "status", "reason");
         _model = f.CreateGauge("hybridspike_serve_model_info", "The model served: 1 for its name and version", "name", "version");
         Streams = f.CreateCounter("hybridspike_serve_streams_opened_total", "Streams opened");
+        _spikes = f.CreateCounter("hybridspike_serve_spikes_total", "Spikes (sum of |n| over the quantized units) of every mesh, from the telemetry poll");
+        _synaptic = f.CreateCounter("hybridspike_serve_synaptic_events_total", "Nonzero payloads meeting a nonzero weight, every mesh");
+        _packets = f.CreateCounter("hybridspike_serve_packets_total", "Packets sent (one nonzero payload to one destination core), by link class: within a chip or between chips", "link");
+        _hops = f.CreateCounter("hybridspike_serve_hops_total", "Link traversals (packets x hops on the routes), every mesh");
+        _energy = f.CreateCounter("hybridspike_serve_energy_joules_total", "The hardware profile's energy model over every mesh's counts (docs/telemetry.md)");
+        _energyPerInference = f.CreateGauge("hybridspike_serve_energy_per_inference_joules",
+            "The serving model's joules per stream step so far x its steps per sequence (NaN before its first step or when its sequence length is unknown)");
+        _energyPerInference.Set(double.NaN);
+        _stepsPerSecond = f.CreateGauge("hybridspike_serve_steps_per_second", "Stream steps the serving mesh ran per second over the last telemetry interval");
+        _spikesPerSecond = f.CreateGauge("hybridspike_serve_spikes_per_second", "The serving mesh's spikes per second over the last telemetry interval");
+    }
+
+    /// <summary>Packets' link class label: within one chip, or between chips.</summary>
+    internal const string WithinChip = "within_chip", BetweenChips = "between_chips";
+
+    /// <summary>One mesh's counts of one telemetry round, added to the totals.</summary>
+    public void Collected(long spikes, long synapticEvents, long intraChipPackets, long interChipPackets, long hops, double joules)
+    {
+        _spikes.Inc(spikes);
+        _synaptic.Inc(synapticEvents);
+        _packets.WithLabels(WithinChip).Inc(intraChipPackets);
+        _packets.WithLabels(BetweenChips).Inc(interChipPackets);
+        _hops.Inc(hops);
+        _energy.Inc(joules);
+    }
+
+    /// <summary>The serving mesh's rates over the last interval and its energy estimate per inference (null: unknown).</summary>
+    public void Rates(double stepsPerSecond, double spikesPerSecond, double? energyPerInference)
+    {
+        _stepsPerSecond.Set(stepsPerSecond);
+        _spikesPerSecond.Set(spikesPerSecond);
+        _energyPerInference.Set(energyPerInference ?? double.NaN);
     }
 
     public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();

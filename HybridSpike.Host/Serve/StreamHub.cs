@@ -8,10 +8,30 @@ using Microsoft.Extensions.Logging;
 namespace HybridSpike.Host.Serve;
 
 /// <summary>A model the service runs: its name, its version (the artifact's digest) and its resident mesh.</summary>
-internal sealed record ServedModel(string Name, string Digest, CompiledMesh Mesh, MeshDeployment Deployment)
+/// <param name="StepsPerSequence">Steps of one of the sequences the model reads (its dataset's pixels ÷ the input's width), or null when the artifact does not say: what one inference is for the energy estimate.</param>
+internal sealed record ServedModel(string Name, string Digest, CompiledMesh Mesh, MeshDeployment Deployment, int? StepsPerSequence)
 {
     /// <summary>The version clients see: the first 12 hex digits of the artifact's SHA-256 (docs/artifact.md).</summary>
     public string Version => Digest[..12];
+
+    /// <summary>
+    /// The steps of one sequence the artifact's network reads: its input's dataset (or, for an artifact that does not
+    /// name it, its training config's), one image's pixels at <see cref="Core.Network.InputMapping.Dimensions"/> a step;
+    /// null when neither says or the width does not divide the image.
+    /// </summary>
+    public static int? SequenceSteps(Core.Artifact.ModelArtifact artifact)
+    {
+        string dataset;
+        if (artifact.Network.Input.Sequence is { } q) dataset = q.Dataset;
+        else
+        {
+            try { dataset = Core.Data.DataConfig.FromTrainingConfig(artifact.Provenance.ConfigJson, "the artifact").Dataset; }
+            catch (ArgumentException) { return null; }
+        }
+        if (!Core.Data.Datasets.Names.Contains(dataset)) return null;
+        int pixels = Core.Data.Datasets.PixelsPerImage(dataset), dims = artifact.Network.Input.Dimensions;
+        return pixels % dims == 0 ? pixels / dims : null;
+    }
 }
 
 /// <summary>An open stream of the service: its id, the model it runs on to its end, and whether a socket drives it.</summary>
@@ -103,15 +123,34 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMe
             previous = _current;
             _current = next;
         }
-        var stopped = Retire(previous.Deployment);
+        var stopped = Retire(previous);
         lock (_gate) _history.Add((previous, stopped));
         return stopped;
     }
 
-    private static async Task Retire(MeshDeployment deployment)
+    private async Task Retire(ServedModel model)
     {
-        try { await deployment.StopWhenIdleAsync(CancellationToken.None).ConfigureAwait(false); }
-        finally { await deployment.DisposeAsync().ConfigureAwait(false); }
+        try
+        {
+            await model.Deployment.StopWhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
+            // Its last counts, taken before its cores stop (the telemetry poll would miss them).
+            if (Retired is { } last)
+            {
+                try { await last(model).ConfigureAwait(false); }
+                catch (Exception e) { Log.LogWarning("the last telemetry of {Model} version {Version} was not collected: {Error}", model.Name, model.Version, e.Message); }
+            }
+        }
+        finally { await model.Deployment.DisposeAsync().ConfigureAwait(false); }
+    }
+
+    /// <summary>Called with a retired model once its last stream has closed, before its mesh stops.</summary>
+    public Func<ServedModel, Task>? Retired { get; set; }
+
+    /// <summary>The models whose meshes run: the serving one first, then those retiring (open streams still on them).</summary>
+    public IReadOnlyList<ServedModel> Running()
+    {
+        lock (_gate)
+            return [_current, .. _history.Where(h => !h.Stopped.IsCompleted && !ReferenceEquals(h.Model, _current)).Select(h => h.Model).Reverse()];
     }
 
     /// <summary>The model served before the current one (what a rollback returns to), or null.</summary>

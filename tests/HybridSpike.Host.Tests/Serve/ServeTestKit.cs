@@ -12,10 +12,28 @@ namespace HybridSpike.Host.Tests.Serve;
 /// <summary>What the serve tests share: an in-process service on a free loopback port, a model's offline outputs, a socket's frames.</summary>
 internal static class ServeTestKit
 {
-    /// <summary>A service of <paramref name="model"/> on Loihi at http://127.0.0.1:0 (the caller disposes it).</summary>
-    public static Task<ServeApp> StartAsync(string model, int streams, int idleSeconds, ClusterRequest? cluster, TextWriter log) =>
+    /// <summary>
+    /// A service of <paramref name="model"/> on Loihi at http://127.0.0.1:0 (the caller disposes it), its telemetry
+    /// collected every <paramref name="telemetryInterval"/> (default: the service's 1 s).
+    /// </summary>
+    public static Task<ServeApp> StartAsync(string model, int streams, int idleSeconds, ClusterRequest? cluster, TextWriter log, TimeSpan? telemetryInterval = null) =>
         ServeApp.StartAsync(new ServeOptions(model, new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()),
-            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds), cluster), log, CancellationToken.None);
+            "http://127.0.0.1:0", streams, TimeSpan.FromSeconds(idleSeconds), cluster)
+        { TelemetryInterval = telemetryInterval ?? TimeSpan.FromSeconds(1) }, log, CancellationToken.None);
+
+    /// <summary>Streams each sequence through the service as a stream of its own, pushed whole, and waits for its <c>closed</c> frame.</summary>
+    public static async Task StreamAllAsync(Uri service, IReadOnlyList<double[]> sequences, CancellationToken cancel)
+    {
+        using var client = new Core.Serving.StreamClient(service);
+        await Task.WhenAll(sequences.Select(async input =>
+        {
+            await using var stream = await client.OpenAsync(new Core.Serving.OpenStreamRequest([input.Length - 1], "wait", null), cancel);
+            var frames = stream.ReadAllAsync(cancel);
+            await stream.PushAsync(input, cancel);
+            await stream.CompleteAsync(cancel);
+            await foreach (var _ in frames) { }
+        }));
+    }
 
     /// <summary>The first <paramref name="samples"/> test digits of the model's view and the fixed-point model's outputs for them at their last step, offline.</summary>
     public static (double[][] Inputs, double[][] Expected) Offline(string model, int samples)
