@@ -172,6 +172,7 @@ internal sealed class ServeApp : IAsyncDisposable
         app.MapGet("/v2/telemetry", () => served.Hub is null || served.Telemetry is not { } t ? RefuseNotReady() : Results.Json(t.Snapshot(), StreamSocket.Json))
             .WithName("Telemetry").WithSummary("The serving mesh's rates, grid, cores and link loads over the last telemetry interval, and the totals so far")
             .Produces<TelemetryResponse>(200).Produces<ErrorResponse>(503);
+        LivePage.Map(app);
         app.MapGet("/v2/health/live", () => Results.Json(new { live = true }))
             .WithName("Live").WithSummary("The process is up").Produces(200);
         app.MapGet("/v2/health/ready", () => served.Hub is null ? Results.Json(new { ready = false }, statusCode: 503) : Results.Json(new { ready = true }))
