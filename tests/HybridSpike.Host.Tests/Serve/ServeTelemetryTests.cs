@@ -116,6 +116,43 @@ public sealed class ServeTelemetryTests(ServeTelemetryTests.Streamed run) : ICla
         Assert.Equal(new TelemetryGrid(2, 1, 16, 8, 32, 8), run.Telemetry.Grid);
 }
 
+/// <summary>A mesh retired by a deployment: its counts since the last round are taken before it stops.</summary>
+public sealed class RetiredMeshTelemetryTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("hs-serve-retired-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_retired_meshs_last_steps_are_counted_though_no_poll_came_before_it_stopped()
+    {
+        var first = TestArtifacts.SmallPsMnist(Directory.CreateDirectory(Path.Combine(_dir, "v1")).FullName);
+        var second = TestArtifacts.PsMnist(Directory.CreateDirectory(Path.Combine(_dir, "v2")).FullName, 20, 1.0, 0.5);
+        var (inputs, _) = ServeTestKit.Offline(first, 1);
+        // An interval no test reaches: only the retirement collects.
+        await using var app = await ServeTestKit.StartAsync(first, 2, 60, null, TextWriter.Null, TimeSpan.FromHours(1));
+        var service = new Uri(app.Addresses[0]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await ServeTestKit.StreamAllAsync(service, inputs, timeout.Token);
+        using var client = new StreamClient(service);
+        await client.DeployAsync(await File.ReadAllBytesAsync(second, timeout.Token), timeout.Token);
+        long steps;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            await Task.Delay(50, timeout.Token);
+            steps = app.Telemetry.Snapshot().Totals.Steps;
+        } while (steps == 0 && waited.Elapsed < TimeSpan.FromSeconds(20));
+        Assert.Equal(inputs[0].Length, steps);
+    }
+}
+
 /// <summary><c>serve --telemetry-interval</c>: its range, refused by name.</summary>
 public sealed class TelemetryIntervalOptionTests
 {
