@@ -10,7 +10,8 @@ namespace HybridSpike.Actors.Runtime.Protocol;
 /// <param name="Window">Mesh steps the driver feeds ahead of the slowest core.</param>
 /// <param name="ProgressInterval">Steps between two progress reports of a core.</param>
 /// <param name="StreamBuffer">Input steps a stream's bounded channel holds.</param>
-public sealed record StepProtocolSettings(int Window, int ProgressInterval, int StreamBuffer)
+/// <param name="OutputBuffer">Read outputs a stream holds unread before the mesh takes no more of its input.</param>
+public sealed record StepProtocolSettings(int Window, int ProgressInterval, int StreamBuffer, int OutputBuffer)
 {
     private static readonly Lazy<Config> Reference = new(() =>
     {
@@ -47,7 +48,7 @@ public sealed record StepProtocolSettings(int Window, int ProgressInterval, int 
             }
         }
         var s = new StepProtocolSettings(Int("hybridspike.mesh.protocol.window"), Int("hybridspike.mesh.protocol.progress-interval"),
-            Int("hybridspike.mesh.session.stream-buffer"));
+            Int("hybridspike.mesh.session.stream-buffer"), Int("hybridspike.mesh.session.output-buffer"));
         if (s.Validate() is { Count: > 0 } problems) throw new ArgumentException(string.Join("; ", problems));
         return s;
     }
@@ -60,6 +61,7 @@ public sealed record StepProtocolSettings(int Window, int ProgressInterval, int 
         if (ProgressInterval < 1) e.Add($"hybridspike.mesh.protocol.progress-interval: must be at least 1, got {ProgressInterval}");
         else if (ProgressInterval > Window) e.Add($"hybridspike.mesh.protocol.progress-interval: must not exceed the window ({Window}), got {ProgressInterval}");
         if (StreamBuffer < 1) e.Add($"hybridspike.mesh.session.stream-buffer: must be at least 1, got {StreamBuffer}");
+        if (OutputBuffer < 1) e.Add($"hybridspike.mesh.session.output-buffer: must be at least 1, got {OutputBuffer}");
         return e;
     }
 }

@@ -117,8 +117,10 @@ public sealed class MeshStream
     private readonly IActorRef _driver;
     private readonly int _dims;
     private readonly int _capacity;
+    private readonly OutputReader _reader;
     private volatile Exception? _failure;
     private int _completed;
+    private int _outputsFull;   // 1 while the driver holds this stream's input back for unread outputs
 
     internal MeshStream(long id, int slot, int dims, int capacity, StreamOptions options, IActorRef driver)
     {
@@ -129,6 +131,7 @@ public sealed class MeshStream
         _capacity = capacity;
         _driver = driver;
         _input = Channel.CreateBounded<ReadOnlyMemory<double>>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        _reader = new OutputReader(this);
     }
 
     /// <summary>The stream's number in its deployment.</summary>
@@ -143,10 +146,61 @@ public sealed class MeshStream
     public int Dimensions => _dims;
 
     /// <summary>The read outputs, in step order; completes when the stream is closed and every output is out, or faults with the mesh.</summary>
-    public ChannelReader<StreamOutput> Outputs => _output.Reader;
+    public ChannelReader<StreamOutput> Outputs => _reader;
 
     /// <summary>The outputs as an async sequence.</summary>
-    public IAsyncEnumerable<StreamOutput> ReadAllAsync(CancellationToken cancel) => _output.Reader.ReadAllAsync(cancel);
+    public IAsyncEnumerable<StreamOutput> ReadAllAsync(CancellationToken cancel) => _reader.ReadAllAsync(cancel);
+
+    /// <summary>Read outputs written and not yet taken by the reader.</summary>
+    public int UnreadOutputs => _output.Reader.Count;
+
+    /// <summary>
+    /// The driver's half of the output bound (<c>hybridspike.mesh.session.output-buffer</c>): true when the stream,
+    /// with <paramref name="inFlight"/> more read outputs on their way, holds <paramref name="limit"/> or more unread, and
+    /// then the reader's next take wakes the driver. The flag is raised before the count is read again and the reader
+    /// takes before it reads the flag, so either the driver sees the take or the reader sees the flag: no lost wake-up.
+    /// </summary>
+    internal bool OutputsFull(int inFlight, int limit)
+    {
+        if (_output.Reader.Count + inFlight < limit) return false;
+        Interlocked.Exchange(ref _outputsFull, 1);
+        if (_output.Reader.Count + inFlight < limit)
+        {
+            Interlocked.Exchange(ref _outputsFull, 0);
+            return false;
+        }
+        return true;
+    }
+
+    private void Taken()
+    {
+        if (Volatile.Read(ref _outputsFull) != 0 && Interlocked.Exchange(ref _outputsFull, 0) != 0) _driver.Tell(new InputArrived(Slot));
+    }
+
+    /// <summary>The outputs as the caller reads them: each take may wake a driver that is holding the stream back.</summary>
+    private sealed class OutputReader(MeshStream stream) : ChannelReader<StreamOutput>
+    {
+        private ChannelReader<StreamOutput> Inner => stream._output.Reader;
+
+        public override Task Completion => Inner.Completion;
+
+        public override bool CanCount => true;
+
+        public override int Count => Inner.Count;
+
+        public override bool CanPeek => Inner.CanPeek;
+
+        public override bool TryPeek([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out StreamOutput item) => Inner.TryPeek(out item);
+
+        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out StreamOutput item)
+        {
+            if (!Inner.TryRead(out item)) return false;
+            stream.Taken();
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => Inner.WaitToReadAsync(cancellationToken);
+    }
 
     /// <summary>Completes when the stream's slot is free again (input complete, every output written); faults with the mesh.</summary>
     public Task Completion => _closed.Task;

@@ -148,11 +148,17 @@ internal sealed class StepDriver : ReceiveActor
             slots.Clear();
             inputs.Clear();
             for (int i = 0; i < _slots.Length; i++)
-                if (_slots[i].Stream is { } stream && stream.Input.TryRead(out var step))
+            {
+                var slot = _slots[i];
+                if (slot.Stream is not { } stream) continue;
+                // Bounded outputs: a stream whose reader lags takes no step that it would have to read.
+                if (stream.Options.Reads.IsRead(slot.NextStep) && stream.OutputsFull(slot.PendingReads, _protocol.Settings.OutputBuffer)) continue;
+                if (stream.Input.TryRead(out var step))
                 {
                     slots.Add(i);
                     inputs.Add(step);
                 }
+            }
             if (slots.Count == 0) break;
             SendStep(slots, inputs);
         }

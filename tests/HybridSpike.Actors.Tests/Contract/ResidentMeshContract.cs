@@ -12,11 +12,15 @@ using HybridSpike.Mapping.Compile;
 
 namespace HybridSpike.Actors.Tests.Contract;
 
-/// <summary>One stream of a schedule: its length, the chunk sizes its input is pushed in, the steps whose output it reads, and a pause before each action.</summary>
-public sealed record StreamSpec(int Steps, ImmutableArray<int> Chunks, ImmutableArray<long> Reads, int DelayMs, ulong InputSeed)
+/// <summary>
+/// One stream of a schedule: its length, the chunk sizes its input is pushed in, the steps whose output it reads, a
+/// pause before each push, and a pause of its reader after each output it takes (a lagging reader: with the contract's
+/// small output buffer the mesh then holds the stream's input back).
+/// </summary>
+public sealed record StreamSpec(int Steps, ImmutableArray<int> Chunks, ImmutableArray<long> Reads, int DelayMs, ulong InputSeed, int ReadPauseMs)
 {
     public override string ToString() =>
-        $"{Steps} steps in chunks [{string.Join(" ", Chunks)}], read at [{string.Join(" ", Reads)}]{(DelayMs > 0 ? $", {DelayMs} ms apart" : "")}";
+        $"{Steps} steps in chunks [{string.Join(" ", Chunks)}], read at [{string.Join(" ", Reads)}]{(DelayMs > 0 ? $", {DelayMs} ms apart" : "")}{(ReadPauseMs > 0 ? $", reader pausing {ReadPauseMs} ms" : "")}";
 
     /// <summary>The stream's input [step, dim].</summary>
     public double[] Inputs(int dims)
@@ -43,7 +47,8 @@ public static class ScheduleGen
         from reads in Gen.Choose(0, steps - 1).ArrayOf(readCount)
         from delay in Gen.Frequency((3, Gen.Constant(0)), (1, Gen.Choose(1, 3)))
         from seed in Gen.Choose(0, int.MaxValue)
-        select new StreamSpec(steps, Chunks(steps, cuts), [.. reads.Select(r => (long)r).Append(steps - 1).Distinct().Order()], delay, (ulong)seed);
+        from readPause in Gen.Frequency((3, Gen.Constant(0)), (1, Gen.Choose(1, 5)))
+        select new StreamSpec(steps, Chunks(steps, cuts), [.. reads.Select(r => (long)r).Append(steps - 1).Distinct().Order()], delay, (ulong)seed, readPause);
 
     private static ImmutableArray<int> Chunks(int steps, IEnumerable<int> cuts)
     {
@@ -70,6 +75,7 @@ public static class ScheduleGen
         {
             var x = s.Streams[i];
             if (x.DelayMs > 0) yield return s with { Streams = s.Streams.SetItem(i, x with { DelayMs = 0 }) };
+            if (x.ReadPauseMs > 0) yield return s with { Streams = s.Streams.SetItem(i, x with { ReadPauseMs = 0 }) };
             if (x.Chunks.Length > 1) yield return s with { Streams = s.Streams.SetItem(i, x with { Chunks = [x.Steps] }) };
             if (x.Reads.Length > 1) yield return s with { Streams = s.Streams.SetItem(i, x with { Reads = [x.Steps - 1] }) };
             if (x.Steps > 1)
@@ -92,6 +98,12 @@ public static class ScheduleGen
 /// </summary>
 public abstract class ResidentMeshContract
 {
+    /// <summary>
+    /// The output buffer of the contract's actor systems (<c>hybridspike.mesh.session.output-buffer</c>): small, so that
+    /// a lagging reader makes the mesh hold its stream's input back, and the outputs must not change for it.
+    /// </summary>
+    public const int ContractOutputBuffer = 2;
+
     protected abstract string SubjectName { get; }
 
     /// <summary>Deploys <paramref name="mesh"/> with these options' slots (and restore) where the subject runs.</summary>
@@ -131,7 +143,14 @@ public abstract class ResidentMeshContract
     {
         var stream = await d.OpenAsync(StreamOptions.Default.WithReads(OutputReads.AtSteps(s.Reads)), cancel);
         var outputs = new List<StreamOutput>();
-        var reading = Task.Run(async () => { await foreach (var o in stream.ReadAllAsync(cancel)) outputs.Add(o); }, cancel);
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var o in stream.ReadAllAsync(cancel))
+            {
+                outputs.Add(o);
+                if (s.ReadPauseMs > 0) await Task.Delay(s.ReadPauseMs, cancel);
+            }
+        }, cancel);
         int at = 0;
         foreach (var chunk in s.Chunks)
         {
@@ -165,7 +184,8 @@ public abstract class ResidentMeshContract
             return Prop.ToProperty(true)
                 .Classify(schedule.Slots < schedule.Streams.Length, "streams wait for a slot")
                 .Classify(schedule.Streams.Any(s => s.Chunks.Length > 1), "chunked input")
-                .Classify(schedule.Streams.Length > 1, "several streams");
+                .Classify(schedule.Streams.Length > 1, "several streams")
+                .Classify(schedule.Streams.Any(s => s.ReadPauseMs > 0 && s.Reads.Length > ContractOutputBuffer), "a reader lags past the output buffer");
         });
 
     [Property(MaxTest = 25)]
@@ -175,7 +195,7 @@ public abstract class ResidentMeshContract
             var mesh = c.Compile();
             int dims = mesh.Network.Input.Dimensions, streams = Math.Min(c.Streams, 3), steps = Math.Max(2, c.Steps);
             int cut = Math.Clamp(steps * cutPercent / 100, 0, steps - 1);
-            var specs = Enumerable.Range(0, streams).Select(i => new StreamSpec(steps, [steps], [.. Enumerable.Range(0, steps).Select(k => (long)k)], 0, (ulong)(77 + i))).ToArray();
+            var specs = Enumerable.Range(0, streams).Select(i => new StreamSpec(steps, [steps], [.. Enumerable.Range(0, steps).Select(k => (long)k)], 0, (ulong)(77 + i), 0)).ToArray();
             var inputs = specs.Select(s => s.Inputs(dims)).ToArray();
             var expected = specs.Select((s, i) => Offline(mesh, inputs[i], dims, s.Reads)).ToArray();
             if (expected.Any(e => e is null)) return Prop.ToProperty(true).Classify(true, "overflows: skipped");
@@ -244,7 +264,7 @@ public sealed class TwoNodeFixture : IAsyncLifetime
 {
     internal TestCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Cluster = await TestCluster.StartAsync(2, extra: TestCluster.Lenient);   // no node dies here
+    public async Task InitializeAsync() => Cluster = await TestCluster.StartAsync(2, extra: $"{TestCluster.Lenient}\nhybridspike.mesh.session.output-buffer = {ResidentMeshContract.ContractOutputBuffer}");   // no node dies here
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }

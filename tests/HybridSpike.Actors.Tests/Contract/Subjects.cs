@@ -85,7 +85,8 @@ public sealed class GoldenSimulatorContract : SimulatorContract
 public sealed class ActorSystemFixture : IDisposable
 {
     public ActorSystem System { get; } = ActorSystem.Create("contract",
-        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters = off"));
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters = off\n"
+            + $"hybridspike.mesh.session.output-buffer = {ResidentMeshContract.ContractOutputBuffer}"));
 
     public void Dispose() => System.Terminate().Wait(TimeSpan.FromSeconds(10));
 }

@@ -15,7 +15,7 @@ namespace HybridSpike.Actors.Tests.Runtime;
 /// the older one finishes its own. Agreement with the offline reference over random schedules is the contract's
 /// (Contract/ResidentMeshContract.cs).
 /// </summary>
-public class MeshSessionTests() : TestKit(ConfigurationFactory.ParseString("hybridspike.mesh.session.stream-buffer = 8"))
+public class MeshSessionTests() : TestKit(ConfigurationFactory.ParseString("hybridspike.mesh.session { stream-buffer = 8, output-buffer = 3 }"))
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
 
@@ -111,6 +111,66 @@ public class MeshSessionTests() : TestKit(ConfigurationFactory.ParseString("hybr
         await next.PushAsync(input, CancellationToken.None);
         next.Complete();
         Assert.Equal(Offline(mesh, input, steps), await Last(next)); // the reused slot starts afresh
+    }
+
+    /// <summary>Waits (bounded) until <paramref name="done"/> holds, polling: the mesh runs on its own threads.</summary>
+    private static async Task Until(Func<bool> done, string what)
+    {
+        var until = DateTime.UtcNow + Limit;
+        while (!done())
+        {
+            if (DateTime.UtcNow > until) throw new TimeoutException($"not within {Limit}: {what}");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task A_stream_whose_reader_stops_holds_at_most_the_output_buffer_and_the_rest_of_its_input_waits()
+    {
+        var mesh = Mesh(8);
+        int steps = 7;
+        var input = Input(mesh, steps, 9);
+        await using var d = await Deploy(mesh, 1);
+        var s = await d.OpenAsync(StreamOptions.Default, CancellationToken.None);   // every step read
+        await s.PushAsync(input, CancellationToken.None);
+        await Until(() => s.UnreadOutputs >= 3, "3 unread outputs");
+        await Task.Delay(200);   // a mesh that ignored the bound would go on writing outputs meanwhile
+        Assert.Equal(3, s.UnreadOutputs);
+        Assert.Equal(4, s.BufferedSteps);
+    }
+
+    [Fact]
+    public async Task A_stream_held_back_by_its_reader_goes_on_when_it_reads_with_every_output_as_offline()
+    {
+        var mesh = Mesh(9);
+        int steps = 7, dims = mesh.Network.Input.Dimensions;
+        var input = Input(mesh, steps, 10);
+        await using var d = await Deploy(mesh, 1);
+        var s = await d.OpenAsync(StreamOptions.Default, CancellationToken.None);
+        await s.PushAsync(input, CancellationToken.None);
+        s.Complete();
+        await Until(() => s.UnreadOutputs >= 3, "3 unread outputs");
+        var read = new List<StreamOutput>();
+        await foreach (var o in s.ReadAllAsync(new CancellationTokenSource(Limit).Token)) read.Add(o);
+        Assert.Equal(Enumerable.Range(0, steps).Select(k => (long)k), read.Select(o => o.Step));
+        for (int k = 0; k < steps; k++)
+            Assert.Equal(Offline(mesh, input[..((k + 1) * dims)], k + 1), read[k].Activity.ToArray());
+    }
+
+    [Fact]
+    public async Task A_stream_held_back_by_its_reader_does_not_hold_back_another_stream()
+    {
+        var mesh = Mesh(10);
+        int steps = 7;
+        var input = Input(mesh, steps, 11);
+        await using var d = await Deploy(mesh, 2);
+        var stalled = await d.OpenAsync(StreamOptions.Default, CancellationToken.None);
+        await stalled.PushAsync(input, CancellationToken.None);
+        await Until(() => stalled.UnreadOutputs >= 3, "3 unread outputs");
+        var other = await d.OpenAsync(LastOf(steps), CancellationToken.None);
+        await other.PushAsync(input, CancellationToken.None);
+        other.Complete();
+        Assert.Equal(Offline(mesh, input, steps), await Last(other));
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace HybridSpike.Actors.Tests.Runtime;
 
 public class StepProtocolTests
 {
-    private static StepProtocol Protocol(int window, int cores) => new(new StepProtocolSettings(window, 1, 16), cores);
+    private static StepProtocol Protocol(int window, int cores) => new(new StepProtocolSettings(window, 1, 16, 16), cores);
 
     [Fact]
     public void The_driver_feeds_no_further_than_the_window_ahead_of_the_slowest_core()
