@@ -111,8 +111,8 @@ public abstract class ResidentMeshContract
 
     private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>The reference: the stream run alone on the fixed-point golden model, its output after each read step.</summary>
-    private static Dictionary<long, double[]>? Offline(CompiledMesh mesh, double[] inputs, int dims, IEnumerable<long> reads)
+    /// <summary>The reference: the stream run alone on the fixed-point golden model, its output after each read step (null: the case overflows).</summary>
+    public static Dictionary<long, double[]>? Offline(CompiledMesh mesh, double[] inputs, int dims, IEnumerable<long> reads)
     {
         var sim = FixedPointSimulator.Create(mesh.Discretized.FixedPoint());
         var result = new Dictionary<long, double[]>();
@@ -125,17 +125,22 @@ public abstract class ResidentMeshContract
         return result;
     }
 
-    private static void SameOutputs(IReadOnlyDictionary<long, double[]> expected, IReadOnlyList<StreamOutput> actual, string what)
+    private static void SameOutputs(IReadOnlyDictionary<long, double[]> expected, IReadOnlyList<StreamOutput> actual, string what) =>
+        SameOutputs(expected, [.. actual.Select(o => (o.Step, (IReadOnlyList<double>)o.Activity))], what);
+
+    /// <summary>The outputs at exactly the expected steps, each bit for bit the offline one; else a violation saying where.</summary>
+    public static void SameOutputs(IReadOnlyDictionary<long, double[]> expected, IReadOnlyList<(long Step, IReadOnlyList<double> Activity)> actual, string what)
     {
         var steps = actual.Select(o => o.Step).ToArray();
         if (!steps.SequenceEqual(expected.Keys.Order()))
             throw new ContractViolation($"{what}: outputs at steps [{string.Join(" ", steps)}], expected [{string.Join(" ", expected.Keys.Order())}]");
-        foreach (var o in actual)
+        foreach (var (step, activity) in actual)
         {
-            var e = expected[o.Step];
+            var e = expected[step];
+            if (activity.Count != e.Length) throw new ContractViolation($"{what}: step {step}: {activity.Count} outputs, offline {e.Length}");
             for (int i = 0; i < e.Length; i++)
-                if (BitConverter.DoubleToInt64Bits(e[i]) != BitConverter.DoubleToInt64Bits(o.Activity[i]))
-                    throw new ContractViolation($"{what}: step {o.Step}, output {i}: {o.Activity[i]:R}, offline {e[i]:R}");
+                if (BitConverter.DoubleToInt64Bits(e[i]) != BitConverter.DoubleToInt64Bits(activity[i]))
+                    throw new ContractViolation($"{what}: step {step}, output {i}: {activity[i]:R}, offline {e[i]:R}");
         }
     }
 
