@@ -195,6 +195,13 @@ public sealed class ServeOpsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_openapi_document_gives_the_telemetry_endpoint_its_200_and_503()
+    {
+        var codes = Responses(await OpenApi(), "/v2/telemetry", "get");
+        Assert.Superset(new HashSet<string> { "200", "503" }, codes.ToHashSet());
+    }
+
+    [Fact]
     public async Task The_openapi_document_gives_a_model_versions_readiness_its_404()
     {
         Assert.Contains("404", Responses(await OpenApi(), "/v2/models/{name}/versions/{version}/ready", "get"));
