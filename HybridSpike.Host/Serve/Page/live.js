@@ -229,6 +229,7 @@ function showOutputs(o) {
   o.activity.forEach((v, i) => {
     const li = list.children[i];
     li.classList.toggle("argmax", i === o.argmax);
+    li.classList.toggle("negative", v < 0);
     li.querySelector(".bar").style.width = `${(Math.abs(v) / max) * 100}%`;
     li.querySelector(".value").textContent = v.toPrecision(6);
     li.dataset.value = v;
