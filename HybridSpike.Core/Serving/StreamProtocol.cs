@@ -49,5 +49,12 @@ public sealed record ModelVersionInfo(string Name, string Version, string Digest
 /// <summary>The dataset a model's input reads and its seeds: the test split and the psMNIST permutation a client must use.</summary>
 public sealed record ModelInput(string Dataset, ulong SplitSeed, ulong? PermutationSeed);
 
+/// <summary>
+/// An open stream, as <c>GET /v2/streams</c> lists it: its id, the model and version it runs on, the steps of its own
+/// the mesh has taken, and its <see cref="State"/>: <c>opened</c> (no socket yet), <c>streaming</c> (a socket drives
+/// it) or <c>closing</c> (its input is complete; the outputs still due follow).
+/// </summary>
+public sealed record StreamInfo(string Id, string Model, string Version, long StepsTaken, string State);
+
 /// <summary>An error answer: what was wrong, in one line.</summary>
 public sealed record ErrorResponse(string Error);

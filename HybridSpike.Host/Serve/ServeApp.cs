@@ -230,6 +230,10 @@ internal sealed class ServeApp : IAsyncDisposable
             .Produces<OpenStreamResponse>(201).Produces<ErrorResponse>(400)
             .Produces<ErrorResponse>(429).Produces<ErrorResponse>(503);
 
+        app.MapGet("/v2/streams", () => served.Hub is { } hub ? Results.Json(hub.List(), StreamSocket.Json) : RefuseNotReady())
+            .WithName("Streams").WithSummary("The open streams, oldest first: id, model, version, steps taken, state (opened, streaming, closing)")
+            .Produces<StreamInfo[]>(200).Produces<ErrorResponse>(503);
+
         app.MapGet("/v2/streams/{id}", async (HttpContext http, string id) =>
         {
             if (served.Hub is not { } hub) { await RefuseNotReady().ExecuteAsync(http); return; }

@@ -33,6 +33,13 @@ internal sealed class HubStream(string id, ServedModel model, MeshStream stream,
 
     /// <summary>One socket drives a stream (its pushes are one sequence): a second attach is refused.</summary>
     public bool TryAttach() => Interlocked.Exchange(ref _attached, 1) == 0;
+
+    /// <summary>A socket drives it.</summary>
+    public bool Attached => Volatile.Read(ref _attached) != 0;
+
+    /// <summary>What <c>GET /v2/streams</c> says of it.</summary>
+    public StreamInfo Info() =>
+        new(Id, Model.Name, Model.Version, Stream.StepsTaken, Stream.IsComplete ? "closing" : Attached ? "streaming" : "opened");
 }
 
 /// <summary>The service has stopped taking streams (it is shutting down).</summary>
@@ -167,6 +174,10 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMe
     }
 
     public HubStream? Find(string id) => _streams.GetValueOrDefault(id);
+
+    /// <summary>The open streams, oldest first (ids are numbered in opening order).</summary>
+    public IReadOnlyList<StreamInfo> List() =>
+        [.. _streams.Values.OrderBy(s => long.Parse(s.Id, System.Globalization.CultureInfo.InvariantCulture)).Select(s => s.Info())];
 
     /// <summary>Closes the streams no socket has pushed to or read from for <see cref="IdleTimeout"/>, freeing their slots.</summary>
     public int CloseIdle()

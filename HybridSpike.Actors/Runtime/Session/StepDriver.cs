@@ -134,6 +134,7 @@ internal sealed class StepDriver : ReceiveActor
         s.NextStep = nextStep;
         s.NeedsReset = nextStep == 0;
         s.PendingReads = 0;
+        stream.Taken(nextStep);
         return stream;
     }
 
@@ -170,6 +171,7 @@ internal sealed class StepDriver : ReceiveActor
         {
             var s = _slots[active[k]];
             local[k] = s.NextStep++;
+            s.Stream!.Taken(s.NextStep);
             if (s.NeedsReset) { resets.Add(active[k]); s.NeedsReset = false; }
             if (s.Stream!.Options.Reads.IsRead(local[k])) { reads.Add(k); s.PendingReads++; }
             var x = inputs[k].Span;
