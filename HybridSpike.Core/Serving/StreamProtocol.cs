@@ -56,5 +56,11 @@ public sealed record ModelInput(string Dataset, ulong SplitSeed, ulong? Permutat
 /// </summary>
 public sealed record StreamInfo(string Id, string Model, string Version, long StepsTaken, string State);
 
+/// <summary>
+/// One output of a stream as <c>GET /v2/streams/{id}/outputs</c> sends it (one server-sent event): the stream's step,
+/// the output population's activities after it and their argmax, the same values its socket's <c>output</c> frame holds.
+/// </summary>
+public sealed record OutputEvent(long Step, double[] Activity, int Argmax);
+
 /// <summary>An error answer: what was wrong, in one line.</summary>
 public sealed record ErrorResponse(string Error);

@@ -79,4 +79,48 @@ public sealed class LiveViewTests : IAsyncLifetime
         await Send(ws, """{"type":"close"}""");
         await reading;
     }
+
+    [Fact]
+    public async Task The_outputs_events_of_a_stream_are_what_its_socket_read()
+    {
+        var (service, model) = await Serve();
+        var (inputs, _) = ServeTestKit.Offline(model, 1);
+        var s = await Open(service, new { });      // every step's output
+        var (answer, events) = await ServeTestKit.SubscribeAsync(_http, new Uri(service, $"/v2/streams/{s.Id}/outputs"), Limit);
+        Assert.Equal("text/event-stream", answer.Content.Headers.ContentType?.MediaType);
+        using var ws = await Connect(service, s);
+        var reading = ServeTestKit.ReadFramesAsync(ws, Limit);
+        for (int at = 0; at < inputs[0].Length; at += 100) await Push(ws, inputs[0].AsSpan(at, Math.Min(100, inputs[0].Length - at)));
+        await Send(ws, """{"type":"close"}""");
+        var read = (await reading).Where(f => f.GetProperty("type").GetString() == "output").ToList();
+        var watched = await events;
+        Assert.Equal(inputs[0].Length, read.Count);
+        Assert.Equal(read.Select(f => f.GetProperty("step").GetInt64()), watched.Select(e => e.GetProperty("step").GetInt64()));
+        Assert.Equal(read.Select(f => Doubles(f.GetProperty("outputs"))), watched.Select(e => Doubles(e.GetProperty("activity"))));
+        Assert.Equal(read.Select(f => f.GetProperty("prediction").GetInt32()), watched.Select(e => e.GetProperty("argmax").GetInt32()));
+    }
+
+    [Fact]
+    public async Task The_outputs_events_end_when_the_stream_closes()
+    {
+        var (service, _) = await Serve();
+        var s = await Open(service, new { });
+        var (_, events) = await ServeTestKit.SubscribeAsync(_http, new Uri(service, $"/v2/streams/{s.Id}/outputs"), Limit);
+        using var ws = await Connect(service, s);
+        var reading = ServeTestKit.ReadFramesAsync(ws, Limit);
+        await Push(ws, [0.5, 0.25]);
+        await Send(ws, """{"type":"close"}""");
+        await reading;
+        Assert.Same(events, await Task.WhenAny(events, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Equal([0L, 1L], (await events).Select(e => e.GetProperty("step").GetInt64()));
+    }
+
+    [Fact]
+    public async Task The_outputs_of_an_unknown_stream_are_a_404()
+    {
+        var (service, _) = await Serve();
+        var r = await _http.GetAsync(new Uri(service, "/v2/streams/999/outputs"));
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        Assert.Equal("no open stream '999'", (await r.Content.ReadFromJsonAsync<ErrorResponse>())!.Error);
+    }
 }
