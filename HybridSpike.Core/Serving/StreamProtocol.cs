@@ -49,5 +49,18 @@ public sealed record ModelVersionInfo(string Name, string Version, string Digest
 /// <summary>The dataset a model's input reads and its seeds: the test split and the psMNIST permutation a client must use.</summary>
 public sealed record ModelInput(string Dataset, ulong SplitSeed, ulong? PermutationSeed);
 
+/// <summary>
+/// An open stream, as <c>GET /v2/streams</c> lists it: its id, the model and version it runs on, the steps of its own
+/// the mesh has taken, and its <see cref="State"/>: <c>opened</c> (no socket yet), <c>streaming</c> (a socket drives
+/// it) or <c>closing</c> (its input is complete; the outputs still due follow).
+/// </summary>
+public sealed record StreamInfo(string Id, string Model, string Version, long StepsTaken, string State);
+
+/// <summary>
+/// One output of a stream as <c>GET /v2/streams/{id}/outputs</c> sends it (one server-sent event): the stream's step,
+/// the output population's activities after it and their argmax, the same values its socket's <c>output</c> frame holds.
+/// </summary>
+public sealed record OutputEvent(long Step, double[] Activity, int Argmax);
+
 /// <summary>An error answer: what was wrong, in one line.</summary>
 public sealed record ErrorResponse(string Error);

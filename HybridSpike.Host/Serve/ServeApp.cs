@@ -230,6 +230,21 @@ internal sealed class ServeApp : IAsyncDisposable
             .Produces<OpenStreamResponse>(201).Produces<ErrorResponse>(400)
             .Produces<ErrorResponse>(429).Produces<ErrorResponse>(503);
 
+        app.MapGet("/v2/streams", () => served.Hub is { } hub ? Results.Json(hub.List(), StreamSocket.Json) : RefuseNotReady())
+            .WithName("Streams").WithSummary("The open streams, oldest first: id, model, version, steps taken, state (opened, streaming, closing)")
+            .Produces<StreamInfo[]>(200).Produces<ErrorResponse>(503);
+
+        // Watching a stream takes nothing from it: the watcher gets a copy, bounded (the oldest dropped first).
+        app.MapGet("/v2/streams/{id}/outputs", async (HttpContext http, string id) =>
+        {
+            if (served.Hub is not { } hub) { await RefuseNotReady().ExecuteAsync(http); return; }
+            if (hub.Find(id) is not { } s) { await Refuse(404, Rejection.NotFound, $"no open stream '{id}'").ExecuteAsync(http); return; }
+            using var watch = s.WatchOutputs(EventStream.Capacity);
+            await EventStream.WriteAsync(http, watch.Outputs, o => new OutputEvent(o.Step, [.. o.Activity], o.Argmax), http.RequestAborted);
+        })
+            .WithName("StreamOutputs").WithSummary("Server-sent events: a copy of each output the stream's socket sends ({step, activity, argmax}); ends when the stream closes")
+            .Produces<OutputEvent>(200, EventStream.ContentType).Produces<ErrorResponse>(404).Produces<ErrorResponse>(503);
+
         app.MapGet("/v2/streams/{id}", async (HttpContext http, string id) =>
         {
             if (served.Hub is not { } hub) { await RefuseNotReady().ExecuteAsync(http); return; }

@@ -50,4 +50,24 @@ internal static class ServeTestKit
             if (frame.GetProperty("type").GetString() == "closed") return frames;
         }
     }
+
+    /// <summary>
+    /// Subscribes to a server-sent event stream: returns its answer once the headers are in (so the watch is in place),
+    /// and the events' JSON (each <c>data:</c> line) until the service ends the stream, within <paramref name="limit"/>.
+    /// </summary>
+    public static async Task<(HttpResponseMessage Answer, Task<List<JsonElement>> Events)> SubscribeAsync(HttpClient http, Uri address, TimeSpan limit)
+    {
+        var answer = await http.GetAsync(address, HttpCompletionOption.ResponseHeadersRead);
+        if (!answer.IsSuccessStatusCode) return (answer, Task.FromResult(new List<JsonElement>()));
+        async Task<List<JsonElement>> Read()
+        {
+            using var timeout = new CancellationTokenSource(limit);
+            using var reader = new StreamReader(await answer.Content.ReadAsStreamAsync(timeout.Token));
+            var events = new List<JsonElement>();
+            while (await reader.ReadLineAsync(timeout.Token) is { } line)
+                if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add(JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone());
+            return events;
+        }
+        return (answer, Read());
+    }
 }
