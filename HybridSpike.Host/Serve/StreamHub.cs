@@ -202,7 +202,8 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMe
 
     private static ModelVersionInfo Info(ServedModel m, string state, Dictionary<ServedModel, int> counts) =>
         new(m.Name, m.Version, m.Digest, state, counts.GetValueOrDefault(m),
-            m.Mesh.Network.Input.Sequence is { } q ? new ModelInput(q.Dataset, q.SplitSeed, q.PermutationSeed) : null);
+            m.Mesh.Network.Input.Sequence is { } q ? new ModelInput(q.Dataset, q.SplitSeed, q.PermutationSeed) : null,
+            [.. m.Mesh.Network.Populations.Select(p => new PopulationInfo(p.Name, p.Size, p.IsQuantized))]);
 
     /// <summary>The frame encoding a request asks for; ArgumentException naming another.</summary>
     internal static FrameEncoding Encoding(string? frames) => frames switch

@@ -123,4 +123,70 @@ public sealed class LiveViewTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
         Assert.Equal("no open stream '999'", (await r.Content.ReadFromJsonAsync<ErrorResponse>())!.Error);
     }
+
+    [Fact]
+    public async Task The_spikes_events_are_the_goldens_recorded_counts_for_the_digit()
+    {
+        var (service, model) = await Serve();
+        var (inputs, _) = ServeTestKit.Offline(model, 2);
+        var expected = ServeTestKit.OfflineCounts(model, inputs[1], "hidden");
+        var s = await Open(service, new { readSteps = new[] { 783 } });
+        var (answer, events) = await ServeTestKit.SubscribeAsync(_http, new Uri(service, $"/v2/streams/{s.Id}/spikes?population=hidden"), Limit);
+        Assert.Equal("text/event-stream", answer.Content.Headers.ContentType?.MediaType);
+        using var ws = await Connect(service, s);
+        var reading = ServeTestKit.ReadFramesAsync(ws, Limit);
+        for (int at = 0; at < inputs[1].Length; at += 50) await Push(ws, inputs[1].AsSpan(at, Math.Min(50, inputs[1].Length - at)));
+        await Send(ws, """{"type":"close"}""");
+        await reading;
+        var watched = await events;
+        Assert.Contains(expected.Counts, n => n != 0);        // the digit makes the layer spike
+        Assert.Equal(Enumerable.Range(0, inputs[1].Length).Select(k => (long)k), watched.Select(e => e.GetProperty("step").GetInt64()));
+        for (int t = 0; t < watched.Count; t++)
+            Assert.Equal(expected.Step(t).ToArray(), watched[t].GetProperty("counts").EnumerateArray().Select(v => v.GetInt32()).ToArray());
+    }
+
+    [Theory]
+    [InlineData("?population=nope", "no population 'nope' (populations: hidden, out)")]
+    [InlineData("?population=out", "population 'out' is not quantized: it sends activities, not spike counts (quantized populations: hidden)")]
+    [InlineData("", "spikes need ?population=NAME, one of the quantized populations: hidden")]
+    public async Task A_missing_unknown_or_non_spiking_population_is_a_400_naming_the_populations(string query, string message)
+    {
+        var (service, _) = await Serve();
+        var s = await Open(service, new { });
+        var r = await _http.GetAsync(new Uri(service, $"/v2/streams/{s.Id}/spikes{query}"));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal(message, (await r.Content.ReadFromJsonAsync<ErrorResponse>())!.Error);
+    }
+
+    [Fact]
+    public async Task The_spikes_of_an_unknown_stream_are_a_404()
+    {
+        var (service, _) = await Serve();
+        var r = await _http.GetAsync(new Uri(service, "/v2/streams/999/spikes?population=hidden"));
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        Assert.Equal("no open stream '999'", (await r.Content.ReadFromJsonAsync<ErrorResponse>())!.Error);
+    }
+
+    [Fact]
+    public async Task The_spikes_events_end_when_the_stream_closes()
+    {
+        var (service, _) = await Serve();
+        var s = await Open(service, new { readSteps = new[] { 0 } });
+        var (_, events) = await ServeTestKit.SubscribeAsync(_http, new Uri(service, $"/v2/streams/{s.Id}/spikes?population=hidden"), Limit);
+        using var ws = await Connect(service, s);
+        var reading = ServeTestKit.ReadFramesAsync(ws, Limit);
+        await Push(ws, [0.5, 0.25, 1.0]);
+        await Send(ws, """{"type":"close"}""");
+        await reading;
+        Assert.Same(events, await Task.WhenAny(events, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Equal([0L, 1L, 2L], (await events).Select(e => e.GetProperty("step").GetInt64()));
+    }
+
+    [Fact]
+    public async Task The_models_list_each_population_with_its_size_and_whether_it_spikes()
+    {
+        var (service, _) = await Serve();
+        var models = (await _http.GetFromJsonAsync<ModelVersionInfo[]>(new Uri(service, "/v2/models")))!;
+        Assert.Equal([new PopulationInfo("hidden", 20, true), new PopulationInfo("out", 10, false)], models[0].Populations!);
+    }
 }

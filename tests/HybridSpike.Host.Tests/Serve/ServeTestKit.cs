@@ -29,6 +29,13 @@ internal static class ServeTestKit
             [.. Enumerable.Range(0, samples).Select(i => result.Outputs.Row(i).ToArray())]);
     }
 
+    /// <summary>The fixed-point model's recorded spike counts of <paramref name="population"/> for one input sequence, offline.</summary>
+    public static RecordedCounts OfflineCounts(string model, double[] input, string population)
+    {
+        var mesh = Compiler.Compile(ArtifactFile.Read(model).Network, Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
+        return FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).RecordCounts(population, input, 1, input.Length / mesh.Network.Input.Dimensions);
+    }
+
     /// <summary>A socket's JSON frames until the service closes the stream (or the socket ends), within <paramref name="limit"/>.</summary>
     public static async Task<List<JsonElement>> ReadFramesAsync(WebSocket ws, TimeSpan limit)
     {
