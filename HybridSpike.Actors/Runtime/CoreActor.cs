@@ -38,6 +38,9 @@ internal sealed class CoreActor : ReceiveActor
     private ImmutableArray<int> _destinationCores = [];
     private bool _wired;
     private (long Step, object Request)? _atBoundary;           // a snapshot or a collection asked for at the boundary after this step
+    private readonly long[] _generation;                       // per slot: the resets computed, so each stream of the slot has its number
+    private readonly long[] _lastLocal;                        // per slot: the stream's own step last computed (−1: none since the reset)
+    private readonly List<TapOn> _taps = [];                   // the spike taps on this core (docs/mesh.md, "Watching a population")
 
     public CoreActor(CoreSetup setup, Population population)
     {
@@ -45,6 +48,9 @@ internal sealed class CoreActor : ReceiveActor
         _plan = setup.Plan(population);
         _state = setup.Restore is { } snapshot ? CoreState.FromSnapshot(_plan, snapshot) : CoreState.Initial(_plan, setup.Slots);
         _scratch = new StepScratch(_plan);
+        _generation = new long[setup.Slots];
+        _lastLocal = new long[setup.Slots];
+        Array.Fill(_lastLocal, -1);
         _arrivalsNow = new long[]?[setup.Incoming.Length];
         var sources = setup.Incoming.Select(c => c.Source).Distinct().ToArray();
         _sourceIndex = sources.Select((population, i) => (population, i)).ToDictionary(x => x.population, x => x.i);
@@ -61,6 +67,23 @@ internal sealed class CoreActor : ReceiveActor
         Receive<StepStart>(s => { _arrivals.At(s.Header.Step).Header ??= s.Header; Advance(); });
         Receive<TakeSnapshot>(s => { _atBoundary = (s.Step, s); Advance(); });
         Receive<CollectTraffic>(c => { _atBoundary = (c.Step, c); Advance(); });
+        Receive<TapOn>(OnTap);
+        Receive<TapOff>(off => _taps.RemoveAll(t => t.Tap == off.Tap));
+    }
+
+    /// <summary>
+    /// A tap from the stream's step <see cref="TapOn.From"/>, or from the step after the last this core computed if the
+    /// stream is further on here; none if the slot has moved on to another stream. Tells the watcher where it starts.
+    /// </summary>
+    private void OnTap(TapOn tap)
+    {
+        long generation = (uint)tap.Slot < (uint)_generation.Length ? _generation[tap.Slot] : long.MaxValue;
+        long first = generation == tap.Generation ? Math.Max(tap.From, _lastLocal[tap.Slot] + 1)
+            : generation < tap.Generation ? tap.From    // the stream's first step has not reached this core yet
+            : long.MaxValue;                             // the stream is over here
+        var watching = tap with { From = first };
+        if (first != long.MaxValue && _plan.Population.IsQuantized) _taps.Add(watching);
+        tap.Watcher.Tell(new TapReady(tap.Tap, _setup.Core, _plan.Population.IsQuantized ? first : long.MaxValue));
     }
 
     private void OnPayloads(Payloads p)
@@ -127,27 +150,50 @@ internal sealed class CoreActor : ReceiveActor
         DeliverRecurrent(t - 1);
         var e = _arrivals.Find(t)!;
         var h = e.Header!;
-        foreach (var slot in h.Resets) _state.Reset(slot);
+        foreach (var slot in h.Resets)
+        {
+            _state.Reset(slot);
+            _generation[slot]++;
+            _lastLocal[slot] = -1;
+        }
+        // A reset starts another stream in its slot: a tap of the one before ends.
+        if (_taps.Count > 0 && h.Resets.Length > 0) _taps.RemoveAll(t => t.Generation < _generation[t.Slot]);
         int n = _setup.Count, active = h.Active;
         for (int ci = 0; ci < _setup.Incoming.Length; ci++)
             _arrivalsNow[ci] = _setup.Incoming[ci].OneStep ? null : e.Values[_connectionSource[ci]];
         var payloads = new long[active * n];
-        var counts = _setup.RecordCounts && _plan.Population.IsQuantized ? new int[active * n] : null;
+        var counts = (_setup.RecordCounts || _taps.Count > 0) && _plan.Population.IsQuantized ? new int[active * n] : null;
         var activity = _setup.IsOutput && !h.Reads.IsEmpty ? new double[active * n] : null;
         var perSlot = _traffic.PerSlot(active);
         CoreStep.Run(_plan, _state, h.Slots.AsSpan(), _arrivalsNow, payloads, counts, activity, _scratch, perSlot);
-        for (int k = 0; k < active; k++) _traffic.Stepped(h.LocalSteps[k], perSlot[k], n);
+        for (int k = 0; k < active; k++)
+        {
+            _traffic.Stepped(h.LocalSteps[k], perSlot[k], n);
+            _lastLocal[h.Slots[k]] = h.LocalSteps[k];
+        }
         // Same-step arrivals of t are read by no later step; one-step ones of t wait for t + 1 (or a snapshot).
         if (!_arrivals.HasOneStep) { _deliveredThrough = t; _arrivals.Free(e); }
         // The arrays are handed over, not copied: nothing here writes them after this point.
         var message = new Payloads(h, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
         foreach (var d in _destinations) d.Tell(message);
-        if (counts is not null) _setup.Driver.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(counts)));
+        if (counts is not null && _taps.Count > 0) SendTaps(h, counts, n);
+        if (counts is not null && _setup.RecordCounts) _setup.Driver.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(counts)));
         if (activity is not null)
         {
             var read = new double[h.Reads.Length * n];
             for (int r = 0; r < h.Reads.Length; r++) activity.AsSpan(h.Reads[r] * n, n).CopyTo(read.AsSpan(r * n, n));
             _setup.Driver.Tell(new OutputActivity(t, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(read)));
+        }
+    }
+
+    /// <summary>Each tap whose slot stepped (its stream, from its first step) gets this core's counts of the slot.</summary>
+    private void SendTaps(StepHeader h, int[] counts, int n)
+    {
+        foreach (var tap in _taps)
+        {
+            int k = h.Slots.IndexOf(tap.Slot);
+            if (k < 0 || _generation[tap.Slot] != tap.Generation || h.LocalSteps[k] < tap.From) continue;
+            tap.Watcher.Tell(new TapCounts(tap.Tap, h.LocalSteps[k], _setup.Start, n, [.. counts.AsSpan(k * n, n)]));
         }
     }
 

@@ -37,6 +37,24 @@ public sealed record Payloads(StepHeader Header, int Population, int Start, int 
 /// <summary>A quantized core's counts of one step, for the run's observer: [k, unit] over the header's slots.</summary>
 internal sealed record CoreCounts(long Step, int Population, int Start, int Count, ImmutableArray<int> Values);
 
+/// <summary>
+/// Driver → the cores of one quantized population: send the counts of stream slot <paramref name="Slot"/> to
+/// <paramref name="Watcher"/> (a spike tap, docs/mesh.md "Watching a population"), for the stream that began at the
+/// slot's <paramref name="Generation"/>-th reset (a core counts the resets of each slot: a later one is another stream,
+/// and ends the tap there), from the stream's own step <paramref name="From"/> on. The core answers
+/// <see cref="TapReady"/> to the watcher.
+/// </summary>
+internal sealed record TapOn(long Tap, int Slot, long Generation, long From, IActorRef Watcher);
+
+/// <summary>Driver → core: stop tap <paramref name="Tap"/> (its watch was disposed).</summary>
+internal sealed record TapOff(long Tap);
+
+/// <summary>Core → watcher: the tap is in place; the core sends the stream's counts of every step from <paramref name="FirstStep"/> on (long.MaxValue: the stream is over here).</summary>
+internal sealed record TapReady(long Tap, int Core, long FirstStep);
+
+/// <summary>Core → watcher: its units' counts (units <paramref name="Start"/>.. of the population) at the stream's own step <paramref name="Step"/>.</summary>
+internal sealed record TapCounts(long Tap, long Step, int Start, int Count, ImmutableArray<int> Values);
+
 /// <summary>An output core's activities at one step, for the read slots: [r, unit] in the order of the header's reads.</summary>
 internal sealed record OutputActivity(long Step, int Start, int Count, ImmutableArray<double> Values);
 

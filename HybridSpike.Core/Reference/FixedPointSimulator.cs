@@ -50,6 +50,10 @@ public sealed class FixedPointSimulator : ISimulator
 
     public NetworkDescription Network => _net.Network;
 
+    /// <summary>Runs and keeps every spike count of one quantized population (<see cref="RecordedCounts.Of"/>): what the mesh's cores send.</summary>
+    public RecordedCounts RecordCounts(string population, ReadOnlySpan<double> inputs, int batch, int steps) =>
+        RecordedCounts.Of(this, population, inputs, batch, steps);
+
     /// <summary>
     /// Runs <paramref name="batch"/> sequences (inputs [batch, step, dim]); sequences are independent. Each population is
     /// one core (<see cref="CorePlan.ForPopulations"/>) with a slot per sequence, stepped by <see cref="CoreStep"/>: the

@@ -180,18 +180,12 @@ public sealed class GoldenSimulator : ISimulator
 
     /// <summary>
     /// Runs and keeps every spike count of one quantized population: for small runs and tests
-    /// (batch × steps × units ints).
+    /// (batch × steps × units ints; <see cref="RecordedCounts.Of"/>).
     /// </summary>
     public RecordedCounts RecordCounts(string population, ReadOnlySpan<double> inputs, int batch, int steps)
     {
-        var p = Network.Populations.FirstOrDefault(q => q.Name == population)
-            ?? throw new ArgumentException($"no population '{population}' (populations: {string.Join(", ", Network.Populations.Select(q => q.Name))})", nameof(population));
-        if (!p.IsQuantized) throw new ArgumentException($"population '{population}' is not quantized: it has no spike counts", nameof(population));
         CheckRun(inputs.Length, batch, steps);
-        var all = new int[checked(steps * batch * p.Size)];
-        var recorder = new Recorder(p, all);
-        var result = Run(inputs, batch, steps, recorder);
-        return new RecordedCounts(result, population, steps, batch, p.Size, ImmutableCollectionsMarshal.AsImmutableArray(all));
+        return RecordedCounts.Of(this, population, inputs, batch, steps);
     }
 
     private void CheckRun(int inputLength, int batch, int steps)
@@ -471,11 +465,4 @@ public sealed class GoldenSimulator : ISimulator
         }
     }
 
-    private sealed class Recorder(Population population, int[] all) : IActivityObserver
-    {
-        public void OnCounts(int step, Population p, ReadOnlySpan<int> counts)
-        {
-            if (p.Name == population.Name) counts.CopyTo(all.AsSpan(step * counts.Length, counts.Length));
-        }
-    }
 }

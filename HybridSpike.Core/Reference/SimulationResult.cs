@@ -35,6 +35,32 @@ public sealed record RecordedCounts(SimulationResult Result, string Population, 
 
     /// <summary>The counts of one step, [sample, unit] (batch × units), as the observer saw them.</summary>
     public ReadOnlySpan<int> Step(int step) => Counts.AsSpan().Slice(step * Batch * Units, Batch * Units);
+
+    /// <summary>
+    /// Runs <paramref name="simulator"/> and keeps every spike count of one quantized population (the float64 golden
+    /// model's and the fixed-point one's <c>RecordCounts</c>): ArgumentException naming a population that is not there
+    /// (and those that are) or is not quantized.
+    /// </summary>
+    public static RecordedCounts Of(ISimulator simulator, string population, ReadOnlySpan<double> inputs, int batch, int steps)
+    {
+        var net = simulator.Network;
+        var p = net.Populations.FirstOrDefault(q => q.Name == population)
+            ?? throw new ArgumentException($"no population '{population}' (populations: {string.Join(", ", net.Populations.Select(q => q.Name))})", nameof(population));
+        if (!p.IsQuantized) throw new ArgumentException($"population '{population}' is not quantized: it has no spike counts", nameof(population));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
+        var all = new int[checked(steps * batch * p.Size)];
+        var result = simulator.Run(inputs, batch, steps, new Recorder(p, all));
+        return new RecordedCounts(result, population, steps, batch, p.Size, System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(all));
+    }
+
+    private sealed class Recorder(Population population, int[] all) : IActivityObserver
+    {
+        public void OnCounts(int step, Population p, ReadOnlySpan<int> counts)
+        {
+            if (p.Name == population.Name) counts.CopyTo(all.AsSpan(step * counts.Length, counts.Length));
+        }
+    }
 }
 
 /// <summary>

@@ -41,13 +41,44 @@ public sealed record ServerFrame(
 }
 
 /// <summary>
-/// A model the service holds, by name and version (the first 12 hex digits of its artifact's SHA-256), and the
-/// sequences its input reads (null for an artifact that does not say), so that a client can send the same view.
+/// A model the service holds, by name and version (the first 12 hex digits of its artifact's SHA-256), the
+/// sequences its input reads (null for an artifact that does not say), so that a client can send the same view, and its
+/// populations in network order (the quantized ones can be watched: <c>/v2/streams/{id}/spikes</c>).
 /// </summary>
-public sealed record ModelVersionInfo(string Name, string Version, string Digest, string State, int OpenStreams, ModelInput? Input);
+public sealed record ModelVersionInfo(string Name, string Version, string Digest, string State, int OpenStreams, ModelInput? Input, IReadOnlyList<PopulationInfo>? Populations)
+{
+    /// <summary>Equal field for field, the populations element by element (a list compares by reference otherwise, and one read back from JSON is never the one sent).</summary>
+    public bool Equals(ModelVersionInfo? other) =>
+        other is not null && (Name, Version, Digest, State, OpenStreams, Input) == (other.Name, other.Version, other.Digest, other.State, other.OpenStreams, other.Input)
+        && (Populations is null ? other.Populations is null : other.Populations is not null && Populations.SequenceEqual(other.Populations));
+
+    public override int GetHashCode() => HashCode.Combine(Name, Version, Digest, State, OpenStreams, Input, Populations?.Count);
+}
+
+/// <summary>A population of a model: its name, units, and whether it is quantized (it spikes: its counts can be watched).</summary>
+public sealed record PopulationInfo(string Name, int Size, bool Quantized);
 
 /// <summary>The dataset a model's input reads and its seeds: the test split and the psMNIST permutation a client must use.</summary>
 public sealed record ModelInput(string Dataset, ulong SplitSeed, ulong? PermutationSeed);
+
+/// <summary>
+/// An open stream, as <c>GET /v2/streams</c> lists it: its id, the model and version it runs on, the steps of its own
+/// the mesh has taken, and its <see cref="State"/>: <c>opened</c> (no socket yet), <c>streaming</c> (a socket drives
+/// it) or <c>closing</c> (its input is complete; the outputs still due follow).
+/// </summary>
+public sealed record StreamInfo(string Id, string Model, string Version, long StepsTaken, string State);
+
+/// <summary>
+/// One output of a stream as <c>GET /v2/streams/{id}/outputs</c> sends it (one server-sent event): the stream's step,
+/// the output population's activities after it and their argmax, the same values its socket's <c>output</c> frame holds.
+/// </summary>
+public sealed record OutputEvent(long Step, double[] Activity, int Argmax);
+
+/// <summary>
+/// One step of a watched population as <c>GET /v2/streams/{id}/spikes</c> sends it (one server-sent event): the stream's
+/// step and every unit's spike count at it, in unit order (the integers the mesh's cores send).
+/// </summary>
+public sealed record SpikeEvent(long Step, int[] Counts);
 
 /// <summary>An error answer: what was wrong, in one line.</summary>
 public sealed record ErrorResponse(string Error);

@@ -178,7 +178,7 @@ internal sealed class ServeApp : IAsyncDisposable
         app.MapGet("/v2/health/ready", () => served.Hub is null ? Results.Json(new { ready = false }, statusCode: 503) : Results.Json(new { ready = true }))
             .WithName("Ready").WithSummary("The model is deployed and streams can be opened").Produces(200).Produces(503);
         app.MapGet("/v2/models", () => served.Hub is { } hub ? Results.Json(hub.Versions(), StreamSocket.Json) : Results.Json(Array.Empty<ModelVersionInfo>()))
-            .WithName("Models").WithSummary("Every model served, newest first: name, version (the artifact's digest), state, open streams").Produces<ModelVersionInfo[]>(200);
+            .WithName("Models").WithSummary("Every model served, newest first: name, version (the artifact's digest), state, open streams, input, populations").Produces<ModelVersionInfo[]>(200);
 
         // Live deployment: the body is an artifact (.hsa bytes). Validated and compiled before anything changes; a bad
         // or incompatible one is a 4xx and the serving model stays.
@@ -244,6 +244,49 @@ internal sealed class ServeApp : IAsyncDisposable
             .Accepts<OpenStreamRequest>("application/json")
             .Produces<OpenStreamResponse>(201).Produces<ErrorResponse>(400)
             .Produces<ErrorResponse>(429).Produces<ErrorResponse>(503);
+
+        app.MapGet("/v2/streams", () => served.Hub is { } hub ? Results.Json(hub.List(), StreamSocket.Json) : RefuseNotReady())
+            .WithName("Streams").WithSummary("The open streams, oldest first: id, model, version, steps taken, state (opened, streaming, closing)")
+            .Produces<StreamInfo[]>(200).Produces<ErrorResponse>(503);
+
+        // Watching a stream takes nothing from it: the watcher gets a copy, bounded (the oldest dropped first).
+        app.MapGet("/v2/streams/{id}/outputs", async (HttpContext http, string id) =>
+        {
+            if (served.Hub is not { } hub) { await RefuseNotReady().ExecuteAsync(http); return; }
+            if (hub.Find(id) is not { } s) { await Refuse(404, Rejection.NotFound, $"no open stream '{id}'").ExecuteAsync(http); return; }
+            using var watch = s.WatchOutputs(EventStream.Capacity);
+            await EventStream.WriteAsync(http, watch.Outputs, o => new OutputEvent(o.Step, [.. o.Activity], o.Argmax), http.RequestAborted);
+        })
+            .WithName("StreamOutputs").WithSummary("Server-sent events: a copy of each output the stream's socket sends ({step, activity, argmax}); ends when the stream closes")
+            .Produces<OutputEvent>(200, EventStream.ContentType).Produces<ErrorResponse>(404).Produces<ErrorResponse>(503);
+
+        // The spike tap of the stream's own mesh: the population's cores send the stream's counts to a watcher, bounded.
+        app.MapGet("/v2/streams/{id}/spikes", async (HttpContext http, string id) =>
+        {
+            if (served.Hub is not { } hub) { await RefuseNotReady().ExecuteAsync(http); return; }
+            if (hub.Find(id) is not { } s) { await Refuse(404, Rejection.NotFound, $"no open stream '{id}'").ExecuteAsync(http); return; }
+            var population = http.Request.Query["population"].FirstOrDefault();
+            if (string.IsNullOrEmpty(population))
+            {
+                var quantized = s.Model.Mesh.Network.Populations.Where(p => p.IsQuantized).Select(p => p.Name);
+                await Refuse(400, Rejection.BadRequest, $"spikes need ?population=NAME, one of the quantized populations: {string.Join(", ", quantized)}").ExecuteAsync(http);
+                return;
+            }
+            Actors.Runtime.Session.SpikeWatch watch;
+            try { watch = await s.Model.Deployment.WatchAsync(s.Stream, population, EventStream.Capacity, http.RequestAborted); }
+            catch (ArgumentException e)
+            {
+                // The mesh's own message names the population and those there are (without .NET's parameter suffix).
+                await Refuse(400, Rejection.BadRequest, e.ParamName is { } p ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message).ExecuteAsync(http);
+                return;
+            }
+            catch (InvalidOperationException) { await Refuse(404, Rejection.NotFound, $"no open stream '{id}'").ExecuteAsync(http); return; }   // it closed meanwhile
+            catch (Actors.Runtime.Session.StreamFailedException e) { await Error(503, e.Message).ExecuteAsync(http); return; }
+            await using (watch)
+                await EventStream.WriteAsync(http, watch.Counts, n => new SpikeEvent(n.Step, [.. n.Counts]), http.RequestAborted);
+        })
+            .WithName("StreamSpikes").WithSummary("Server-sent events: a quantized population's spike counts on the stream, a step at a time ({step, counts}); ends when the stream closes")
+            .Produces<SpikeEvent>(200, EventStream.ContentType).Produces<ErrorResponse>(400).Produces<ErrorResponse>(404).Produces<ErrorResponse>(503);
 
         app.MapGet("/v2/streams/{id}", async (HttpContext http, string id) =>
         {

@@ -1,5 +1,6 @@
 using HybridSpike.Core.Serving;
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using HybridSpike.Actors.Runtime.Deployment;
 using HybridSpike.Actors.Runtime.Session;
 using HybridSpike.Mapping.Compile;
@@ -53,6 +54,60 @@ internal sealed class HubStream(string id, ServedModel model, MeshStream stream,
 
     /// <summary>One socket drives a stream (its pushes are one sequence): a second attach is refused.</summary>
     public bool TryAttach() => Interlocked.Exchange(ref _attached, 1) == 0;
+
+    /// <summary>A socket drives it.</summary>
+    public bool Attached => Volatile.Read(ref _attached) != 0;
+
+    private readonly object _watchGate = new();
+    private readonly List<Channel<StreamOutput>> _watchers = [];
+    private bool _outputsEnded;
+
+    /// <summary>
+    /// A copy of every output from now on, for a watcher (<c>GET /v2/streams/{id}/outputs</c>), beside the socket's: at
+    /// most <paramref name="capacity"/> wait to be read, the oldest dropped first, so a slow watcher neither slows the
+    /// stream nor grows memory. The reader completes once the stream's outputs have all been sent (at once if they have);
+    /// dispose the watch to stop it.
+    /// </summary>
+    public OutputWatch WatchOutputs(int capacity)
+    {
+        var channel = Channel.CreateBounded<StreamOutput>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        lock (_watchGate)
+        {
+            if (_outputsEnded) channel.Writer.TryComplete();
+            else _watchers.Add(channel);
+        }
+        return new OutputWatch(channel.Reader, () => { lock (_watchGate) _watchers.Remove(channel); });
+    }
+
+    /// <summary>The socket sent <paramref name="output"/>: every watcher gets the same.</summary>
+    internal void Published(StreamOutput output)
+    {
+        lock (_watchGate)
+            foreach (var w in _watchers) w.Writer.TryWrite(output);
+    }
+
+    /// <summary>No output follows (the socket's last was sent, or the stream closed with none): the watchers' readers complete.</summary>
+    internal void OutputsEnded()
+    {
+        lock (_watchGate)
+        {
+            _outputsEnded = true;
+            foreach (var w in _watchers) w.Writer.TryComplete();
+            _watchers.Clear();
+        }
+    }
+
+    /// <summary>What <c>GET /v2/streams</c> says of it.</summary>
+    public StreamInfo Info() =>
+        new(Id, Model.Name, Model.Version, Stream.StepsTaken, Stream.IsComplete ? "closing" : Attached ? "streaming" : "opened");
+}
+
+/// <summary>A watcher's copy of a stream's outputs (<see cref="HubStream.WatchOutputs"/>); disposing it stops the copy.</summary>
+internal sealed class OutputWatch(ChannelReader<StreamOutput> outputs, Action stop) : IDisposable
+{
+    public ChannelReader<StreamOutput> Outputs { get; } = outputs;
+
+    public void Dispose() => stop();
 }
 
 /// <summary>The service has stopped taking streams (it is shutting down).</summary>
@@ -106,7 +161,12 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMe
             _streams[opened.Id] = opened;
             Metrics.Streams.Inc();
             Log.LogInformation("stream {StreamId} opened on {Model} version {Version}", opened.Id, target.Name, target.Version);
-            _ = stream.Completion.ContinueWith(_ => _streams.TryRemove(opened.Id, out HubStream? _), TaskScheduler.Default);
+            _ = stream.Completion.ContinueWith(_ =>
+            {
+                _streams.TryRemove(opened.Id, out HubStream? _);
+                // With no socket there were no outputs (its socket ends its watchers itself, after its last output).
+                if (!opened.Attached) opened.OutputsEnded();
+            }, TaskScheduler.Default);
             return opened;
         }
     }
@@ -181,7 +241,8 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMe
 
     private static ModelVersionInfo Info(ServedModel m, string state, Dictionary<ServedModel, int> counts) =>
         new(m.Name, m.Version, m.Digest, state, counts.GetValueOrDefault(m),
-            m.Mesh.Network.Input.Sequence is { } q ? new ModelInput(q.Dataset, q.SplitSeed, q.PermutationSeed) : null);
+            m.Mesh.Network.Input.Sequence is { } q ? new ModelInput(q.Dataset, q.SplitSeed, q.PermutationSeed) : null,
+            [.. m.Mesh.Network.Populations.Select(p => new PopulationInfo(p.Name, p.Size, p.IsQuantized))]);
 
     /// <summary>The frame encoding a request asks for; ArgumentException naming another.</summary>
     internal static FrameEncoding Encoding(string? frames) => frames switch
@@ -206,6 +267,10 @@ internal sealed class StreamHub(ServedModel model, TimeSpan idleTimeout, ServeMe
     }
 
     public HubStream? Find(string id) => _streams.GetValueOrDefault(id);
+
+    /// <summary>The open streams, oldest first (ids are numbered in opening order).</summary>
+    public IReadOnlyList<StreamInfo> List() =>
+        [.. _streams.Values.OrderBy(s => long.Parse(s.Id, System.Globalization.CultureInfo.InvariantCulture)).Select(s => s.Info())];
 
     /// <summary>Closes the streams no socket has pushed to or read from for <see cref="IdleTimeout"/>, freeing their slots.</summary>
     public int CloseIdle()

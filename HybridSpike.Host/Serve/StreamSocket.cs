@@ -74,6 +74,7 @@ internal static class StreamSocket
             await foreach (var o in hub.Stream.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 Volatile.Write(ref hub.LastActiveTicks, Environment.TickCount64);
+                hub.Published(o);
                 await send(ServerFrame.Output(o.Step, [.. o.Activity], o.Argmax)).ConfigureAwait(false);
                 if (pushes.PushedAt(o.Step) is { } at) metrics.Latency.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(at).TotalSeconds);
             }
@@ -82,6 +83,10 @@ internal static class StreamSocket
         catch (StreamFailedException e)
         {
             return $"failed: {e.Message}";
+        }
+        finally
+        {
+            hub.OutputsEnded();
         }
     }
 

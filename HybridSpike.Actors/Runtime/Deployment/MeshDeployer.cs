@@ -151,7 +151,8 @@ internal sealed class MeshDeployer : ReceiveActor
         _started = true;
         _deployTimeout?.Cancel();
         _driver.Tell(new DriverStart([.. _cores], [.. _plan.FedByInput.Select(k => _inbox[k])],
-            [.. Enumerable.Range(0, _cores.Length).Where(k => _setups[k].NeedsStart).Select(k => _inbox[k])]));
+            [.. Enumerable.Range(0, _cores.Length).Where(k => _setups[k].NeedsStart).Select(k => _inbox[k])],
+            [.. _setups.Select(x => x.Population)]));
         _ready.TrySetResult(_driver);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Threading.Channels;
 using Akka.Actor;
 using HybridSpike.Actors.Runtime.Session;
 using HybridSpike.Core.Dynamics;
@@ -105,6 +106,42 @@ public sealed class MeshDeployment : IAsyncDisposable
         var opened = new TaskCompletionSource<MeshStream>(TaskCreationOptions.RunContinuationsAsynchronously);
         _driver.Tell(new ResumeStream(position, options, opened));
         return opened.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>
+    /// Watches the spike counts of the quantized population <paramref name="population"/> on <paramref name="stream"/> (open
+    /// on this deployment): its cores send the stream's counts each step, and the watch gives whole steps, in unit order,
+    /// from the stream's next step (its first, if it has taken none) until it closes (<see cref="SpikeWatch"/>). At most
+    /// <paramref name="capacity"/> steps wait to be read; older ones are dropped. A non-spiking population is refused: its
+    /// cores send activities as fixed-point payloads, not counts, and there is no spike to show. The answer comes once
+    /// every core of the population holds the tap. ArgumentException naming an unknown or non-spiking population (and the
+    /// ones there are); InvalidOperationException for a stream that is not open here.
+    /// </summary>
+    public async Task<SpikeWatch> WatchAsync(MeshStream stream, string population, int capacity, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(population);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        var populations = Mesh.Network.Populations;
+        int index = -1;
+        for (int i = 0; i < populations.Length; i++) if (populations[i].Name == population) index = i;
+        if (index < 0)
+            throw new ArgumentException($"no population '{population}' (populations: {string.Join(", ", populations.Select(p => p.Name))})", nameof(population));
+        if (!populations[index].IsQuantized)
+            throw new ArgumentException($"population '{population}' is not quantized: it sends activities, not spike counts (quantized populations: {string.Join(", ", populations.Where(p => p.IsQuantized).Select(p => p.Name))})", nameof(population));
+        var channel = Channel.CreateBounded<PopulationCounts>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        var opened = new TaskCompletionSource<(long, IActorRef)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ready = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driver.Tell(new WatchPopulation(stream, index, populations[index].Size, channel.Writer, opened, ready));
+        var (tap, watcher) = await opened.Task.WaitAsync(cancel).ConfigureAwait(false);
+        var watch = new SpikeWatch(population, channel, _driver, tap, index, watcher);
+        try { watch.FirstStep = await ready.Task.WaitAsync(cancel).ConfigureAwait(false); }
+        catch
+        {
+            await watch.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return watch;
     }
 
     /// <summary>The whole mesh at the next step boundary: the mesh holds there (a management phase) until every core has answered.</summary>

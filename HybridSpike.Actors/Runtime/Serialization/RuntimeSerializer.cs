@@ -2,13 +2,14 @@ using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using HybridSpike.Mapping.Telemetry;
+using System.Runtime.Serialization;
 using MessagePack;
 
 namespace HybridSpike.Actors.Runtime.Serialization;
 
 /// <summary>
 /// The step protocol's messages on the wire (payloads, step inputs and starts, wiring, progress, outputs, counts,
-/// boundary requests and their answers, telemetry): everything cores and the driver say to each other across nodes.
+/// boundary requests and their answers, telemetry, spike taps): everything cores and the driver say to each other across nodes.
 /// Bound in reference.conf (akka.actor.serialization-bindings); messages between actors of one system are never
 /// serialized.
 /// </summary>
@@ -34,6 +35,10 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
         CoreCounts => "C",
         OutputActivity => "O",
         Progress => "PG",
+        TapOn => "TN",
+        TapOff => "TF",
+        TapReady => "TR",
+        TapCounts => "TC",
         _ => throw new ArgumentException($"RuntimeSerializer cannot serialize {o.GetType()}"),
     };
 
@@ -88,6 +93,22 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
                 w.WriteArrayHeader(2);
                 w.Write(g.Core); w.Write(g.Steps);
                 break;
+            case TapOn on:
+                w.WriteArrayHeader(5);
+                w.Write(on.Tap); w.Write(on.Slot); w.Write(on.Generation); w.Write(on.From); WriteRef(ref w, on.Watcher);
+                break;
+            case TapOff off:
+                w.WriteArrayHeader(1);
+                w.Write(off.Tap);
+                break;
+            case TapReady ready:
+                w.WriteArrayHeader(3);
+                w.Write(ready.Tap); w.Write(ready.Core); w.Write(ready.FirstStep);
+                break;
+            case TapCounts tc:
+                w.WriteArrayHeader(5);
+                w.Write(tc.Tap); w.Write(tc.Step); w.Write(tc.Start); w.Write(tc.Count); WriteInts(ref w, tc.Values);
+                break;
             default:
                 return false;
         }
@@ -129,6 +150,22 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
             case "PG":
                 Fields(ref r, 2);
                 return new Progress(r.ReadInt32(), r.ReadInt64());
+            case "TN":
+                Fields(ref r, 5);
+                return new TapOn(r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), ReadRef(ref r));
+            case "TF":
+                Fields(ref r, 1);
+                return new TapOff(r.ReadInt64());
+            case "TR":
+                Fields(ref r, 3);
+                return new TapReady(r.ReadInt64(), r.ReadInt32(), r.ReadInt64());
+            case "TC":
+            {
+                Fields(ref r, 5);
+                var tc = new TapCounts(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadInts(ref r));
+                if (tc.Values.IsDefault || tc.Values.Length != tc.Count) throw new SerializationException($"tap counts of step {tc.Step}: {(tc.Values.IsDefault ? "no" : tc.Values.Length)} values for {tc.Count} units");
+                return tc;
+            }
             default:
                 throw Unknown(manifest);
         }

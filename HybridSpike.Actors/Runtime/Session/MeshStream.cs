@@ -121,6 +121,7 @@ public sealed class MeshStream
     private volatile Exception? _failure;
     private int _completed;
     private int _outputsFull;   // 1 while the driver holds this stream's input back for unread outputs
+    private long _stepsTaken;
 
     internal MeshStream(long id, int slot, int dims, int capacity, StreamOptions options, IActorRef driver)
     {
@@ -209,6 +210,15 @@ public sealed class MeshStream
 
     /// <summary>Steps pushed that the mesh has not taken yet (a service's queue depth).</summary>
     public int BufferedSteps => _input.Reader.Count;
+
+    /// <summary>The stream's own steps the mesh has taken so far (fed to its cores; a resumed stream counts from its position).</summary>
+    public long StepsTaken => Interlocked.Read(ref _stepsTaken);
+
+    /// <summary>Its input is complete (<see cref="Complete"/>): no more pushes; the outputs still due follow.</summary>
+    public bool IsComplete => Volatile.Read(ref _completed) != 0;
+
+    /// <summary>The driver has taken steps up to (not including) <paramref name="next"/>; written by the driver only.</summary>
+    internal void Taken(long next) => Interlocked.Exchange(ref _stepsTaken, next);
 
     internal ChannelWriter<StreamOutput> OutputWriter => _output.Writer;
 

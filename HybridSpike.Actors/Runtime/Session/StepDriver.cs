@@ -24,6 +24,7 @@ internal sealed class StepDriver : ReceiveActor
         public long NextStep;              // the stream's next own step
         public bool NeedsReset;
         public int PendingReads;           // read steps fed whose output has not come back
+        public long Generation;            // resets sent for the slot: the number of the stream the cores hold there
     }
 
     private sealed class PendingOutput(StepHeader header, int size)
@@ -52,6 +53,9 @@ internal sealed class StepDriver : ReceiveActor
     private Boundary? _boundary;
     private readonly Queue<AtBoundary> _boundaryQueue = [];
     private ImmutableArray<IActorRef> _cores = [], _fedByInput = [], _needStart = [];
+    private ImmutableArray<int> _corePopulations = [];
+    private readonly Dictionary<long, (int Slot, IActorRef Watcher)> _taps = [];   // open spike taps, until their stream closes
+    private long _nextTap;
     private bool _started, _stopping;
     private Exception? _failure;
     private long _nextStreamId;
@@ -90,6 +94,13 @@ internal sealed class StepDriver : ReceiveActor
             CheckIdle();
         });
         Receive<DriverFailed>(f => Fail(f.Error));
+        Receive<WatchPopulation>(OnWatch);
+        Receive<Unwatch>(u =>
+        {
+            _taps.Remove(u.Tap);
+            foreach (var k in CoresOf(u.Population)) _cores[k].Tell(new TapOff(u.Tap));
+            Context.Stop(u.Watcher);
+        });
     }
 
     private void OnStart(DriverStart s)
@@ -97,6 +108,7 @@ internal sealed class StepDriver : ReceiveActor
         _cores = s.Cores;
         _fedByInput = s.FedByInput;
         _needStart = s.NeedStart;
+        _corePopulations = s.CorePopulations;
         _started = true;
         Feed();
     }
@@ -134,7 +146,29 @@ internal sealed class StepDriver : ReceiveActor
         s.NextStep = nextStep;
         s.NeedsReset = nextStep == 0;
         s.PendingReads = 0;
+        stream.Taken(nextStep);
         return stream;
+    }
+
+    private IEnumerable<int> CoresOf(int population) => Enumerable.Range(0, _corePopulations.Length).Where(k => _corePopulations[k] == population);
+
+    /// <summary>
+    /// A spike tap on an open stream: a watcher (a child here) assembles whole steps from the population's cores, which
+    /// send the stream's counts from its next step on (from its first, if it has not begun), until it closes.
+    /// </summary>
+    private void OnWatch(WatchPopulation w)
+    {
+        if (_failure is { } f) { w.Opened.TrySetException(new StreamFailedException($"the mesh failed: {f.Message}", f)); return; }
+        var slot = (uint)w.Stream.Slot < (uint)_slots.Length ? _slots[w.Stream.Slot] : null;
+        if (slot?.Stream != w.Stream) { w.Opened.TrySetException(new InvalidOperationException($"stream {w.Stream.Id} is not open on this deployment")); return; }
+        var cores = CoresOf(w.Population).ToArray();
+        long tap = _nextTap++;
+        var watcher = Context.ActorOf(Props.Create(() => new SpikeWatcher(tap, cores.Length, w.Size, w.Counts, w.Ready)), $"tap-{tap}");
+        // The stream's number at the cores: one more than the resets sent if its own is still to come.
+        var on = new TapOn(tap, w.Stream.Slot, slot.NeedsReset ? slot.Generation + 1 : slot.Generation, slot.NextStep, watcher);
+        foreach (var k in cores) _cores[k].Tell(on);
+        _taps[tap] = (w.Stream.Slot, watcher);
+        w.Opened.TrySetResult((tap, watcher));
     }
 
     /// <summary>The compute phase: mesh steps from every stream with input, while the window and the management phase allow.</summary>
@@ -176,7 +210,8 @@ internal sealed class StepDriver : ReceiveActor
         {
             var s = _slots[active[k]];
             local[k] = s.NextStep++;
-            if (s.NeedsReset) { resets.Add(active[k]); s.NeedsReset = false; }
+            s.Stream!.Taken(s.NextStep);
+            if (s.NeedsReset) { resets.Add(active[k]); s.NeedsReset = false; s.Generation++; }
             if (s.Stream!.Options.Reads.IsRead(local[k])) { reads.Add(k); s.PendingReads++; }
             var x = inputs[k].Span;
             for (int d = 0; d < _dims; d++) values[k * _dims + d] = FixedPoint.Payload(x[d]);
@@ -222,6 +257,12 @@ internal sealed class StepDriver : ReceiveActor
             if (s.Stream is not { } stream || s.PendingReads > 0 || !stream.Input.Completion.IsCompleted) continue;
             s.Stream = null;
             stream.Closed();
+            // The stream took s.NextStep steps: its taps' watchers end once they have them all.
+            foreach (var (id, tap) in _taps.Where(t => t.Value.Slot == i).ToList())
+            {
+                tap.Watcher.Tell(new TapEnd(s.NextStep));
+                _taps.Remove(id);
+            }
             if (_waiting.TryDequeue(out var w)) w.Opened.TrySetResult(Bind(i, _nextStreamId++, 0, w.Options));
         }
         CheckIdle();
@@ -271,6 +312,8 @@ internal sealed class StepDriver : ReceiveActor
         _boundary?.Request.Fail(error);
         while (_boundaryQueue.TryDequeue(out var q)) q.Fail(error);
         _idle?.TrySetException(error);
+        foreach (var (_, tap) in _taps) tap.Watcher.Tell(new TapFailed(error));
+        _taps.Clear();
     }
 
     protected override void PostStop() => Fail(new InvalidOperationException("the mesh deployment stopped"));
@@ -281,7 +324,7 @@ internal sealed class StepDriver : ReceiveActor
 }
 
 /// <summary>Deployment → driver: the cores are wired; feed these.</summary>
-internal sealed record DriverStart(ImmutableArray<IActorRef> Cores, ImmutableArray<IActorRef> FedByInput, ImmutableArray<IActorRef> NeedStart);
+internal sealed record DriverStart(ImmutableArray<IActorRef> Cores, ImmutableArray<IActorRef> FedByInput, ImmutableArray<IActorRef> NeedStart, ImmutableArray<int> CorePopulations);
 
 /// <summary>Open a stream in a free slot (local only: carries its answer).</summary>
 internal sealed record OpenStream(StreamOptions Options, TaskCompletionSource<MeshStream> Opened);

@@ -147,6 +147,28 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     }
 
     [Fact]
+    public void Spike_tap_messages_come_back_with_their_watcher_and_counts()
+    {
+        var watcher = CreateTestProbe();
+        var on = (TapOn)RoundTrip(new TapOn(7, 3, 2, 783, watcher.Ref));
+        Assert.Equal(new TapOn(7, 3, 2, 783, watcher.Ref), on);
+        Assert.Equal(new TapOff(7), RoundTrip(new TapOff(7)));
+        Assert.Equal(new TapReady(7, 4, long.MaxValue), RoundTrip(new TapReady(7, 4, long.MaxValue)));
+        var counts = (TapCounts)RoundTrip(new TapCounts(7, 1L << 40, 16, 3, [0, -2, int.MaxValue]));
+        Assert.Equal((7L, 1L << 40, 16, 3), (counts.Tap, counts.Step, counts.Start, counts.Count));
+        Assert.Equal([0, -2, int.MaxValue], counts.Values.ToArray());
+    }
+
+    [Fact]
+    public void Tap_counts_whose_values_do_not_match_their_units_are_refused()
+    {
+        var serializer = (RuntimeSerializer)Sys.Serialization.FindSerializerFor(new TapOff(1));
+        var bytes = serializer.ToBinary(new TapCounts(7, 5, 0, 4, [1, 2, 3]));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, "TC"));
+        Assert.Contains("tap counts of step 5: 3 values for 4 units", e.Message);
+    }
+
+    [Fact]
     public async Task A_ref_serialized_on_one_node_resolves_on_another_to_the_same_actor()
     {
         var other = ActorSystem.Create(ClusterNodeConfig.SystemName, TestCluster.Config());

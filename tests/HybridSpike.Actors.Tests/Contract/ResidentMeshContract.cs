@@ -244,6 +244,58 @@ public abstract class ResidentMeshContract
             }
             return Prop.ToProperty(true).Classify(cut == 0, "snapshot before any step").Classify(mesh.Cores.Length > 1, "several cores");
         });
+
+    [Property(MaxTest = 25)]
+    public Property A_spike_tap_shows_the_counts_the_golden_records() =>
+        Prop.ForAll(ContractGen.Arbitrary(Domain.FixedPoint), Gen.Choose(0, int.MaxValue).ToArbitrary(), (c, pick) =>
+        {
+            var mesh = c.Compile();
+            var quantized = mesh.Network.Populations.Where(p => p.IsQuantized).ToArray();
+            if (quantized.Length == 0) return Prop.ToProperty(true).Classify(true, "no quantized population: skipped");
+            var population = quantized[pick % quantized.Length].Name;
+            int dims = mesh.Network.Input.Dimensions, streams = Math.Min(c.Streams, 3), steps = c.Steps, watched = pick % streams;
+            var specs = Enumerable.Range(0, streams).Select(i => new StreamSpec(steps, [steps], [steps - 1], 0, (ulong)(91 + i), 0)).ToArray();
+            var inputs = specs.Select(s => s.Inputs(dims)).ToArray();
+            RecordedCounts expected;
+            try { expected = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).RecordCounts(population, inputs[watched], 1, steps); }
+            catch (OverflowException) { return Prop.ToProperty(true).Classify(true, "overflows: skipped"); }
+            using var timeout = new CancellationTokenSource(CaseTimeout);
+            var (first, seen) = Task.Run(async () =>
+            {
+                var token = timeout.Token;
+                await using var d = await Deploy(mesh, DeploymentOptions.Local(streams), c);
+                var opened = new MeshStream[streams];
+                for (int i = 0; i < streams; i++) opened[i] = await d.OpenAsync(StreamOptions.Default.WithReads(OutputReads.AtSteps([steps - 1])), token);
+                await using var watch = await d.WatchAsync(opened[watched], population, steps, token);
+                var reading = Task.Run(async () =>
+                {
+                    var list = new List<PopulationCounts>();
+                    await foreach (var n in watch.Counts.ReadAllAsync(token)) list.Add(n);
+                    return list;
+                }, token);
+                await Task.WhenAll(opened.Select(async (stream, i) =>
+                {
+                    await stream.PushAsync(inputs[i], token);
+                    stream.Complete();
+                    await foreach (var _ in stream.ReadAllAsync(token)) { }
+                }));
+                return (watch.FirstStep, await reading);
+            }).GetAwaiter().GetResult();
+            var where = $"{SubjectName}, tap on '{population}' of stream {watched} of {streams}, {steps} steps\ncase: {c}";
+            if (first != 0) throw new ContractViolation($"{where}: the tap began at step {first}, not at the stream's first");
+            if (!seen.Select(n => n.Step).SequenceEqual(Enumerable.Range(0, steps).Select(k => (long)k)))
+                throw new ContractViolation($"{where}: the tap gave steps [{string.Join(" ", seen.Select(n => n.Step))}]");
+            foreach (var n in seen)
+            {
+                var golden = expected.Step((int)n.Step);
+                for (int u = 0; u < golden.Length; u++)
+                    if (golden[u] != n.Counts[u]) throw new ContractViolation($"{where}: step {n.Step}, unit {u}: the tap shows {n.Counts[u]}, the golden records {golden[u]}");
+            }
+            return Prop.ToProperty(true)
+                .Classify(mesh.Cores.Count(k => k.Population == population) > 1, "population over several cores")
+                .Classify(streams > 1, "several streams")
+                .Classify(expected.Counts.Any(n => n != 0), "spikes");
+        });
 }
 
 /// <summary>The resident mesh in one actor system.</summary>

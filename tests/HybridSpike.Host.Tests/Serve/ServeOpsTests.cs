@@ -215,4 +215,14 @@ public sealed class ServeOpsTests : IAsyncLifetime
         Assert.Contains("422", Responses(paths, "/v2/models", "post"));
         Assert.Contains("409", Responses(paths, "/v2/models/{name}/rollback", "post"));
     }
+
+    [Fact]
+    public async Task The_openapi_document_lists_the_live_view_endpoints_as_event_streams()
+    {
+        var paths = await OpenApi();
+        Assert.Contains("200", Responses(paths, "/v2/streams", "get"));
+        Assert.Contains("text/event-stream", paths.GetProperty("/v2/streams/{id}/outputs").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").EnumerateObject().Select(c => c.Name));
+        Assert.Contains("400", Responses(paths, "/v2/streams/{id}/spikes", "get"));
+        Assert.Contains("text/event-stream", paths.GetProperty("/v2/streams/{id}/spikes").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").EnumerateObject().Select(c => c.Name));
+    }
 }

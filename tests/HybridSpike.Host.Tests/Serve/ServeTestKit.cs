@@ -47,6 +47,13 @@ internal static class ServeTestKit
             [.. Enumerable.Range(0, samples).Select(i => result.Outputs.Row(i).ToArray())]);
     }
 
+    /// <summary>The fixed-point model's recorded spike counts of <paramref name="population"/> for one input sequence, offline.</summary>
+    public static RecordedCounts OfflineCounts(string model, double[] input, string population)
+    {
+        var mesh = Compiler.Compile(ArtifactFile.Read(model).Network, Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
+        return FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).RecordCounts(population, input, 1, input.Length / mesh.Network.Input.Dimensions);
+    }
+
     /// <summary>A socket's JSON frames until the service closes the stream (or the socket ends), within <paramref name="limit"/>.</summary>
     public static async Task<List<JsonElement>> ReadFramesAsync(WebSocket ws, TimeSpan limit)
     {
@@ -67,5 +74,25 @@ internal static class ServeTestKit
             frames.Add(frame);
             if (frame.GetProperty("type").GetString() == "closed") return frames;
         }
+    }
+
+    /// <summary>
+    /// Subscribes to a server-sent event stream: returns its answer once the headers are in (so the watch is in place),
+    /// and the events' JSON (each <c>data:</c> line) until the service ends the stream, within <paramref name="limit"/>.
+    /// </summary>
+    public static async Task<(HttpResponseMessage Answer, Task<List<JsonElement>> Events)> SubscribeAsync(HttpClient http, Uri address, TimeSpan limit)
+    {
+        var answer = await http.GetAsync(address, HttpCompletionOption.ResponseHeadersRead);
+        if (!answer.IsSuccessStatusCode) return (answer, Task.FromResult(new List<JsonElement>()));
+        async Task<List<JsonElement>> Read()
+        {
+            using var timeout = new CancellationTokenSource(limit);
+            using var reader = new StreamReader(await answer.Content.ReadAsStreamAsync(timeout.Token));
+            var events = new List<JsonElement>();
+            while (await reader.ReadLineAsync(timeout.Token) is { } line)
+                if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add(JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone());
+            return events;
+        }
+        return (answer, Read());
     }
 }
