@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
 using HybridSpike.Core.Serving;
 using HybridSpike.Host.Serve;
 using PuppeteerSharp;
@@ -7,7 +9,8 @@ namespace HybridSpike.Host.Tests.Serve;
 
 /// <summary>
 /// The live page in a real browser: Debian's chromium (scripts/install-deps.sh) driven by PuppeteerSharp, headless,
-/// against an in-process service with one stream open and pushed to all along; the test reads what the page shows.
+/// against an in-process service with one stream open and pushed to all along; the test reads what the page shows (the
+/// version, open streams, heatmap, raster and outputs) and compares it with the service and with the stream's own socket.
 /// With HYBRIDSPIKE_LIVE_PAGE_SCREENSHOT set to a path, it writes the page there (docs/serve-live.png) and /v2/telemetry's answer beside it (PATH.telemetry.json).
 /// </summary>
 public sealed class LivePageTests(LivePageTests.Shown shown) : IClassFixture<LivePageTests.Shown>
@@ -29,6 +32,13 @@ public sealed class LivePageTests(LivePageTests.Shown shown) : IClassFixture<Liv
         public int CellsInUse { get; private set; }
         public int MeshCores { get; private set; }
         public double BusiestLink { get; private set; }
+        public int RasterRowsFirst { get; private set; }
+        public int RasterRowsLater { get; private set; }
+        public long OutputStep { get; private set; }
+        public double[] ShownOutputs { get; private set; } = [];
+        public double[]? StreamOutputs { get; private set; }
+        public string ShownArgmax { get; private set; } = "";
+        public int? StreamPrediction { get; private set; }
 
         public async Task InitializeAsync()
         {
@@ -41,7 +51,8 @@ public sealed class LivePageTests(LivePageTests.Shown shown) : IClassFixture<Liv
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             using var client = new StreamClient(service);
             await using var stream = await client.OpenAsync(new OpenStreamRequest(null, "wait", null), stop.Token);
-            var reading = Drain(stream, stop.Token);
+            var outputs = new ConcurrentDictionary<long, ServerFrame>();
+            var reading = Drain(stream, outputs, stop.Token);
             using var pushing = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
             var pushes = Push(stream, inputs[0], pushing.Token);
 
@@ -68,6 +79,25 @@ public sealed class LivePageTests(LivePageTests.Shown shown) : IClassFixture<Liv
             GridCores = layout.Width * layout.Height;
             MeshCores = app.Hub.Model.Mesh.Cores.Length;
             BusiestLink = await page.EvaluateExpressionAsync<double>("Math.max(...[...document.querySelectorAll('[data-testid=heatmap-link]')].map(l => Number(l.dataset.packetsPerSecond)))");
+            // The raster scrolls: a row a step of the stream the page chose (the only one), for the population it chose.
+            await WaitFor(page, "Number(document.querySelector('[data-testid=raster]').dataset.rows) > 0", "a spike raster row");
+            RasterRowsFirst = await page.EvaluateExpressionAsync<int>("Number(document.querySelector('[data-testid=raster]').dataset.rows)");
+            await Task.Delay(TimeSpan.FromSeconds(1), stop.Token);
+            RasterRowsLater = await page.EvaluateExpressionAsync<int>("Number(document.querySelector('[data-testid=raster]').dataset.rows)");
+            // The outputs shown, read at one moment with their step, against the frame of that step on the stream's socket.
+            await WaitFor(page, "document.querySelector('[data-testid=outputs]').dataset.step !== undefined", "a stream's outputs");
+            using (var shownNow = JsonDocument.Parse(await page.EvaluateExpressionAsync<string>(
+                "JSON.stringify({ step: Number(document.querySelector('[data-testid=outputs]').dataset.step), argmax: document.querySelector('[data-testid=output-argmax]').textContent, values: [...document.querySelectorAll('[data-testid=outputs] li')].map(li => Number(li.dataset.value)) })")))
+            {
+                var r = shownNow.RootElement;
+                OutputStep = r.GetProperty("step").GetInt64();
+                ShownArgmax = r.GetProperty("argmax").GetString()!;
+                ShownOutputs = [.. r.GetProperty("values").EnumerateArray().Select(v => v.GetDouble())];
+            }
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!outputs.ContainsKey(OutputStep) && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20, stop.Token);
+            StreamOutputs = outputs.GetValueOrDefault(OutputStep)?.Outputs;
+            StreamPrediction = outputs.GetValueOrDefault(OutputStep)?.Prediction;
             if (Environment.GetEnvironmentVariable("HYBRIDSPIKE_LIVE_PAGE_SCREENSHOT") is { Length: > 0 } path)
             {
                 await page.ScreenshotAsync(path, new ScreenshotOptions { FullPage = true });
@@ -94,9 +124,11 @@ public sealed class LivePageTests(LivePageTests.Shown shown) : IClassFixture<Liv
                 }
         }
 
-        private static async Task Drain(ServiceStream stream, CancellationToken cancel)
+        /// <summary>The stream's output frames by step, as its socket sends them.</summary>
+        private static async Task Drain(ServiceStream stream, ConcurrentDictionary<long, ServerFrame> outputs, CancellationToken cancel)
         {
-            await foreach (var _ in stream.ReadAllAsync(cancel)) { }
+            await foreach (var f in stream.ReadAllAsync(cancel))
+                if (f is { Type: "output", Step: { } step }) outputs[step] = f;
         }
 
         private static Task<string> Text(IPage page, string id) =>
@@ -135,4 +167,15 @@ public sealed class LivePageTests(LivePageTests.Shown shown) : IClassFixture<Liv
 
     [Fact]
     public void A_link_carries_packets_while_the_stream_runs() => Assert.True(shown.BusiestLink > 0, $"busiest link {shown.BusiestLink} packets/s");
+
+    [Fact]
+    public void The_spike_raster_gains_rows_as_the_stream_runs() =>
+        Assert.True(shown.RasterRowsLater > shown.RasterRowsFirst, $"{shown.RasterRowsFirst} rows, a second later {shown.RasterRowsLater}");
+
+    [Fact]
+    public void The_outputs_shown_equal_the_streams_outputs_at_that_step() => Assert.Equal(shown.StreamOutputs, shown.ShownOutputs);
+
+    [Fact]
+    public void The_argmax_shown_is_the_streams_prediction_at_that_step() =>
+        Assert.Equal(shown.StreamPrediction?.ToString(CultureInfo.InvariantCulture), shown.ShownArgmax);
 }
