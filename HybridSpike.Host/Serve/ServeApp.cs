@@ -203,7 +203,7 @@ internal sealed class ServeApp : IAsyncDisposable
         {
             if (served.Hub is null || served.Deploy is not { } deploy) return RefuseNotReady();
             var result = await deploy.RollbackAsync(name, http.RequestAborted);
-            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Refuse(result.Status, Rejection.BadArtifact, result.Error!);
+            return result.Status is 200 or 201 ? Results.Json(result.Model, StreamSocket.Json, statusCode: result.Status) : Refuse(result.Status, result.Status == 404 ? Rejection.NotFound : Rejection.BadArtifact, result.Error!);
         })
             .WithName("Rollback").WithSummary("Returns new streams to the model served before the current one")
             .Produces<ModelVersionInfo>(201).Produces<ErrorResponse>(404).Produces<ErrorResponse>(409);

@@ -12,7 +12,8 @@ namespace HybridSpike.Host.Services;
 /// </summary>
 internal static class StreamService
 {
-    internal sealed record StreamedSample(int Index, long Label, int Prediction, double LatencyMilliseconds);
+    /// <summary>One sequence's stream: its prediction, the model version it ran on (a live deployment mid-run changes it for the later ones), its latency.</summary>
+    internal sealed record StreamedSample(int Index, long Label, int Prediction, string Version, double LatencyMilliseconds);
 
     internal sealed record LatencySummary(double P50, double P90, double P99, double Max);
 
@@ -53,6 +54,8 @@ internal static class StreamService
         else
         {
             o.WriteLine($"{report.Model} version {report.Version} at {report.Url}: {report.Samples} sequences of {report.Dataset}, {report.Concurrency} at a time, in {seconds:0.0} s");
+            if (samples.Select(s => s.Version).Distinct().Count() > 1)
+                o.WriteLine("versions: " + string.Join(", ", samples.GroupBy(s => s.Version).Select(g => $"{g.Key} ({g.Count()} sequences)")));
             o.WriteLine($"accuracy {report.Accuracy:P2}");
             var l = report.LatencyMilliseconds;
             o.WriteLine($"latency, last push to output: p50 {l.P50:0.00} ms, p90 {l.P90:0.00} ms, p99 {l.P99:0.00} ms, max {l.Max:0.00} ms");
@@ -88,7 +91,7 @@ internal static class StreamService
             }
             await stream.CompleteAsync(cancel);
             var (output, received) = await reading;
-            return new StreamedSample(index, labels[0], output.Prediction ?? -1, Stopwatch.GetElapsedTime(lastPush, received).TotalMilliseconds);
+            return new StreamedSample(index, labels[0], output.Prediction ?? -1, stream.Info.Version, Stopwatch.GetElapsedTime(lastPush, received).TotalMilliseconds);
         }
     }
 

@@ -204,6 +204,16 @@ public sealed class ServeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_stream_command_says_the_version_each_sequence_ran_on()
+    {
+        var (app, service, _) = await Serve();
+        var streamed = CliRunner.Run("stream", "--url", service.ToString(), "--samples", "2", "--json");
+        Assert.True(streamed.ExitCode == 0, streamed.Error);
+        using var a = JsonDocument.Parse(streamed.Output);
+        Assert.All(a.RootElement.GetProperty("perSample").EnumerateArray(), p => Assert.Equal(app.Hub.Model.Version, p.GetProperty("version").GetString()));
+    }
+
+    [Fact]
     public void The_stream_command_names_an_address_where_no_service_answers()
     {
         var r = CliRunner.Run("stream", "--url", "http://127.0.0.1:1", "--samples", "1");
