@@ -102,11 +102,12 @@ internal sealed class JobRunner
             {
                 var saved = Checkpoint.ReadState(checkpoint);
                 var from = new JobResume(saved.Epoch + 1, saved.BatchInEpoch);
-                job.Update(i => i with { Resumed = [.. i.Resumed, from] });
+                var finished = saved.History.Select(Epoch).ToList();
+                job.Update(i => i with { Resumed = [.. i.Resumed, from], History = finished, Checkpoint = checkpoint });
                 _log.LogInformation("job {JobId} resumes from its checkpoint at epoch {Epoch}, batch {Batch}", job.Id, from.Epoch, from.Batch);
             }
             var (run, summary) = await TrainService.TrainAsync(config, data, folder, resume, null, running.Token, new Observer(job)).ConfigureAwait(false);
-            var history = run.History.Select(h => new JobEpoch(h.Epoch, h.TrainLoss, h.TrainAccuracy, h.TestLoss, h.TestAccuracy, h.Omega)).ToList();
+            var history = run.History.Select(Epoch).ToList();
             if (run.Interrupted)
             {
                 var state = job.CancelRequested ? JobState.Cancelled : JobState.Queued;
@@ -134,6 +135,8 @@ internal sealed class JobRunner
             job.Stopped();
         }
     }
+
+    private static JobEpoch Epoch(EpochRecord h) => new(h.Epoch, h.TrainLoss, h.TrainAccuracy, h.TestLoss, h.TestAccuracy, h.Omega);
 
     /// <summary>The artifact sent to the job's service the way <c>train --deploy</c> sends it; a failure is the job's deploy error, not its failure (the artifact is kept).</summary>
     private async Task<(ModelVersionInfo? Deployed, string? Error)> DeployAsync(Job job, string? artifact)

@@ -61,6 +61,9 @@ internal sealed class Job
         {
             bool write = progress.Epoch != _info.Epoch || progress.Batch == progress.Batches;
             _info = _info with { Epoch = progress.Epoch, Epochs = progress.Epochs, Last = progress };
+            // The trainer saves a checkpoint at every epoch's end: from the second epoch on, the job names it.
+            if (write && _info.Checkpoint is null && File.Exists(Path.Combine(_info.Folder, Training.Checkpoint.FileName)))
+                _info = _info with { Checkpoint = Path.Combine(_info.Folder, Training.Checkpoint.FileName) };
             if (write) JobStore.Write(JsonPath, _info);
             Publish(JobEvent.Of(progress));
         }

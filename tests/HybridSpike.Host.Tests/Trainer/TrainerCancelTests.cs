@@ -26,6 +26,9 @@ public sealed class CancelledJobsFixture : IAsyncLifetime
 
     public List<JobEvent> EventsA { get; private set; } = null!;
 
+    /// <summary>GET /v2/jobs's ids, and the ids of B and A (submitted in that order: A first).</summary>
+    public (IReadOnlyList<string> Listed, IReadOnlyList<string> NewestFirst) Jobs { get; private set; }
+
     public async Task InitializeAsync()
     {
         _trainer = await TrainerTestKit.StartAsync(Path.Combine(_dir, "jobs"), maxQueued: 1);
@@ -42,6 +45,7 @@ public sealed class CancelledJobsFixture : IAsyncLifetime
         FinalB = await _client.JobAsync(b.Id, CancellationToken.None);
         try { await _client.CancelAsync(a.Id, CancellationToken.None); }
         catch (StreamServiceException e) { CancelledAgain = e; }
+        Jobs = ([.. (await _client.JobsAsync(CancellationToken.None)).Select(j => j.Id)], [b.Id, a.Id]);
     }
 
     public async Task DisposeAsync()
@@ -87,6 +91,12 @@ public sealed class TrainerCancelTests(CancelledJobsFixture run) : IClassFixture
     public void A_cancelled_job_s_events_end_with_the_cancelled_state()
     {
         Assert.Equal(JobState.Cancelled, run.EventsA[^1].Job?.State);
+    }
+
+    [Fact]
+    public void The_jobs_are_listed_newest_first()
+    {
+        Assert.Equal(run.Jobs.NewestFirst, run.Jobs.Listed);
     }
 
     [Fact]

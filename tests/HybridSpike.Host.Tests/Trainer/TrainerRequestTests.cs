@@ -111,6 +111,28 @@ public sealed class TrainerRequestTests : IAsyncLifetime
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData("--url", "ftp://127.0.0.1:5080", "--url 'ftp://127.0.0.1:5080' is not an http:// address")]
+    [InlineData("--urls", "127.0.0.1:5090", "--urls '127.0.0.1:5090' is not an http:// address")]
+    [InlineData("--queue", "0", "--queue must be from 1 to 1,024, got 0")]
+    public void The_trainer_command_refuses_a_bad_option_by_name(string option, string value, string error)
+    {
+        var r = CliRunner.Run("trainer", option, value, "--jobs", Path.Combine(_dir, "never"));
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains(error, r.Error);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+    }
+
+    [Fact]
+    public void Job_submit_to_no_trainer_says_so()
+    {
+        var config = Path.Combine(_dir, "c.json");
+        File.WriteAllText(config, "{}");
+        var r = CliRunner.Run("job", "submit", "--url", "http://127.0.0.1:1", "--config", config);
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains("--url http://127.0.0.1:1/: no trainer answers there", r.Error);
+    }
+
     [Fact]
     public async Task A_corrupt_job_json_is_reported_by_name_skipped_and_left_intact()
     {
