@@ -134,6 +134,18 @@ public sealed class TrainerJobTests(DeployedJobFixture job) : IClassFixture<Depl
     }
 
     [Fact]
+    public async Task A_job_whose_service_is_not_there_succeeds_and_says_why_it_was_not_deployed()
+    {
+        var submitted = await job.Client.SubmitAsync(TrainerTestKit.Tiny(epochs: 1, trainLimit: 100, url: "http://127.0.0.1:1"), CancellationToken.None);
+        await TrainerTestKit.EventsAsync(job.Client, submitted.Id, TimeSpan.FromMinutes(2));
+        var ended = await job.Client.JobAsync(submitted.Id, CancellationToken.None);
+        Assert.Equal(JobState.Succeeded, ended.State);
+        Assert.Null(ended.Deployed);
+        Assert.Contains("no service answers at --deploy http://127.0.0.1:1/", ended.DeployError);
+        Assert.True(File.Exists(ended.Artifact), ended.Artifact);
+    }
+
+    [Fact]
     public void Job_submit_wait_follows_a_job_to_its_end_and_exits_0()
     {
         var config = Path.Combine(job.Dir, "tiny-cli.json");

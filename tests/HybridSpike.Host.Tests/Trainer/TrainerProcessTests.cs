@@ -65,6 +65,9 @@ public sealed class RestartedTrainerFixture : IAsyncLifetime
 
     public int FirstExitCode { get; private set; }
 
+    /// <summary>The second trainer's exit code after SIGTERM; null if it did not stop within 30 s.</summary>
+    public int? SecondExitCode { get; private set; }
+
     public JobInfo AfterCtrlC { get; private set; } = null!;
 
     public List<JobEvent> SecondEvents { get; private set; } = null!;
@@ -93,7 +96,7 @@ public sealed class RestartedTrainerFixture : IAsyncLifetime
             Final = await client.JobAsync(id, CancellationToken.None);
         }
         second.Signal("TERM");
-        second.WaitForExit(TimeSpan.FromSeconds(30));
+        if (second.WaitForExit(TimeSpan.FromSeconds(30))) SecondExitCode = second.Process.ExitCode;
     }
 
     public Task DisposeAsync()
@@ -111,6 +114,12 @@ public sealed class TrainerProcessTests(RestartedTrainerFixture run) : IClassFix
     public void Ctrl_c_stops_the_trainer_with_exit_130()
     {
         Assert.Equal(CtrlC.Interrupted, run.FirstExitCode);
+    }
+
+    [Fact]
+    public void Sigterm_stops_the_trainer_with_exit_0()
+    {
+        Assert.Equal(0, run.SecondExitCode);
     }
 
     [Fact]
