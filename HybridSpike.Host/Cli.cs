@@ -44,6 +44,8 @@ public static class Cli
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(StreamCommand.Build());
         root.Subcommands.Add(DeployCommand.Build());
+        root.Subcommands.Add(TrainerCommand.Build());
+        root.Subcommands.Add(JobCommands.Build());
         return root;
     }
 

@@ -101,7 +101,8 @@ public sealed class StreamClient : IDisposable
         return new ServiceStream(opened, socket);
     }
 
-    private static async Task EnsureSuccess(HttpResponseMessage r, CancellationToken cancel)
+    /// <summary>A refusal as a <see cref="StreamServiceException"/> with the service's own message (its <see cref="ErrorResponse"/>); shared with <see cref="TrainerClient"/>.</summary>
+    internal static async Task EnsureSuccess(HttpResponseMessage r, CancellationToken cancel)
     {
         if (r.IsSuccessStatusCode) return;
         string message;

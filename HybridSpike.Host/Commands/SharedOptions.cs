@@ -198,6 +198,9 @@ internal static class Ranges
 
     /// <summary>Seconds a served stream may be idle before it is closed (<c>serve --idle-timeout</c>).</summary>
     public static readonly CountRange IdleTimeoutSeconds = new(1, 86_400, null);
+
+    /// <summary>Jobs waiting in a trainer's queue (<c>trainer --queue</c>).</summary>
+    public static readonly CountRange QueuedJobs = new(1, 1_024, null);
 }
 
 /// <summary>Checks of option values shared by the parse functions and services: each error names its option.</summary>

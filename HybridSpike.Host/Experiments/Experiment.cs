@@ -80,7 +80,7 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
                 throw new InvalidDataException($"{resultFile}: a finished run's result that cannot be read ({e.Message}); delete it to train {config.Name} again", e);
             }
         }
-        var trainer = new Trainer(config, dir);
+        var trainer = new Training.Trainer(config, dir);
         bool resume = File.Exists(trainer.CheckpointPath);
         log($"{config.Name}: {(resume ? "resuming" : "training")} ({config.Model.Kind}, {config.Training.Epochs} epochs, {data.Train.Count} sequences)");
         var clock = Stopwatch.StartNew();

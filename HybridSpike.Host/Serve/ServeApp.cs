@@ -13,7 +13,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Prometheus;
 
 namespace HybridSpike.Host.Serve;
@@ -90,15 +89,7 @@ internal sealed class ServeApp : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
-        if (jsonLogs)
-        {
-            // Every level to stderr: stdout stays clean for whatever a caller pipes. ASP.NET Core's per-request lines
-            // are left out (warnings only); the service's own events are information.
-            builder.Logging.AddJsonConsole(o => o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false });
-            builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Logging.AddFilter(LogCategory, LogLevel.Information);
-        }
+        if (jsonLogs) JsonLogs.Use(builder, LogCategory);
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, ServeLifetime>();
         // After the drain, what still holds a connection gets this long.

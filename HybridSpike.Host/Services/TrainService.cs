@@ -55,7 +55,7 @@ internal static class TrainService
     /// The trained artifact sent to a running service (<c>--deploy</c>). A refusal or an absent service is an error that
     /// says the run itself is saved: nothing of it is lost, and <c>hybridspike deploy</c> can send it again.
     /// </summary>
-    private static async Task<Core.Serving.ModelVersionInfo> DeployAsync(Uri service, string artifact, string folder, CancellationToken cancel)
+    internal static async Task<Core.Serving.ModelVersionInfo> DeployAsync(Uri service, string artifact, string folder, CancellationToken cancel)
     {
         using var client = new Core.Serving.StreamClient(service);
         try { return await client.DeployAsync(await File.ReadAllBytesAsync(artifact, cancel), cancel); }
@@ -92,14 +92,15 @@ internal static class TrainService
     /// <summary>
     /// Trains (or resumes) <paramref name="config"/> into <paramref name="outDir"/> with a progress bar on
     /// <paramref name="progressTo"/> (none when null); a finished run then gets its metrics, metrics.json and,
-    /// for an LMU, the artifact; history.json either way. Shared by train and demo.
+    /// for an LMU, the artifact; history.json either way. Shared by train, demo and the trainer's jobs;
+    /// <paramref name="observer"/> (the trainer's job events) sees every report the bar does, on the training thread.
     /// </summary>
     internal static async Task<(TrainingResult Run, TrainSummary Summary)> TrainAsync(TrainingConfig config, SequenceData data, string outDir, bool resume,
-        TextWriter? progressTo, CancellationToken cancel)
+        TextWriter? progressTo, CancellationToken cancel, IProgress<TrainingProgress>? observer = null)
     {
         Directory.CreateDirectory(outDir);
-        var trainer = new Trainer(config, outDir);
-        var run = await WithProgress(progressTo, config, (progress, ct) => trainer.RunAsync(data, resume, progress, ct), cancel);
+        var trainer = new Training.Trainer(config, outDir);
+        var run = await WithProgress(progressTo, config, (progress, ct) => trainer.RunAsync(data, resume, Both(progress, observer), ct), cancel);
         var summary = Summarize(config, data, outDir, run);
         File.WriteAllText(Path.Combine(outDir, "history.json"), JsonSerializer.Serialize(run.History, Cli.Json));
         return (run, summary);
@@ -120,6 +121,14 @@ internal static class TrainService
         var (eval, artifact) = trained.Finish(data, outDir); // record deconstruction
         File.WriteAllText(Path.Combine(outDir, "metrics.json"), JsonSerializer.Serialize(new { eval.Result, eval.Metrics }, Cli.Json));
         return new TrainSummary(config.Name, false, run.Parameters, run.SamplesPerSecond, run.Checkpoint, artifact, run.History, eval.Metrics);
+    }
+
+    private static IProgress<TrainingProgress>? Both(IProgress<TrainingProgress>? a, IProgress<TrainingProgress>? b) =>
+        a is null ? b : b is null ? a : new BothProgress(a, b);
+
+    private sealed class BothProgress(IProgress<TrainingProgress> a, IProgress<TrainingProgress> b) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) { a.Report(value); b.Report(value); }
     }
 
     /// <summary>A Spectre progress bar (epoch, batch, loss, accuracy, ω) on <paramref name="progressTo"/> unless null; cancelling (the caller's <see cref="CtrlC"/> scope) makes the trainer save.</summary>

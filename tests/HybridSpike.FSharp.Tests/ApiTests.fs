@@ -95,3 +95,16 @@ let ``A resident mesh streams from F# with tasks, records and closed choices`` (
         Assert.Equal(0, outputs[0].Argmax)
         do! deployment.DisposeAsync()
     }
+
+[<Fact>]
+let ``A trainer job is a record built from F# and its client is Task-based`` () = task {
+    use doc = System.Text.Json.JsonDocument.Parse """{ "name": "fsharp" }"""
+    let job = HybridSpike.Core.Serving.JobSubmission(doc.RootElement.Clone(), Epochs = System.Nullable 1, Deploy = System.Nullable false)
+    Assert.Equal(System.Nullable 1, job.Epochs)
+    Assert.True(HybridSpike.Core.Serving.JobStates.IsFinal HybridSpike.Core.Serving.JobState.Succeeded)
+    // Nothing listens on port 1: the call fails as a Task, with the connection's own error.
+    use client = new HybridSpike.Core.Serving.TrainerClient(System.Uri "http://127.0.0.1:1")
+    let submit () = client.SubmitAsync(job, CancellationToken.None) :> System.Threading.Tasks.Task
+    let! _ = Assert.ThrowsAsync<System.Net.Http.HttpRequestException>(submit)
+    ()
+}

@@ -176,12 +176,7 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Equal("{}", File.ReadAllText(Path.Combine(finished, "report.json")));
     }
 
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "HybridSpike.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("HybridSpike.sln not found above the test's folder");
-    }
+    private static string RepoRoot() => Trainer.TrainerTestKit.RepoRoot();
 
     private static Dictionary<string, (long Length, DateTime Written, string Hash)> Snapshot(string folder) =>
         Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => (new FileInfo(f).Length, File.GetLastWriteTimeUtc(f),

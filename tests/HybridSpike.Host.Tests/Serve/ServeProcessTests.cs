@@ -236,6 +236,23 @@ public sealed class ServeStopTests : IDisposable
     }
 
     [Fact]
+    public async Task A_serving_process_maps_akka_and_no_libtorch()
+    {
+        using var serve = await ServeProcess.StartAsync(TestArtifacts.SmallPsMnist(_dir));
+        await using (var s = await TestStream.OpenAsync(_http, serve.Base, new { readSteps = new[] { 783 } }))
+        {
+            var reading = s.ReadAllAsync(TimeSpan.FromSeconds(60));
+            await s.Push(784);
+            await s.Close();
+            await reading;
+        }
+        var mapped = Trainer.ProcMaps.Files(serve.Process.Id);
+        // The maps do list the assemblies a serving process loads (else the check below would pass on nothing).
+        Assert.True(Trainer.ProcMaps.Maps(mapped, "Akka.dll"), string.Join('\n', mapped));
+        Assert.False(Trainer.ProcMaps.Maps(mapped, "libtorch"), string.Join('\n', mapped.Where(f => f.Contains("torch", StringComparison.OrdinalIgnoreCase))));
+    }
+
+    [Fact]
     public async Task Serving_a_stream_never_loads_libtorch()
     {
         using var serve = await ServeProcess.StartAsync(TestArtifacts.SmallPsMnist(_dir), new Dictionary<string, string> { ["LD_DEBUG"] = "files" });
