@@ -82,11 +82,12 @@ public sealed record Mesh2D(MeshLayout Layout) : ITopology
 public static class Topologies
 {
     /// <summary>The valid <c>routing.topology</c> values.</summary>
-    public static ImmutableArray<string> Names { get; } = [Mesh2D.TopologyName];
+    public static ImmutableArray<string> Names { get; } = [Mesh2D.TopologyName, TriangularTorus.TopologyName];
 
     public static ITopology For(HardwareProfile profile) => profile.Routing.Topology switch
     {
         Mesh2D.TopologyName => new Mesh2D(profile.Layout),
+        TriangularTorus.TopologyName => new TriangularTorus(profile.Layout),
         var t => throw new ArgumentException($"routing.topology: unknown '{t}' (valid: {string.Join(", ", Names)}) in profile '{profile.Name}'"),
     };
 }
