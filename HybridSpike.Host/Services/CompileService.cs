@@ -14,7 +14,8 @@ internal static class CompileService
         string Model, string Profile, string Placement, int Cores, int CoresAvailable,
         IReadOnlyList<PopulationSummary> Populations, IReadOnlyList<CoreSummary> CoreTable, IReadOnlyList<RouteSummary> Routes,
         IReadOnlyList<ConnectionError> Discretization,
-        DiscretizationEffect? Effect);
+        DiscretizationEffect? Effect,
+        Mapping.Routing.Tables.TableSummary? Tables);
 
     /// <summary>Accuracy of the float64 network against its fixed-point compilation, on the same test sequences.</summary>
     internal sealed record DiscretizationEffect(int Samples, double FloatAccuracy, double FixedPointAccuracy, double ChangePoints,
@@ -35,7 +36,8 @@ internal static class CompileService
         var p = Profiles.Get(request.Target.Profile);
         var mesh = Compile(artifact.Network, p, request.Target);
         var effect = request.Samples > 0 ? Effect(artifact, mesh, request.Samples, path, progress, cancel) : null;
-        var report = new CompileReport(path, p.Name, mesh.Placement, mesh.Cores.Length, p.Layout.Cores, mesh.Populations, mesh.Cores, mesh.Routes, mesh.Discretized.Errors, effect);
+        var report = new CompileReport(path, p.Name, mesh.Placement, mesh.Cores.Length, p.Layout.Cores, mesh.Populations, mesh.Cores, mesh.Routes, mesh.Discretized.Errors, effect,
+            (mesh.Router as Mapping.Routing.Tables.TableRouter)?.Tables.Summary);
         if (request.Json) { Cli.WriteJson(o, report); return 0; }
         o.WriteLine($"{path} on {p.Name} ({p.Description}): {report.Cores} of {report.CoresAvailable} cores, {mesh.Placement} placement");
         o.WriteLine();
@@ -47,6 +49,9 @@ internal static class CompileService
             o.WriteLine($"{c.Core,5}{$"{c.ChipX},{c.ChipY}",7}{$"{c.X},{c.Y}",8}  {c.Population,-12}{$"{c.FirstUnit}-{c.FirstUnit + c.Units - 1}",12}{c.InputAxons,10}{c.OutputAxons,11}{c.SynapseMemoryUse,12:P1}");
         o.WriteLine();
         o.WriteLine($"routes: {mesh.Routes.Length}, hops {string.Join(" ", mesh.Routes.GroupBy(r => r.Hops).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}"))}, between chips {mesh.Routes.Count(r => r.CrossesChips)}");
+        if (report.Tables is { } t)
+            o.WriteLine($"tables: {t.Sources} keys on {t.Chips} chips, {t.Built:N0} entries, {t.WithoutDefaultRoutes:N0} without default routes, {t.Compressed:N0} after {t.Compressor}; fullest chip " +
+                (t.FullestChip is { } f ? $"({f.X},{f.Y}) {t.FullestEntries:N0}" : "-") + $" of {t.EntryLimit:N0}");
         o.WriteLine("weights: " + string.Join(", ", mesh.Discretized.Errors.Select(e => $"{e.Source}->{e.Target} max error {e.MaxAbsoluteError:G3} (max |w| {e.MaxAbsoluteWeight:G3})")));
         if (effect is not null)
             o.WriteLine($"on {effect.Samples} test sequences: float64 {effect.FloatAccuracy:P2}, fixed point ({p.Core.WeightBits}-bit weights) {effect.FixedPointAccuracy:P2}, change {effect.ChangePoints:+0.00;-0.00;0.00} points");

@@ -24,14 +24,16 @@ public sealed record MeshLayout(int ChipsX, int ChipsY, int CoresX, int CoresY)
 public sealed record CoreLimits(int Units, int InputAxons, int OutputAxons, long SynapseMemoryBits, int WeightBits);
 
 /// <summary>How packets travel: the topology, the routing algorithm, and whether a packet is copied per destination or forks along a tree.</summary>
-/// <param name="Topology">"mesh-2d": cores on a grid, links to the four neighbours (<see cref="Routing.Topologies"/>).</param>
-/// <param name="Algorithm">"xy": dimension order, all of x first, then y (<see cref="Routing.Routers"/>).</param>
+/// <param name="Topology">"mesh-2d": cores on a grid, links to the four neighbours; "triangular-torus": a router per chip, six links, wrapping (<see cref="Routing.Topologies"/>).</param>
+/// <param name="Algorithm">"xy": dimension order, all of x first, then y; "table": key/mask multicast tables looked up chip by chip (<see cref="Routing.Routers"/>).</param>
 /// <param name="Multicast">
 /// false: one copy of each packet per destination core, each along its own path (Loihi in this
 /// model); true: one copy that forks where the destinations' paths part, each link crossed once.
 /// Required, as it changes every link count.
 /// </param>
-public sealed record RoutingScheme(string Topology, string Algorithm, bool? Multicast);
+/// <param name="TableEntries">For <c>"table"</c>: entries each chip's router holds (SpiNNaker: 1,023 usable of 1,024); a table that does not fit after compression is a compile error.</param>
+/// <param name="Compressor">For <c>"table"</c>: the table compressor (<see cref="Routing.Tables.TableCompressors"/>).</param>
+public sealed record RoutingScheme(string Topology, string Algorithm, bool? Multicast, int? TableEntries, string? Compressor);
 
 /// <summary>Energy (joules) and latency (seconds) per operation.</summary>
 public sealed record OperationCosts(
@@ -84,6 +86,7 @@ public sealed record HardwareProfile(
             if (!Mapping.Routing.Routers.Names.Contains(Routing.Algorithm))
                 e.Add($"routing.algorithm: unknown '{Routing.Algorithm}' (valid: {string.Join(", ", Mapping.Routing.Routers.Names)})");
             if (Routing.Multicast is null) e.Add("routing.multicast: missing (true or false)");
+            ValidateTables(e);
         }
         if (Costs is null) e.Add("costs: missing");
         else
@@ -95,6 +98,34 @@ public sealed record HardwareProfile(
             NotNegative(Costs.HopNorthSouthSeconds, "costs.hopNorthSouthSeconds"); NotNegative(Costs.BarrierSeconds, "costs.barrierSeconds");
         }
         return e;
+    }
+
+    /// <summary>What table routing and the torus need of the rest of the profile.</summary>
+    private void ValidateTables(List<string> e)
+    {
+        bool table = Routing.Algorithm == Mapping.Routing.Tables.TableRouter.AlgorithmName;
+        if (Routing.Topology == Mapping.Routing.TriangularTorus.TopologyName && Layout is not null)
+        {
+            // On fewer than 3 chips a side, two of a chip's six links would lead to one chip.
+            if (Layout.ChipsX < 3) e.Add($"layout.chipsX: a triangular torus needs at least 3 chips along x, got {Layout.ChipsX}");
+            if (Layout.ChipsY < 3) e.Add($"layout.chipsY: a triangular torus needs at least 3 chips along y, got {Layout.ChipsY}");
+        }
+        if (!table)
+        {
+            if (Routing.TableEntries is not null) e.Add($"routing.tableEntries: only for routing.algorithm '{Mapping.Routing.Tables.TableRouter.AlgorithmName}'");
+            if (Routing.Compressor is not null) e.Add($"routing.compressor: only for routing.algorithm '{Mapping.Routing.Tables.TableRouter.AlgorithmName}'");
+            return;
+        }
+        if (Routing.Topology != Mapping.Routing.TriangularTorus.TopologyName)
+            e.Add($"routing.algorithm: '{Routing.Algorithm}' needs routing.topology '{Mapping.Routing.TriangularTorus.TopologyName}', got '{Routing.Topology}'");
+        if (Routing.Multicast == false) e.Add("routing.multicast: table routing copies packets where branches part, so it must be true");
+        if (Routing.TableEntries is not int n) e.Add("routing.tableEntries: missing (the entries a chip's router holds)");
+        else if (n <= 0) e.Add($"routing.tableEntries: must be positive, got {n}");
+        if (Routing.Compressor is null) e.Add($"routing.compressor: missing (valid: {string.Join(", ", Mapping.Routing.Tables.TableCompressors.Names)})");
+        else if (!Mapping.Routing.Tables.TableCompressors.Names.Contains(Routing.Compressor))
+            e.Add($"routing.compressor: unknown '{Routing.Compressor}' (valid: {string.Join(", ", Mapping.Routing.Tables.TableCompressors.Names)})");
+        if (Layout is not null && Layout.CoresPerChip > Mapping.Routing.Tables.CoreSet.Capacity)
+            e.Add($"layout: {Layout.CoresPerChip} cores per chip, but a routing entry names at most {Mapping.Routing.Tables.CoreSet.Capacity}");
     }
 
     /// <summary>Parses and validates a profile; errors name the source and the field.</summary>

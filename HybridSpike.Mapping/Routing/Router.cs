@@ -84,7 +84,7 @@ public interface IRouter
 public static class Routers
 {
     /// <summary>The valid <c>routing.algorithm</c> values.</summary>
-    public static ImmutableArray<string> Names { get; } = [DimensionOrderRouter.AlgorithmName];
+    public static ImmutableArray<string> Names { get; } = [DimensionOrderRouter.AlgorithmName, Tables.TableRouter.AlgorithmName];
 
     public static IRouter For(HardwareProfile profile, ITopology topology, PlacedNetwork placed)
     {
@@ -94,6 +94,10 @@ public static class Routers
         {
             DimensionOrderRouter.AlgorithmName => topology is Mesh2D mesh ? new DimensionOrderRouter(mesh, placed, multicast)
                 : throw new ArgumentException($"routing.algorithm: '{DimensionOrderRouter.AlgorithmName}' needs routing.topology '{Mesh2D.TopologyName}', got '{topology.Name}' in profile '{profile.Name}'"),
+            Tables.TableRouter.AlgorithmName => topology is TriangularTorus torus
+                ? new Tables.TableRouter(Tables.RoutingTables.Build(torus, placed, Tables.TableCompressors.For(profile.Routing.Compressor ?? Tables.NoCompression.CompressorName),
+                    profile.Routing.TableEntries ?? throw new ArgumentException($"routing.tableEntries: missing in profile '{profile.Name}'")), placed)
+                : throw new ArgumentException($"routing.algorithm: '{Tables.TableRouter.AlgorithmName}' needs routing.topology '{TriangularTorus.TopologyName}', got '{topology.Name}' in profile '{profile.Name}'"),
             var a => throw new ArgumentException($"routing.algorithm: unknown '{a}' (valid: {string.Join(", ", Names)}) in profile '{profile.Name}'"),
         };
     }

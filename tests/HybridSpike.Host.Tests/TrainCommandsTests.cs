@@ -81,7 +81,7 @@ public sealed class TrainCommandsTests : IDisposable
 
         var unknown = CliRunner.Run("compile", "--model", output, "--profile", "truenorth");
         Assert.Equal(Cli.BadInput, unknown.ExitCode);
-        Assert.Contains("loihi, test", unknown.Error);
+        Assert.Contains("loihi, spinnaker, spinnaker2, test", unknown.Error);
     }
 
     /// <summary>An earlier run's files without its checkpoint (the run was finished and the checkpoint moved away, say).</summary>

@@ -22,9 +22,9 @@ public sealed class HardwareProfileTests : IDisposable
     }
 
     [Fact]
-    public void The_built_in_profiles_are_loihi_and_test()
+    public void The_built_in_profiles_are_loihi_spinnaker_spinnaker2_and_test()
     {
-        Assert.Equal(["loihi", "test"], HybridSpike.Mapping.Profiles.Profiles.Names.ToArray());
+        Assert.Equal(["loihi", "spinnaker", "spinnaker2", "test"], HybridSpike.Mapping.Profiles.Profiles.Names.ToArray());
         Assert.Equal(16, HybridSpike.Mapping.Profiles.Profiles.Get("test").Core.Units);
     }
 
@@ -32,7 +32,7 @@ public sealed class HardwareProfileTests : IDisposable
     public void An_unknown_profile_lists_the_valid_ones()
     {
         var e = Assert.Throws<ArgumentException>(() => HybridSpike.Mapping.Profiles.Profiles.Get("truenorth"));
-        Assert.Contains("loihi, test", e.Message);
+        Assert.Contains("loihi, spinnaker, spinnaker2, test", e.Message);
     }
 
     [Fact]

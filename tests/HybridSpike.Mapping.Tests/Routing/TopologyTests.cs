@@ -45,6 +45,6 @@ public class TopologyTests
         var test = HybridSpike.Mapping.Profiles.Profiles.Get("test");
         Assert.Equal(new Mesh2D(test.Layout), Topologies.For(test));
         var e = Assert.Throws<ArgumentException>(() => Topologies.For(test with { Routing = test.Routing with { Topology = "torus-triangular" } }));
-        Assert.Contains("routing.topology: unknown 'torus-triangular' (valid: mesh-2d)", e.Message);
+        Assert.Contains("routing.topology: unknown 'torus-triangular' (valid: mesh-2d, triangular-torus)", e.Message);
     }
 }
