@@ -46,10 +46,22 @@ public sealed record ConnSpec(int Source, int Target, Delay Delay, double Densit
         $"density {Density.ToString(CultureInfo.InvariantCulture)} scale {Scale.ToString(CultureInfo.InvariantCulture)} #{Seed}";
 }
 
+/// <summary>The two routing families a generated profile may have.</summary>
+public enum RoutingFamily
+{
+    /// <summary>Loihi's: a 2D mesh of cores, X-then-Y routing, one copy per destination (the test profile's).</summary>
+    MeshXY,
+
+    /// <summary>SpiNNaker's: a triangular torus of chips, key/mask multicast tables with default routing and compression.</summary>
+    TorusTables,
+}
+
 /// <summary>Per-core limits and layout of a generated profile, before <see cref="Fit"/> raises the limits a single unit needs.</summary>
-public sealed record ProfileSpec(int Units, int InputAxons, int OutputAxons, long SynapseMemoryBits, int WeightBits, int ChipsX, int ChipsY, int CoresX, int CoresY)
+/// <param name="Routing">On <see cref="RoutingFamily.TorusTables"/> the chip grid is at least 3×3 (a torus needs it).</param>
+public sealed record ProfileSpec(int Units, int InputAxons, int OutputAxons, long SynapseMemoryBits, int WeightBits, int ChipsX, int ChipsY, int CoresX, int CoresY, RoutingFamily Routing)
 {
     private static readonly HardwareProfile Test = BuiltinProfiles.Get("test");
+    private static readonly HardwareProfile Spinnaker = BuiltinProfiles.Get("spinnaker");
 
     /// <summary>
     /// The profile for <paramref name="net"/> (as the compiler sees it: lowered, when lowering is on): like the built-in <c>test</c> one, with these limits, raised
@@ -64,11 +76,13 @@ public sealed record ProfileSpec(int Units, int InputAxons, int OutputAxons, lon
         while (ChipsX * ChipsY * coresX * coresY < units)
             if (coresX <= coresY) coresX++; else coresY++;
         int bits = WeightBits;
+        bool torus = Routing == RoutingFamily.TorusTables;
         return Test with
         {
             Name = "contract",
             Description = "generated for the simulator contract",
-            Layout = new MeshLayout(ChipsX, ChipsY, coresX, coresY),
+            Layout = torus ? new MeshLayout(Math.Max(3, ChipsX), Math.Max(3, ChipsY), coresX, coresY) : new MeshLayout(ChipsX, ChipsY, coresX, coresY),
+            Routing = torus ? Spinnaker.Routing : Test.Routing,
             Core = new CoreLimits(Units, Math.Max(InputAxons, need.InputAxons), Math.Max(OutputAxons, need.OutputAxons),
                 Math.Max(SynapseMemoryBits, need.Synapses * bits), bits),
         };
@@ -102,7 +116,7 @@ public sealed record ProfileSpec(int Units, int InputAxons, int OutputAxons, lon
     }
 
     public override string ToString() =>
-        $"{Units} units, {InputAxons} in / {OutputAxons} out axons, {SynapseMemoryBits} synapse bits, {WeightBits}-bit weights, {ChipsX}x{ChipsY} chips of {CoresX}x{CoresY} cores";
+        $"{Units} units, {InputAxons} in / {OutputAxons} out axons, {SynapseMemoryBits} synapse bits, {WeightBits}-bit weights, {ChipsX}x{ChipsY} chips of {CoresX}x{CoresY} cores, {(Routing == RoutingFamily.MeshXY ? "mesh, X-then-Y" : "torus, tables")}";
 }
 
 /// <summary>

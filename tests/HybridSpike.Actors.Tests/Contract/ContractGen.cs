@@ -79,7 +79,8 @@ public static class ContractGen
         from chipsY in Gen.Choose(1, 2)
         from coresX in Gen.Choose(1, 4)
         from coresY in Gen.Choose(1, 4)
-        select new ProfileSpec(units, inAxons, outAxons, kbits * 512L, bits, chipsX, chipsY, coresX, coresY);
+        from routing in Gen.Elements(RoutingFamily.MeshXY, RoutingFamily.TorusTables)
+        select new ProfileSpec(units, inAxons, outAxons, kbits * 512L, bits, chipsX, chipsY, coresX, coresY, routing);
 
     /// <summary>Cases of one domain; sizes and steps grow with FsCheck's size.</summary>
     public static Gen<ContractCase> Cases(Domain domain) => Gen.Sized(size =>
@@ -137,6 +138,7 @@ public static class ContractGen
         if (pr.Units < 16) yield return c with { Profile = pr with { Units = 16 } };
         if (pr.WeightBits != 8) yield return c with { Profile = pr with { WeightBits = 8 } };
         if (pr.ChipsX * pr.ChipsY > 1) yield return c with { Profile = pr with { ChipsX = 1, ChipsY = 1 } };
+        if (pr.Routing != RoutingFamily.MeshXY) yield return c with { Profile = pr with { Routing = RoutingFamily.MeshXY } };
     }
 
     private static ContractCase WithPop(ContractCase c, int p, PopSpec pop) => c with { Pops = c.Pops.SetItem(p, pop) };

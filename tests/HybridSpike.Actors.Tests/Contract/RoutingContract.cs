@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using HybridSpike.Actors.Runtime;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Routing;
+using HybridSpike.Mapping.Routing.Tables;
+using HybridSpike.Mapping.Telemetry;
+
+namespace HybridSpike.Actors.Tests.Contract;
+
+/// <summary>
+/// The routing clauses of the contract, on the contract's generated networks: on SpiNNaker-style
+/// tables every key reaches exactly the cores that take it (PACMAN's delivery check, every unit's key
+/// followed chip by chip), and the routing family changes no spike: the same case on Loihi's mesh with
+/// X-then-Y routing and on the torus with tables gives the same spikes, outputs and per-core traffic
+/// counts through the actor mesh.
+/// </summary>
+public sealed class RoutingContract(ActorSystemFixture actors) : IClassFixture<ActorSystemFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private static ContractCase On(ContractCase c, RoutingFamily family) => c with { Profile = c.Profile with { Routing = family } };
+
+    [Property(MaxTest = 200)]
+    public Property Every_key_through_the_tables_reaches_exactly_the_cores_that_take_it() =>
+        Prop.ForAll(ContractGen.Arbitrary(Domain.FixedPoint), c =>
+        {
+            var mesh = On(c, RoutingFamily.TorusTables).Compile();
+            var router = Assert.IsType<TableRouter>(mesh.Router);
+            var problems = router.VerifyEveryKey();
+            if (!problems.IsEmpty) throw new ContractViolation($"{string.Join("\n", problems)}\ncase: {c}");
+        });
+
+    [Property(MaxTest = 40)]
+    public Property The_routing_family_changes_no_spike_and_no_per_core_count() =>
+        Prop.ForAll(ContractGen.Arbitrary(Domain.FixedPoint), c =>
+        {
+            var xy = On(c, RoutingFamily.MeshXY).Compile();
+            var tables = On(c, RoutingFamily.TorusTables).Compile();
+            var inputs = c.Inputs();
+            var onMesh = RunOutcome.Of(new MeshSimulator(actors.System, xy, MeshRunOptions.Local.WithTimeout(Timeout)), inputs, c.Streams, c.Steps);
+            var onTables = RunOutcome.Of(new MeshSimulator(actors.System, tables, MeshRunOptions.Local.WithTimeout(Timeout)), inputs, c.Streams, c.Steps);
+            RunOutcome.AssertSame(onMesh, onTables, "the mesh with X-then-Y routing", "the mesh with table routing on the torus", $"case: {c}");
+            if (onMesh.Error is not null) return;
+            var batch = ImmutableArray.Create(inputs);
+            MeshTelemetry Traffic(CompiledMesh m) =>
+                MeshRuntime.RunWithTelemetryAsync(actors.System, m, batch, c.Streams, c.Steps, null, MeshRunOptions.Local.WithTimeout(Timeout), CancellationToken.None)
+                    .GetAwaiter().GetResult().Telemetry;
+            static object Counts(CoreTraffic k) => (k.Core, k.Spikes, k.SynapticEvents, string.Join(",", k.PacketsTo.OrderBy(p => p.Key)));
+            Assert.Equal(Traffic(xy).Cores.Select(Counts), Traffic(tables).Cores.Select(Counts));
+        });
+}
