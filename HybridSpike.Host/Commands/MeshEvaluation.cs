@@ -42,8 +42,19 @@ internal sealed record MeshRunReport(
     /// <summary>The placement strategy's name when it is not the default sequential one (--placement random:SEED); null otherwise.</summary>
     public string? Placement { get; init; }
 
+    /// <summary>On a real-time profile (SpiNNaker): whether one inference's traffic fits its steps (<see cref="RealTimeEstimate"/>); null on a barrier-synchronized one.</summary>
+    public RealTimeReport? RealTime { get; init; }
+
     /// <summary>simulate's per-sequence predictions and spikes, in test-split order; null (left out) in the demo's report.</summary>
     public IReadOnlyList<SampleReport>? PerSample { get; init; }
+}
+
+/// <summary>The real-time model's verdict on one inference (docs/telemetry.md): the peak step's load of its budget, the slowdown it forces, and the packets over capacity.</summary>
+internal sealed record RealTimeReport(double StepSeconds, double PeakLoad, double TimeScaleFactor, bool FitsRealTime, int StepsOverBudget,
+    double LinkPacketsOverCapacity, double RouterPacketsOverCapacity, string? BusiestRouter)
+{
+    public static RealTimeReport Of(RealTimeEstimate e) => new(e.Limits.StepSeconds, e.PeakLoad, e.TimeScaleFactor, e.FitsRealTime, e.StepsOverBudget,
+        e.LinkPacketsOverCapacity, e.RouterPacketsOverCapacity, e.BusiestRouter is { } n ? $"({n.X},{n.Y})" : null);
 }
 
 /// <summary>One test sequence of a mesh run (simulate's <c>perSample</c>).</summary>
@@ -286,7 +297,10 @@ internal static class MeshEvaluation
             total.EnergyPerInference, total.SecondsPerStep, total.BusiestLink is { } b ? LinkReport.Of(b) : null,
             total.HopHistogram, [.. total.Cores.Select(c => CoreReport.Of(c, placements[c.Core]))],
             total.NeuronUpdates, total.PacketsReceived, total.Energy, total.SecondsPerInference,
-            total.PerStep.IsEmpty ? 0 : total.PerStep.Max(s => s.Time.TotalSeconds), total.Links.Length);
+            total.PerStep.IsEmpty ? 0 : total.PerStep.Max(s => s.Time.TotalSeconds), total.Links.Length)
+        {
+            RealTime = RealTimeEstimate.Of(mesh, total) is { } rt ? RealTimeReport.Of(rt) : null,
+        };
         return report;
     }
 

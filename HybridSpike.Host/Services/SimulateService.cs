@@ -48,7 +48,14 @@ internal static class SimulateService
         o.WriteLine($"accuracy: mesh {r.MeshAccuracy:P2}, fixed-point golden model {r.FixedPointAccuracy:P2} ({r.PredictionsDifferingFromFixedPoint} predictions differ), float64 {r.FloatAccuracy:P2}");
         o.WriteLine($"spikes: mesh {r.Spikes}, fixed-point golden model {r.FixedPointSpikes} ({(r.Spikes == r.FixedPointSpikes ? "equal" : "DIFFERENT")}); activity {r.ActivityBits:0.00} bits per unit, {r.SpikesPerUnitPerStep:0.0000} spikes per unit and step");
         o.WriteLine($"per inference: {r.Spikes / (double)r.Samples:0} spikes, {r.Packets / (double)r.Samples:0} packets ({r.InterChipPackets / (double)r.Samples:0} between chips), {r.SynapticEvents / (double)r.Samples:0} synaptic events");
-        o.WriteLine($"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns, {r.SecondsPerInference * 1e6:0.#} µs per {r.Steps}-step inference");
+        // A real-time machine has no barrier-model time: its step is its timer's, and the line below says whether traffic fits it.
+        o.WriteLine(r.RealTime is null
+            ? $"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns, {r.SecondsPerInference * 1e6:0.#} µs per {r.Steps}-step inference"
+            : $"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)} (dynamic)");
+        if (r.RealTime is { } rt)
+            o.WriteLine($"real time: the busiest step needs {rt.PeakLoad:P0} of its {rt.StepSeconds * 1e3:0.###} ms" +
+                (rt.FitsRealTime ? ", so every step fits" : $"; {rt.StepsOverBudget} steps over, so it runs {rt.TimeScaleFactor:0.##}x slower than real time; over capacity per inference: {rt.LinkPacketsOverCapacity:0} link and {rt.RouterPacketsOverCapacity:0} router packets") +
+                (rt.BusiestRouter is { } br ? $" (busiest router {br})" : ""));
         if (r.BusiestLink is { } b) o.WriteLine($"busiest link ({b.FromX},{b.FromY})->({b.ToX},{b.ToY}) {b.Direction}: {b.Packets} packets");
         o.WriteLine($"hops: {string.Join(" ", r.HopHistogram.OrderBy(h => h.Key).Select(h => $"{h.Key}:{h.Value}"))}");
         return 0;

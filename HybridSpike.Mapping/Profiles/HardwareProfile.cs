@@ -49,6 +49,16 @@ public sealed record OperationCosts(
     double BarrierSeconds);
 
 /// <summary>
+/// What a real-time machine (SpiNNaker: local 1 ms timers, no barrier) can move in one step: a step's
+/// traffic must pass every router and link within <see cref="StepSeconds"/>, or real hardware would
+/// delay or drop packets (the emulator never does). Read by <see cref="Telemetry.RealTimeEstimate"/>.
+/// </summary>
+/// <param name="StepSeconds">The real-time step.</param>
+/// <param name="RouterPacketsPerSecond">Packets one chip's router handles per second (injected by its cores or arriving on a link).</param>
+/// <param name="LinkPacketsPerSecond">Packets one inter-chip link carries per second, in one direction.</param>
+public sealed record RealTimeLimits(double StepSeconds, double RouterPacketsPerSecond, double LinkPacketsPerSecond);
+
+/// <summary>
 /// A neuromorphic platform as data: layout, per-core limits, routing and costs. The compiler and
 /// the mesh read every figure from here, so a new platform (SpiNNaker's is next) is a new file, not
 /// new branches. Built-in profiles are JSON files embedded in this assembly (Profiles/Builtin).
@@ -60,7 +70,8 @@ public sealed record HardwareProfile(
     CoreLimits Core,
     RoutingScheme Routing,
     OperationCosts Costs,
-    string Source)
+    string Source,
+    RealTimeLimits? RealTime)
 {
     /// <summary>Every problem, each naming its field.</summary>
     public IReadOnlyList<string> Validate()
@@ -87,6 +98,12 @@ public sealed record HardwareProfile(
                 e.Add($"routing.algorithm: unknown '{Routing.Algorithm}' (valid: {string.Join(", ", Mapping.Routing.Routers.Names)})");
             if (Routing.Multicast is null) e.Add("routing.multicast: missing (true or false)");
             ValidateTables(e);
+        }
+        if (RealTime is not null)
+        {
+            Positive(RealTime.StepSeconds, "realTime.stepSeconds");
+            Positive(RealTime.RouterPacketsPerSecond, "realTime.routerPacketsPerSecond");
+            Positive(RealTime.LinkPacketsPerSecond, "realTime.linkPacketsPerSecond");
         }
         if (Costs is null) e.Add("costs: missing");
         else

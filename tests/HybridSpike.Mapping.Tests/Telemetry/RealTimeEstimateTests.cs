@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
+using HybridSpike.Mapping.Routing;
+using HybridSpike.Mapping.Telemetry;
+using HybridSpike.Mapping.Tests.Routing.Tables;
+
+namespace HybridSpike.Mapping.Tests.Telemetry;
+
+/// <summary>
+/// The real-time model on a line: core 0 on chip (0,0) sends to core 1 on chip (3,0) of a 6x3 torus,
+/// E E E, so each packet crosses three links and passes four routers. Links carry 1 packet per 1 ms
+/// step, routers 2.
+/// </summary>
+public class RealTimeEstimateTests
+{
+    private static readonly RealTimeLimits Limits = new(1e-3, 2000, 1000);
+
+    private static readonly CompiledMesh Line = Compile();
+
+    private static CompiledMesh Compile()
+    {
+        var profile = TableCases.Torus(6, 3) with { RealTime = Limits };
+        return Compiler.Compile(TableCases.Chain(1, 1), profile, new FixedPlacement(0, TableCases.CoreOn(profile, 3, 0)));
+    }
+
+    /// <summary>Telemetry of a run in which core 0 sent <paramref name="packets"/>[t] packets to core 1 at step t.</summary>
+    private static MeshTelemetry Run(int streams, params long[] packets)
+    {
+        ImmutableArray<long> Zeros() => [.. new long[packets.Length]];
+        var source = new CoreTraffic(0, Zeros(), Zeros(), Zeros(), Zeros(), ImmutableDictionary<int, ImmutableArray<long>>.Empty.Add(1, [.. packets]));
+        var target = new CoreTraffic(1, Zeros(), Zeros(), Zeros(), [.. packets], ImmutableDictionary<int, ImmutableArray<long>>.Empty);
+        return MeshTelemetry.From(Line, streams, packets.Length, [source, target]);
+    }
+
+    [Fact]
+    public void A_step_whose_busiest_link_needs_three_steps_runs_three_times_slower()
+    {
+        var e = RealTimeEstimate.Of(Line, Run(1, 1, 3, 0))!;
+        Assert.Equal(3, e.PeakLoad, 9);
+        Assert.Equal(3, e.TimeScaleFactor, 9);
+    }
+
+    [Fact]
+    public void Only_steps_over_the_budget_count()
+    {
+        var e = RealTimeEstimate.Of(Line, Run(1, 1, 3, 0, 2))!;
+        Assert.Equal(2, e.StepsOverBudget);
+    }
+
+    [Fact]
+    public void Packets_beyond_a_links_step_capacity_are_counted_on_every_link()
+    {
+        // Step 1: 3 packets on each of 3 links of capacity 1: 2 over on each.
+        var e = RealTimeEstimate.Of(Line, Run(1, 1, 3, 0))!;
+        Assert.Equal(6, e.LinkPacketsOverCapacity, 9);
+    }
+
+    [Fact]
+    public void Packets_beyond_a_routers_step_capacity_are_counted_on_every_router_they_pass()
+    {
+        // Step 1: 3 packets through each of 4 routers of capacity 2: 1 over on each.
+        var e = RealTimeEstimate.Of(Line, Run(1, 1, 3, 0))!;
+        Assert.Equal(4, e.RouterPacketsOverCapacity, 9);
+    }
+
+    [Fact]
+    public void Traffic_within_capacity_fits_real_time()
+    {
+        var e = RealTimeEstimate.Of(Line, Run(1, 1, 1, 0))!;
+        Assert.True(e.FitsRealTime);
+        Assert.Equal(1, e.TimeScaleFactor);
+    }
+
+    [Fact]
+    public void Demand_is_per_inference_so_streams_divide_it()
+    {
+        var e = RealTimeEstimate.Of(Line, Run(3, 3, 9))!;
+        Assert.Equal(3, e.PeakLoad, 9);
+    }
+
+    [Fact]
+    public void The_busiest_router_is_named_at_the_peak_step()
+    {
+        var e = RealTimeEstimate.Of(Line, Run(1, 1, 3, 0))!;
+        Assert.Equal(new Node(0, 0), e.BusiestRouter);
+    }
+
+    [Fact]
+    public void A_barrier_synchronized_profile_has_no_real_time_estimate()
+    {
+        var loihi = Compiler.Compile(TableCases.Chain(1, 1), HybridSpike.Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
+        var t = MeshTelemetry.From(loihi, 1, 1, []);
+        Assert.Null(RealTimeEstimate.Of(loihi, t));
+    }
+}
