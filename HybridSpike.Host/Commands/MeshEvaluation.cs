@@ -51,10 +51,10 @@ internal sealed record MeshRunReport(
 
 /// <summary>The real-time model's verdict on one inference (docs/telemetry.md): the peak step's load of its budget, the slowdown it forces, and the packets over capacity.</summary>
 internal sealed record RealTimeReport(double StepSeconds, double PeakLoad, double TimeScaleFactor, bool FitsRealTime, int StepsOverBudget,
-    double LinkPacketsOverCapacity, double RouterPacketsOverCapacity, string? BusiestRouter)
+    double LinkPacketsOverCapacity, double RouterPacketsOverCapacity, string? BusiestRouter, double StaticJoulesPerInference)
 {
     public static RealTimeReport Of(RealTimeEstimate e) => new(e.Limits.StepSeconds, e.PeakLoad, e.TimeScaleFactor, e.FitsRealTime, e.StepsOverBudget,
-        e.LinkPacketsOverCapacity, e.RouterPacketsOverCapacity, e.BusiestRouter is { } n ? $"({n.X},{n.Y})" : null);
+        e.LinkPacketsOverCapacity, e.RouterPacketsOverCapacity, e.BusiestRouter is { } n ? $"({n.X},{n.Y})" : null, e.StaticJoulesPerInference);
 }
 
 /// <summary>One test sequence of a mesh run (simulate's <c>perSample</c>).</summary>

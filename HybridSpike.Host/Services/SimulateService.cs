@@ -51,7 +51,7 @@ internal static class SimulateService
         // A real-time machine has no barrier-model time: its step is its timer's, and the line below says whether traffic fits it.
         o.WriteLine(r.RealTime is null
             ? $"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)}, time per step {r.SecondsPerStep * 1e9:0} ns, {r.SecondsPerInference * 1e6:0.#} µs per {r.Steps}-step inference"
-            : $"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)} (dynamic)");
+            : $"energy per inference {MetricsText.Joules(r.EnergyPerInferenceJoules)} dynamic + {MetricsText.Joules(r.RealTime.StaticJoulesPerInference)} static (chips and cores in use over the inference as it would run)");
         if (r.RealTime is { } rt)
             o.WriteLine($"real time: the busiest step needs {rt.PeakLoad:P0} of its {rt.StepSeconds * 1e3:0.###} ms" +
                 (rt.FitsRealTime ? ", so every step fits" : $"; {rt.StepsOverBudget} steps over, so it runs {rt.TimeScaleFactor:0.##}x slower than real time; over capacity per inference: {rt.LinkPacketsOverCapacity:0} link and {rt.RouterPacketsOverCapacity:0} router packets") +

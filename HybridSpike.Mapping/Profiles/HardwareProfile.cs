@@ -56,7 +56,9 @@ public sealed record OperationCosts(
 /// <param name="StepSeconds">The real-time step.</param>
 /// <param name="RouterPacketsPerSecond">Packets one chip's router handles per second (injected by its cores or arriving on a link).</param>
 /// <param name="LinkPacketsPerSecond">Packets one inter-chip link carries per second, in one direction.</param>
-public sealed record RealTimeLimits(double StepSeconds, double RouterPacketsPerSecond, double LinkPacketsPerSecond);
+/// <param name="IdleChipWatts">A powered chip's draw with no core active (SpiNNaker: 0.35 W).</param>
+/// <param name="ActiveCoreWatts">What each core that holds a piece adds (SpiNNaker: 0.034 W).</param>
+public sealed record RealTimeLimits(double StepSeconds, double RouterPacketsPerSecond, double LinkPacketsPerSecond, double IdleChipWatts, double ActiveCoreWatts);
 
 /// <summary>
 /// A neuromorphic platform as data: layout, per-core limits, routing and costs. The compiler and
@@ -104,6 +106,8 @@ public sealed record HardwareProfile(
             Positive(RealTime.StepSeconds, "realTime.stepSeconds");
             Positive(RealTime.RouterPacketsPerSecond, "realTime.routerPacketsPerSecond");
             Positive(RealTime.LinkPacketsPerSecond, "realTime.linkPacketsPerSecond");
+            NotNegative(RealTime.IdleChipWatts, "realTime.idleChipWatts");
+            NotNegative(RealTime.ActiveCoreWatts, "realTime.activeCoreWatts");
         }
         if (Costs is null) e.Add("costs: missing");
         else

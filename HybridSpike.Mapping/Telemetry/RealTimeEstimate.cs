@@ -36,8 +36,17 @@ public sealed record RealTimeEstimate(
     double LinkPacketsOverCapacity,
     double RouterPacketsOverCapacity,
     Link? BusiestLink,
-    Node? BusiestRouter)
+    Node? BusiestRouter,
+    int ChipsInUse,
+    int CoresInUse)
 {
+    /// <summary>
+    /// One inference's static energy: every chip that holds a piece draws its idle power and every core
+    /// in use its active power, for the whole inference as it would run: steps × step × time scale factor.
+    /// </summary>
+    public double StaticJoulesPerInference =>
+        (ChipsInUse * Limits.IdleChipWatts + CoresInUse * Limits.ActiveCoreWatts) * DemandSecondsPerStep.Length * Limits.StepSeconds * TimeScaleFactor;
+
     /// <summary>How much slower than real time the network would have to run so that every step fits: max(1, peak load).</summary>
     public double TimeScaleFactor => Math.Max(1, PeakLoad);
 
@@ -97,6 +106,7 @@ public sealed record RealTimeEstimate(
         Node? busiestRouter = steps == 0 ? null : routers.Where(r => r.Value[peakStep] > 0).OrderByDescending(r => r.Value[peakStep])
             .ThenBy(r => r.Key.Y).ThenBy(r => r.Key.X).Select(r => r.Key).FirstOrDefault();
         double peak = steps == 0 ? 0 : demand[peakStep] / limits.StepSeconds;
-        return new RealTimeEstimate(limits, [.. demand], peak, over, linkOver, routerOver, busiestLink, busiestRouter);
+        int chips = placements.Select(p => (p.Core.ChipX, p.Core.ChipY)).Distinct().Count();
+        return new RealTimeEstimate(limits, [.. demand], peak, over, linkOver, routerOver, busiestLink, busiestRouter, chips, placements.Length);
     }
 }

@@ -14,7 +14,7 @@ namespace HybridSpike.Mapping.Tests.Telemetry;
 /// </summary>
 public class RealTimeEstimateTests
 {
-    private static readonly RealTimeLimits Limits = new(1e-3, 2000, 1000);
+    private static readonly RealTimeLimits Limits = new(1e-3, 2000, 1000, 0.35, 0.034);
 
     private static readonly CompiledMesh Line = Compile();
 
@@ -92,5 +92,17 @@ public class RealTimeEstimateTests
         var loihi = Compiler.Compile(TableCases.Chain(1, 1), HybridSpike.Mapping.Profiles.Profiles.Get("loihi"), new SequentialPlacement());
         var t = MeshTelemetry.From(loihi, 1, 1, []);
         Assert.Null(RealTimeEstimate.Of(loihi, t));
+    }
+}
+
+public class StaticEnergyTests
+{
+    [Fact]
+    public void The_chips_and_cores_in_use_draw_static_power_for_the_inference_as_it_would_run()
+    {
+        var limits = new RealTimeLimits(1e-3, 2000, 1000, 0.35, 0.034);
+        // Two chips, two cores, 3 steps, the peak step needing 3 steps: 9 ms in all.
+        var e = new RealTimeEstimate(limits, [1e-3, 3e-3, 0], 3, 1, 0, 0, null, null, 2, 2);
+        Assert.Equal((2 * 0.35 + 2 * 0.034) * 9e-3, e.StaticJoulesPerInference, 12);
     }
 }
