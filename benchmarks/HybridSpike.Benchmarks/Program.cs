@@ -9,6 +9,9 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 //   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- --filter '*FixedPoint*'
 // and the mesh against the monolithic loop (whole runs, not BenchmarkDotNet):
 //   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- mesh [--quick] [--out FILE]
+// routing tables on a generated 10^5-unit network over 144 chips (docs/benchmarks/routing.md):
+//   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- routing [--out FILE]
+if (args.Length > 0 && args[0] == "routing") return HybridSpike.Benchmarks.Routing.RoutingBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "mesh") return HybridSpike.Benchmarks.Mesh.MeshThroughput.Run(args[1..]);
 // the streaming service over loopback against the mesh it serves from:
 //   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- serve --model M [--sequences N] [--out FILE]
