@@ -16,18 +16,22 @@ namespace HybridSpike.Benchmarks.Routing;
 /// wall-clock seconds per stage, entries per chip before and after each compressor, and the time per
 /// table. Whole runs timed with a stopwatch (each stage once after a warm-up run of the whole), not
 /// BenchmarkDotNet: they take seconds.
-///   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- routing [--out FILE]
+///   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- routing [--radius R] [--targets T] [--units U] [--out FILE]
 /// </summary>
 internal static class RoutingBenchmark
 {
     public static int Run(string[] args)
     {
         string? outFile = null;
+        int radius = 1, targets = 4, units = 44;
         for (int i = 0; i < args.Length; i++)
             if (args[i] == "--out" && i + 1 < args.Length) outFile = args[++i];
-            else { Console.Error.WriteLine($"routing: unknown argument '{args[i]}' (usage: routing [--out FILE])"); return 2; }
+            else if (args[i] == "--radius" && i + 1 < args.Length && int.TryParse(args[i + 1], out radius)) i++;
+            else if (args[i] == "--targets" && i + 1 < args.Length && int.TryParse(args[i + 1], out targets)) i++;
+            else if (args[i] == "--units" && i + 1 < args.Length && int.TryParse(args[i + 1], out units)) i++;
+            else { Console.Error.WriteLine($"routing: unknown argument '{args[i]}' (usage: routing [--radius R] [--targets T] [--units U] [--out FILE])"); return 2; }
         var profile = Profiles.Get("spinnaker");
-        var study = new LocallyConnected(profile.Layout, Units: 44, Radius: 1, TargetsPerChip: 4);
+        var study = new LocallyConnected(profile.Layout, Units: units, Radius: radius, TargetsPerChip: targets);
         var md = new StringBuilder();
         void Line(string s) { Console.WriteLine(s); md.AppendLine(s); }
         Line($"network: {study.Populations} populations of {study.Units} units ({study.TotalUnits:N0} units), each feeding {study.TargetsPerChip} populations on every chip within {study.Radius} hop; profile {profile.Name} ({profile.Layout.Chips} chips, {profile.Routing.TableEntries:N0} entries per table)");
