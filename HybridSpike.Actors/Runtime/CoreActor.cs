@@ -36,6 +36,8 @@ internal sealed class CoreActor : ReceiveActor
     private long _deliveredThrough = -1;                       // one-step payloads of steps up to this one are in the state
     private ImmutableArray<IActorRef> _destinations = [];
     private ImmutableArray<int> _destinationCores = [];
+    private Mapping.Routing.Tables.PacketLookup? _lookup;       // table routing: each step's packet is looked up, chip by chip
+    private int[] _reached = [];                               // the destination slots the lookup reached
     private bool _wired;
     private (long Step, object Request)? _atBoundary;           // a snapshot or a collection asked for at the boundary after this step
     private readonly long[] _generation;                       // per slot: the resets computed, so each stream of the slot has its number
@@ -61,7 +63,11 @@ internal sealed class CoreActor : ReceiveActor
             [.. sources.Select(src => setup.Incoming.Any(c => c.Source == src && !c.OneStep))],
             [.. sources.Select(src => setup.Incoming.Any(c => c.Source == src && c.OneStep))]);
         // A core computes only once wired (another core may run ahead and reach it first).
-        Receive<Wire>(w => { _destinations = w.Destinations; _destinationCores = w.DestinationCores; _wired = true; Advance(); });
+        Receive<Wire>(w =>
+        {
+            _destinations = w.Destinations; _destinationCores = w.DestinationCores; _lookup = w.Lookup; _reached = new int[w.Destinations.Length];
+            _wired = true; Advance();
+        });
         Receive<Payloads>(OnPayloads);
         Receive<StepInput>(OnInput);
         Receive<StepStart>(s => { _arrivals.At(s.Header.Step).Header ??= s.Header; Advance(); });
@@ -175,7 +181,13 @@ internal sealed class CoreActor : ReceiveActor
         if (!_arrivals.HasOneStep) { _deliveredThrough = t; _arrivals.Free(e); }
         // The arrays are handed over, not copied: nothing here writes them after this point.
         var message = new Payloads(h, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(payloads));
-        foreach (var d in _destinations) d.Tell(message);
+        if (_lookup is { } lookup)
+        {
+            // As SpiNNaker does: the packet goes where the routers' tables send it (a core's units share one entry, so one lookup serves them).
+            int reached = lookup.Route(_reached);
+            for (int i = 0; i < reached; i++) _destinations[_reached[i]].Tell(message);
+        }
+        else foreach (var d in _destinations) d.Tell(message);
         if (counts is not null && _taps.Count > 0) SendTaps(h, counts, n);
         if (counts is not null && _setup.RecordCounts) _setup.Driver.Tell(new CoreCounts(t, _setup.Population, _setup.Start, n, ImmutableCollectionsMarshal.AsImmutableArray(counts)));
         if (activity is not null)

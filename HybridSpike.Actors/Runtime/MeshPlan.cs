@@ -6,7 +6,8 @@ using HybridSpike.Core.Dynamics;
 namespace HybridSpike.Actors.Runtime;
 
 /// <summary>What one core of a compiled mesh runs, whatever the run: its piece, its incoming weights in the kernel's layout, where its payloads go.</summary>
-internal sealed record PlacedCore(int Population, int Start, int Count, ImmutableArray<IncomingConnection> Incoming, ImmutableArray<int> Destinations);
+internal sealed record PlacedCore(int Population, int Start, int Count, ImmutableArray<IncomingConnection> Incoming, ImmutableArray<int> Destinations,
+    Mapping.Routing.Tables.PacketLookup? Lookup);
 
 /// <summary>
 /// The run-independent part of a mesh run, built once per compiled mesh and shared by every run of it
@@ -41,7 +42,9 @@ internal sealed class MeshPlan
             var incoming = plan.Incoming.Select(c => new IncomingConnection(c.Source, c.SourceSize,
                 c.Source < 0 ? 1 : pieceCount[net.Populations[c.Source].Name], c.OneStep, c.SourceOmega, c.Weights, c.RowExponents));
             var destinations = mesh.Router.Resolve(cores.Count).Destinations; // cores.Count: this placement's index
-            cores.Add(new PlacedCore(index[piece.Population], piece.Start, piece.Count, [.. incoming], [.. destinations]));
+            // On table-routed profiles each core routes its packets by lookup at run time (its destinations: the walk's).
+            var lookup = (mesh.Router as Mapping.Routing.Tables.TableRouter)?.LookupFor(cores.Count);
+            cores.Add(new PlacedCore(index[piece.Population], piece.Start, piece.Count, [.. incoming], [.. destinations], lookup));
         }
         Cores = cores.MoveToImmutable();
         FedByInput = [.. Enumerable.Range(0, Cores.Length).Where(k => Cores[k].Incoming.Any(c => c.Source == -1))];

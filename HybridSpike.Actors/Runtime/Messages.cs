@@ -99,7 +99,11 @@ internal sealed record IncomingConnection(int Source, int SourceSize, int Source
 }
 
 /// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>
-internal sealed record Wire(ImmutableArray<IActorRef> Destinations, ImmutableArray<int> DestinationCores);
+/// <param name="Lookup">
+/// On table-routed profiles (SpiNNaker): how the core routes each step's packet by looking its key up in the
+/// tables, chip by chip; it sends to the destinations the lookup reaches. Null: to every destination.
+/// </param>
+internal sealed record Wire(ImmutableArray<IActorRef> Destinations, ImmutableArray<int> DestinationCores, Mapping.Routing.Tables.PacketLookup? Lookup);
 
 /// <summary>The population of a core's piece, for building its plan.</summary>
 internal static class CoreSetupExtensions

@@ -127,7 +127,7 @@ internal sealed class MeshDeployer : ReceiveActor
         for (int k = 0; k < placements.Length; k++)
         {
             var destinations = _plan.Cores[k].Destinations;
-            var wire = new Wire([.. destinations.Select(d => _inbox[d])], destinations);
+            var wire = new Wire([.. destinations.Select(d => _inbox[d])], destinations, _plan.Cores[k].Lookup);
             if (_nodeOf[k] is { } node)
             {
                 if (!remote.TryGetValue(node, out var w)) remote[node] = w = ([], []);

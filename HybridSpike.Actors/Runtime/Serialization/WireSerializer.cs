@@ -163,18 +163,59 @@ public abstract class WireSerializer : SerializerWithStringManifest
 
     private protected void WriteWire(ref MessagePackWriter w, Wire wire)
     {
-        w.WriteArrayHeader(2);
+        w.WriteArrayHeader(3);
         w.WriteArrayHeader(wire.Destinations.Length);
         foreach (var d in wire.Destinations) WriteRef(ref w, d);
         WriteInts(ref w, wire.DestinationCores);
+        if (wire.Lookup is { } l) WriteLookup(ref w, l); else w.WriteNil();
     }
 
     private protected Wire ReadWire(ref MessagePackReader r)
     {
-        Fields(ref r, 2);
+        Fields(ref r, 3);
         var refs = new IActorRef[r.ReadArrayHeader()];
         for (int i = 0; i < refs.Length; i++) refs[i] = ReadRef(ref r);
-        return new Wire(ImmutableCollectionsMarshal.AsImmutableArray(refs), ReadInts(ref r));
+        var cores = ReadInts(ref r);
+        var lookup = r.TryReadNil() ? null : ReadLookup(ref r);
+        if (lookup is not null && lookup.DeliveryChip.Length != refs.Length)
+            throw new SerializationException($"wire: {refs.Length} destinations but a lookup for {lookup.DeliveryChip.Length}");
+        return new Wire(ImmutableCollectionsMarshal.AsImmutableArray(refs), cores, lookup);
+    }
+
+    // A core's routing by lookup (SpiNNaker tables): its key and chip, where each destination sits, and the
+    // machine's tables. The tables go with every wire (one copy per core on the far node; a known cost).
+    private static void WriteLookup(ref MessagePackWriter w, Mapping.Routing.Tables.PacketLookup l)
+    {
+        var t = l.Tables;
+        w.WriteArrayHeader(12);
+        w.Write(l.Key); w.Write(l.RootChip); WriteInts(ref w, l.DeliveryChip); WriteInts(ref w, l.DeliveryOnChip);
+        w.Write(t.Width); w.Write(t.Height); WriteInts(ref w, t.Chips); WriteInts(ref w, t.EntryStart);
+        w.WriteArrayHeader(t.Keys.Length); foreach (var v in t.Keys) w.Write(v);
+        w.WriteArrayHeader(t.Masks.Length); foreach (var v in t.Masks) w.Write(v);
+        w.Write(t.Links.AsSpan());
+        w.WriteArrayHeader(t.Cores.Length); foreach (var v in t.Cores) w.Write(v);
+    }
+
+    private static Mapping.Routing.Tables.PacketLookup ReadLookup(ref MessagePackReader r)
+    {
+        Fields(ref r, 12);
+        uint key = r.ReadUInt32(); int root = r.ReadInt32();
+        var chip = ReadInts(ref r); var onChip = ReadInts(ref r);
+        int width = r.ReadInt32(), height = r.ReadInt32();
+        var chips = ReadInts(ref r); var start = ReadInts(ref r);
+        var keys = new uint[r.ReadArrayHeader()]; for (int i = 0; i < keys.Length; i++) keys[i] = r.ReadUInt32();
+        var masks = new uint[r.ReadArrayHeader()]; for (int i = 0; i < masks.Length; i++) masks[i] = r.ReadUInt32();
+        var links = r.ReadBytes()?.ToArray() ?? throw new SerializationException("lookup: the links are nil");
+        var words = new ulong[r.ReadArrayHeader()]; for (int i = 0; i < words.Length; i++) words[i] = r.ReadUInt64();
+        if (chip.IsDefault || onChip.IsDefault || chip.Length != onChip.Length) throw new SerializationException("lookup: the destinations' chips and cores differ in number");
+        if (width < 3 || height < 3 || (uint)root >= (uint)(width * height)) throw new SerializationException($"lookup: chip {root} is not on a {width}x{height} torus");
+        if (chips.IsDefault || start.IsDefault || start.Length != chips.Length + 1 || start[^1] != keys.Length)
+            throw new SerializationException("lookup: the table image's chips and entry ranges do not agree");
+        if (masks.Length != keys.Length || links.Length != keys.Length || words.Length != 4 * keys.Length)
+            throw new SerializationException($"lookup: {keys.Length} keys but {masks.Length} masks, {links.Length} routes and {words.Length / 4} core sets");
+        var image = new Mapping.Routing.Tables.TableImage(width, height, chips, start, ImmutableCollectionsMarshal.AsImmutableArray(keys), ImmutableCollectionsMarshal.AsImmutableArray(masks),
+            ImmutableCollectionsMarshal.AsImmutableArray(links), ImmutableCollectionsMarshal.AsImmutableArray(words));
+        return new Mapping.Routing.Tables.PacketLookup(image, key, root, chip, onChip);
     }
 
     protected static double? ReadNullable(ref MessagePackReader r) => r.TryReadNil() ? null : r.ReadDouble();

@@ -63,6 +63,27 @@ public sealed class TableRouter : IRouter
         sourceCore >= 0 && sourceCore < _decisions.Length ? _decisions[sourceCore]
         : throw new ArgumentOutOfRangeException(nameof(sourceCore), sourceCore, $"the placed network has cores 0..{_decisions.Length - 1}");
 
+    /// <summary>The compressed tables as the cores look packets up in them at run time (built once, shared).</summary>
+    public TableImage Image => _image ??= TableImage.Of(Tables);
+
+    private TableImage? _image;
+
+    /// <summary>
+    /// What core <paramref name="source"/> needs to route its packets by lookup at run time: its key, its
+    /// chip and, per destination in <see cref="RouteDecision.Destinations"/> order, where that core sits;
+    /// null for a core that sends nothing.
+    /// </summary>
+    public PacketLookup? LookupFor(int source)
+    {
+        var destinations = Resolve(source).Destinations;
+        if (destinations.IsEmpty) return null;
+        var torus = Tables.Torus;
+        int Id(CoreAddress c) => c.ChipY * torus.Width + c.ChipX;
+        var coresX = Placed.Split.Profile.Layout.CoresX;
+        return new PacketLookup(Image, Tables.Keys.Of(source).Match.Key, Id(Placed.Placements[source].Core),
+            [.. destinations.Select(d => Id(Placed.Placements[d].Core))], [.. destinations.Select(d => RoutingTables.OnChip(Placed.Placements[d].Core, coresX))]);
+    }
+
     /// <summary>
     /// Follows the packet with key <paramref name="key"/>, injected by core <paramref name="source"/>,
     /// through the compressed tables: the cores it reaches, in placement order, each with the links it

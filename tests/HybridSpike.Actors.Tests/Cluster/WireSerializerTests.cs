@@ -131,11 +131,11 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         Assert.Equal((3, probe.Ref), (hosted.Core, hosted.CoreRef));
 
         var other = CreateTestProbe();
-        var wire = (Wire)RoundTrip(new Wire([probe.Ref, other.Ref], [4, 9]));
+        var wire = (Wire)RoundTrip(new Wire([probe.Ref, other.Ref], [4, 9], null));
         Assert.Equal(new[] { probe.Ref, other.Ref }, wire.Destinations.ToArray());
         Assert.Equal(new[] { 4, 9 }, wire.DestinationCores.ToArray());
 
-        var wc = (WireCores)RoundTrip(new WireCores("r", [1, 2], [new Wire([probe.Ref], [0]), new Wire([], [])]));
+        var wc = (WireCores)RoundTrip(new WireCores("r", [1, 2], [new Wire([probe.Ref], [0], null), new Wire([], [], null)]));
         Assert.Equal(new[] { 1, 2 }, wc.Cores.ToArray());
         Assert.Equal(probe.Ref, Assert.Single(wc.Wires[0].Destinations));
         Assert.Empty(wc.Wires[1].Destinations);
@@ -157,6 +157,33 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         var counts = (TapCounts)RoundTrip(new TapCounts(7, 1L << 40, 16, 3, [0, -2, int.MaxValue]));
         Assert.Equal((7L, 1L << 40, 16, 3), (counts.Tap, counts.Step, counts.Start, counts.Count));
         Assert.Equal([0, -2, int.MaxValue], counts.Values.ToArray());
+    }
+
+    // On a 3x3 torus: key 0x10 leaves chip 0 east (link 0) and is delivered on chip 1 to its core 0.
+    private static readonly HybridSpike.Mapping.Routing.Tables.TableImage Image = new(3, 3, [0, 1], [0, 1, 2], [0x10, 0x10], [~0xFu, ~0xFu], [1, 0], [0, 0, 0, 0, 1, 0, 0, 0]);
+
+    [Fact]
+    public void A_wire_keeps_the_cores_table_lookup()
+    {
+        var probe = CreateTestProbe();
+        var lookup = new HybridSpike.Mapping.Routing.Tables.PacketLookup(Image, 0x10, 0, [1], [0]);
+        var back = ((Wire)RoundTrip(new Wire([probe.Ref], [4], lookup))).Lookup!;
+        Assert.Equal(Image.Keys.ToArray(), back.Tables.Keys.ToArray());
+        Assert.Equal(Image.Cores.ToArray(), back.Tables.Cores.ToArray());
+        var slots = new int[1];
+        Assert.Equal(1, back.Route(slots));
+    }
+
+    [Fact]
+    public void A_lookup_whose_tables_do_not_add_up_is_refused()
+    {
+        var probe = CreateTestProbe();
+        var broken = new HybridSpike.Mapping.Routing.Tables.PacketLookup(Image with { Masks = [~0xFu] }, 0x10, 0, [1], [0]);
+        var message = new Wire([probe.Ref], [4], broken);
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => Sys.Serialization.Deserialize(bytes, serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, message)));
+        Assert.Contains("lookup: 2 keys but 1 masks", e.ToString());
     }
 
     [Fact]

@@ -149,3 +149,65 @@ public class TableRouterTests
         Assert.Matches(@"^chip \(\d+,\d+\): \d+ entries after compression \(none\), limit 1$", e.Message);
     }
 }
+
+/// <summary>The run-time lookup (what the mesh's cores do each step) against the compile-time walk.</summary>
+public class PacketLookupTests
+{
+    [Property(MaxTest = 100)]
+    public Property A_cores_lookup_reaches_the_destinations_its_walk_does() =>
+        Prop.ForAll(RoutingCase.Arbitrary(), c =>
+        {
+            var r = c.TableRouter();
+            return Enumerable.Range(0, r.Placed.Placements.Length).All(k =>
+            {
+                var destinations = r.Resolve(k).Destinations;
+                if (r.LookupFor(k) is not { } lookup) return destinations.IsEmpty;
+                var slots = new int[destinations.Length];
+                int n = lookup.Route(slots);
+                return slots.Take(n).Select(s => destinations[s]).Order().SequenceEqual(destinations);
+            });
+        });
+
+    [Fact]
+    public void A_lookup_through_tables_that_loop_fails_naming_the_chip()
+    {
+        // p0 on chip (0,0) feeds p1 on chip (3,0) of a 6x3 torus; chip (1,0) is made to send the packet back west.
+        var profile = TableCases.Torus(6, 3);
+        var placed = TableCases.Placed(TableCases.Chain(1, 1), profile, 0, TableCases.CoreOn(profile, 3, 0));
+        var router = new TableRouter(RoutingTables.Build(new TriangularTorus(6, 3), placed, new NoCompression(), 1023), placed);
+        var lookup = router.LookupFor(0)!;
+        var image = lookup.Tables;
+        // Chip (1,0) (id 1) passes the packet by default routing: give it one entry, the key back west (link 3).
+        var looping = lookup with
+        {
+            Tables = image with
+            {
+                Chips = [.. image.Chips.Append(1).Distinct().Order()],
+                EntryStart = Rebuilt(image, 1, out var keys, out var masks, out var links, out var cores),
+                Keys = keys, Masks = masks, Links = links, Cores = cores,
+            },
+        };
+        var e = Assert.Throws<InvalidOperationException>(() => looping.Route(new int[1]));
+        Assert.Contains("chip (0,0)", e.Message);
+        Assert.Contains("the tables loop", e.Message);
+
+        ImmutableArray<int> Rebuilt(TableImage t, int chip, out ImmutableArray<uint> k, out ImmutableArray<uint> m, out ImmutableArray<byte> l, out ImmutableArray<ulong> w)
+        {
+            var ids = t.Chips.Append(chip).Distinct().Order().ToList();
+            var ks = new List<uint>(); var ms = new List<uint>(); var ls = new List<byte>(); var ws = new List<ulong>(); var start = new List<int>();
+            foreach (var id in ids)
+            {
+                start.Add(ks.Count);
+                int c = t.Chips.IndexOf(id);
+                if (id == chip) { ks.Add(lookup.Key); ms.Add(uint.MaxValue); ls.Add(1 << 3); ws.AddRange([0, 0, 0, 0]); continue; }
+                for (int e = t.EntryStart[c]; e < t.EntryStart[c + 1]; e++)
+                {
+                    ks.Add(t.Keys[e]); ms.Add(t.Masks[e]); ls.Add(t.Links[e]); ws.AddRange(t.Cores.Skip(4 * e).Take(4));
+                }
+            }
+            start.Add(ks.Count);
+            k = [.. ks]; m = [.. ms]; l = [.. ls]; w = [.. ws];
+            return [.. start];
+        }
+    }
+}
