@@ -18,7 +18,7 @@ namespace HybridSpike.Benchmarks.Routing;
 /// BenchmarkDotNet: they take seconds.
 ///   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- routing [--radius R] [--targets T] [--units U] [--out FILE]
 /// </summary>
-internal static class RoutingBenchmark
+internal static partial class RoutingBenchmark
 {
     public static int Run(string[] args)
     {
@@ -26,6 +26,7 @@ internal static class RoutingBenchmark
         int radius = 1, targets = 4, units = 44;
         for (int i = 0; i < args.Length; i++)
             if (args[i] == "--out" && i + 1 < args.Length) outFile = args[++i];
+            else if (args[i] == "--quick") { }
             else if (args[i] == "--radius" && i + 1 < args.Length && int.TryParse(args[i + 1], out radius)) i++;
             else if (args[i] == "--targets" && i + 1 < args.Length && int.TryParse(args[i + 1], out targets)) i++;
             else if (args[i] == "--units" && i + 1 < args.Length && int.TryParse(args[i + 1], out units)) i++;
@@ -82,6 +83,10 @@ internal static class RoutingBenchmark
             }
             GC.KeepAlive(router);
         }
+        Line("");
+        Line("## The actor mesh: routing by table lookup against dimension-order routing");
+        Line("");
+        MeshRouting(Line, quick: args.Contains("--quick"));
         if (outFile is not null) File.WriteAllText(outFile, md.ToString());
         return 0;
     }
