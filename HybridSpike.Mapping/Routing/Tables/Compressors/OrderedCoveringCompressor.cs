@@ -10,8 +10,8 @@ namespace HybridSpike.Mapping.Routing.Tables.Compressors;
 /// <para>
 /// The table is kept sorted by generality (<see cref="KeyMask.Generality"/>, the number of X bits,
 /// ascending): the most specific entries on top. At each step every route's entries are a candidate
-/// merge; the merge of a set is the smallest key/mask covering them all, inserted below every entry
-/// at most as general as itself. A candidate is refined by two checks, repeated until neither changes it:
+/// merge; the merge of a set is the smallest key/mask covering them all, inserted above every entry
+/// at least as general as itself. A candidate is refined by two checks, repeated until neither changes it:
 /// the <b>down check</b>: the merged entry must not match any key that an entry below its insertion
 /// point with another route is responsible for, nor any default-routed key; while it does, a bit that
 /// is X in the merge but fixed in the covered keys is fixed to the value that excludes them, dropping
@@ -119,11 +119,16 @@ public sealed class OrderedCoveringCompressor : IRoutingTableCompressor
         return m;
     }
 
-    /// <summary>Where the merge goes: before the first non-member more general than it (the end if none).</summary>
+    /// <summary>
+    /// Where the merge goes: before the first non-member at least as general as it (the end if none),
+    /// as rig's <c>_get_insertion_index</c> does. Above its equals rather than below them: a merge placed
+    /// below an equally general merge of another route that covers its members could keep none of them,
+    /// while above it the down check can narrow it until it stops covering that merge's aliases.
+    /// </summary>
     private static int InsertionIndex(List<Entry> entries, bool[] isMember, int generality)
     {
         for (int j = 0; j < entries.Count; j++)
-            if (!isMember[j] && entries[j].Generality > generality) return j;
+            if (!isMember[j] && entries[j].Generality >= generality) return j;
         return entries.Count;
     }
 
@@ -135,6 +140,7 @@ public sealed class OrderedCoveringCompressor : IRoutingTableCompressor
     private static List<int>? Refine(List<Entry> entries, List<int> group, KeyMask[] defaults, int minGoodness, bool[] isMember)
     {
         var members = new List<int>(group);
+        var options = new List<(uint Bit, uint Want)>();
         foreach (var i in members) isMember[i] = true;
         try
         {
@@ -149,28 +155,30 @@ public sealed class OrderedCoveringCompressor : IRoutingTableCompressor
                 {
                     var m = MergeOf(entries, members);
                     int q = InsertionIndex(entries, isMember, m.Generality);
-                    if (!MostConstrainedCovered(entries, defaults, route, m, q, out var covered, out uint settable)) break;
-                    if (settable == 0) return null; // the merge lies inside keys it must not take: no bit can help
-                    uint bestBit = 0;
+                    int stringency = MostConstrainedCovered(entries, defaults, route, m, q, options);
+                    if (stringency < 0) break;
+                    if (stringency == 0) return null; // the merge lies inside keys it must not take: no bit can help
+                    // The option that keeps the most members; on ties the more significant bit, as rig prefers.
+                    uint bestBit = 0, bestWant = 0;
                     int bestKept = -1;
-                    for (uint s = settable; s != 0; s &= s - 1)
+                    foreach (var (bit, want) in options)
                     {
-                        uint bit = s & (~s + 1);
-                        uint want = ~covered.Key & bit; // the value that excludes the covered keys
                         int kept = 0;
                         foreach (var i in members)
                         {
                             var k = entries[i].Match;
                             if ((k.Mask & bit) != 0 && (k.Key & bit) == want) kept++;
                         }
-                        if (kept > bestKept) { bestKept = kept; bestBit = bit; }
+                        if (kept > bestKept || (kept == bestKept && (bit > bestBit || (bit == bestBit && want > bestWant))))
+                        {
+                            bestKept = kept; bestBit = bit; bestWant = want;
+                        }
                     }
                     if (bestKept - 1 <= minGoodness || bestKept < 2) return null;
-                    uint wantBest = ~covered.Key & bestBit;
                     for (int t = members.Count - 1; t >= 0; t--)
                     {
                         var k = entries[members[t]].Match;
-                        if ((k.Mask & bestBit) == 0 || (k.Key & bestBit) != wantBest)
+                        if ((k.Mask & bestBit) == 0 || (k.Key & bestBit) != bestWant)
                         {
                             isMember[members[t]] = false;
                             members.RemoveAt(t);
@@ -179,11 +187,12 @@ public sealed class OrderedCoveringCompressor : IRoutingTableCompressor
                     changed = true;
                 }
 
-                // Up check: members (in descending order) that would slide under an overlapping entry of another route.
+                // Up check: members (in descending order) that would slide under an overlapping entry of
+                // another route. Each removal makes the merge less general and so moves its insertion point
+                // up (rig recomputes the merge after each removal too), which may let the remaining members pass.
                 {
-                    var m = MergeOf(entries, members);
-                    int q = InsertionIndex(entries, isMember, m.Generality);
-                    for (int t = members.Count - 1; t >= 0; t--)
+                    int q = InsertionIndex(entries, isMember, MergeOf(entries, members).Generality);
+                    for (int t = members.Count - 1; t >= 0 && members.Count >= 2; t--)
                     {
                         int i = members[t];
                         var k = entries[i].Match;
@@ -193,6 +202,7 @@ public sealed class OrderedCoveringCompressor : IRoutingTableCompressor
                             isMember[i] = false;
                             members.RemoveAt(t);
                             changed = true;
+                            if (members.Count >= 2) q = InsertionIndex(entries, isMember, MergeOf(entries, members).Generality);
                             break;
                         }
                     }
@@ -209,32 +219,39 @@ public sealed class OrderedCoveringCompressor : IRoutingTableCompressor
 
     /// <summary>
     /// Among the keys the merge <paramref name="m"/> must not match (the aliases of entries at or below
-    /// <paramref name="q"/> with another route, and the default-routed keys), the intersecting one with
-    /// the fewest bits that could exclude it (X in the merge, fixed in it); first in table order on ties.
+    /// <paramref name="q"/> with another route, and the default-routed keys) that it does match, those
+    /// with the fewest bits that could exclude them (X in the merge, fixed in them): how many such bits
+    /// (−1 when nothing is covered), with every (bit, value that excludes) of them in
+    /// <paramref name="options"/>. Only the most constrained matter: they limit the choice most (rig).
     /// </summary>
-    private static bool MostConstrainedCovered(List<Entry> entries, KeyMask[] defaults, ChipRoute route, KeyMask m, int q,
-        out KeyMask covered, out uint settable)
+    private static int MostConstrainedCovered(List<Entry> entries, KeyMask[] defaults, ChipRoute route, KeyMask m, int q,
+        List<(uint Bit, uint Want)> options)
     {
-        covered = default;
-        settable = 0;
+        options.Clear();
         int fewest = int.MaxValue;
         for (int j = q; j < entries.Count && fewest > 0; j++)
         {
             var e = entries[j];
             if (e.Route == route || !e.Match.Intersects(m)) continue;
-            foreach (var a in e.Aliases)
-                Consider(a, m, ref covered, ref settable, ref fewest);
+            foreach (var a in e.Aliases) Consider(a, m, options, ref fewest);
         }
-        for (int d = 0; d < defaults.Length && fewest > 0; d++) Consider(defaults[d], m, ref covered, ref settable, ref fewest);
-        return fewest != int.MaxValue;
+        for (int d = 0; d < defaults.Length && fewest > 0; d++) Consider(defaults[d], m, options, ref fewest);
+        return fewest == int.MaxValue ? -1 : fewest;
     }
 
-    private static void Consider(KeyMask a, KeyMask m, ref KeyMask covered, ref uint settable, ref int fewest)
+    private static void Consider(KeyMask a, KeyMask m, List<(uint Bit, uint Want)> options, ref int fewest)
     {
         if (!a.Intersects(m)) return;
         uint s = ~m.Mask & a.Mask;
         int c = BitOperations.PopCount(s);
-        if (c < fewest) { fewest = c; covered = a; settable = s; }
+        if (c > fewest) return;
+        if (c < fewest) { fewest = c; options.Clear(); }
+        for (; s != 0; s &= s - 1)
+        {
+            uint bit = s & (~s + 1);
+            var o = (bit, ~a.Key & bit);
+            if (!options.Contains(o)) options.Add(o);
+        }
     }
 
     /// <summary>The table with the members replaced by their merge at its insertion point; the merge inherits their aliases.</summary>
