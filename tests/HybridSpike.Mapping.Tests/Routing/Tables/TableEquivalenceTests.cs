@@ -106,6 +106,16 @@ public class TableEquivalenceTests
     }
 
     [Fact]
+    public void A_chip_table_still_wants_a_default_routable_source_s_own_route_when_an_entry_matches_it()
+    {
+        var passing = ChipRoute.Drop.WithLink(TriangularTorus.Opposite(2));
+        var chip = new ChipTable(Chip, [new SourceRoute(0, K("0000"), 2, passing), new SourceRoute(1, K("0001"), null, R1)]);
+        var compressed = Table(("000X", R1));
+        var d = Assert.Single(TableEquivalence.Differences(chip, compressed));
+        Assert.Equal(K("0000"), d.Keys);
+    }
+
+    [Fact]
     public void Ensure_names_the_chip_and_the_keys()
     {
         var original = Table(("0000", R1), ("01XX", R2));
