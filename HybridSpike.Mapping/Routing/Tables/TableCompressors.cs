@@ -15,7 +15,7 @@ public sealed class NoCompression : IRoutingTableCompressor
 /// <summary>The compressors a profile's <c>routing.compressor</c> may name.</summary>
 public static class TableCompressors
 {
-    private static readonly ImmutableArray<IRoutingTableCompressor> All = [new NoCompression()];
+    private static readonly ImmutableArray<IRoutingTableCompressor> All = [new NoCompression(), new Compressors.PairCompressor(), new Compressors.OrderedCoveringCompressor()];
 
     /// <summary>The valid <c>routing.compressor</c> values.</summary>
     public static ImmutableArray<string> Names { get; } = [.. All.Select(c => c.Name)];

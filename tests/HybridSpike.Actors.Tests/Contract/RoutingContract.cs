@@ -52,3 +52,29 @@ public sealed class RoutingContract(ActorSystemFixture actors) : IClassFixture<A
             Assert.Equal(Traffic(xy).Cores.Select(Counts), Traffic(tables).Cores.Select(Counts));
         });
 }
+
+/// <summary>
+/// The compression clause: on every generated network, every compressor's table of every chip routes
+/// every key as the table the trees built (PACMAN's routing_compression_checker, over key/mask cubes),
+/// and the default-routed keys still match nothing. Compared with the built tables, never a table with itself.
+/// </summary>
+public sealed class CompressionContract
+{
+    [Property(MaxTest = 200)]
+    public Property Every_compressor_keeps_every_route_of_the_built_tables() =>
+        Prop.ForAll(ContractGen.Arbitrary(Domain.FixedPoint), c =>
+        {
+            var mesh = (c with { Profile = c.Profile with { Routing = RoutingFamily.TorusTables } }).Compile();
+            var tables = Assert.IsType<TableRouter>(mesh.Router).Tables;
+            foreach (var name in TableCompressors.Names)
+            {
+                var compressor = TableCompressors.For(name);
+                foreach (var built in tables.Built)
+                {
+                    var differences = TableEquivalence.Differences(built, compressor.Compress(built.WithoutDefaultRoutes, tables.EntryLimit));
+                    if (!differences.IsEmpty)
+                        throw new ContractViolation($"{name}, chip ({built.Chip.X},{built.Chip.Y}): {string.Join("; ", differences)}\ncase: {c}");
+                }
+            }
+        });
+}
