@@ -46,7 +46,7 @@ public sealed record CompiledMesh(
 public sealed record CompileOptions(bool SplitIdentity, ExponentBlock Exponents)
 {
     /// <summary>
-    /// Measured nonzero payloads per unit per step, per population (e.g. a mesh run's packets ÷ destinations ÷ units ÷ steps),
+    /// Measured nonzero payloads per unit per step, per population (e.g. <see cref="TrafficRates.Measure"/>),
     /// that scale the traffic a placer reads (<see cref="TrafficEstimate.FromRates"/>); null: every unit
     /// counted as sending every step (<see cref="TrafficEstimate.FromAxons"/>). Changes placement only, never spikes.
     /// </summary>

@@ -44,7 +44,7 @@ public abstract partial class SimulatorContract
     /// every placer (sequential, random, greedy, partition) gives the fixed-point reference's spikes,
     /// outputs and predictions on the subject. Fewer cases than the main clause, as each runs four times.
     /// </summary>
-    [Property(MaxTest = 25)]
+    [Property(MaxTest = 15)]
     public Property Every_placer_gives_the_fixed_point_references_spikes() =>
         Prop.ForAll(ContractGen.Arbitrary(Domain), c =>
         {
