@@ -17,12 +17,13 @@ public static class PlacementCheck
         var layout = profile.Layout;
         var split = placed.Split;
         var times = new Dictionary<(string, int), int>();
-        foreach (var p in split.Pieces) times[(p.Population, p.Start)] = 0;
+        var pieces = new Dictionary<(string, int), Piece>();
+        foreach (var p in split.Pieces) { times[(p.Population, p.Start)] = 0; pieces[(p.Population, p.Start)] = p; }
         var holder = new Dictionary<int, Piece>();
         foreach (var (piece, core) in placed.Placements.Select(p => (p.Piece, p.Core)))
         {
             var key = (piece.Population, piece.Start);
-            if (!times.TryGetValue(key, out int seen) || !split.Pieces.Contains(piece))
+            if (!times.TryGetValue(key, out int seen) || pieces[key] != piece)
                 throw new CompileException($"place: piece {Name(piece)} on core {core.Index} is not a piece of the split network");
             if (seen > 0)
                 throw new CompileException($"place: piece {Name(piece)} is placed twice (again on core {core.Index})");
