@@ -8,7 +8,7 @@ using HybridSpike.Mapping.Profiles;
 
 namespace HybridSpike.Host.Commands;
 
-/// <summary>How the pieces of a split network go on cores: <c>--placement sequential|random[:SEED]</c>.</summary>
+/// <summary>How the pieces of a split network go on cores: <c>--placement sequential|random[:SEED]|greedy|partition</c>.</summary>
 internal abstract record PlacementChoice
 {
     private PlacementChoice() { }
@@ -25,6 +25,21 @@ internal abstract record PlacementChoice
         public override string ToString() => $"random:{Seed}";
     }
 
+    /// <summary>Chips grown one at a time by traffic (<see cref="GreedyInterchipPlacement"/>).</summary>
+    public sealed record Greedy : PlacementChoice
+    {
+        public override string ToString() => "greedy";
+    }
+
+    /// <summary>A balanced min-cut of the traffic graph, one part per chip (<see cref="PartitionPlacement"/>).</summary>
+    public sealed record Partition : PlacementChoice
+    {
+        public override string ToString() => "partition";
+    }
+
+    /// <summary>The valid values, for errors and help.</summary>
+    public const string Values = "sequential, random, random:SEED, greedy, partition";
+
     /// <summary>The seed of a bare <c>random</c>.</summary>
     public const ulong DefaultSeed = 0;
 
@@ -34,22 +49,26 @@ internal abstract record PlacementChoice
     public IPlacementStrategy Strategy() => this switch
     {
         Random r => new RandomPlacement(r.Seed),
+        Greedy => new GreedyInterchipPlacement(),
+        Partition => new PartitionPlacement(),
         _ => new SequentialPlacement(),
     };
 
-    /// <summary><c>sequential</c>, <c>random</c> or <c>random:SEED</c>; anything else is an <see cref="ArgumentException"/> naming --placement.</summary>
+    /// <summary><c>sequential</c>, <c>random</c>, <c>random:SEED</c>, <c>greedy</c> or <c>partition</c>; anything else is an <see cref="ArgumentException"/> naming --placement.</summary>
     public static PlacementChoice Parse(string text)
     {
         var t = text.Trim();
         if (t == "sequential") return Default;
         if (t == "random") return new Random(DefaultSeed);
+        if (t == "greedy") return new Greedy();
+        if (t == "partition") return new Partition();
         if (t.StartsWith("random:", StringComparison.Ordinal))
         {
             var seed = t["random:".Length..];
             if (ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var s)) return new Random(s);
             throw new ArgumentException($"--placement {text}: the seed '{seed}' is not a whole number from 0 to {ulong.MaxValue}");
         }
-        throw new ArgumentException($"--placement '{text}' is not one of sequential, random, random:SEED");
+        throw new ArgumentException($"--placement '{text}' is not one of {Values}");
     }
 }
 
@@ -83,7 +102,7 @@ internal sealed record CompileTargetOptions(Option<string> Profile, Option<strin
         var place = placement
             ? new Option<string>("--placement")
             {
-                Description = $"How pieces go on cores: sequential (in order, chip by chip), random (seed {PlacementChoice.DefaultSeed}) or random:SEED (default: sequential)",
+                Description = $"How pieces go on cores: sequential (in order, chip by chip), random (seed {PlacementChoice.DefaultSeed}), random:SEED, greedy (chips grown by traffic) or partition (balanced min-cut of the traffic) (default: sequential)",
                 DefaultValueFactory = _ => "sequential",
             }
             : null;

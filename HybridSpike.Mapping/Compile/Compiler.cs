@@ -45,12 +45,20 @@ public sealed record CompiledMesh(
 /// <param name="SplitIdentity">Rewrite near-identity recurrences as I + (W − I) first (<see cref="Lower"/>).</param>
 public sealed record CompileOptions(bool SplitIdentity, ExponentBlock Exponents)
 {
+    /// <summary>
+    /// Measured nonzero payloads per unit per step, per population (e.g. <see cref="TrafficRates.Measure"/>),
+    /// that scale the traffic a placer reads (<see cref="TrafficEstimate.FromRates"/>); null: every unit
+    /// counted as sending every step (<see cref="TrafficEstimate.FromAxons"/>). Changes placement only, never spikes.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? TrafficRates { get; init; }
+
     public static CompileOptions Default { get; } = new(true, ExponentBlock.Core);
 }
 
 /// <summary>
 /// The compile pipeline: lower → split → discretize → place → route, each a pure stage. Placement is
-/// given a <see cref="PlacementContext"/> (topology, traffic from axon counts); the router is the
+/// given a <see cref="PlacementContext"/> (topology, traffic from axon counts or <see cref="CompileOptions.TrafficRates"/>),
+/// its result goes through <see cref="PlacementCheck"/>; the router is the
 /// profile's (<see cref="Routers.For"/>).
 /// </summary>
 public static class Compiler
@@ -63,8 +71,10 @@ public static class Compiler
         if (options.SplitIdentity) network = Lower.SplitIdentity(network);
         var split = Split.Run(network, profile);
         var discretized = Discretize.Run(split, options.Exponents);
-        var context = PlacementContext.For(split);
-        var router = Routers.For(profile, context.Topology, placement.Place(context));
+        var context = PlacementContext.For(split, options.TrafficRates is { } rates ? TrafficEstimate.FromRates(split, rates) : TrafficEstimate.FromAxons(split));
+        var placed = placement.Place(context);
+        PlacementCheck.Validate(placed, profile);
+        var router = Routers.For(profile, context.Topology, placed);
         var routed = RoutedNetwork.Of(router);
         var cores = routed.Placed.Placements.Select(p => new CoreSummary(
             p.Core.Index, p.Core.ChipX, p.Core.ChipY, p.Core.X, p.Core.Y,

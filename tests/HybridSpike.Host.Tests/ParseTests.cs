@@ -36,8 +36,9 @@ public sealed class ParseTests
         Assert.Equal(new CompileRequest("m.hsa", new CompileTarget("loihi", ExponentBlock.Core, new PlacementChoice.Sequential()), 0, false), r);
         var c = new CompileCommand();
         Refused(c.Command, c.Parse, "--samples must be 0 (skip) or from 1 to 100,000, got -1", "--model", "m", "--samples", "-1");
-        Refused(c.Command, c.Parse, "--placement 'diagonal' is not one of sequential, random, random:SEED", "--model", "m", "--placement", "diagonal");
+        Refused(c.Command, c.Parse, "--placement 'diagonal' is not one of sequential, random, random:SEED, greedy, partition", "--model", "m", "--placement", "diagonal");
         Assert.Equal(new PlacementChoice.Random(7), Compile("--model", "m", "--placement", "random:7", "--exponent", "row").Target.Placement);
+        Assert.Equal(new PlacementChoice.Partition(), Compile("--model", "m", "--placement", "partition").Target.Placement);
         Assert.Equal(ExponentBlock.Row, Compile("--model", "m", "--exponent", "row").Target.Exponent);
     }
 
@@ -50,7 +51,12 @@ public sealed class ParseTests
         Assert.IsType<SequentialPlacement>(PlacementChoice.Parse("sequential").Strategy());
         var random = Assert.IsType<RandomPlacement>(PlacementChoice.Parse("random:42").Strategy());
         Assert.Equal(42UL, random.Seed);
-        foreach (var bad in new[] { "random:", "random:-1", "random:x", "random:1.5", "Random", "seq" })
+        Assert.IsType<PlacementChoice.Greedy>(PlacementChoice.Parse("greedy"));
+        Assert.IsType<PlacementChoice.Partition>(PlacementChoice.Parse("partition"));
+        Assert.IsType<GreedyInterchipPlacement>(PlacementChoice.Parse("greedy").Strategy());
+        Assert.IsType<PartitionPlacement>(PlacementChoice.Parse("partition").Strategy());
+        Assert.Equal("partition", PlacementChoice.Parse("partition").ToString());
+        foreach (var bad in new[] { "random:", "random:-1", "random:x", "random:1.5", "Random", "seq", "greedy:1", "Partition" })
             Assert.Contains("--placement", Assert.Throws<ArgumentException>(() => PlacementChoice.Parse(bad)).Message);
     }
 

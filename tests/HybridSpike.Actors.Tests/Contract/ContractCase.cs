@@ -137,7 +137,8 @@ public sealed record ContractCase(
     int Streams,
     int Steps,
     ulong InputSeed,
-    bool ZeroInput = false)
+    bool ZeroInput = false,
+    TrafficPlacer? TrafficPlacement = null)
 {
     public string Name(int population) =>
         population < 0 ? NetworkDescription.InputName : population == Pops.Length - 1 ? "out" : $"p{population}";
@@ -185,7 +186,7 @@ public sealed record ContractCase(
             ZeroInput ? 0 : Domain == Domain.Dyadic ? (g.NextInt(129) - 64) / 64.0 : 2 * g.NextDouble() - 1)];
     }
 
-    public IPlacementStrategy Placement() => PlacementSeed is { } s ? new RandomPlacement(s) : new SequentialPlacement();
+    public IPlacementStrategy Placement() => PlacementChoices.Strategy(PlacementSeed, TrafficPlacement);
 
     public CompiledMesh Compile()
     {

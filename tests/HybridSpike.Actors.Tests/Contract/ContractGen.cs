@@ -95,12 +95,12 @@ public static class ContractGen
             from profile in Profile
             from lower in Gen.Elements(true, false)
             from exponents in Gen.Elements(ExponentBlock.Core, ExponentBlock.Row)
-            from placement in Gen.Frequency((1, Gen.Constant<ulong?>(null)), (2, Seed.Select(s => (ulong?)s)))
+            from placement in PlacementChoices.Of(Seed)
             from shuffle in Gen.Zip(Seed, Gen.Choose(0, 8), (s, hold) => new DeliveryShuffle(s, hold))
             from streams in Gen.Choose(1, 3)
             from steps in Gen.Choose(1, maxSteps)
             from inputs in Seed
-            select new ContractCase(domain, dims, pops, conns, profile, lower, exponents, placement, shuffle, streams, steps, inputs);
+            select new ContractCase(domain, dims, pops, conns, profile, lower, exponents, placement.Seed, shuffle, streams, steps, inputs) { TrafficPlacement = placement.Traffic };
     });
 
     public static Arbitrary<ContractCase> Arbitrary(Domain domain) => Arb.From(Cases(domain), Shrink);
@@ -131,6 +131,7 @@ public static class ContractGen
             if (conn.Scale != 1) yield return c with { Conns = c.Conns.SetItem(k, conn with { Scale = 1 }) };
         }
         if (c.PlacementSeed is not null) yield return c with { PlacementSeed = null };
+        if (c.TrafficPlacement is not null) yield return c with { TrafficPlacement = null };
         if (c.Shuffle.MaxHold > 0) yield return c with { Shuffle = c.Shuffle with { MaxHold = 0 } };
         if (c.Lower) yield return c with { Lower = false };
         if (c.Exponents != ExponentBlock.Core) yield return c with { Exponents = ExponentBlock.Core };
