@@ -58,7 +58,9 @@ internal sealed class TrafficCommand
     {
         int samples = Ranges.TestSequences.Check(result.GetValue(_samples), _samples.Name);
         int check = Ranges.TestSequences.OrZero("no check").Check(result.GetValue(_checkMesh), _checkMesh.Name);
-        if (check > samples) throw new ArgumentException($"{_checkMesh.Name} {check}: more than the {samples} --samples");
+        // The default check is cut to the samples there are; a check asked for on more samples than run is refused.
+        if (check > samples)
+            check = result.GetResult(_checkMesh) is { Implicit: false } ? throw new ArgumentException($"{_checkMesh.Name} {check}: more than the {samples} --samples") : samples;
         var profiles = List(result.GetValue(_profiles)!, _profiles.Name);
         var placers = List(result.GetValue(_placers)!, _placers.Name).Select(PlacementChoice.Parse).ToImmutableArray();
         if (placers.Distinct().Count() != placers.Length) throw new ArgumentException($"{_placers.Name}: a placement is listed twice");
