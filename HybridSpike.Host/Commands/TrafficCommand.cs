@@ -62,7 +62,11 @@ internal sealed class TrafficCommand
         if (check > samples)
             check = result.GetResult(_checkMesh) is { Implicit: false } ? throw new ArgumentException($"{_checkMesh.Name} {check}: more than the {samples} --samples") : samples;
         var profiles = List(result.GetValue(_profiles)!, _profiles.Name);
-        var placers = List(result.GetValue(_placers)!, _placers.Name).Select(PlacementChoice.Parse).ToImmutableArray();
+        var placers = List(result.GetValue(_placers)!, _placers.Name).Select(name =>
+        {
+            try { return PlacementChoice.Parse(name); }
+            catch (ArgumentException e) { throw new ArgumentException($"{_placers.Name}: {e.Message}", e); }
+        }).ToImmutableArray();
         if (placers.Distinct().Count() != placers.Length) throw new ArgumentException($"{_placers.Name}: a placement is listed twice");
         return new TrafficRequest(result.GetValue(_model)!, profiles, placers, _data.ReadOverride(result), samples, check, result.GetValue(_report), result.GetValue(_json));
     }

@@ -109,9 +109,20 @@ public sealed class TrafficCommandTests(TrafficRun run) : IClassFixture<TrafficR
         Assert.Equal("mine", File.ReadAllText(Path.Combine(run.Report, TrafficRun.Unrelated)));
     }
 
+    [Fact]
+    public void The_link_picture_has_one_panel_per_combination_side_by_side()
+    {
+        Assert.True(run.Result.ExitCode == 0, run.Result.Error);
+        var png = File.ReadAllBytes(Path.Combine(run.Report, "traffic-links.png"));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png.Take(4));
+        // IHDR: the width (bytes 16-19, big-endian) grows with the panels, 420 pixels each.
+        int width = (png[16] << 24) | (png[17] << 16) | (png[18] << 8) | png[19];
+        Assert.Equal(420 * Combinations.Length, width);
+    }
+
     [Theory]
     [InlineData("unknown profile 'nope'; valid: loihi", "--profiles", "loihi,nope")]
-    [InlineData("--placement 'zigzag' is not one of", "--placers", "zigzag")]
+    [InlineData("--placers: --placement 'zigzag' is not one of", "--placers", "zigzag")]
     [InlineData("--samples must be from 1", "--samples", "0")]
     [InlineData("--check-mesh 5: more than the 3 --samples", "--samples", "3", "--check-mesh", "5")]
     [InlineData("--profiles: 'loihi' is listed twice", "--profiles", "loihi,loihi")]
