@@ -40,6 +40,7 @@ public static class Cli
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(CompileCommand.Build());
         root.Subcommands.Add(SimulateCommand.Build());
+        root.Subcommands.Add(TrafficCommand.Build());
         root.Subcommands.Add(NodeCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(StreamCommand.Build());

@@ -95,6 +95,11 @@ public sealed class FixedPointSimulator : ISimulator
             if (observer is not null)
                 for (int pi = 0; pi < pops.Length; pi++)
                     if (pops[pi].IsQuantized) observer.OnCounts(t, pops[pi], counts[pi]);
+            if (observer is IPayloadObserver payloadObserver)
+            {
+                payloadObserver.OnPayloads(t, -1, input);
+                for (int pi = 0; pi < pops.Length; pi++) payloadObserver.OnPayloads(t, pi, payloads[pi]);
+            }
         }
         Interlocked.Add(ref _events, events);
         var predictions = ImmutableArray.CreateBuilder<int>(batch);

@@ -18,6 +18,22 @@ public interface IActivityObserver
     void OnCounts(int step, Population population, ReadOnlySpan<int> counts);
 }
 
+/// <summary>
+/// An <see cref="IActivityObserver"/> that also sees every payload (docs/telemetry.md, "Payload") while
+/// <see cref="FixedPointSimulator.Run"/> runs: the input's and every population's, spiking or not, so that the
+/// traffic a mesh would carry can be counted without a mesh (Mapping/Telemetry/OfflineTraffic.cs). Observing
+/// changes no result.
+/// </summary>
+public interface IPayloadObserver : IActivityObserver
+{
+    /// <summary>
+    /// Called once per step for the input (<paramref name="population"/> −1, before the populations) and then for every
+    /// population index in evaluation order, after all of the step's populations are computed. <paramref name="payloads"/>
+    /// is row-major [sample, unit] and is only valid during the call.
+    /// </summary>
+    void OnPayloads(int step, int population, ReadOnlySpan<long> payloads);
+}
+
 /// <summary>The result of a run.</summary>
 /// <param name="Outputs">The output population's activity at the last step: batch rows × output-size columns.</param>
 /// <param name="Predictions">The class of each sample: the index of the first maximum of its output row.</param>

@@ -1,0 +1,208 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using HybridSpike.Actors.Runtime;
+using HybridSpike.Core.Artifact;
+using HybridSpike.Core.Data;
+using HybridSpike.Core.Network;
+using HybridSpike.Core.Reference;
+using HybridSpike.Host.Commands;
+using HybridSpike.Host.Hosting;
+using HybridSpike.Host.Reports;
+using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
+using HybridSpike.Mapping.Routing.Tables;
+using HybridSpike.Mapping.Telemetry;
+
+namespace HybridSpike.Host.Services;
+
+/// <summary>The busiest link of a combination: its packets, direction and ends (chip coordinates on a torus, core coordinates on a mesh).</summary>
+internal sealed record BusiestLinkRow(long Packets, string Direction, int FromX, int FromY, int ToX, int ToY);
+
+/// <summary>Routing-table entries over all chips: as the trees made them, with default routes left out, and after each compressor.</summary>
+internal sealed record TableEntriesRow(long Built, long WithoutDefaultRoutes, ImmutableSortedDictionary<string, long> Compressed);
+
+/// <summary>One combination (profile × placement) of <c>hybridspike traffic</c>; every count is over all the samples (docs/traffic.md).</summary>
+/// <param name="PacketsInjected">Nonzero payloads sent by cores with at least one destination, once per payload (a multicast router's injected packets).</param>
+/// <param name="Deliveries">Packets as the telemetry counts them: one nonzero payload arriving at one destination core.</param>
+/// <param name="LinkTraversals">Σ over the links of their loads: copies on links (once per tree link when multicast).</param>
+/// <param name="Hops">Σ over the deliveries of their routes' hops.</param>
+/// <param name="InterChipShare">Deliveries whose two ends are on different chips ÷ all deliveries (0 when none).</param>
+/// <param name="Tables">Null on profiles without routing tables.</param>
+/// <param name="MeshChecked">Samples also run through the actor mesh with the same telemetry (0: not checked).</param>
+internal sealed record TrafficRow(
+    string Profile, string Placement, string Topology, int Cores, long Spikes, long PacketsInjected, long Deliveries, long LinkTraversals, long Hops,
+    BusiestLinkRow? BusiestLink, double InterChipShare, TableEntriesRow? Tables, double EnergyPerInferenceJoules, double SecondsPerStep,
+    double CompileSeconds, int MeshChecked);
+
+/// <param name="CommonWeightBits">The weight bits every profile was compiled with: the smallest of the chosen profiles'.</param>
+/// <param name="WeightBits">Per profile, the weight bits it declares (before the common precision was applied).</param>
+internal sealed record TrafficReport(string Model, int Samples, int Steps, string Exponents, int CommonWeightBits, ImmutableSortedDictionary<string, int> WeightBits,
+    ImmutableArray<string> Compressors, ImmutableArray<TrafficRow> Rows);
+
+/// <summary>
+/// One network's traffic on several profiles and placements with the same spikes everywhere (<c>hybridspike traffic</c>;
+/// docs/traffic.md): every combination compiled with row exponents and one common weight precision, so the fixed-point
+/// network is the same (checked); the fixed-point golden model run once; each combination's traffic counted from that
+/// run without actors (<see cref="OfflineTraffic"/>), and checked against the actor mesh on a few samples.
+/// </summary>
+internal static class TrafficService
+{
+    public static async Task<int> RunAsync(TrafficRequest request, TextWriter o, TextWriter err, CancellationToken cancel)
+    {
+        if (request.Report is { } report) Check.WritableFolder(report, "--report");
+        var path = CompileService.ArtifactPath(request.Model);
+        var artifact = ArtifactFile.Read(path);
+        var declared = request.Profiles.Select(Profiles.Get).ToImmutableArray();
+        if (declared.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"--profiles: profile '{twice.Key}' is given twice");
+        // One weight precision for all: the smallest, so that no profile holds weights another could not (docs/traffic.md).
+        int common = declared.Min(p => p.Core.WeightBits);
+        var profiles = declared.Select(p => p with { Core = p.Core with { WeightBits = common } }).ToImmutableArray();
+        var dataConfig = request.Data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = request.Samples };
+        var seq = SequenceData.Load(dataConfig);
+        Check.WithinSplit(request.Samples, seq.Test.Count, "--samples", dataConfig.Dataset);
+
+        var options = CompileOptions.Default with { Exponents = ExponentBlock.Row };
+        var combos = new List<(CompiledMesh Mesh, PlacementChoice Placer, double Seconds)>();
+        foreach (var profile in profiles)
+            foreach (var placer in request.Placers)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var watch = Stopwatch.StartNew();
+                CompiledMesh mesh;
+                try
+                {
+                    mesh = Compiler.Compile(artifact.Network, profile, placer.Strategy(), options);
+                }
+                catch (CompileException e)
+                {
+                    throw new CompileException($"profile '{profile.Name}', placement {placer}: {e.Message}");
+                }
+                combos.Add((mesh, placer, watch.Elapsed.TotalSeconds));
+            }
+        var reference = combos[0].Mesh.Discretized.FixedPoint();
+        foreach (var (mesh, placer, _) in combos.Skip(1))
+            if (Difference(reference, mesh.Discretized.FixedPoint()) is { } d)
+                throw new CompileException($"profile '{mesh.Profile.Name}', placement {placer}: the fixed-point network differs from profile '{combos[0].Mesh.Profile.Name}', placement {combos[0].Placer}'s ({d}); the spikes would not be the same");
+
+        err.WriteLine(CtrlC.Started("traffic", seq.Test.Count, dataConfig.Dataset));
+        var simulator = FixedPointSimulator.Create(reference);
+        var activity = Tally(simulator, seq, seq.Test.Count, cancel);
+        var rows = ImmutableArray.CreateBuilder<TrafficRow>(combos.Count);
+        var telemetries = new List<(CompiledMesh Mesh, string Placer, MeshTelemetry Telemetry)>();
+        foreach (var (mesh, placer, seconds) in combos)
+        {
+            var telemetry = OfflineTraffic.Telemetry(mesh, activity);
+            telemetries.Add((mesh, placer.ToString()!, telemetry));
+            rows.Add(Row(mesh, placer.ToString()!, telemetry, seconds, 0));
+        }
+
+        if (request.CheckMesh > 0)
+        {
+            var checkActivity = Tally(simulator, seq, request.CheckMesh, cancel);
+            var (inputs, _) = seq.Doubles(seq.Test, [.. Enumerable.Range(0, request.CheckMesh)]);
+            await using var local = await MeshHost.StartLocalAsync(cancel).ConfigureAwait(false);
+            for (int i = 0; i < combos.Count; i++)
+            {
+                var (mesh, placer, _) = combos[i];
+                err.WriteLine($"mesh check: {request.CheckMesh} samples on {mesh.Profile.Name}, {placer} placement");
+                var run = await MeshRuntime.RunWithTelemetryAsync(local.System, mesh, [.. inputs], request.CheckMesh, seq.Steps, null, cancel).ConfigureAwait(false);
+                if (FirstDifference(OfflineTraffic.Telemetry(mesh, checkActivity), run.Telemetry) is { } d)
+                {
+                    err.WriteLine($"error: mesh check: on profile '{mesh.Profile.Name}', placement {placer}, the actor mesh's telemetry of {request.CheckMesh} samples differs from the offline count: {d}");
+                    return Cli.InternalError;
+                }
+                rows[i] = rows[i] with { MeshChecked = request.CheckMesh };
+            }
+        }
+
+        var result = new TrafficReport(path, seq.Test.Count, seq.Steps, "row", common,
+            declared.ToImmutableSortedDictionary(p => p.Name, p => p.Core.WeightBits, StringComparer.Ordinal), TableCompressors.Names, rows.MoveToImmutable());
+        if (result.Rows.Select(r => r.Spikes).Distinct().Count() != 1)
+            throw new InvalidOperationException($"the spikes differ between combinations ({string.Join(", ", result.Rows.Select(r => $"{r.Profile}/{r.Placement}: {r.Spikes}"))}) although the fixed-point networks are equal");
+        if (request.Report is { } dir)
+        {
+            var files = TrafficFiles.Write(dir, result, telemetries);
+            err.WriteLine($"report: {dir} ({string.Join(", ", files)})");
+        }
+        if (request.Json) { Cli.WriteJson(o, result); return 0; }
+        o.Write(TrafficFiles.Markdown(result));
+        return 0;
+    }
+
+    /// <summary>The first <paramref name="count"/> test sequences through the golden model, in batches of 50 in parallel, tallied.</summary>
+    private static PayloadActivity Tally(FixedPointSimulator simulator, SequenceData seq, int count, CancellationToken cancel)
+    {
+        var batches = Batching.InOrder(count, 50).ToArray();
+        var parts = new PayloadActivity[batches.Length];
+        ReferenceEvaluation.InParallel(batches.Length, cancel, b =>
+        {
+            var positions = batches[b].Span;
+            var (inputs, _) = seq.Doubles(seq.Test, positions);
+            parts[b] = OfflineTraffic.Run(simulator, inputs, positions.Length, seq.Steps).Activity;
+        });
+        return PayloadActivity.Add(parts);
+    }
+
+    private static TrafficRow Row(CompiledMesh mesh, string placer, MeshTelemetry t, double compileSeconds, int checkedSamples)
+    {
+        // A core's payloads go to all its destinations alike: one injected packet per nonzero payload of a core that has any.
+        long injected = t.Cores.Where(c => !c.PacketsToPerStep.IsEmpty).Sum(c => c.PacketsToPerStep.Values.First().Sum());
+        long hops = t.HopHistogram.Sum(h => h.Key * h.Value);
+        long deliveries = t.IntraChipPackets + t.InterChipPackets;
+        TableEntriesRow? tables = null;
+        if (mesh.Router is TableRouter router)
+        {
+            var s = router.Tables.Summary;
+            // Each chip's table without its default routes, compressed by every compressor there is (the profile's own is one of them).
+            var compressed = TableCompressors.Names.ToImmutableSortedDictionary(name => name,
+                name => router.Tables.Built.Sum(chip => (long)TableCompressors.For(name).Compress(chip.WithoutDefaultRoutes, router.Tables.EntryLimit).Count), StringComparer.Ordinal);
+            tables = new TableEntriesRow(s.Built, s.WithoutDefaultRoutes, compressed);
+        }
+        var busiest = t.BusiestLink is { } b ? new BusiestLinkRow(b.Packets, b.Direction, b.FromX, b.FromY, b.ToX, b.ToY) : null;
+        return new TrafficRow(mesh.Profile.Name, placer, mesh.Topology.Name, mesh.Cores.Length, t.Spikes, injected, t.Packets, t.Links.Sum(l => l.Packets), hops,
+            busiest, deliveries == 0 ? 0 : (double)t.InterChipPackets / deliveries, tables, t.EnergyPerInference, t.SecondsPerStep, compileSeconds, checkedSamples);
+    }
+
+    /// <summary>Where two fixed-point networks differ (populations, then each connection's mantissas and exponents), or null when they are equal.</summary>
+    internal static string? Difference(FixedPointNetwork a, FixedPointNetwork b)
+    {
+        var (pa, pb) = (a.Network.Populations, b.Network.Populations);
+        if (!pa.Select(p => (p.Name, p.Size)).SequenceEqual(pb.Select(p => (p.Name, p.Size)))) return "the populations differ";
+        if (a.Weights.Length != b.Weights.Length) return $"{a.Weights.Length} and {b.Weights.Length} connections";
+        for (int c = 0; c < a.Weights.Length; c++)
+        {
+            var conn = a.Network.Connections[c];
+            if (!a.Weights[c].Mantissas.SequenceEqual(b.Weights[c].Mantissas)) return $"connection {conn.Source}->{conn.Target}: the mantissas";
+            if (!a.Weights[c].RowExponents.SequenceEqual(b.Weights[c].RowExponents)) return $"connection {conn.Source}->{conn.Target}: the exponents";
+        }
+        return null;
+    }
+
+    /// <summary>The first count in which the mesh run's telemetry differs from the offline one (core by core, step by step, then the links), or null.</summary>
+    internal static string? FirstDifference(MeshTelemetry offline, MeshTelemetry mesh)
+    {
+        if (offline.Cores.Length != mesh.Cores.Length) return $"{offline.Cores.Length} cores counted offline, {mesh.Cores.Length} on the mesh";
+        for (int k = 0; k < offline.Cores.Length; k++)
+        {
+            var (e, a) = (offline.Cores[k], mesh.Cores[k]);
+            foreach (var (what, x, y) in new[]
+            {
+                ("synaptic events", e.SynapticEventsPerStep, a.SynapticEventsPerStep), ("neuron updates", e.NeuronUpdatesPerStep, a.NeuronUpdatesPerStep),
+                ("spikes", e.SpikesPerStep, a.SpikesPerStep), ("packets received", e.PacketsReceivedPerStep, a.PacketsReceivedPerStep),
+            })
+                for (int t = 0; t < x.Length; t++)
+                    if (x[t] != y[t]) return $"core {e.Core} {what} at step {t}: offline {x[t]}, mesh {y[t]}";
+            if (!e.PacketsToPerStep.Keys.Order().SequenceEqual(a.PacketsToPerStep.Keys.Order()))
+                return $"core {e.Core}: destinations [{string.Join(", ", e.PacketsToPerStep.Keys.Order())}] offline, [{string.Join(", ", a.PacketsToPerStep.Keys.Order())}] on the mesh";
+            foreach (var d in e.PacketsToPerStep.Keys.Order())
+                for (int t = 0; t < e.Steps; t++)
+                    if (e.PacketsToPerStep[d][t] != a.PacketsToPerStep[d][t]) return $"core {e.Core} packets to core {d} at step {t}: offline {e.PacketsToPerStep[d][t]}, mesh {a.PacketsToPerStep[d][t]}";
+        }
+        if (offline.Links.Length != mesh.Links.Length) return $"{offline.Links.Length} links used offline, {mesh.Links.Length} on the mesh";
+        for (int i = 0; i < offline.Links.Length; i++)
+            if (offline.Links[i].Link != mesh.Links[i].Link || offline.Links[i].Packets != mesh.Links[i].Packets)
+                return $"link {i}: {offline.Links[i].Link} with {offline.Links[i].Packets} packets offline, {mesh.Links[i].Link} with {mesh.Links[i].Packets} on the mesh";
+        return null;
+    }
+}
