@@ -27,8 +27,8 @@ internal sealed class TrafficCommand
     };
     private readonly Option<string> _placers = new("--placers")
     {
-        Description = "Comma-separated placements to compare (as --placement: sequential, random, random:SEED) (default: sequential)",
-        DefaultValueFactory = _ => "sequential",
+        Description = "Comma-separated placements to compare (as --placement: sequential, random, random:SEED, greedy, partition) (default: sequential,greedy,partition)",
+        DefaultValueFactory = _ => "sequential,greedy,partition",
     };
     private readonly DataCommands.DatasetOptions _data = DataCommands.DatasetOptions.Create();
     private readonly Option<int> _samples = new("--samples") { Description = "Test sequences through the fixed-point golden model (default: 20)", DefaultValueFactory = _ => 20 };

@@ -38,6 +38,10 @@ internal static class TrafficFiles
             yield return new($"table_entries_{name.Replace('-', '_')}", $"after {name}", r => r.Tables is { } t ? t.Compressed[name] : null);
         yield return new("energy_per_inference_joules", "energy per inference (J)", r => r.EnergyPerInferenceJoules);
         yield return new("seconds_per_step", "seconds per step", r => r.SecondsPerStep);
+        yield return new("real_time_peak_load", "real-time peak load", r => r.RealTime?.PeakLoad);
+        yield return new("time_scale_factor", "time scale factor", r => r.RealTime?.TimeScaleFactor);
+        yield return new("packets_over_capacity", "packets over capacity", r => r.RealTime?.PacketsOverCapacity);
+        yield return new("static_energy_per_inference_joules", "static energy per inference (J)", r => r.RealTime?.StaticJoulesPerInference);
         yield return new("compile_seconds", "compile (s)", r => r.CompileSeconds);
         yield return new("mesh_checked_samples", "mesh-checked samples", r => r.MeshChecked);
     }

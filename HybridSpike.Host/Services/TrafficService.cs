@@ -29,10 +29,14 @@ internal sealed record TableEntriesRow(long Built, long WithoutDefaultRoutes, Im
 /// <param name="InterChipShare">Deliveries whose two ends are on different chips ÷ all deliveries (0 when none).</param>
 /// <param name="Tables">Null on profiles without routing tables.</param>
 /// <param name="MeshChecked">Samples also run through the actor mesh with the same telemetry (0: not checked).</param>
+/// <param name="RealTime">On real-time profiles (SpiNNaker): the peak step's load of its 1 ms budget, the time scale factor, the packets over capacity and the static energy (<see cref="RealTimeEstimate"/>); null on barrier-synchronized ones.</param>
 internal sealed record TrafficRow(
     string Profile, string Placement, string Topology, int Cores, long Spikes, long PacketsInjected, long Deliveries, long LinkTraversals, long Hops,
     BusiestLinkRow? BusiestLink, double InterChipShare, TableEntriesRow? Tables, double EnergyPerInferenceJoules, double SecondsPerStep,
-    double CompileSeconds, int MeshChecked);
+    double CompileSeconds, int MeshChecked, RealTimeRow? RealTime);
+
+/// <summary>The real-time model's figures for one combination, per inference.</summary>
+internal sealed record RealTimeRow(double PeakLoad, double TimeScaleFactor, int StepsOverBudget, double PacketsOverCapacity, double StaticJoulesPerInference);
 
 /// <param name="CommonWeightBits">The weight bits every profile was compiled with: the smallest of the chosen profiles'.</param>
 /// <param name="WeightBits">Per profile, the weight bits it declares (before the common precision was applied).</param>
@@ -161,7 +165,8 @@ internal static class TrafficService
         }
         var busiest = t.BusiestLink is { } b ? new BusiestLinkRow(b.Packets, b.Direction, b.FromX, b.FromY, b.ToX, b.ToY) : null;
         return new TrafficRow(mesh.Profile.Name, placer, mesh.Topology.Name, mesh.Cores.Length, t.Spikes, injected, t.Packets, t.Links.Sum(l => l.Packets), hops,
-            busiest, deliveries == 0 ? 0 : (double)t.InterChipPackets / deliveries, tables, t.EnergyPerInference, t.SecondsPerStep, compileSeconds, checkedSamples);
+            busiest, deliveries == 0 ? 0 : (double)t.InterChipPackets / deliveries, tables, t.EnergyPerInference, t.SecondsPerStep, compileSeconds, checkedSamples,
+            RealTimeEstimate.Of(mesh, t) is { } rt ? new RealTimeRow(rt.PeakLoad, rt.TimeScaleFactor, rt.StepsOverBudget, rt.LinkPacketsOverCapacity + rt.RouterPacketsOverCapacity, rt.StaticJoulesPerInference) : null);
     }
 
     /// <summary>Where two fixed-point networks differ (populations, then each connection's mantissas and exponents), or null when they are equal.</summary>
