@@ -36,9 +36,14 @@ public static class Split
     {
         network.Validate();
         var limits = profile.Core;
-        var fanIn = network.Populations.ToDictionary(p => p.Name, p => IncomingSources(network, p));
-        var synapses = network.Populations.ToDictionary(p => p.Name, p => IncomingSynapses(network, p));
-        var targets = network.Populations.ToDictionary(p => p.Name, p => OutgoingTargets(network, p));
+        // Connections by target and by source once: a scan of all connections per population is quadratic
+        // (2,304 populations x 172,800 connections took half a minute; docs/benchmarks/routing.md).
+        var into = network.Connections.ToLookup(c => c.Target);
+        var outOf = network.Connections.ToLookup(c => c.Source);
+        var offsets = AxonOffsets(network);
+        var fanIn = network.Populations.ToDictionary(p => p.Name, p => IncomingSources(into[p.Name], offsets, p));
+        var synapses = network.Populations.ToDictionary(p => p.Name, p => IncomingSynapses(into[p.Name], p));
+        var targets = network.Populations.ToDictionary(p => p.Name, p => OutgoingTargets(outOf[p.Name], p));
         // Start with one piece per population; refine until the output-axon estimates are stable.
         var pieces = network.Populations.ToDictionary(p => p.Name, p => ImmutableArray.Create(new Piece(p.Name, 0, p.Size, 0, 0, 0, SplitLimit.None)));
         // Recutting from scratch can cycle when a population's output axons depend on its own cut (a
@@ -113,32 +118,38 @@ public static class Split
             throw new CompileException($"population '{p.Name}', unit {unit}: {quantity} ({value}) exceeded the per-core max ({limit}) of profile '{profile}'");
     }
 
-    /// <summary>Per target unit: the distinct source axons (input dimensions numbered after all units) with a nonzero weight into it.</summary>
-    private static HashSet<int>[] IncomingSources(NetworkDescription net, Population target)
+    /// <summary>Where each population's units (and, after all of them, the input's dimensions) start in one numbering of all axons.</summary>
+    private static Dictionary<string, int> AxonOffsets(NetworkDescription net)
     {
         var offsets = new Dictionary<string, int>();
         int next = 0;
         foreach (var p in net.Populations) { offsets[p.Name] = next; next += p.Size; }
         offsets[NetworkDescription.InputName] = next;
+        return offsets;
+    }
+
+    /// <summary>Per target unit: the distinct source axons (input dimensions numbered after all units) with a nonzero weight into it.</summary>
+    private static HashSet<int>[] IncomingSources(IEnumerable<Connection> incoming, Dictionary<string, int> offsets, Population target)
+    {
         var sets = Enumerable.Range(0, target.Size).Select(_ => new HashSet<int>()).ToArray();
-        foreach (var c in net.Connections.Where(c => c.Target == target.Name))
+        foreach (var c in incoming)
             foreach (var (t, s) in NonZero(c.Weights)) sets[t].Add(offsets[c.Source] + s);
         return sets;
     }
 
-    private static long[] IncomingSynapses(NetworkDescription net, Population target)
+    private static long[] IncomingSynapses(IEnumerable<Connection> incoming, Population target)
     {
         var n = new long[target.Size];
-        foreach (var c in net.Connections.Where(c => c.Target == target.Name))
+        foreach (var c in incoming)
             foreach (var (t, _) in NonZero(c.Weights)) n[t]++;
         return n;
     }
 
     /// <summary>Per source unit: the (target population, target unit) pairs it reaches.</summary>
-    private static List<(string Target, int Unit)>[] OutgoingTargets(NetworkDescription net, Population source)
+    private static List<(string Target, int Unit)>[] OutgoingTargets(IEnumerable<Connection> outgoing, Population source)
     {
         var lists = Enumerable.Range(0, source.Size).Select(_ => new List<(string, int)>()).ToArray();
-        foreach (var c in net.Connections.Where(c => c.Source == source.Name))
+        foreach (var c in outgoing)
             foreach (var (t, s) in NonZero(c.Weights)) lists[s].Add((c.Target, t));
         return lists;
     }
