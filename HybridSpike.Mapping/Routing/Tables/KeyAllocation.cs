@@ -46,21 +46,20 @@ public sealed record KeyAllocation(ImmutableArray<SourceKey?> Keys, int Populati
         var sending = net.Connections.Where(c => c.Source != NetworkDescription.InputName).Select(c => c.Source).ToHashSet();
         var populations = net.Populations.Where(p => sending.Contains(p.Name)).Select(p => p.Name).ToList();
         var placements = placed.Placements;
-        // Per sending population: its cores in unit order (the piece number is the rank) and its field widths.
-        var cores = populations.ToDictionary(p => p, p => Enumerable.Range(0, placements.Length)
-            .Where(k => placements[k].Piece.Population == p).OrderBy(k => placements[k].Piece.Start).ToList());
-        var widths = Widths([.. populations.Select(p => new KeySpace(p, cores[p].Count, cores[p].Max(k => placements[k].Piece.Count)))]);
-        var fields = populations.ToDictionary(p => p, p => (Piece: Bits(cores[p].Count), Unit: Bits(cores[p].Max(k => placements[k].Piece.Count))));
-        var (populationBits, lowBits) = widths;
+        // Per sending population: its cores in unit order (the piece number is the rank).
+        var byPopulation = Enumerable.Range(0, placements.Length).ToLookup(k => placements[k].Piece.Population);
+        var cores = populations.Select(p => byPopulation[p].OrderBy(k => placements[k].Piece.Start).ToList()).ToList();
+        var spaces = populations.Select((p, i) => new KeySpace(p, cores[i].Count, cores[i].Max(k => placements[k].Piece.Count))).ToImmutableArray();
+        var (populationBits, lowBits) = Widths(spaces);
         var keys = new SourceKey?[placements.Length];
         for (int p = 0; p < populations.Count; p++)
         {
-            var (pieceBits, unitBits) = fields[populations[p]];
+            int unitBits = Bits(spaces[p].MaxUnits);
             uint unitMask = unitBits == 0 ? 0 : (uint)((1UL << unitBits) - 1);
-            for (int piece = 0; piece < cores[populations[p]].Count; piece++)
+            for (int piece = 0; piece < cores[p].Count; piece++)
             {
                 uint key = (uint)(((ulong)p << lowBits) | ((ulong)piece << unitBits));
-                keys[cores[populations[p]][piece]] = new SourceKey(cores[populations[p]][piece], new KeyMask(key, ~unitMask), unitBits);
+                keys[cores[p][piece]] = new SourceKey(cores[p][piece], new KeyMask(key, ~unitMask), unitBits);
             }
         }
         return new KeyAllocation([.. keys], populationBits, lowBits);

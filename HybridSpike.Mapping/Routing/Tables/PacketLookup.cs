@@ -58,6 +58,23 @@ public sealed record TableImage(
         return -1;
     }
 
+    /// <summary>
+    /// What chip <paramref name="chip"/>'s router does with key <paramref name="key"/> that came in on its link
+    /// <paramref name="arrival"/> (−1: injected by the chip's own cores): the links and the entry of the first
+    /// match; with no match, out of the opposite link (default routing, <see cref="ChipHop.Entry"/> −1); at the
+    /// key's own chip with no match, null: it has nowhere to go. The one definition both the compile-time walk
+    /// (<see cref="TableRouter.Walk"/>) and the cores' run-time lookups (<see cref="PacketLookup.Route"/>) use.
+    /// </summary>
+    public ChipHop? RouteAt(int chip, uint key, int arrival)
+    {
+        int e = Match(chip, key);
+        if (e >= 0) return new ChipHop(Links[e], e);
+        return arrival >= 0 ? new ChipHop(1 << TriangularTorus.Opposite(arrival), -1) : null;
+    }
+
+    /// <summary>The cores of entry <paramref name="entry"/> (its on-chip numbers).</summary>
+    public CoreSet CoresOf(int entry) => new(Cores[entry * 4], Cores[entry * 4 + 1], Cores[entry * 4 + 2], Cores[entry * 4 + 3]);
+
     /// <summary>The chip link <paramref name="link"/> of chip <paramref name="chip"/> leads to (<see cref="TriangularTorus.Offsets"/>, wrapping).</summary>
     public int Neighbour(int chip, int link)
     {
@@ -66,6 +83,9 @@ public sealed record TableImage(
         return ((y + dy + Height) % Height) * Width + (x + dx + Width) % Width;
     }
 }
+
+/// <summary>What one router does with one packet: the links it leaves by (bit i: link i) and the table entry that decided it (−1: default routing, no entry, no local core).</summary>
+public readonly record struct ChipHop(int Links, int Entry);
 
 /// <summary>
 /// How one core routes its packets at run time, by lookup: its key is looked up in its chip's table,
@@ -99,11 +119,11 @@ public sealed record PacketLookup(TableImage Tables, uint Key, int RootChip, Imm
             int chip = queueChip[head], arrival = queueArrival[head++];
             if (visited[chip]) throw new InvalidOperationException($"route: chip ({chip % t.Width},{chip / t.Width}): key 0x{Key:X8} arrives a second time: the tables loop");
             visited[chip] = true;
-            int e = t.Match(chip, Key);
-            int links;
+            var hop = t.RouteAt(chip, Key, arrival)
+                ?? throw new InvalidOperationException($"route: chip ({chip % t.Width},{chip / t.Width}): key 0x{Key:X8} matches no entry at its own chip");
+            int e = hop.Entry, links = hop.Links;
             if (e >= 0)
             {
-                links = t.Links[e];
                 for (int w = 0; w < 4; w++)
                     for (ulong bits = coreWords[e * 4 + w]; bits != 0; bits &= bits - 1)
                     {
@@ -113,8 +133,6 @@ public sealed record PacketLookup(TableImage Tables, uint Key, int RootChip, Imm
                         slots[found++] = slot;
                     }
             }
-            else if (arrival >= 0) links = 1 << TriangularTorus.Opposite(arrival);
-            else throw new InvalidOperationException($"route: chip ({chip % t.Width},{chip / t.Width}): key 0x{Key:X8} matches no entry at its own chip");
             for (int l = 0; l < 6; l++)
                 if ((links & (1 << l)) != 0)
                 {

@@ -5,7 +5,7 @@ namespace HybridSpike.Mapping.Routing.Tables;
 
 /// <summary>
 /// SpiNNaker's routing: a packet carries only its key, and every chip's router looks the key up in
-/// its own table (<see cref="RoutingTable.Lookup"/>) and copies the packet onto the links and to the
+/// its own table (<see cref="TableImage.RouteAt"/>, the lookup the cores also make at run time) and copies the packet onto the links and to the
 /// cores the first matching entry names; a key that matches nothing leaves by the link opposite the
 /// one it came in on (default routing). <see cref="Walk"/> follows one key from its source's chip
 /// through the tables as the routers would, chip by chip, breadth first: where it is delivered, over
@@ -18,7 +18,6 @@ public sealed class TableRouter : IRouter
 {
     public const string AlgorithmName = "table";
 
-    private readonly Dictionary<Node, RoutingTable> _tables;
     private readonly Dictionary<(Node Chip, int OnChip), int> _coreAt;
     private readonly ImmutableArray<RouteDecision> _decisions;
 
@@ -27,7 +26,7 @@ public sealed class TableRouter : IRouter
         Tables = tables;
         Placed = placed;
         var torus = tables.Torus;
-        _tables = tables.Compressed.ToDictionary(t => t.Chip);
+        _image = TableImage.Of(tables);
         var coresX = placed.Split.Profile.Layout.CoresX;
         _coreAt = [];
         for (int k = 0; k < placed.Placements.Length; k++)
@@ -64,9 +63,9 @@ public sealed class TableRouter : IRouter
         : throw new ArgumentOutOfRangeException(nameof(sourceCore), sourceCore, $"the placed network has cores 0..{_decisions.Length - 1}");
 
     /// <summary>The compressed tables as the cores look packets up in them at run time (built once, shared).</summary>
-    public TableImage Image => _image ??= TableImage.Of(Tables);
+    public TableImage Image => _image;
 
-    private TableImage? _image;
+    private readonly TableImage _image;
 
     /// <summary>
     /// What core <paramref name="source"/> needs to route its packets by lookup at run time: its key, its
@@ -103,18 +102,18 @@ public sealed class TableRouter : IRouter
             var (chip, arrival, path) = queue.Dequeue();
             if (!visited.Add(chip))
                 throw new CompileException($"route: chip ({chip.X},{chip.Y}): the packets of core {source} (key 0x{key:X8}) arrive a second time: the tables loop");
-            ChipRoute route;
-            if (_tables.TryGetValue(chip, out var table) && table.Lookup(key) is { } r) route = r;
-            else if (arrival is int l) route = ChipRoute.Drop.WithLink(TriangularTorus.Opposite(l));
-            else throw new CompileException($"route: chip ({chip.X},{chip.Y}): key 0x{key:X8} of core {source} matches no entry at its own chip, so it has nowhere to go");
-            foreach (var onChip in route.Cores.Cores)
+            // The same lookup the cores make at run time (TableImage.RouteAt), on the same arrays.
+            var hop = _image.RouteAt(chip.Y * torus.Width + chip.X, key, arrival ?? -1)
+                ?? throw new CompileException($"route: chip ({chip.X},{chip.Y}): key 0x{key:X8} of core {source} matches no entry at its own chip, so it has nowhere to go");
+            foreach (var onChip in hop.Entry >= 0 ? _image.CoresOf(hop.Entry).Cores : [])
             {
                 int core = _coreAt.TryGetValue((chip, onChip), out var k) ? k
                     : throw new CompileException($"route: chip ({chip.X},{chip.Y}) delivers key 0x{key:X8} of core {source} to its core {onChip}, which holds no piece");
                 deliveries.Add(new Delivery(core, path, chip != root));
             }
-            foreach (var link in route.LinkNumbers)
-                queue.Enqueue((torus.Neighbour(chip, link), TriangularTorus.Opposite(link), path.Add(torus.LinkOf(chip, link))));
+            for (int link = 0; link < ChipRoute.LinkCount; link++)
+                if ((hop.Links & (1 << link)) != 0)
+                    queue.Enqueue((torus.Neighbour(chip, link), TriangularTorus.Opposite(link), path.Add(torus.LinkOf(chip, link))));
         }
         return RouteDecision.MulticastTree(source, [.. deliveries.OrderBy(d => d.Core)]);
     }

@@ -30,17 +30,8 @@ public sealed record RoutingCase(ImmutableArray<int> Sizes, ImmutableArray<(int 
     }
 
     /// <summary>The spinnaker profile on a 4×3-chip torus (wide, so x and y differ) of 2×2 cores with the test profile's 16 units a core, tables of <paramref name="entries"/> entries and the given compressor.</summary>
-    public static HardwareProfile TorusProfile(int entries = 1023, string compressor = "none")
-    {
-        var spinnaker = HybridSpike.Mapping.Profiles.Profiles.Get("spinnaker");
-        return spinnaker with
-        {
-            Name = "test-torus",
-            Layout = new MeshLayout(4, 3, 2, 2),
-            Core = spinnaker.Core with { Units = 16 },
-            Routing = spinnaker.Routing with { TableEntries = entries, Compressor = compressor },
-        };
-    }
+    public static HardwareProfile TorusProfile(int entries = 1023, string compressor = "none") =>
+        Tables.TableCases.Torus(4, 3, entries, compressor) with { Name = "test-torus" };
 
     /// <summary>The table router of the case on <see cref="TorusProfile"/>.</summary>
     public HybridSpike.Mapping.Routing.Tables.TableRouter TableRouter(string compressor = "none")

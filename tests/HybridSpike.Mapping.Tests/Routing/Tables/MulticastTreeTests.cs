@@ -48,7 +48,7 @@ public class MulticastTreeTests
     }
 
     [Fact]
-    public void A_path_joins_the_tree_at_its_last_chip_already_there()
+    public void A_destination_beyond_the_tree_adds_only_its_new_links()
     {
         // (2,1) first: E, NE through (1,0). Then (4,1): E E E NE through (1,0), (2,0), (3,0); only (1,0) is
         // in the tree already, so the new branch leaves from there with 3 links.

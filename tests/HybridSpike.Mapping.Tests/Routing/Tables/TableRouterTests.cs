@@ -41,7 +41,7 @@ public class TableRouterTests
         });
 
     [Property(MaxTest = 100)]
-    public Property Every_delivery_path_is_as_long_as_the_tree_makes_it_and_at_least_the_shortest() =>
+    public Property No_delivery_path_is_shorter_than_the_shortest_path_on_the_torus() =>
         Prop.ForAll(RoutingCase.Arbitrary(), c =>
         {
             var r = c.TableRouter();
