@@ -196,7 +196,8 @@ public sealed class ClusterCommandsTests : IDisposable
     [Fact]
     public async Task Ctrl_C_during_a_local_run_exits_130_saying_nothing_was_written()
     {
-        using var local = RunningProcess.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "100", "--streams", "1", "--chunk", "1",
+        // 400 sequences: on a fast machine the last 40 of 100 could finish between the mid-run line and the signal.
+        using var local = RunningProcess.Start("simulate", "--model", Artifact(), "--profile", "test", "--samples", "400", "--streams", "1", "--chunk", "1",
             "--report", Path.Combine(_dir, "report"));
         await local.WaitForLineAsync(MidRun, TimeSpan.FromSeconds(90));
         local.Signal("INT");
