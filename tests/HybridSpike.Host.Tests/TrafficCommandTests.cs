@@ -31,6 +31,9 @@ public sealed class TrafficRun : IDisposable
 }
 
 /// <summary><c>hybridspike traffic</c>: one row per combination with the same spikes, the files, the mesh check, and bad input named.</summary>
+// With the process tests, not beside them: its study (compiles, golden runs, mesh checks) loads both cores, and the
+// cluster and Ctrl-C process tests time their signals against other processes.
+[Collection(ProcessTests.Name)]
 public sealed class TrafficCommandTests(TrafficRun run) : IClassFixture<TrafficRun>
 {
     private static readonly string[] Combinations = ["loihi/sequential", "loihi/random:3", "spinnaker/sequential", "spinnaker/random:3", "spinnaker2/sequential", "spinnaker2/random:3"];
