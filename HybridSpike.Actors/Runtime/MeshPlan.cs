@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using HybridSpike.Mapping.Compile;
 using HybridSpike.Core.Dynamics;
+using HybridSpike.Core.Network;
 
 namespace HybridSpike.Actors.Runtime;
 
@@ -30,7 +31,7 @@ internal sealed class MeshPlan
         var fixedNet = mesh.Discretized.FixedPoint();
         bool densePairs = HybridSpike.Core.Reference.FixedPointSimulator.DensePairsFor(fixedNet);
         var placements = mesh.Routed.Placed.Placements;
-        var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        var lookups = new NetworkIndex(fixedNet.Network);
         var pieceCount = placements.GroupBy(p => p.Piece.Population).ToDictionary(g => g.Key, g => g.Count());
         var cores = ImmutableArray.CreateBuilder<PlacedCore>(placements.Length);
         foreach (var placement in placements)
@@ -38,13 +39,13 @@ internal sealed class MeshPlan
             var piece = placement.Piece;
             // The piece's weights in the kernel's layout come from the one place that slices them (CorePlan.ForPiece);
             // the mesh adds how many cores send each source.
-            var plan = CorePlan.ForPiece(fixedNet, index[piece.Population], piece.Start, piece.Count, densePairs);
+            var plan = CorePlan.ForPiece(fixedNet, lookups, lookups.PopulationIndex(piece.Population), piece.Start, piece.Count, densePairs);
             var incoming = plan.Incoming.Select(c => new IncomingConnection(c.Source, c.SourceSize,
                 c.Source < 0 ? 1 : pieceCount[net.Populations[c.Source].Name], c.OneStep, c.SourceOmega, c.Weights, c.RowExponents));
             var destinations = mesh.Router.Resolve(cores.Count).Destinations; // cores.Count: this placement's index
             // On table-routed profiles each core routes its packets by lookup at run time (its destinations: the walk's).
             var lookup = (mesh.Router as Mapping.Routing.Tables.TableRouter)?.LookupFor(cores.Count);
-            cores.Add(new PlacedCore(index[piece.Population], piece.Start, piece.Count, [.. incoming], [.. destinations], lookup));
+            cores.Add(new PlacedCore(plan.PopulationIndex, piece.Start, piece.Count, [.. incoming], [.. destinations], lookup));
         }
         Cores = cores.MoveToImmutable();
         FedByInput = [.. Enumerable.Range(0, Cores.Length).Where(k => Cores[k].Incoming.Any(c => c.Source == -1))];

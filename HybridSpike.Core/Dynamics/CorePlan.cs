@@ -51,26 +51,33 @@ public sealed record CorePlan(int PopulationIndex, Population Population, int St
     public static ImmutableArray<CorePlan> ForPopulations(FixedPointNetwork network, bool densePairs)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var net = network.Network;
-        return [.. net.Populations.Select((p, pi) => ForPiece(network, pi, 0, p.Size, densePairs))];
+        var index = new NetworkIndex(network.Network);
+        return [.. network.Network.Populations.Select((p, pi) => ForPiece(network, index, pi, 0, p.Size, densePairs))];
     }
 
     /// <summary>The plan of units <paramref name="start"/>..+<paramref name="count"/> of population <paramref name="populationIndex"/>.</summary>
     public static CorePlan ForPiece(FixedPointNetwork network, int populationIndex, int start, int count, bool densePairs)
     {
         ArgumentNullException.ThrowIfNull(network);
+        return ForPiece(network, new NetworkIndex(network.Network), populationIndex, start, count, densePairs);
+    }
+
+    /// <summary>As <see cref="ForPiece(FixedPointNetwork, int, int, int, bool)"/>, with the network's lookups built once for all its pieces.</summary>
+    public static CorePlan ForPiece(FixedPointNetwork network, NetworkIndex index, int populationIndex, int start, int count, bool densePairs)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(index);
         var net = network.Network;
+        if (!ReferenceEquals(index.Network, net)) throw new ArgumentException("the index is of another network", nameof(index));
         var p = net.Populations[populationIndex];
         if (start < 0 || count <= 0 || start + count > p.Size)
             throw new ArgumentOutOfRangeException(nameof(count), $"units {start}..{start + count - 1} are not within population '{p.Name}' ({p.Size} units)");
-        var index = net.Populations.Select((q, i) => (q.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var incoming = ImmutableArray.CreateBuilder<CoreConnection>();
-        for (int c = 0; c < net.Connections.Length; c++)
+        foreach (int c in index.ConnectionsInto(populationIndex))
         {
             var conn = net.Connections[c];
-            if (conn.Target != p.Name) continue;
             var w = network.Weights[c];
-            int source = conn.Source == NetworkDescription.InputName ? -1 : index[conn.Source];
+            int source = index.SourceIndex(conn);
             incoming.Add(new CoreConnection(source, w.Sources, conn.Delay == Delay.OneStep, source < 0 ? null : net.Populations[source].Omega,
                 MantissaBlock.FromRowMajor(count, w.Sources, w.Mantissas.AsSpan(start * w.Sources, count * w.Sources), densePairs),
                 w.RowExponents.Slice(start, count)));

@@ -25,11 +25,13 @@ public sealed record DiscretizedNetwork(SplitNetwork Split, NetworkDescription N
     /// <summary>The network in the mesh's fixed-point arithmetic: each connection's mantissas with its rows' block exponents.</summary>
     public FixedPointNetwork FixedPoint()
     {
+        // The blocks by connection, looked up once: a scan of all blocks per connection is quadratic (minutes at 10^5 connections).
+        var blocks = Blocks.ToLookup(b => b.Connection);
         var weights = Network.Connections.Select((c, ci) =>
         {
             var mantissas = new int[c.Weights.Targets * c.Weights.Sources];
             var exponents = new int[c.Weights.Targets];
-            foreach (var b in Blocks.Where(b => b.Connection == ci))
+            foreach (var b in blocks[ci])
             {
                 b.Mantissas.CopyTo(mantissas, b.TargetStart * b.Sources);
                 for (int r = 0; r < b.TargetCount; r++) exponents[b.TargetStart + r] = b.Exponent;

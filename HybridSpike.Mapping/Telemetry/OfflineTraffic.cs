@@ -120,7 +120,7 @@ public static class OfflineTraffic
         if (!activity.Sizes.SequenceEqual(sizes))
             throw new ArgumentException($"the payload activity's sources are sized [{string.Join(", ", activity.Sizes)}]; mesh '{mesh.Profile.Name}' has [{string.Join(", ", sizes)}] (input, then populations): not a run of its network");
         int steps = activity.Steps, streams = activity.Streams;
-        var index = net.Populations.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        var lookups = new NetworkIndex(net);
         var placements = mesh.Routed.Placed.Placements;
 
         // Per core, per step: its nonzero payloads (the packets it sends each destination).
@@ -128,7 +128,7 @@ public static class OfflineTraffic
         for (int k = 0; k < placements.Length; k++)
         {
             var piece = placements[k].Piece;
-            int s = index[piece.Population] + 1, n = sizes[s];
+            int s = lookups.PopulationIndex(piece.Population) + 1, n = sizes[s];
             var perStep = sent[k] = new long[steps];
             var nz = activity.Nonzero[s].AsSpan();
             for (int t = 0; t < steps; t++)
@@ -144,15 +144,14 @@ public static class OfflineTraffic
         for (int k = 0; k < placements.Length; k++)
         {
             var piece = placements[k].Piece;
-            int pi = index[piece.Population], s = pi + 1, n = sizes[s];
+            int pi = lookups.PopulationIndex(piece.Population), s = pi + 1, n = sizes[s];
             var population = net.Populations[pi];
             var synaptic = new long[steps];
-            for (int c = 0; c < net.Connections.Length; c++)
+            foreach (int c in lookups.ConnectionsInto(pi))
             {
                 var conn = net.Connections[c];
-                if (conn.Target != population.Name) continue;
                 var w = fixedNet.Weights[c];
-                int src = conn.Source == NetworkDescription.InputName ? 0 : index[conn.Source] + 1;
+                int src = lookups.SourceIndex(conn) + 1;
                 // Per source unit: the nonzero weights in its column of this core's rows (the events one nonzero payload makes here).
                 var column = new long[w.Sources];
                 for (int i = piece.Start; i < piece.Start + piece.Count; i++)
