@@ -203,6 +203,9 @@ internal static class Ranges
     /// <summary>Stream slots of a resident mesh (<c>--streams</c>): each holds a copy of every core's state.</summary>
     public static readonly CountRange Streams = new(1, 1_024, null);
 
+    /// <summary>Time steps of a generated sequence (<c>traffic --steps</c>); psMNIST's have 784.</summary>
+    public static readonly CountRange SequenceSteps = new(1, 100_000, null);
+
     /// <summary>Steps pushed into a stream at a time (<c>--chunk</c>); more than a sequence's steps pushes it whole.</summary>
     public static readonly CountRange Chunk = new(1, 1_000_000, null);
 

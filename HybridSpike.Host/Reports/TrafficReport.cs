@@ -71,7 +71,7 @@ internal static class TrafficFiles
         var s = new StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"# Traffic of {Path.GetFileName(report.Model)}");
         s.AppendLine();
-        s.AppendLine(CultureInfo.InvariantCulture, $"- model: `{report.Model}`; {report.Samples} test samples × {report.Steps} steps (every count is over all samples; energy is per inference)");
+        s.AppendLine(CultureInfo.InvariantCulture, $"- network: `{report.Model}`; inputs: {report.Inputs}, {report.Steps} steps each (every count is over all {report.Samples} samples; energy is per inference)");
         s.AppendLine(CultureInfo.InvariantCulture,
             $"- common weight precision: **{report.CommonWeightBits}-bit weights** on every profile (the smallest of {string.Join(", ", report.WeightBits.Select(w => $"{w.Key} {w.Value}"))}), with {report.Exponents} exponents, so every combination runs the same fixed-point network (checked) and sends the same spikes");
         s.AppendLine("- definitions: docs/traffic.md");

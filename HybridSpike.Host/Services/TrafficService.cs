@@ -40,7 +40,9 @@ internal sealed record RealTimeRow(double PeakLoad, double TimeScaleFactor, int 
 
 /// <param name="CommonWeightBits">The weight bits every profile was compiled with: the smallest of the chosen profiles'.</param>
 /// <param name="WeightBits">Per profile, the weight bits it declares (before the common precision was applied).</param>
-internal sealed record TrafficReport(string Model, int Samples, int Steps, string Exponents, int CommonWeightBits, ImmutableSortedDictionary<string, int> WeightBits,
+/// <param name="Model">The artifact's path, or the generated network's parameters.</param>
+/// <param name="Inputs">What the samples are.</param>
+internal sealed record TrafficReport(string Model, string Inputs, int Samples, int Steps, string Exponents, int CommonWeightBits, ImmutableSortedDictionary<string, int> WeightBits,
     ImmutableArray<string> Compressors, ImmutableArray<TrafficRow> Rows);
 
 /// <summary>
@@ -54,17 +56,19 @@ internal static class TrafficService
     public static async Task<int> RunAsync(TrafficRequest request, TextWriter o, TextWriter err, CancellationToken cancel)
     {
         if (request.Report is { } report) Check.WritableFolder(report, "--report");
-        var path = CompileService.ArtifactPath(request.Model);
-        var artifact = ArtifactFile.Read(path);
         var declared = request.Profiles.Select(Profiles.Get).ToImmutableArray();
         if (declared.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new ArgumentException($"--profiles: profile '{twice.Key}' is given twice");
         // One weight precision for all: the smallest, so that no profile holds weights another could not (docs/traffic.md).
         int common = declared.Min(p => p.Core.WeightBits);
         var profiles = declared.Select(p => p with { Core = p.Core with { WeightBits = common } }).ToImmutableArray();
-        var dataConfig = request.Data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = request.Samples };
-        var seq = SequenceData.Load(dataConfig);
-        Check.WithinSplit(request.Samples, seq.Test.Count, "--samples", dataConfig.Dataset);
+        var source = request.Source switch
+        {
+            TrafficInput.Artifact a => TrafficSource.FromArtifact(a.Model, request.Data, request.Samples),
+            TrafficInput.Generated g => TrafficSource.Generated(g.Network, request.Samples, g.Steps, g.Seed),
+            _ => throw new ArgumentOutOfRangeException(nameof(request), request.Source, "unknown traffic input"),
+        };
+        var network = source.Network;
 
         var options = CompileOptions.Default with { Exponents = ExponentBlock.Row };
         var combos = new List<(CompiledMesh Mesh, PlacementChoice Placer, double Seconds)>();
@@ -76,7 +80,7 @@ internal static class TrafficService
                 CompiledMesh mesh;
                 try
                 {
-                    mesh = Compiler.Compile(artifact.Network, profile, placer.Strategy(), options);
+                    mesh = Compiler.Compile(network, profile, placer.Strategy(), options);
                 }
                 catch (CompileException e)
                 {
@@ -89,9 +93,9 @@ internal static class TrafficService
             if (Difference(reference, mesh.Discretized.FixedPoint()) is { } d)
                 throw new CompileException($"profile '{mesh.Profile.Name}', placement {placer}: the fixed-point network differs from profile '{combos[0].Mesh.Profile.Name}', placement {combos[0].Placer}'s ({d}); the spikes would not be the same");
 
-        err.WriteLine(CtrlC.Started("traffic", seq.Test.Count, dataConfig.Dataset));
+        err.WriteLine($"traffic: {source.Inputs}; Ctrl-C stops");
         var simulator = FixedPointSimulator.Create(reference);
-        var activity = Tally(simulator, seq, seq.Test.Count, cancel);
+        var activity = Tally(simulator, source, source.Count, cancel);
         var rows = ImmutableArray.CreateBuilder<TrafficRow>(combos.Count);
         var telemetries = new List<(CompiledMesh Mesh, string Placer, MeshTelemetry Telemetry)>();
         foreach (var (mesh, placer, seconds) in combos)
@@ -103,14 +107,14 @@ internal static class TrafficService
 
         if (request.CheckMesh > 0)
         {
-            var checkActivity = Tally(simulator, seq, request.CheckMesh, cancel);
-            var (inputs, _) = seq.Doubles(seq.Test, [.. Enumerable.Range(0, request.CheckMesh)]);
+            var checkActivity = Tally(simulator, source, request.CheckMesh, cancel);
+            var inputs = source.Read([.. Enumerable.Range(0, request.CheckMesh)]);
             await using var local = await MeshHost.StartLocalAsync(cancel).ConfigureAwait(false);
             for (int i = 0; i < combos.Count; i++)
             {
                 var (mesh, placer, _) = combos[i];
                 err.WriteLine($"mesh check: {request.CheckMesh} samples on {mesh.Profile.Name}, {placer} placement");
-                var run = await MeshRuntime.RunWithTelemetryAsync(local.System, mesh, [.. inputs], request.CheckMesh, seq.Steps, null, cancel).ConfigureAwait(false);
+                var run = await MeshRuntime.RunWithTelemetryAsync(local.System, mesh, [.. inputs], request.CheckMesh, source.Steps, null, cancel).ConfigureAwait(false);
                 if (FirstDifference(OfflineTraffic.Telemetry(mesh, checkActivity), run.Telemetry) is { } d)
                 {
                     err.WriteLine($"error: mesh check: on profile '{mesh.Profile.Name}', placement {placer}, the actor mesh's telemetry of {request.CheckMesh} samples differs from the offline count: {d}");
@@ -120,7 +124,7 @@ internal static class TrafficService
             }
         }
 
-        var result = new TrafficReport(path, seq.Test.Count, seq.Steps, "row", common,
+        var result = new TrafficReport(source.Name, source.Inputs, source.Count, source.Steps, "row", common,
             declared.ToImmutableSortedDictionary(p => p.Name, p => p.Core.WeightBits, StringComparer.Ordinal), TableCompressors.Names, rows.MoveToImmutable());
         if (result.Rows.Select(r => r.Spikes).Distinct().Count() != 1)
             throw new InvalidOperationException($"the spikes differ between combinations ({string.Join(", ", result.Rows.Select(r => $"{r.Profile}/{r.Placement}: {r.Spikes}"))}) although the fixed-point networks are equal");
@@ -134,16 +138,15 @@ internal static class TrafficService
         return 0;
     }
 
-    /// <summary>The first <paramref name="count"/> test sequences through the golden model, in batches of 50 in parallel, tallied.</summary>
-    private static PayloadActivity Tally(FixedPointSimulator simulator, SequenceData seq, int count, CancellationToken cancel)
+    /// <summary>The first <paramref name="count"/> sequences through the golden model, in batches of 50 in parallel, tallied.</summary>
+    private static PayloadActivity Tally(FixedPointSimulator simulator, TrafficSource source, int count, CancellationToken cancel)
     {
         var batches = Batching.InOrder(count, 50).ToArray();
         var parts = new PayloadActivity[batches.Length];
         ReferenceEvaluation.InParallel(batches.Length, cancel, b =>
         {
-            var positions = batches[b].Span;
-            var (inputs, _) = seq.Doubles(seq.Test, positions);
-            parts[b] = OfflineTraffic.Run(simulator, inputs, positions.Length, seq.Steps).Activity;
+            var positions = batches[b].ToArray();
+            parts[b] = OfflineTraffic.Run(simulator, source.Read(positions), positions.Length, source.Steps).Activity;
         });
         return PayloadActivity.Add(parts);
     }
