@@ -137,7 +137,8 @@ public class MeshTelemetryTests : TestKit
     {
         var mesh = Compiler.Compile(HandNetwork(), TestProfile, new SequentialPlacement(), new CompileOptions(false, ExponentBlock.Core));
         ImmutableArray<long> Zeros(int n) => [.. new long[n]];
-        var cores = Enumerable.Range(0, 5).Select(k => new CoreTraffic(k, Zeros(4), Zeros(4), Zeros(4), Zeros(k == 3 ? 3 : 4), ImmutableDictionary<int, ImmutableArray<long>>.Empty));
+        var cores = Enumerable.Range(0, 5).Select(k => new CoreTraffic(k, Zeros(4), Zeros(4), Zeros(4), Zeros(k == 3 ? 3 : 4),
+            ImmutableDictionary<int, ImmutableArray<long>>.Empty, ImmutableDictionary<int, ImmutableArray<long>>.Empty));
         var e = Assert.Throws<ArgumentException>(() => MeshTelemetry.From(mesh, 1, 4, cores));
         Assert.Contains("core 3", e.Message);
     }
