@@ -86,7 +86,7 @@ public sealed record RealTimeEstimate(
             var at = RouterAt(l.Link.To);
             for (int t = 0; t < steps; t++) at[t] += (double)l.PacketsPerStep[t] / streams;
         }
-        var linkSeconds = LinkSeconds(mesh.Profile, limits, streams);
+        var linkStep = LinkStep(mesh.Profile, limits, streams);
         double routerCapacity = limits.RouterPacketsPerSecond * limits.StepSeconds;
         var demand = new double[steps];
         double linkOver = 0, routerOver = 0;
@@ -95,11 +95,9 @@ public sealed record RealTimeEstimate(
         {
             foreach (var l in telemetry.Links)
             {
-                double seconds = linkSeconds(l, t);
+                var (seconds, beyond) = linkStep(l, t);
                 demand[t] = Math.Max(demand[t], seconds);
-                // The packets beyond what fits: all of a step's packets times the share of its time past the step
-                // (with packets of one size, exactly the packets beyond the link's step capacity).
-                if (seconds > limits.StepSeconds) linkOver += (double)l.PacketsPerStep[t] / streams * (1 - limits.StepSeconds / seconds);
+                linkOver += beyond;
             }
             foreach (var (_, perStep) in routers)
             {
@@ -110,7 +108,7 @@ public sealed record RealTimeEstimate(
         }
         int over = demand.Count(d => d > limits.StepSeconds);
         Link? busiestLink = steps == 0 ? null : telemetry.Links.Where(l => l.PacketsPerStep[peakStep] > 0)
-            .OrderByDescending(l => linkSeconds(l, peakStep)).Select(l => l.Link).FirstOrDefault();
+            .OrderByDescending(l => linkStep(l, peakStep).Seconds).Select(l => l.Link).FirstOrDefault();
         Node? busiestRouter = steps == 0 ? null : routers.Where(r => r.Value[peakStep] > 0).OrderByDescending(r => r.Value[peakStep])
             .ThenBy(r => r.Key.Y).ThenBy(r => r.Key.X).Select(r => r.Key).FirstOrDefault();
         double peak = steps == 0 ? 0 : demand[peakStep] / limits.StepSeconds;
@@ -118,17 +116,33 @@ public sealed record RealTimeEstimate(
         return new RealTimeEstimate(limits, [.. demand], peak, over, linkOver, routerOver, busiestLink, busiestRouter, chips, placements.Length);
     }
 
-    /// <summary>A link's time to carry its packets of step t of one inference: in packets per second, or in bits per second with each packet's size.</summary>
-    private static Func<LinkLoad, int, double> LinkSeconds(HardwareProfile profile, RealTimeLimits limits, int streams)
+    /// <summary>
+    /// A link at step t of one inference: its time to carry that step's packets, and the packets beyond what fits in a
+    /// step. In packets per second, or in bits per second with each packet's size; then the bits beyond the step's
+    /// capacity are counted in packets of the step's mean size on that link.
+    /// </summary>
+    private static Func<LinkLoad, int, (double Seconds, double PacketsBeyond)> LinkStep(HardwareProfile profile, RealTimeLimits limits, int streams)
     {
         if (limits.LinkPacketsPerSecond is { } packetsPerSecond)
-            return (l, t) => (double)l.PacketsPerStep[t] / streams / packetsPerSecond;
+        {
+            double capacity = packetsPerSecond * limits.StepSeconds;
+            return (l, t) =>
+            {
+                double p = (double)l.PacketsPerStep[t] / streams;
+                return (p / packetsPerSecond, Math.Max(0, p - capacity));
+            };
+        }
         if (limits.LinkBitsPerSecond is { } bitsPerSecond && profile.Packets is { } format)
+        {
+            double capacity = bitsPerSecond * limits.StepSeconds;
             return (l, t) =>
             {
                 long payload = l.PayloadPacketsPerStep[t], keyOnly = l.PacketsPerStep[t] - payload;
-                return ((double)keyOnly * format.KeyOnlyBits + (double)payload * format.PayloadBits) / streams / bitsPerSecond;
+                double bits = ((double)keyOnly * format.KeyOnlyBits + (double)payload * format.PayloadBits) / streams;
+                double p = (double)l.PacketsPerStep[t] / streams;
+                return (bits / bitsPerSecond, bits > capacity ? p * (bits - capacity) / bits : 0);
             };
+        }
         throw new ArgumentException($"profile '{profile.Name}': realTime gives neither linkPacketsPerSecond nor linkBitsPerSecond with packets", nameof(limits));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using HybridSpike.Mapping.Compile;
 using HybridSpike.Mapping.Profiles;
 using HybridSpike.Mapping.Telemetry;
@@ -85,6 +86,25 @@ public class PacketEnergyTests
         var t = Run(Spinnaker, 1, 2, 1, 3);
         Assert.All(t.Links, l => Assert.Equal(new long[] { 0, 1, 0, 1 }, l.PayloadPacketsPerStep.ToArray()));
     }
+
+    /// <summary>Core 0 sending <paramref name="packets"/> a step to core 1, <paramref name="payload"/> of them with a payload.</summary>
+    private static ArgumentException Refused(long[] packets, long[] payload, int payloadTo = 1)
+    {
+        var mesh = Compiler.Compile(TableCases.Chain(1, 1), Spinnaker, new FixedPlacement(0, TableCases.CoreOn(Spinnaker, 3, 0)));
+        ImmutableArray<long> Zeros() => [.. new long[packets.Length]];
+        var none = ImmutableDictionary<int, ImmutableArray<long>>.Empty;
+        var source = new CoreTraffic(0, Zeros(), Zeros(), Zeros(), Zeros(), none.Add(1, [.. packets]), none.Add(payloadTo, [.. payload]));
+        var target = new CoreTraffic(1, Zeros(), Zeros(), Zeros(), [.. packets], none, none);
+        return Assert.Throws<ArgumentException>(() => MeshTelemetry.From(mesh, 1, packets.Length, [source, target]));
+    }
+
+    [Fact]
+    public void More_payload_packets_than_packets_are_refused_naming_the_core_and_step() =>
+        Assert.Equal("core 0: 3 payload packets to core 1 at step 1, of 2 packets", Refused([2, 2], [0, 3]).Message);
+
+    [Fact]
+    public void Payload_packets_to_another_destination_than_the_packets_are_refused() =>
+        Assert.Equal("core 0: payload packets to cores [0], packets to [1]: not the same destinations", Refused([2, 2], [0, 0], payloadTo: 0).Message);
 
     [Fact]
     public void Without_packets_in_the_profile_a_plain_spike_costs_what_a_payload_packet_does()
