@@ -341,7 +341,7 @@ internal sealed class ArrivalRing
 /// </summary>
 internal sealed class CoreTrafficBins
 {
-    private readonly List<long> _synaptic = [], _updates = [], _spikes = [], _sent = [], _received = [];
+    private readonly List<long> _synaptic = [], _updates = [], _spikes = [], _sent = [], _graded = [], _received = [];
     private StepCounts[] _perSlot = [];
 
     public Span<StepCounts> PerSlot(int active)
@@ -357,6 +357,7 @@ internal sealed class CoreTrafficBins
         _updates[bin] += units;
         _spikes[bin] += counts.Spikes;
         _sent[bin] += counts.NonzeroPayloads;    // per destination (each gets the same payloads)
+        _graded[bin] += counts.GradedPayloads;   // of those, the ones that must carry their payload (not +1)
     }
 
     public void Received(long localStep, ReadOnlySpan<long> values)
@@ -374,7 +375,7 @@ internal sealed class CoreTrafficBins
         int bin = (int)Math.Min(localStep, MaxBins - 1);
         while (_synaptic.Count <= bin)
         {
-            _synaptic.Add(0); _updates.Add(0); _spikes.Add(0); _sent.Add(0); _received.Add(0);
+            _synaptic.Add(0); _updates.Add(0); _spikes.Add(0); _sent.Add(0); _graded.Add(0); _received.Add(0);
         }
         return bin;
     }
@@ -389,9 +390,9 @@ internal sealed class CoreTrafficBins
             bins.Clear();
             return ImmutableCollectionsMarshal.AsImmutableArray(a);
         }
-        var sent = Take(_sent);
+        var (sent, graded) = (Take(_sent), Take(_graded));
         var traffic = new Mapping.Telemetry.CoreTraffic(core, Take(_synaptic), Take(_updates), Take(_spikes), Take(_received),
-            destinations.ToImmutableDictionary(d => d, _ => sent));
+            destinations.ToImmutableDictionary(d => d, _ => sent), destinations.ToImmutableDictionary(d => d, _ => graded));
         return traffic;
     }
 }

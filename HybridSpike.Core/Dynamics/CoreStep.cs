@@ -7,7 +7,11 @@ namespace HybridSpike.Core.Dynamics;
 /// <param name="SynapticEvents">Nonzero payloads meeting nonzero weights (docs/mesh.md).</param>
 /// <param name="Spikes">Σ|n| over the units (quantized populations; 0 otherwise).</param>
 /// <param name="NonzeroPayloads">Payloads that are not zero: the packets the step sends to each destination.</param>
-public readonly record struct StepCounts(long SynapticEvents, long Spikes, long NonzeroPayloads);
+/// <param name="GradedPayloads">
+/// Of <paramref name="NonzeroPayloads"/>, those other than +1: packets that must carry their value (SpiNNaker's 72-bit
+/// packets with a payload). A +1 is a plain spike: its key alone says which unit fired (a 40-bit packet).
+/// </param>
+public readonly record struct StepCounts(long SynapticEvents, long Spikes, long NonzeroPayloads, long GradedPayloads);
 
 /// <summary>Scratch a core's steps reuse (sized for one plan), so that a step allocates nothing.</summary>
 public sealed class StepScratch
@@ -71,11 +75,11 @@ public static class CoreStep
         var p = plan.Population;
         var x = scratch.X.AsSpan();
         var sums = scratch.Sums.AsSpan();
-        long events = 0, spikes = 0, nonzero = 0;
+        long events = 0, spikes = 0, nonzero = 0, graded = 0;
         for (int k = 0; k < active; k++)
         {
             int slot = slots[k];
-            long eventsBefore = events, spikesBefore = spikes, nonzeroBefore = nonzero;
+            long eventsBefore = events, spikesBefore = spikes, nonzeroBefore = nonzero, gradedBefore = graded;
             if ((uint)slot >= (uint)state.Slots) throw new ArgumentOutOfRangeException(nameof(slots), slot, $"the state has slots 0..{state.Slots - 1}");
             if (p.Bias.IsDefaultOrEmpty) x.Clear();
             else p.Bias.AsSpan(plan.Start, n).CopyTo(x);
@@ -103,10 +107,11 @@ public static class CoreStep
                 {
                     nonzero++;
                     spikes += Math.Abs(v);
+                    if (v != 1) graded++;
                 }
-            if (!perSlot.IsEmpty) perSlot[k] = new StepCounts(events - eventsBefore, p.IsQuantized ? spikes - spikesBefore : 0, nonzero - nonzeroBefore);
+            if (!perSlot.IsEmpty) perSlot[k] = new StepCounts(events - eventsBefore, p.IsQuantized ? spikes - spikesBefore : 0, nonzero - nonzeroBefore, graded - gradedBefore);
         }
-        return new StepCounts(events, p.IsQuantized ? spikes : 0, nonzero);
+        return new StepCounts(events, p.IsQuantized ? spikes : 0, nonzero, graded);
     }
 
     /// <summary>

@@ -36,6 +36,9 @@ internal sealed record MeshRunReport(
     IReadOnlyDictionary<int, long> HopHistogram, IReadOnlyList<CoreReport> CoreTable,
     long NeuronUpdates, long PacketsReceived, EnergyEstimate Energy, double SecondsPerInference, double MaxSecondsPerStep, int LinkCount)
 {
+    /// <summary>Of <see cref="Packets"/>, those whose payload is not +1 (72-bit packets on SpiNNaker; the rest travel key-only, 40 bits).</summary>
+    public long PayloadPackets { get; init; }
+
     /// <summary>The cluster nodes the cores ran on (simulate --cluster); null when every core ran in this process.</summary>
     public IReadOnlyList<string>? Nodes { get; init; }
 
@@ -299,6 +302,7 @@ internal static class MeshEvaluation
             total.NeuronUpdates, total.PacketsReceived, total.Energy, total.SecondsPerInference,
             total.PerStep.IsEmpty ? 0 : total.PerStep.Max(s => s.Time.TotalSeconds), total.Links.Length)
         {
+            PayloadPackets = total.PayloadPackets,
             RealTime = RealTimeEstimate.Of(mesh, total) is { } rt ? RealTimeReport.Of(rt) : null,
         };
         return report;

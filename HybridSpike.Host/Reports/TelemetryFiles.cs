@@ -15,7 +15,7 @@ internal static class TelemetryFiles
     /// <summary>A column: its header name (with its unit when it has one) and its value in a row.</summary>
     private sealed record Column<T>(string Name, Func<T, object?> Value);
 
-    private sealed record CoreStep(int Step, CoreTraffic Core, long Sent);
+    private sealed record CoreStep(int Step, CoreTraffic Core, long Sent, long PayloadSent);
 
     private static readonly Column<(CoreTraffic Traffic, Placement Placement)>[] CoreColumns =
     [
@@ -44,6 +44,7 @@ internal static class TelemetryFiles
         new("neuron_updates", s => s.Core.NeuronUpdatesPerStep[s.Step]),
         new("spikes", s => s.Core.SpikesPerStep[s.Step]),
         new("packets_sent", s => s.Sent),
+        new("payload_packets_sent", s => s.PayloadSent),
         new("packets_received", s => s.Core.PacketsReceivedPerStep[s.Step]),
     ];
 
@@ -52,6 +53,7 @@ internal static class TelemetryFiles
         new("step", s => s.Step),
         new("spikes", s => s.Spikes),
         new("packets_sent", s => s.PacketsSent),
+        new("payload_packets_sent", s => s.PayloadPacketsSent),
         new("packets_received", s => s.PacketsReceived),
         new("synaptic_events", s => s.SynapticEvents),
         new("neuron_updates", s => s.NeuronUpdates),
@@ -113,8 +115,8 @@ internal static class TelemetryFiles
         WriteCsv(Path.Combine(dir, Files[0].File), CoreColumns, t.Cores.Select(c => (c, placements[c.Core])));
         WriteCsv(Path.Combine(dir, Files[1].File), CoreStepColumns, t.Cores.SelectMany(c =>
         {
-            var sent = c.PacketsSentPerStep;
-            return Enumerable.Range(0, c.Steps).Select(s => new CoreStep(s, c, sent[s]));
+            var (sent, payload) = (c.PacketsSentPerStep, c.PayloadPacketsSentPerStep);
+            return Enumerable.Range(0, c.Steps).Select(s => new CoreStep(s, c, sent[s], payload[s]));
         }).OrderBy(s => s.Step).ThenBy(s => s.Core.Core));
         WriteCsv(Path.Combine(dir, Files[2].File), StepColumns, t.PerStep);
         WriteCsv(Path.Combine(dir, Files[3].File), LinkColumns, t.Links);

@@ -206,6 +206,11 @@ internal static class TrafficService
             foreach (var d in e.PacketsToPerStep.Keys.Order())
                 for (int t = 0; t < e.Steps; t++)
                     if (e.PacketsToPerStep[d][t] != a.PacketsToPerStep[d][t]) return $"core {e.Core} packets to core {d} at step {t}: offline {e.PacketsToPerStep[d][t]}, mesh {a.PacketsToPerStep[d][t]}";
+            // The payload packets' destinations are the packets' (MeshTelemetry.From checks it), so only their counts can differ.
+            foreach (var d in e.PayloadPacketsToPerStep.Keys.Order())
+                for (int t = 0; t < e.Steps; t++)
+                    if (e.PayloadPacketsToPerStep[d][t] != a.PayloadPacketsToPerStep[d][t])
+                        return $"core {e.Core} payload packets to core {d} at step {t}: offline {e.PayloadPacketsToPerStep[d][t]}, mesh {a.PayloadPacketsToPerStep[d][t]}";
         }
         if (offline.Links.Length != mesh.Links.Length) return $"{offline.Links.Length} links used offline, {mesh.Links.Length} on the mesh";
         for (int i = 0; i < offline.Links.Length; i++)

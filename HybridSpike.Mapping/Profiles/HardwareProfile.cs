@@ -55,10 +55,29 @@ public sealed record OperationCosts(
 /// </summary>
 /// <param name="StepSeconds">The real-time step.</param>
 /// <param name="RouterPacketsPerSecond">Packets one chip's router handles per second (injected by its cores or arriving on a link).</param>
-/// <param name="LinkPacketsPerSecond">Packets one inter-chip link carries per second, in one direction.</param>
+/// <param name="LinkPacketsPerSecond">Packets one inter-chip link carries per second, in one direction, whatever their size; or null with <paramref name="LinkBitsPerSecond"/>.</param>
 /// <param name="IdleChipWatts">A powered chip's draw with no core active (SpiNNaker: 0.35 W).</param>
 /// <param name="ActiveCoreWatts">What each core that holds a piece adds (SpiNNaker: 0.034 W).</param>
-public sealed record RealTimeLimits(double StepSeconds, double RouterPacketsPerSecond, double LinkPacketsPerSecond, double IdleChipWatts, double ActiveCoreWatts);
+/// <param name="LinkBitsPerSecond">
+/// Bits one inter-chip link carries per second, in one direction, for a profile with <see cref="HardwareProfile.Packets"/>:
+/// each packet takes its own size (key-only or with a payload); or null with <paramref name="LinkPacketsPerSecond"/>.
+/// </param>
+public sealed record RealTimeLimits(double StepSeconds, double RouterPacketsPerSecond, double? LinkPacketsPerSecond, double IdleChipWatts, double ActiveCoreWatts,
+    double? LinkBitsPerSecond);
+
+/// <summary>
+/// A platform whose plain spikes travel as key-only packets (SpiNNaker: 40-bit multicast packets, or 72 bits with a
+/// 32-bit payload). A packet whose count is +1 needs no payload: its routing key says which unit fired. Any other
+/// count is a payload packet, charged <see cref="OperationCosts"/>' spikeInTile and hop figures; a key-only packet
+/// is charged these instead, per router it passes: its source chip's and one per hop. Without this (Loihi, the
+/// test profile) every packet is alike.
+/// </summary>
+/// <param name="KeyOnlyBits">A key-only packet's size (SpiNNaker: 8-bit header + 32-bit key = 40).</param>
+/// <param name="PayloadBits">A payload packet's size (SpiNNaker: 40 + a 32-bit payload = 72); more than <paramref name="KeyOnlyBits"/>.</param>
+/// <param name="KeyOnlySpikeInTileJoules">A key-only packet at its source router (the payload packet's figure: costs.spikeInTileJoules).</param>
+/// <param name="KeyOnlyHopEastWestJoules">A key-only packet over one east-west hop (costs.hopEastWestJoules for a payload packet).</param>
+/// <param name="KeyOnlyHopNorthSouthJoules">A key-only packet over one north-south hop (costs.hopNorthSouthJoules for a payload packet).</param>
+public sealed record PacketFormat(int KeyOnlyBits, int PayloadBits, double KeyOnlySpikeInTileJoules, double KeyOnlyHopEastWestJoules, double KeyOnlyHopNorthSouthJoules);
 
 /// <summary>
 /// A neuromorphic platform as data: layout, per-core limits, routing and costs. The compiler and
@@ -73,7 +92,8 @@ public sealed record HardwareProfile(
     RoutingScheme Routing,
     OperationCosts Costs,
     string Source,
-    RealTimeLimits? RealTime)
+    RealTimeLimits? RealTime,
+    PacketFormat? Packets)
 {
     /// <summary>Every problem, each naming its field.</summary>
     public IReadOnlyList<string> Validate()
@@ -105,9 +125,29 @@ public sealed record HardwareProfile(
         {
             Positive(RealTime.StepSeconds, "realTime.stepSeconds");
             Positive(RealTime.RouterPacketsPerSecond, "realTime.routerPacketsPerSecond");
-            Positive(RealTime.LinkPacketsPerSecond, "realTime.linkPacketsPerSecond");
+            // A link's throughput in packets suits a profile whose packets are all alike; in bits, one whose sizes differ.
+            if (RealTime.LinkPacketsPerSecond is { } packetsPerSecond)
+            {
+                Positive(packetsPerSecond, "realTime.linkPacketsPerSecond");
+                if (RealTime.LinkBitsPerSecond is not null) e.Add("realTime.linkBitsPerSecond: give it or realTime.linkPacketsPerSecond, not both");
+            }
+            else if (RealTime.LinkBitsPerSecond is { } bitsPerSecond)
+            {
+                Positive(bitsPerSecond, "realTime.linkBitsPerSecond");
+                if (Packets is null) e.Add("realTime.linkBitsPerSecond: needs packets (the packet sizes in bits); or give realTime.linkPacketsPerSecond");
+            }
+            else e.Add("realTime.linkPacketsPerSecond: missing (or realTime.linkBitsPerSecond, with packets)");
             NotNegative(RealTime.IdleChipWatts, "realTime.idleChipWatts");
             NotNegative(RealTime.ActiveCoreWatts, "realTime.activeCoreWatts");
+        }
+        if (Packets is not null)
+        {
+            Positive(Packets.KeyOnlyBits, "packets.keyOnlyBits");
+            if (Packets.PayloadBits <= Packets.KeyOnlyBits)
+                e.Add($"packets.payloadBits: must be more than packets.keyOnlyBits ({Packets.KeyOnlyBits}), got {Packets.PayloadBits}");
+            NotNegative(Packets.KeyOnlySpikeInTileJoules, "packets.keyOnlySpikeInTileJoules");
+            NotNegative(Packets.KeyOnlyHopEastWestJoules, "packets.keyOnlyHopEastWestJoules");
+            NotNegative(Packets.KeyOnlyHopNorthSouthJoules, "packets.keyOnlyHopNorthSouthJoules");
         }
         if (Costs is null) e.Add("costs: missing");
         else

@@ -13,7 +13,9 @@ namespace HybridSpike.Mapping.Telemetry;
 /// </summary>
 /// <param name="Nonzero">Per source (index 0: the input, then population index + 1), [step · size + unit]: sequences whose payload was not zero.</param>
 /// <param name="AbsSum">Per source, as <paramref name="Nonzero"/>: Σ over the sequences of |payload|.</param>
-public sealed record PayloadActivity(int Streams, int Steps, ImmutableArray<int> Sizes, ImmutableArray<ImmutableArray<long>> Nonzero, ImmutableArray<ImmutableArray<long>> AbsSum)
+/// <param name="Graded">Per source, as <paramref name="Nonzero"/>: sequences whose payload was neither 0 nor +1 (the packets that must carry it).</param>
+public sealed record PayloadActivity(int Streams, int Steps, ImmutableArray<int> Sizes, ImmutableArray<ImmutableArray<long>> Nonzero, ImmutableArray<ImmutableArray<long>> AbsSum,
+    ImmutableArray<ImmutableArray<long>> Graded)
 {
     /// <summary>The activity of several runs of the same network and length (batches of sequences) as one run of all their sequences.</summary>
     public static PayloadActivity Add(IReadOnlyList<PayloadActivity> runs)
@@ -30,7 +32,7 @@ public sealed record PayloadActivity(int Streams, int Steps, ImmutableArray<int>
                     for (int i = 0; i < a.Length; i++) a[i] += of(r)[s][i];
                 return ImmutableArray.Create(a);
             })];
-        return new PayloadActivity(runs.Sum(r => r.Streams), first.Steps, first.Sizes, Sum(r => r.Nonzero), Sum(r => r.AbsSum));
+        return new PayloadActivity(runs.Sum(r => r.Streams), first.Steps, first.Sizes, Sum(r => r.Nonzero), Sum(r => r.AbsSum), Sum(r => r.Graded));
     }
 }
 
@@ -42,7 +44,7 @@ public sealed class PayloadTally : IPayloadObserver
 {
     private readonly int _streams, _steps;
     private readonly int[] _sizes;
-    private readonly long[][] _nonzero, _abs;
+    private readonly long[][] _nonzero, _abs, _graded;
 
     public PayloadTally(NetworkDescription network, int streams, int steps)
     {
@@ -53,6 +55,7 @@ public sealed class PayloadTally : IPayloadObserver
         _sizes = [network.Input.Dimensions, .. network.Populations.Select(p => p.Size)];
         _nonzero = [.. _sizes.Select(n => new long[steps * n])];
         _abs = [.. _sizes.Select(n => new long[steps * n])];
+        _graded = [.. _sizes.Select(n => new long[steps * n])];
     }
 
     public void OnCounts(int step, Population population, ReadOnlySpan<int> counts) { }
@@ -64,6 +67,7 @@ public sealed class PayloadTally : IPayloadObserver
         if (payloads.Length != _streams * n) throw new ArgumentException($"source {population}: {payloads.Length} payloads; {_streams} sequences x {n} units expected", nameof(payloads));
         var nonzero = _nonzero[s].AsSpan(step * n, n);
         var abs = _abs[s].AsSpan(step * n, n);
+        var graded = _graded[s].AsSpan(step * n, n);
         for (int b = 0; b < _streams; b++)
             for (int j = 0; j < n; j++)
             {
@@ -71,11 +75,12 @@ public sealed class PayloadTally : IPayloadObserver
                 if (v == 0) continue;
                 nonzero[j]++;
                 abs[j] += Math.Abs(v);
+                if (v != 1) graded[j]++;
             }
     }
 
     public PayloadActivity ToActivity() =>
-        new(_streams, _steps, [.. _sizes], [.. _nonzero.Select(a => ImmutableArray.Create(a))], [.. _abs.Select(a => ImmutableArray.Create(a))]);
+        new(_streams, _steps, [.. _sizes], [.. _nonzero.Select(a => ImmutableArray.Create(a))], [.. _abs.Select(a => ImmutableArray.Create(a))], [.. _graded.Select(a => ImmutableArray.Create(a))]);
 }
 
 /// <summary>
@@ -83,7 +88,8 @@ public sealed class PayloadTally : IPayloadObserver
 /// golden-model run instead of a mesh run: the mesh's cores step with the same function (CoreStep) on the same fixed-point
 /// network, so their payloads are the golden model's, and every count follows from them and the compiled mesh:
 /// <list type="bullet">
-/// <item>packets to each destination of the core's route decision at t: its units' nonzero payloads of t;</item>
+/// <item>packets to each destination of the core's route decision at t: its units' nonzero payloads of t; payload
+/// packets: those other than +1;</item>
 /// <item>packets received at t: Σ over the source cores that deliver to it of their nonzero payloads of t;</item>
 /// <item>synaptic events at t: per incoming connection, Σ over the source units of (nonzero payloads of t, or t − 1
 /// for a one-step connection, none at t = 0) × the nonzero weights in that unit's column of the core's rows;</item>
@@ -123,16 +129,23 @@ public static class OfflineTraffic
         var lookups = new NetworkIndex(net);
         var placements = mesh.Routed.Placed.Placements;
 
-        // Per core, per step: its nonzero payloads (the packets it sends each destination).
+        // Per core, per step: its nonzero payloads (the packets it sends each destination), and those other than +1.
         var sent = new long[placements.Length][];
+        var graded = new long[placements.Length][];
         for (int k = 0; k < placements.Length; k++)
         {
             var piece = placements[k].Piece;
             int s = lookups.PopulationIndex(piece.Population) + 1, n = sizes[s];
             var perStep = sent[k] = new long[steps];
+            var gradedPerStep = graded[k] = new long[steps];
             var nz = activity.Nonzero[s].AsSpan();
+            var g = activity.Graded[s].AsSpan();
             for (int t = 0; t < steps; t++)
-                for (int j = piece.Start; j < piece.Start + piece.Count; j++) perStep[t] += nz[t * n + j];
+                for (int j = piece.Start; j < piece.Start + piece.Count; j++)
+                {
+                    perStep[t] += nz[t * n + j];
+                    gradedPerStep[t] += g[t * n + j];
+                }
         }
         var destinations = Enumerable.Range(0, placements.Length).Select(k => mesh.Router.Resolve(k).Destinations).ToArray();
         var received = Enumerable.Range(0, placements.Length).Select(_ => new long[steps]).ToArray();
@@ -176,8 +189,10 @@ public static class OfflineTraffic
             }
             var updates = Enumerable.Repeat((long)piece.Count * streams, steps);
             var perDestination = ImmutableArray.Create(sent[k]);
+            var payloadPerDestination = ImmutableArray.Create(graded[k]);
             cores.Add(new CoreTraffic(k, [.. synaptic], [.. updates], [.. spikes], [.. received[k]],
-                destinations[k].ToImmutableDictionary(d => d, _ => perDestination)));
+                destinations[k].ToImmutableDictionary(d => d, _ => perDestination),
+                destinations[k].ToImmutableDictionary(d => d, _ => payloadPerDestination)));
         }
         return cores.MoveToImmutable();
     }

@@ -11,18 +11,23 @@ namespace HybridSpike.Mapping.Telemetry;
 /// packets must pass each router and each link before the next tick, or real hardware delays them into
 /// the next step or drops them. The model:
 /// <list type="bullet">
-/// <item>a step's demand on a link = its packets that step per inference ÷ the link's packets per second;</item>
+/// <item>a step's demand on a link = its packets that step per inference ÷ the link's packets per second; or, on a
+/// profile that gives the link in bits per second (<see cref="RealTimeLimits.LinkBitsPerSecond"/>, with
+/// <see cref="HardwareProfile.Packets"/>), their bits ÷ its bits per second, each key-only packet (a +1) taking
+/// the key-only size (SpiNNaker: 40 bits) and each payload packet the payload size (72 bits);</item>
 /// <item>on a router = (packets its chip's cores inject + packets arriving on its links) ÷ its packets per second;</item>
 /// <item>the step's demand is the largest of these (links and routers work in parallel; the busiest one sets the pace);</item>
 /// <item>the peak load is the largest demand over the steps ÷ the step; above 1 the network cannot run in
 /// real time, and <see cref="TimeScaleFactor"/> is how much slower it would have to run (sPyNNaker's
 /// time_scale_factor), 1 when it fits;</item>
 /// <item>packets over capacity: per step, per link and router, the packets beyond what fits in one step,
-/// summed: what real hardware would delay or drop. The emulator itself drops nothing: spikes stay exact.</item>
+/// summed: what real hardware would delay or drop (on a link of mixed sizes, the bits beyond in packets of the
+/// step's mean size there). The emulator itself drops nothing: spikes stay exact.</item>
 /// </list>
 /// Assumptions: packets are spread evenly over the step (no burst within a step is modelled); a router
 /// handles one packet per unit of its throughput whatever the number of copies it makes (SpiNNaker
-/// replicates a multicast packet onto its output links in one routing operation); the cores' own
+/// replicates a multicast packet onto its output links in one routing operation), and of any size (one per
+/// clock cycle, TickySim's router model); the cores' own
 /// processing time is not modelled. Figures and their sources: the profile JSON.
 /// </summary>
 /// <param name="DemandSecondsPerStep">Per step: the busiest link's or router's time to move that step's packets of one inference.</param>
@@ -81,7 +86,8 @@ public sealed record RealTimeEstimate(
             var at = RouterAt(l.Link.To);
             for (int t = 0; t < steps; t++) at[t] += (double)l.PacketsPerStep[t] / streams;
         }
-        double linkCapacity = limits.LinkPacketsPerSecond * limits.StepSeconds, routerCapacity = limits.RouterPacketsPerSecond * limits.StepSeconds;
+        var linkStep = LinkStep(mesh.Profile, limits, streams);
+        double routerCapacity = limits.RouterPacketsPerSecond * limits.StepSeconds;
         var demand = new double[steps];
         double linkOver = 0, routerOver = 0;
         int peakStep = 0;
@@ -89,9 +95,9 @@ public sealed record RealTimeEstimate(
         {
             foreach (var l in telemetry.Links)
             {
-                double p = (double)l.PacketsPerStep[t] / streams;
-                demand[t] = Math.Max(demand[t], p / limits.LinkPacketsPerSecond);
-                linkOver += Math.Max(0, p - linkCapacity);
+                var (seconds, beyond) = linkStep(l, t);
+                demand[t] = Math.Max(demand[t], seconds);
+                linkOver += beyond;
             }
             foreach (var (_, perStep) in routers)
             {
@@ -102,11 +108,41 @@ public sealed record RealTimeEstimate(
         }
         int over = demand.Count(d => d > limits.StepSeconds);
         Link? busiestLink = steps == 0 ? null : telemetry.Links.Where(l => l.PacketsPerStep[peakStep] > 0)
-            .OrderByDescending(l => l.PacketsPerStep[peakStep]).Select(l => l.Link).FirstOrDefault();
+            .OrderByDescending(l => linkStep(l, peakStep).Seconds).Select(l => l.Link).FirstOrDefault();
         Node? busiestRouter = steps == 0 ? null : routers.Where(r => r.Value[peakStep] > 0).OrderByDescending(r => r.Value[peakStep])
             .ThenBy(r => r.Key.Y).ThenBy(r => r.Key.X).Select(r => r.Key).FirstOrDefault();
         double peak = steps == 0 ? 0 : demand[peakStep] / limits.StepSeconds;
         int chips = placements.Select(p => (p.Core.ChipX, p.Core.ChipY)).Distinct().Count();
         return new RealTimeEstimate(limits, [.. demand], peak, over, linkOver, routerOver, busiestLink, busiestRouter, chips, placements.Length);
+    }
+
+    /// <summary>
+    /// A link at step t of one inference: its time to carry that step's packets, and the packets beyond what fits in a
+    /// step. In packets per second, or in bits per second with each packet's size; then the bits beyond the step's
+    /// capacity are counted in packets of the step's mean size on that link.
+    /// </summary>
+    private static Func<LinkLoad, int, (double Seconds, double PacketsBeyond)> LinkStep(HardwareProfile profile, RealTimeLimits limits, int streams)
+    {
+        if (limits.LinkPacketsPerSecond is { } packetsPerSecond)
+        {
+            double capacity = packetsPerSecond * limits.StepSeconds;
+            return (l, t) =>
+            {
+                double p = (double)l.PacketsPerStep[t] / streams;
+                return (p / packetsPerSecond, Math.Max(0, p - capacity));
+            };
+        }
+        if (limits.LinkBitsPerSecond is { } bitsPerSecond && profile.Packets is { } format)
+        {
+            double capacity = bitsPerSecond * limits.StepSeconds;
+            return (l, t) =>
+            {
+                long payload = l.PayloadPacketsPerStep[t], keyOnly = l.PacketsPerStep[t] - payload;
+                double bits = ((double)keyOnly * format.KeyOnlyBits + (double)payload * format.PayloadBits) / streams;
+                double p = (double)l.PacketsPerStep[t] / streams;
+                return (bits / bitsPerSecond, bits > capacity ? p * (bits - capacity) / bits : 0);
+            };
+        }
+        throw new ArgumentException($"profile '{profile.Name}': realTime gives neither linkPacketsPerSecond nor linkBitsPerSecond with packets", nameof(limits));
     }
 }

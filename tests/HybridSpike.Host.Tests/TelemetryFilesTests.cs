@@ -95,6 +95,8 @@ public sealed class TelemetryFilesTests : IDisposable
         long Sum(string name) => steps.Sum(r => Long(r[Col(name)]));
         Assert.Equal([0, 1, 2, 3], steps.Select(r => Long(r[Col("step")])));
         Assert.Equal([18, 18, 12, 18], steps.Select(r => Long(r[Col("packets_sent")])));
+        // "a"'s spikes are all +1 (key-only); only "out"'s 3 graded payloads × 2 streams carry a payload.
+        Assert.Equal([6, 6, 6, 6], steps.Select(r => Long(r[Col("payload_packets_sent")])));
         Assert.Equal((42, 66, 66, 150, 536, 24, 42), (Sum("spikes"), Sum("packets_sent"), Sum("packets_received"), Sum("synaptic_events"), Sum("neuron_updates"),
             Sum("intra_chip_packets"), Sum("inter_chip_packets")));
         Assert.Equal(t.EnergyJoules, steps.Sum(r => Double(r[Col("energy_joules")])), t.EnergyJoules * 1e-12);
@@ -106,7 +108,7 @@ public sealed class TelemetryFilesTests : IDisposable
 
         var coreSteps = ReadCsv(Path.Combine(_dir, "core-steps.csv")).Rows;
         Assert.Equal(4 * 5, coreSteps.Length);
-        Assert.Equal("2,4,24,6,0,6,12", string.Join(',', coreSteps.Single(r => r[0] == "2" && r[1] == "4")));
+        Assert.Equal("2,4,24,6,0,6,6,12", string.Join(',', coreSteps.Single(r => r[0] == "2" && r[1] == "4")));
 
         var links = ReadCsv(Path.Combine(_dir, "links.csv")).Rows.Select(r => string.Join(',', r));
         Assert.Equal(["1,1,2,1,E,1,28,7,8,0", "2,1,2,0,N,0,28,7,8,0", "0,1,1,1,E,0,21,5.25,6,0", "0,0,1,0,E,0,14,3.5,4,0", "1,0,2,0,E,1,14,3.5,4,0"], links);

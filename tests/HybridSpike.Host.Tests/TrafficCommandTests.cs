@@ -159,4 +159,20 @@ public sealed class TrafficCommandTests(TrafficRun run) : IClassFixture<TrafficR
         var other = offline with { Cores = offline.Cores.SetItem(0, changed) };
         Assert.Equal($"core 0 spikes at step 5: offline {core.SpikesPerStep[5]}, mesh {core.SpikesPerStep[5] + 1}", TrafficService.FirstDifference(offline, other));
     }
+
+    [Fact]
+    public void The_mesh_check_names_a_payload_packet_count_that_differs()
+    {
+        var artifact = ArtifactFile.Read(run.Model);
+        var mesh = Compiler.Compile(artifact.Network, Mapping.Profiles.Profiles.Get("spinnaker"), new SequentialPlacement());
+        var (_, activity) = OfflineTraffic.Run(mesh, new double[784], 1, 784);
+        var offline = OfflineTraffic.Telemetry(mesh, activity);
+        int k = offline.Cores.IndexOf(offline.Cores.First(c => !c.PacketsToPerStep.IsEmpty));
+        var core = offline.Cores[k];
+        int to = core.PayloadPacketsToPerStep.Keys.Min();
+        long was = core.PayloadPacketsToPerStep[to][5];
+        var changed = core with { PayloadPacketsToPerStep = core.PayloadPacketsToPerStep.SetItem(to, core.PayloadPacketsToPerStep[to].SetItem(5, was + 1)) };
+        var other = offline with { Cores = offline.Cores.SetItem(k, changed) };
+        Assert.Equal($"core {core.Core} payload packets to core {to} at step 5: offline {was}, mesh {was + 1}", TrafficService.FirstDifference(offline, other));
+    }
 }

@@ -74,12 +74,12 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
                 WriteWire(ref w, wire);
                 break;
             case CoreTraffic t:
-                w.WriteArrayHeader(6);
+                w.WriteArrayHeader(7);
                 w.Write(t.Core);
                 WriteLongs(ref w, t.SynapticEventsPerStep); WriteLongs(ref w, t.NeuronUpdatesPerStep); WriteLongs(ref w, t.SpikesPerStep);
                 WriteLongs(ref w, t.PacketsReceivedPerStep);
-                w.WriteMapHeader(t.PacketsToPerStep.Count);
-                foreach (var (to, packets) in t.PacketsToPerStep.OrderBy(kv => kv.Key)) { w.Write(to); WriteLongs(ref w, packets); }
+                WritePerDestination(ref w, t.PacketsToPerStep);
+                WritePerDestination(ref w, t.PayloadPacketsToPerStep);
                 break;
             case CoreCounts c:
                 w.WriteArrayHeader(5);
@@ -173,15 +173,28 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
 
     private static CoreTraffic ReadTraffic(ref MessagePackReader r)
     {
-        Fields(ref r, 6);
+        Fields(ref r, 7);
         int core = r.ReadInt32();
         var syn = ReadLongs(ref r);
         var updates = ReadLongs(ref r);
         var spikes = ReadLongs(ref r);
         var received = ReadLongs(ref r);
+        var to = ReadPerDestination(ref r);
+        var payloadTo = ReadPerDestination(ref r);
+        return new CoreTraffic(core, syn, updates, spikes, received, to, payloadTo);
+    }
+
+    private static void WritePerDestination(ref MessagePackWriter w, ImmutableDictionary<int, ImmutableArray<long>> perDestination)
+    {
+        w.WriteMapHeader(perDestination.Count);
+        foreach (var (to, counts) in perDestination.OrderBy(kv => kv.Key)) { w.Write(to); WriteLongs(ref w, counts); }
+    }
+
+    private static ImmutableDictionary<int, ImmutableArray<long>> ReadPerDestination(ref MessagePackReader r)
+    {
         int n = r.ReadMapHeader();
         var to = ImmutableDictionary.CreateBuilder<int, ImmutableArray<long>>();
         for (int i = 0; i < n; i++) to.Add(r.ReadInt32(), ReadLongs(ref r));
-        return new CoreTraffic(core, syn, updates, spikes, received, to.ToImmutable());
+        return to.ToImmutable();
     }
 }

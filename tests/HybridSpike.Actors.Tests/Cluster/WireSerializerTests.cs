@@ -87,7 +87,8 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     public void Telemetry_comes_back_with_every_count()
     {
         var t = new CoreTraffic(4, [1_000_000_000_000, 0, 7], [30, 30, 30], [17, 0, 0], [0, 31, 0],
-            ImmutableDictionary<int, ImmutableArray<long>>.Empty.Add(5, [0, 20, 0]).Add(0, [13, 0, long.MaxValue]));
+            ImmutableDictionary<int, ImmutableArray<long>>.Empty.Add(5, [0, 20, 0]).Add(0, [13, 0, long.MaxValue]),
+            ImmutableDictionary<int, ImmutableArray<long>>.Empty.Add(5, [0, 19, 0]).Add(0, [2, 0, long.MaxValue - 1]));
         var t2 = (CoreTraffic)RoundTrip(t);
         Assert.Equal(t.Core, t2.Core);
         Assert.Equal(t.SynapticEventsPerStep.ToArray(), t2.SynapticEventsPerStep.ToArray());
@@ -96,6 +97,8 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         Assert.Equal(t.PacketsReceivedPerStep.ToArray(), t2.PacketsReceivedPerStep.ToArray());
         Assert.Equal(t.PacketsToPerStep.Keys.Order(), t2.PacketsToPerStep.Keys.Order());
         foreach (var (to, packets) in t.PacketsToPerStep) Assert.Equal(packets.ToArray(), t2.PacketsToPerStep[to].ToArray());
+        Assert.Equal(t.PayloadPacketsToPerStep.Keys.Order(), t2.PayloadPacketsToPerStep.Keys.Order());
+        foreach (var (to, packets) in t.PayloadPacketsToPerStep) Assert.Equal(packets.ToArray(), t2.PayloadPacketsToPerStep[to].ToArray());
     }
 
     [Fact]

@@ -11,7 +11,9 @@ namespace HybridSpike.Actors.Tests.Contract;
 /// <summary>
 /// The offline-traffic clause of the contract: the traffic counted from the fixed-point golden model and the compiled
 /// mesh alone (<see cref="OfflineTraffic"/>, no actors) is, core by core and step by step, what the actor mesh counts
-/// running the same case, on both routing families (Loihi's mesh with X-then-Y routing, SpiNNaker's torus with tables).
+/// running the same case, on both routing families (Loihi's mesh with X-then-Y routing, SpiNNaker's torus with tables),
+/// the payload packets among them included (counts other than +1: 72-bit packets on SpiNNaker, which the energy and
+/// real-time models charge apart from the 40-bit key-only ones), since <see cref="TrafficDifferences"/> compares them too.
 /// A case the golden model cannot run (an overflow) must fail on the mesh too.
 /// </summary>
 public sealed class TrafficContract(ActorSystemFixture actors) : IClassFixture<ActorSystemFixture>

@@ -58,6 +58,9 @@ public class MeshTelemetryTests : TestKit
         Assert.Equal([[4, 4, 2, 4], [0, 0, 0, 0], [6, 6, 3, 6], [2, 2, 1, 2], [6, 6, 6, 6]], t.Cores.Select(c => c.PacketsSentPerStep.ToArray()));
         Assert.Equal([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [18, 18, 12, 18]], t.Cores.Select(c => c.PacketsReceivedPerStep.ToArray()));
         Assert.Equal([18, 18, 12, 18], t.PerStep.Select(s => s.PacketsSent));
+        // Payload packets: the spikes of "a" are all +1 (key-only); core 4's linear payloads are graded, so all of them.
+        Assert.Equal([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [6, 6, 6, 6]], t.Cores.Select(c => c.PayloadPacketsSentPerStep.ToArray()));
+        Assert.Equal([6, 6, 6, 6], t.PerStep.Select(s => s.PayloadPacketsSent));
         Assert.Equal([18, 18, 12, 18], t.PerStep.Select(s => s.PacketsReceived));
         // Synaptic events: the input is nonzero only in stream 1 at step 2 (one per biased unit of each core);
         // "out" gets 6 spikes × 3 weights per stream, and from step 1 its own 3 payloads × 1 weight per stream.
@@ -137,7 +140,8 @@ public class MeshTelemetryTests : TestKit
     {
         var mesh = Compiler.Compile(HandNetwork(), TestProfile, new SequentialPlacement(), new CompileOptions(false, ExponentBlock.Core));
         ImmutableArray<long> Zeros(int n) => [.. new long[n]];
-        var cores = Enumerable.Range(0, 5).Select(k => new CoreTraffic(k, Zeros(4), Zeros(4), Zeros(4), Zeros(k == 3 ? 3 : 4), ImmutableDictionary<int, ImmutableArray<long>>.Empty));
+        var cores = Enumerable.Range(0, 5).Select(k => new CoreTraffic(k, Zeros(4), Zeros(4), Zeros(4), Zeros(k == 3 ? 3 : 4),
+            ImmutableDictionary<int, ImmutableArray<long>>.Empty, ImmutableDictionary<int, ImmutableArray<long>>.Empty));
         var e = Assert.Throws<ArgumentException>(() => MeshTelemetry.From(mesh, 1, 4, cores));
         Assert.Contains("core 3", e.Message);
     }

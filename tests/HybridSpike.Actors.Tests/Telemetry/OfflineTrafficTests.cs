@@ -32,6 +32,10 @@ internal static class TrafficDifferences
                 problems.Add($"core {e.Core} destinations: [{string.Join(", ", e.PacketsToPerStep.Keys.Order())}] expected, [{string.Join(", ", a.PacketsToPerStep.Keys.Order())}] found");
             else
                 foreach (var d in e.PacketsToPerStep.Keys.Order()) Compare($"packets to core {d}", e.PacketsToPerStep[d], a.PacketsToPerStep[d]);
+            if (!e.PayloadPacketsToPerStep.Keys.Order().SequenceEqual(a.PayloadPacketsToPerStep.Keys.Order()))
+                problems.Add($"core {e.Core} payload destinations: [{string.Join(", ", e.PayloadPacketsToPerStep.Keys.Order())}] expected, [{string.Join(", ", a.PayloadPacketsToPerStep.Keys.Order())}] found");
+            else
+                foreach (var d in e.PayloadPacketsToPerStep.Keys.Order()) Compare($"payload packets to core {d}", e.PayloadPacketsToPerStep[d], a.PayloadPacketsToPerStep[d]);
         }
         return problems.ToImmutable();
     }
@@ -65,6 +69,8 @@ public class OfflineTrafficTests : TestKit
         var cores = OfflineTraffic.Cores(mesh, activity);
         // As worked out in MeshTelemetryTests: packets per core, what core 4 hears, and the synaptic events (the recurrence from step 1).
         Assert.Equal([[4, 4, 2, 4], [0, 0, 0, 0], [6, 6, 3, 6], [2, 2, 1, 2], [6, 6, 6, 6]], cores.Select(c => c.PacketsSentPerStep.ToArray()));
+        // The spikes of "a" are all +1, so key-only; core 4's linear payloads are graded, so all carry them.
+        Assert.Equal([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [6, 6, 6, 6]], cores.Select(c => c.PayloadPacketsSentPerStep.ToArray()));
         Assert.Equal([0, 0, 0, 0, 18 + 18 + 12 + 18], cores.Select(c => c.PacketsReceived));
         Assert.Equal([[0, 0, 2, 0], [0, 0, 0, 0], [0, 0, 3, 0], [0, 0, 1, 0], [36, 42, 24, 42]], cores.Select(c => c.SynapticEventsPerStep.ToArray()));
         Assert.Equal([[4, 4, 2, 4], [0, 0, 0, 0], [6, 6, 3, 6], [2, 2, 1, 2], [0, 0, 0, 0]], cores.Select(c => c.SpikesPerStep.ToArray()));
@@ -78,11 +84,26 @@ public class OfflineTrafficTests : TestKit
         var run = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, [.. HandInputs], 2, 4, null, CancellationToken.None);
         var (_, activity) = OfflineTraffic.Run(mesh, HandInputs, 2, 4);
         var offline = OfflineTraffic.Telemetry(mesh, activity);
-        static object Link(LinkLoad l) => (l.FromX, l.FromY, l.ToX, l.ToY, l.Packets, string.Join(",", l.PacketsPerStep));
+        static object Link(LinkLoad l) => (l.FromX, l.FromY, l.ToX, l.ToY, l.Packets, string.Join(",", l.PacketsPerStep), string.Join(",", l.PayloadPacketsPerStep));
         Assert.Equal(run.Telemetry.Links.Select(Link), offline.Links.Select(Link));
         Assert.Equal(run.Telemetry.HopHistogram, offline.HopHistogram);
         Assert.Equal(run.Telemetry.EnergyJoules, offline.EnergyJoules);
         Assert.Equal(run.Telemetry.SecondsPerStep, offline.SecondsPerStep);
+    }
+
+    [Fact]
+    public async Task On_spinnaker_the_offline_payload_packets_are_the_mesh_runs()
+    {
+        var mesh = Compiler.Compile(MeshTelemetryTests.HandNetwork(), HybridSpike.Mapping.Profiles.Profiles.Get("spinnaker"), new SequentialPlacement(),
+            new CompileOptions(false, ExponentBlock.Core));
+        var run = await MeshRuntime.RunWithTelemetryAsync(Sys, mesh, [.. HandInputs], 2, 4, null, CancellationToken.None);
+        var (_, activity) = OfflineTraffic.Run(mesh, HandInputs, 2, 4);
+        var offline = OfflineTraffic.Telemetry(mesh, activity);
+        Assert.Empty(TrafficDifferences.Of(run.Telemetry.Cores, offline.Cores));
+        // Both kinds travel: "a"'s 42 plain spikes key-only, "out"'s 24 graded payloads with them.
+        Assert.Equal(24, run.Telemetry.PayloadPackets);
+        Assert.Equal(66, run.Telemetry.Packets);
+        Assert.Equal(run.Telemetry.Energy, offline.Energy);
     }
 
     [Fact]

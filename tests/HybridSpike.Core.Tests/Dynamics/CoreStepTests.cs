@@ -82,6 +82,48 @@ public class CoreStepTests
     }
 
     [Fact]
+    public void A_steps_graded_payloads_are_its_nonzero_payloads_other_than_plus_one()
+    {
+        // Population "a" (tanh, ω 3) over two slots: counts of 1 travel key-only, every other nonzero one with its payload.
+        var plan = CorePlan.ForPopulations(Network(), false)[0];
+        var state = CoreState.Initial(plan, 2);
+        var scratch = new StepScratch(plan);
+        var payloads = new long[2 * plan.Count];
+        var seen = new List<long>();
+        long counted = 0, expected = 0;
+        foreach (var x in Sequence(3, 30))
+        {
+            var input = x.Concat(x.Select(v => -v)).Select(FixedPoint.Payload).ToArray();
+            var arrivals = plan.Incoming.Select(c => c.OneStep ? null : input).ToArray();
+            counted += CoreStep.Run(plan, state, [0, 1], arrivals, payloads, default, default, scratch, default).GradedPayloads;
+            expected += payloads.Count(v => v != 0 && v != 1);
+            seen.AddRange(payloads);
+            foreach (var ci in plan.OneStepConnections) CoreStep.Deliver(plan, state, ci, [0, 1], payloads);
+        }
+        Assert.Contains(1L, seen);
+        Assert.Contains(seen, v => v != 0 && v != 1);
+        Assert.Equal(expected, counted);
+    }
+
+    [Fact]
+    public void Each_slots_graded_payloads_add_up_to_the_steps()
+    {
+        var plan = CorePlan.ForPopulations(Network(), false)[0];
+        var state = CoreState.Initial(plan, 2);
+        var scratch = new StepScratch(plan);
+        var payloads = new long[2 * plan.Count];
+        var perSlot = new StepCounts[2];
+        foreach (var x in Sequence(4, 10))
+        {
+            var input = x.Concat(x.Select(v => -v)).Select(FixedPoint.Payload).ToArray();
+            var arrivals = plan.Incoming.Select(c => c.OneStep ? null : input).ToArray();
+            var all = CoreStep.Run(plan, state, [0, 1], arrivals, payloads, default, default, scratch, perSlot);
+            Assert.Equal(all.GradedPayloads, perSlot[0].GradedPayloads + perSlot[1].GradedPayloads);
+            foreach (var ci in plan.OneStepConnections) CoreStep.Deliver(plan, state, ci, [0, 1], payloads);
+        }
+    }
+
+    [Fact]
     public void A_slot_that_is_not_stepped_keeps_its_state()
     {
         var cores = new Cores(Network(), 2);

@@ -14,23 +14,64 @@ namespace HybridSpike.Mapping.Tests.Telemetry;
 /// </summary>
 public class RealTimeEstimateTests
 {
-    private static readonly RealTimeLimits Limits = new(1e-3, 2000, 1000, 0.35, 0.034);
+    private static readonly RealTimeLimits Limits = new(1e-3, 2000, 1000, 0.35, 0.034, null);
 
-    private static readonly CompiledMesh Line = Compile();
+    private static readonly CompiledMesh Line = Compile(Limits, null);
 
-    private static CompiledMesh Compile()
+    /// <summary>
+    /// The line on a profile with SpiNNaker's packet sizes (40 bits key-only, 72 with a payload) whose links carry 72,000
+    /// bits/s: one 72-bit packet per step, as <see cref="Line"/>'s, or 1.8 key-only ones.
+    /// </summary>
+    private static readonly CompiledMesh SizedLine = Compile(Limits with { LinkPacketsPerSecond = null, LinkBitsPerSecond = 72_000 }, new PacketFormat(40, 72, 1e-9, 1e-9, 1e-9));
+
+    private static CompiledMesh Compile(RealTimeLimits limits, PacketFormat? packets)
     {
-        var profile = TableCases.Torus(6, 3) with { RealTime = Limits };
+        var profile = TableCases.Torus(6, 3) with { RealTime = limits, Packets = packets };
         return Compiler.Compile(TableCases.Chain(1, 1), profile, new FixedPlacement(0, TableCases.CoreOn(profile, 3, 0)));
     }
 
-    /// <summary>Telemetry of a run in which core 0 sent <paramref name="packets"/>[t] packets to core 1 at step t.</summary>
-    private static MeshTelemetry Run(int streams, params long[] packets)
+    /// <summary>Telemetry of a run in which core 0 sent <paramref name="packets"/>[t] packets to core 1 at step t, all with a payload.</summary>
+    private static MeshTelemetry Run(int streams, params long[] packets) => Run(Line, streams, packets, packets);
+
+    /// <summary>As <see cref="Run(int, long[])"/> on <paramref name="mesh"/>, <paramref name="payload"/>[t] of step t's packets with a payload, the rest key-only.</summary>
+    private static MeshTelemetry Run(CompiledMesh mesh, int streams, long[] packets, long[] payload)
     {
         ImmutableArray<long> Zeros() => [.. new long[packets.Length]];
-        var source = new CoreTraffic(0, Zeros(), Zeros(), Zeros(), Zeros(), ImmutableDictionary<int, ImmutableArray<long>>.Empty.Add(1, [.. packets]));
-        var target = new CoreTraffic(1, Zeros(), Zeros(), Zeros(), [.. packets], ImmutableDictionary<int, ImmutableArray<long>>.Empty);
-        return MeshTelemetry.From(Line, streams, packets.Length, [source, target]);
+        var none = ImmutableDictionary<int, ImmutableArray<long>>.Empty;
+        var source = new CoreTraffic(0, Zeros(), Zeros(), Zeros(), Zeros(), none.Add(1, [.. packets]), none.Add(1, [.. payload]));
+        var target = new CoreTraffic(1, Zeros(), Zeros(), Zeros(), [.. packets], none, none);
+        return MeshTelemetry.From(mesh, streams, packets.Length, [source, target]);
+    }
+
+    [Fact]
+    public void On_a_link_given_in_bits_key_only_packets_take_40_bits_each()
+    {
+        // 9 key-only packets: 360 bits on links carrying 72 per step; the routers (2 packets per step) need 4.5 steps.
+        var e = RealTimeEstimate.Of(SizedLine, Run(SizedLine, 1, [9], [0]))!;
+        Assert.Equal(5, e.PeakLoad, 9);
+    }
+
+    [Fact]
+    public void On_a_link_given_in_bits_payload_packets_take_72_bits_each()
+    {
+        var e = RealTimeEstimate.Of(SizedLine, Run(SizedLine, 1, [9], [9]))!;
+        Assert.Equal(9, e.PeakLoad, 9);
+    }
+
+    [Fact]
+    public void On_a_link_given_in_bits_a_step_of_both_sizes_adds_their_bits()
+    {
+        // 4 key-only (160 bits) and 5 payload packets (360 bits): 520 bits, 72 per step.
+        var e = RealTimeEstimate.Of(SizedLine, Run(SizedLine, 1, [9], [5]))!;
+        Assert.Equal(520.0 / 72, e.PeakLoad, 9);
+    }
+
+    [Fact]
+    public void Packets_beyond_a_link_given_in_bits_are_counted_in_the_steps_mean_size()
+    {
+        // 9 key-only packets need 5 steps on each of 3 links: 4/5 of them, 7.2, are beyond each link's step.
+        var e = RealTimeEstimate.Of(SizedLine, Run(SizedLine, 1, [9], [0]))!;
+        Assert.Equal(3 * 7.2, e.LinkPacketsOverCapacity, 9);
     }
 
     [Fact]
@@ -100,7 +141,7 @@ public class StaticEnergyTests
     [Fact]
     public void The_chips_and_cores_in_use_draw_static_power_for_the_inference_as_it_would_run()
     {
-        var limits = new RealTimeLimits(1e-3, 2000, 1000, 0.35, 0.034);
+        var limits = new RealTimeLimits(1e-3, 2000, 1000, 0.35, 0.034, null);
         // Two chips, two cores, 3 steps, the peak step needing 3 steps: 9 ms in all.
         var e = new RealTimeEstimate(limits, [1e-3, 3e-3, 0], 3, 1, 0, 0, null, null, 2, 2);
         Assert.Equal((2 * 0.35 + 2 * 0.034) * 9e-3, e.StaticJoulesPerInference, 12);

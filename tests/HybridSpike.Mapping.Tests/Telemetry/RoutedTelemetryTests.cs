@@ -33,8 +33,9 @@ public class RoutedTelemetryTests
         Assert.Equal([1, 2], mesh.Router.Resolve(0).Destinations.ToArray());
         ImmutableArray<long> Zeros() => [0, 0];
         ImmutableArray<long> sent = [5, 3];
+        var to = ImmutableDictionary<int, ImmutableArray<long>>.Empty.Add(1, sent).Add(2, sent);
         var cores = Enumerable.Range(0, 3).Select(k => new CoreTraffic(k, Zeros(), Zeros(), Zeros(), k == 0 ? Zeros() : sent,
-            k == 0 ? ImmutableDictionary<int, ImmutableArray<long>>.Empty.Add(1, sent).Add(2, sent) : ImmutableDictionary<int, ImmutableArray<long>>.Empty));
+            k == 0 ? to : ImmutableDictionary<int, ImmutableArray<long>>.Empty, k == 0 ? to : ImmutableDictionary<int, ImmutableArray<long>>.Empty));
         return MeshTelemetry.From(mesh, 1, 2, cores);
     }
 
