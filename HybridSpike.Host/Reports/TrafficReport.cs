@@ -1,7 +1,10 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using HybridSpike.Host.Services;
 using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Profiles;
+using HybridSpike.Mapping.Routing;
 using HybridSpike.Mapping.Telemetry;
 
 namespace HybridSpike.Host.Reports;
@@ -83,7 +86,7 @@ internal static class TrafficFiles
     }
 
     /// <summary>Writes the four files into <paramref name="dir"/> (made if missing) and returns their names.</summary>
-    public static IReadOnlyList<string> Write(string dir, TrafficReport report, IReadOnlyList<(CompiledMesh Mesh, string Placer, MeshTelemetry Telemetry)> runs)
+    public static IReadOnlyList<string> Write(string dir, TrafficReport report, IReadOnlyList<TrafficPanel> runs)
     {
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, MarkdownFile), Markdown(report));
@@ -92,6 +95,14 @@ internal static class TrafficFiles
         TrafficPlots.LinkLoads(runs, Path.Combine(dir, LinksPicture));
         return [MarkdownFile, JsonFile, CsvFile, LinksPicture];
     }
+}
+
+/// <summary>What one combination's panel of the link picture needs, kept instead of its compiled mesh.</summary>
+/// <param name="UsedChips">The chips that hold at least one piece.</param>
+internal sealed record TrafficPanel(HardwareProfile Profile, ITopology Topology, string Placer, ImmutableHashSet<(int X, int Y)> UsedChips, MeshTelemetry Telemetry)
+{
+    public static TrafficPanel Of(CompiledMesh mesh, string placer, MeshTelemetry telemetry) =>
+        new(mesh.Profile, mesh.Topology, placer, [.. mesh.Routed.Placed.Placements.Select(p => (p.Core.ChipX, p.Core.ChipY))], telemetry);
 }
 
 /// <summary>
@@ -106,20 +117,20 @@ internal static class TrafficPlots
 {
     private const double PanelWidth = 10, PanelGap = 2;
 
-    public static void LinkLoads(IReadOnlyList<(CompiledMesh Mesh, string Placer, MeshTelemetry Telemetry)> runs, string path)
+    public static void LinkLoads(IReadOnlyList<TrafficPanel> runs, string path)
     {
         var plt = new ScottPlot.Plot();
         var colormap = new ScottPlot.Colormaps.Viridis();
         double max = 0;
         foreach (var r in runs)
-            foreach (var v in Loads(r.Mesh, r.Telemetry)) max = Math.Max(max, v);
+            foreach (var v in Loads(r)) max = Math.Max(max, v);
         ScottPlot.Color Color(double packets) => colormap.GetColor(max == 0 ? 0 : Math.Log10(1 + packets) / max);
         for (int i = 0; i < runs.Count; i++)
         {
-            var (mesh, placer, t) = runs[i];
+            var panel = runs[i];
             double left = i * (PanelWidth + PanelGap);
-            double top = mesh.Topology is Mapping.Routing.TriangularTorus torus ? Torus(plt, torus, mesh, t, left, Color) : Mesh(plt, mesh, t, left, Color);
-            var label = plt.Add.Text($"{mesh.Profile.Name}, {placer}", left, top + 0.8);
+            double top = panel.Topology is Mapping.Routing.TriangularTorus torus ? Torus(plt, torus, panel, left, Color) : Mesh(plt, panel, left, Color);
+            var label = plt.Add.Text($"{panel.Profile.Name}, {panel.Placer}", left, top + 0.8);
             label.LabelFontSize = 14;
         }
         plt.Title($"Link load (colour: log10(1 + packets), 0 to {max:0.##}; viridis, one scale for all panels)");
@@ -130,15 +141,15 @@ internal static class TrafficPlots
     }
 
     /// <summary>log10(1 + packets) of every value a panel colours (the mesh's per-core sums, the torus's links).</summary>
-    private static IEnumerable<double> Loads(CompiledMesh mesh, MeshTelemetry t) =>
-        mesh.Topology is Mapping.Routing.TriangularTorus
-            ? t.Links.Select(l => Math.Log10(1 + l.Packets))
-            : t.Links.GroupBy(l => (l.FromX, l.FromY)).Select(g => Math.Log10(1 + g.Sum(l => l.Packets)));
+    private static IEnumerable<double> Loads(TrafficPanel panel) =>
+        panel.Topology is Mapping.Routing.TriangularTorus
+            ? panel.Telemetry.Links.Select(l => Math.Log10(1 + l.Packets))
+            : panel.Telemetry.Links.GroupBy(l => (l.FromX, l.FromY)).Select(g => Math.Log10(1 + g.Sum(l => l.Packets)));
 
     /// <summary>One cell per core of the whole grid, north (y − 1 on the mesh) at the top; chip borders as white gaps. Returns the panel's top.</summary>
-    private static double Mesh(ScottPlot.Plot plt, CompiledMesh mesh, MeshTelemetry t, double left, Func<double, ScottPlot.Color> color)
+    private static double Mesh(ScottPlot.Plot plt, TrafficPanel panel, double left, Func<double, ScottPlot.Color> color)
     {
-        var layout = mesh.Profile.Layout;
+        var (layout, t) = (panel.Profile.Layout, panel.Telemetry);
         double s = PanelWidth / Math.Max(layout.Width, layout.Height);
         var sent = new long[layout.Width, layout.Height];
         foreach (var l in t.Links) sent[l.FromX, l.FromY] += l.Packets;
@@ -155,14 +166,14 @@ internal static class TrafficPlots
     }
 
     /// <summary>Every chip a hexagon at (x − y/2, y·√3/2), its six outgoing links as coloured segments. Returns the panel's top.</summary>
-    private static double Torus(ScottPlot.Plot plt, Mapping.Routing.TriangularTorus torus, CompiledMesh mesh, MeshTelemetry t, double left, Func<double, ScottPlot.Color> color)
+    private static double Torus(ScottPlot.Plot plt, Mapping.Routing.TriangularTorus torus, TrafficPanel panel, double left, Func<double, ScottPlot.Color> color)
     {
         double h = Math.Sqrt(3) / 2;
         double minX = -(torus.Height - 1) / 2.0, span = torus.Width - 1 - minX + 1;
         double s = PanelWidth / Math.Max(span, (torus.Height - 1) * h + 1);
         (double X, double Y) At(int x, int y) => (left + (x - y / 2.0 - minX + 0.5) * s, (y * h) * s);
-        var used = mesh.Routed.Placed.Placements.Select(p => (p.Core.ChipX, p.Core.ChipY)).ToHashSet();
-        var load = t.Links.ToDictionary(l => (l.FromX, l.FromY, l.ToX, l.ToY), l => l.Packets);
+        var used = panel.UsedChips;
+        var load = panel.Telemetry.Links.ToDictionary(l => (l.FromX, l.FromY, l.ToX, l.ToY), l => l.Packets);
         double r = s / Math.Sqrt(3) * 0.92;     // pointy-top hexagons: flat sides face the six neighbours
         foreach (var n in torus.Nodes)
         {

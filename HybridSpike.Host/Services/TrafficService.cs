@@ -71,9 +71,19 @@ internal static class TrafficService
         var network = source.Network;
 
         var options = CompileOptions.Default with { Exponents = ExponentBlock.Row };
-        var combos = new List<(CompiledMesh Mesh, PlacementChoice Placer, double Seconds)>();
-        foreach (var profile in profiles)
-            foreach (var placer in request.Placers)
+        var combos = profiles.SelectMany(p => request.Placers.Select(placer => (Profile: p, Placer: placer))).ToList();
+        // One combination at a time, its compiled mesh let go once its row and panel are made: a mesh of thousands of
+        // cores holds gigabytes of route decisions, so a study keeps only what its report needs.
+        var rows = ImmutableArray.CreateBuilder<TrafficRow>(combos.Count);
+        var panels = new List<TrafficPanel>(combos.Count);
+        (FixedPointNetwork Network, string Of)? reference = null;
+        FixedPointSimulator? simulator = null;
+        PayloadActivity? activity = null, checkActivity = null;
+        double[] checkInputs = [];
+        MeshHost? local = null;
+        try
+        {
+            foreach (var (profile, placer) in combos)
             {
                 cancel.ThrowIfCancellationRequested();
                 var watch = Stopwatch.StartNew();
@@ -86,42 +96,46 @@ internal static class TrafficService
                 {
                     throw new CompileException($"profile '{profile.Name}', placement {placer}: {e.Message}");
                 }
-                combos.Add((mesh, placer, watch.Elapsed.TotalSeconds));
-            }
-        var reference = combos[0].Mesh.Discretized.FixedPoint();
-        foreach (var (mesh, placer, _) in combos.Skip(1))
-            if (Difference(reference, mesh.Discretized.FixedPoint()) is { } d)
-                throw new CompileException($"profile '{mesh.Profile.Name}', placement {placer}: the fixed-point network differs from profile '{combos[0].Mesh.Profile.Name}', placement {combos[0].Placer}'s ({d}); the spikes would not be the same");
-
-        err.WriteLine($"traffic: {source.Inputs}; Ctrl-C stops");
-        var simulator = FixedPointSimulator.Create(reference);
-        var activity = Tally(simulator, source, source.Count, cancel);
-        var rows = ImmutableArray.CreateBuilder<TrafficRow>(combos.Count);
-        var telemetries = new List<(CompiledMesh Mesh, string Placer, MeshTelemetry Telemetry)>();
-        foreach (var (mesh, placer, seconds) in combos)
-        {
-            var telemetry = OfflineTraffic.Telemetry(mesh, activity);
-            telemetries.Add((mesh, placer.ToString()!, telemetry));
-            rows.Add(Row(mesh, placer.ToString()!, telemetry, seconds, 0));
-        }
-
-        if (request.CheckMesh > 0)
-        {
-            var checkActivity = Tally(simulator, source, request.CheckMesh, cancel);
-            var inputs = source.Read([.. Enumerable.Range(0, request.CheckMesh)]);
-            await using var local = await MeshHost.StartLocalAsync(cancel).ConfigureAwait(false);
-            for (int i = 0; i < combos.Count; i++)
-            {
-                var (mesh, placer, _) = combos[i];
-                err.WriteLine($"mesh check: {request.CheckMesh} samples on {mesh.Profile.Name}, {placer} placement");
-                var run = await MeshRuntime.RunWithTelemetryAsync(local.System, mesh, [.. inputs], request.CheckMesh, source.Steps, null, cancel).ConfigureAwait(false);
-                if (FirstDifference(OfflineTraffic.Telemetry(mesh, checkActivity), run.Telemetry) is { } d)
+                double seconds = watch.Elapsed.TotalSeconds;
+                var fixedPoint = mesh.Discretized.FixedPoint();
+                if (reference is not { } r)
                 {
-                    err.WriteLine($"error: mesh check: on profile '{mesh.Profile.Name}', placement {placer}, the actor mesh's telemetry of {request.CheckMesh} samples differs from the offline count: {d}");
-                    return Cli.InternalError;
+                    // The first combination's fixed-point network is the one the golden model runs, once for all.
+                    reference = (fixedPoint, $"profile '{profile.Name}', placement {placer}");
+                    simulator = FixedPointSimulator.Create(fixedPoint);
+                    err.WriteLine($"traffic: {source.Inputs}; Ctrl-C stops");
+                    activity = Tally(simulator, source, source.Count, cancel);
+                    if (request.CheckMesh > 0)
+                    {
+                        checkActivity = Tally(simulator, source, request.CheckMesh, cancel);
+                        checkInputs = source.Read([.. Enumerable.Range(0, request.CheckMesh)]);
+                    }
                 }
-                rows[i] = rows[i] with { MeshChecked = request.CheckMesh };
+                else if (Difference(r.Network, fixedPoint) is { } d)
+                    throw new CompileException($"profile '{profile.Name}', placement {placer}: the fixed-point network differs from {r.Of}'s ({d}); the spikes would not be the same");
+
+                var telemetry = OfflineTraffic.Telemetry(mesh, activity!);
+                var row = Row(mesh, placer.ToString()!, telemetry, seconds, 0);
+                if (request.CheckMesh > 0)
+                {
+                    local ??= await MeshHost.StartLocalAsync(cancel).ConfigureAwait(false);
+                    err.WriteLine($"mesh check: {request.CheckMesh} samples on {profile.Name}, {placer} placement");
+                    var run = await MeshRuntime.RunWithTelemetryAsync(local.System, mesh, [.. checkInputs], request.CheckMesh, source.Steps, null, cancel).ConfigureAwait(false);
+                    if (FirstDifference(OfflineTraffic.Telemetry(mesh, checkActivity!), run.Telemetry) is { } d)
+                    {
+                        err.WriteLine($"error: mesh check: on profile '{profile.Name}', placement {placer}, the actor mesh's telemetry of {request.CheckMesh} samples differs from the offline count: {d}");
+                        return Cli.InternalError;
+                    }
+                    row = row with { MeshChecked = request.CheckMesh };
+                }
+                rows.Add(row);
+                panels.Add(TrafficPanel.Of(mesh, placer.ToString()!, telemetry));
+                err.WriteLine($"traffic: {profile.Name}, {placer} placement: compiled in {seconds:0.0} s, counted");
             }
+        }
+        finally
+        {
+            if (local is not null) await local.DisposeAsync().ConfigureAwait(false);
         }
 
         var result = new TrafficReport(source.Name, source.Inputs, source.Count, source.Steps, "row", common,
@@ -130,7 +144,7 @@ internal static class TrafficService
             throw new InvalidOperationException($"the spikes differ between combinations ({string.Join(", ", result.Rows.Select(r => $"{r.Profile}/{r.Placement}: {r.Spikes}"))}) although the fixed-point networks are equal");
         if (request.Report is { } dir)
         {
-            var files = TrafficFiles.Write(dir, result, telemetries);
+            var files = TrafficFiles.Write(dir, result, panels);
             err.WriteLine($"report: {dir} ({string.Join(", ", files)})");
         }
         if (request.Json) { Cli.WriteJson(o, result); return 0; }
