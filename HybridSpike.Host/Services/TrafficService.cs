@@ -72,70 +72,17 @@ internal static class TrafficService
 
         var options = CompileOptions.Default with { Exponents = ExponentBlock.Row };
         var combos = profiles.SelectMany(p => request.Placers.Select(placer => (Profile: p, Placer: placer))).ToList();
-        // One combination at a time, its compiled mesh let go once its row and panel are made: a mesh of thousands of
-        // cores holds gigabytes of route decisions, so a study keeps only what its report needs.
+        // One combination at a time, its compiled mesh a local of StudyCombinationAsync only, so it is let go once its
+        // row, mesh check and picture panel are made: a mesh of thousands of cores holds gigabytes of route decisions.
         var rows = ImmutableArray.CreateBuilder<TrafficRow>(combos.Count);
         var panels = new List<TrafficPanel>(combos.Count);
-        (FixedPointNetwork Network, string Of)? reference = null;
-        FixedPointSimulator? simulator = null;
-        PayloadActivity? activity = null, checkActivity = null;
-        double[] checkInputs = [];
-        MeshHost? local = null;
-        try
+        await using var study = new Study(source, request.CheckMesh, err);
+        foreach (var (profile, placer) in combos)
         {
-            foreach (var (profile, placer) in combos)
-            {
-                cancel.ThrowIfCancellationRequested();
-                var watch = Stopwatch.StartNew();
-                CompiledMesh mesh;
-                try
-                {
-                    mesh = Compiler.Compile(network, profile, placer.Strategy(), options);
-                }
-                catch (CompileException e)
-                {
-                    throw new CompileException($"profile '{profile.Name}', placement {placer}: {e.Message}");
-                }
-                double seconds = watch.Elapsed.TotalSeconds;
-                var fixedPoint = mesh.Discretized.FixedPoint();
-                if (reference is not { } r)
-                {
-                    // The first combination's fixed-point network is the one the golden model runs, once for all.
-                    reference = (fixedPoint, $"profile '{profile.Name}', placement {placer}");
-                    simulator = FixedPointSimulator.Create(fixedPoint);
-                    err.WriteLine($"traffic: {source.Inputs}; Ctrl-C stops");
-                    activity = Tally(simulator, source, source.Count, cancel);
-                    if (request.CheckMesh > 0)
-                    {
-                        checkActivity = Tally(simulator, source, request.CheckMesh, cancel);
-                        checkInputs = source.Read([.. Enumerable.Range(0, request.CheckMesh)]);
-                    }
-                }
-                else if (Difference(r.Network, fixedPoint) is { } d)
-                    throw new CompileException($"profile '{profile.Name}', placement {placer}: the fixed-point network differs from {r.Of}'s ({d}); the spikes would not be the same");
-
-                var telemetry = OfflineTraffic.Telemetry(mesh, activity!);
-                var row = Row(mesh, placer.ToString()!, telemetry, seconds, 0);
-                if (request.CheckMesh > 0)
-                {
-                    local ??= await MeshHost.StartLocalAsync(cancel).ConfigureAwait(false);
-                    err.WriteLine($"mesh check: {request.CheckMesh} samples on {profile.Name}, {placer} placement");
-                    var run = await MeshRuntime.RunWithTelemetryAsync(local.System, mesh, [.. checkInputs], request.CheckMesh, source.Steps, null, cancel).ConfigureAwait(false);
-                    if (FirstDifference(OfflineTraffic.Telemetry(mesh, checkActivity!), run.Telemetry) is { } d)
-                    {
-                        err.WriteLine($"error: mesh check: on profile '{profile.Name}', placement {placer}, the actor mesh's telemetry of {request.CheckMesh} samples differs from the offline count: {d}");
-                        return Cli.InternalError;
-                    }
-                    row = row with { MeshChecked = request.CheckMesh };
-                }
-                rows.Add(row);
-                panels.Add(TrafficPanel.Of(mesh, placer.ToString()!, telemetry));
-                err.WriteLine($"traffic: {profile.Name}, {placer} placement: compiled in {seconds:0.0} s, counted");
-            }
-        }
-        finally
-        {
-            if (local is not null) await local.DisposeAsync().ConfigureAwait(false);
+            cancel.ThrowIfCancellationRequested();
+            if (await StudyCombinationAsync(study, network, profile, placer, options, cancel).ConfigureAwait(false) is not { } done) return Cli.InternalError;
+            rows.Add(done.Row);
+            panels.Add(done.Panel);
         }
 
         var result = new TrafficReport(source.Name, source.Inputs, source.Count, source.Steps, "row", common,
@@ -150,6 +97,79 @@ internal static class TrafficService
         if (request.Json) { Cli.WriteJson(o, result); return 0; }
         o.Write(TrafficFiles.Markdown(result));
         return 0;
+    }
+
+    /// <summary>
+    /// What the combinations of one study share: the golden model's run, made with the first combination's fixed-point
+    /// network (which every later one must equal), and the local actor system of the mesh checks.
+    /// </summary>
+    private sealed class Study(TrafficSource source, int checkMesh, TextWriter err) : IAsyncDisposable
+    {
+        public TrafficSource Source => source;
+        public int CheckMesh => checkMesh;
+        public TextWriter Err => err;
+        public (FixedPointNetwork Network, string Of)? Reference { get; private set; }
+        public PayloadActivity? Activity { get; private set; }
+        public PayloadActivity? CheckActivity { get; private set; }
+        public double[] CheckInputs { get; private set; } = [];
+        private MeshHost? _local;
+
+        /// <summary>Runs the golden model once, on the first combination's network.</summary>
+        public void Start(FixedPointNetwork network, string of, CancellationToken cancel)
+        {
+            Reference = (network, of);
+            var simulator = FixedPointSimulator.Create(network);
+            err.WriteLine($"traffic: {source.Inputs}; Ctrl-C stops");
+            Activity = Tally(simulator, source, source.Count, cancel);
+            if (checkMesh == 0) return;
+            CheckActivity = Tally(simulator, source, checkMesh, cancel);
+            CheckInputs = source.Read([.. Enumerable.Range(0, checkMesh)]);
+        }
+
+        public async Task<MeshHost> LocalAsync(CancellationToken cancel) => _local ??= await MeshHost.StartLocalAsync(cancel).ConfigureAwait(false);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_local is not null) await _local.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One combination compiled, checked against the study's fixed-point network, counted and (on some samples) run on the mesh; null when the mesh check failed (said on stderr).</summary>
+    private static async Task<(TrafficRow Row, TrafficPanel Panel)?> StudyCombinationAsync(Study study, NetworkDescription network, HardwareProfile profile,
+        PlacementChoice placer, CompileOptions options, CancellationToken cancel)
+    {
+        var watch = Stopwatch.StartNew();
+        CompiledMesh mesh;
+        try
+        {
+            mesh = Compiler.Compile(network, profile, placer.Strategy(), options);
+        }
+        catch (CompileException e)
+        {
+            throw new CompileException($"profile '{profile.Name}', placement {placer}: {e.Message}");
+        }
+        double seconds = watch.Elapsed.TotalSeconds;
+        var fixedPoint = mesh.Discretized.FixedPoint();
+        if (study.Reference is not { } r) study.Start(fixedPoint, $"profile '{profile.Name}', placement {placer}", cancel);
+        else if (Difference(r.Network, fixedPoint) is { } d)
+            throw new CompileException($"profile '{profile.Name}', placement {placer}: the fixed-point network differs from {r.Of}'s ({d}); the spikes would not be the same");
+
+        var telemetry = OfflineTraffic.Telemetry(mesh, study.Activity!);
+        var row = Row(mesh, placer.ToString()!, telemetry, seconds, 0);
+        if (study.CheckMesh > 0)
+        {
+            var local = await study.LocalAsync(cancel).ConfigureAwait(false);
+            study.Err.WriteLine($"mesh check: {study.CheckMesh} samples on {profile.Name}, {placer} placement");
+            var run = await MeshRuntime.RunWithTelemetryAsync(local.System, mesh, [.. study.CheckInputs], study.CheckMesh, study.Source.Steps, null, cancel).ConfigureAwait(false);
+            if (FirstDifference(OfflineTraffic.Telemetry(mesh, study.CheckActivity!), run.Telemetry) is { } d)
+            {
+                study.Err.WriteLine($"error: mesh check: on profile '{profile.Name}', placement {placer}, the actor mesh's telemetry of {study.CheckMesh} samples differs from the offline count: {d}");
+                return null;
+            }
+            row = row with { MeshChecked = study.CheckMesh };
+        }
+        study.Err.WriteLine($"traffic: {profile.Name}, {placer} placement: compiled in {seconds:0.0} s, counted");
+        return (row, TrafficPanel.Of(mesh, placer.ToString()!, telemetry));
     }
 
     /// <summary>The first <paramref name="count"/> sequences through the golden model, in batches of 50 in parallel, tallied.</summary>
