@@ -37,7 +37,7 @@ internal sealed record TrafficSource(string Name, NetworkDescription Network, st
     {
         var network = spec.Network();
         var inputs = new UniformSequences(steps, network.Input.Dimensions, seed);
-        return new TrafficSource(spec.ToString(), network, $"{samples} sequences uniform in [-1, 1) from seed {seed}", samples, steps, positions => inputs.Doubles(positions));
+        return new TrafficSource(spec.ToString(), network, $"{samples} sequence{(samples == 1 ? "" : "s")} uniform in [-1, 1) from seed {seed}", samples, steps, positions => inputs.Doubles(positions));
     }
 }
 
