@@ -28,6 +28,7 @@ internal static class TrafficFiles
         yield return new("cores", "cores", r => r.Cores);
         yield return new("spikes", "spikes", r => r.Spikes);
         yield return new("packets_injected", "packets injected", r => r.PacketsInjected);
+        yield return new("payload_packets_injected", "of them with a payload (72-bit)", r => r.PayloadPacketsInjected);
         yield return new("deliveries", "deliveries", r => r.Deliveries);
         yield return new("link_traversals", "link traversals", r => r.LinkTraversals);
         yield return new("hops", "hops", r => r.Hops);
@@ -72,7 +73,7 @@ internal static class TrafficFiles
     {
         var columns = Columns(report).ToArray();
         var s = new StringBuilder();
-        s.AppendLine(CultureInfo.InvariantCulture, $"# Traffic of {Path.GetFileName(report.Model)}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"# Traffic of {report.Title}");
         s.AppendLine();
         s.AppendLine(CultureInfo.InvariantCulture, $"- network: `{report.Model}`; inputs: {report.Inputs}, {report.Steps} steps each (every count is over all {report.Samples} samples; energy is per inference)");
         s.AppendLine(CultureInfo.InvariantCulture,

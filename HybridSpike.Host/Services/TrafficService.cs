@@ -23,6 +23,7 @@ internal sealed record TableEntriesRow(long Built, long WithoutDefaultRoutes, Im
 
 /// <summary>One combination (profile × placement) of <c>hybridspike traffic</c>; every count is over all the samples (docs/traffic.md).</summary>
 /// <param name="PacketsInjected">Nonzero payloads sent by cores with at least one destination, once per payload (a multicast router's injected packets).</param>
+/// <param name="PayloadPacketsInjected">Of <paramref name="PacketsInjected"/>, those whose count is not +1, which carry it as a payload (72 bits on SpiNNaker; the others travel key-only, 40 bits; docs/telemetry.md).</param>
 /// <param name="Deliveries">Packets as the telemetry counts them: one nonzero payload arriving at one destination core.</param>
 /// <param name="LinkTraversals">Σ over the links of their loads: copies on links (once per tree link when multicast).</param>
 /// <param name="Hops">Σ over the deliveries of their routes' hops.</param>
@@ -31,7 +32,7 @@ internal sealed record TableEntriesRow(long Built, long WithoutDefaultRoutes, Im
 /// <param name="MeshChecked">Samples also run through the actor mesh with the same telemetry (0: not checked).</param>
 /// <param name="RealTime">On real-time profiles (SpiNNaker): the peak step's load of its 1 ms budget, the time scale factor, the packets over capacity and the static energy (<see cref="RealTimeEstimate"/>); null on barrier-synchronized ones.</param>
 internal sealed record TrafficRow(
-    string Profile, string Placement, string Topology, int Cores, long Spikes, long PacketsInjected, long Deliveries, long LinkTraversals, long Hops,
+    string Profile, string Placement, string Topology, int Cores, long Spikes, long PacketsInjected, long PayloadPacketsInjected, long Deliveries, long LinkTraversals, long Hops,
     BusiestLinkRow? BusiestLink, double InterChipShare, TableEntriesRow? Tables, double EnergyPerInferenceJoules, double SecondsPerStep,
     double CompileSeconds, int MeshChecked, RealTimeRow? RealTime);
 
@@ -40,9 +41,10 @@ internal sealed record RealTimeRow(double PeakLoad, double TimeScaleFactor, int 
 
 /// <param name="CommonWeightBits">The weight bits every profile was compiled with: the smallest of the chosen profiles'.</param>
 /// <param name="WeightBits">Per profile, the weight bits it declares (before the common precision was applied).</param>
+/// <param name="Title">The artifact's file name, or the generated network's parameters.</param>
 /// <param name="Model">The artifact's path, or the generated network's parameters.</param>
 /// <param name="Inputs">What the samples are.</param>
-internal sealed record TrafficReport(string Model, string Inputs, int Samples, int Steps, string Exponents, int CommonWeightBits, ImmutableSortedDictionary<string, int> WeightBits,
+internal sealed record TrafficReport(string Title, string Model, string Inputs, int Samples, int Steps, string Exponents, int CommonWeightBits, ImmutableSortedDictionary<string, int> WeightBits,
     ImmutableArray<string> Compressors, ImmutableArray<TrafficRow> Rows);
 
 /// <summary>
@@ -85,7 +87,7 @@ internal static class TrafficService
             panels.Add(done.Panel);
         }
 
-        var result = new TrafficReport(source.Name, source.Inputs, source.Count, source.Steps, "row", common,
+        var result = new TrafficReport(source.Title, source.Name, source.Inputs, source.Count, source.Steps, "row", common,
             declared.ToImmutableSortedDictionary(p => p.Name, p => p.Core.WeightBits, StringComparer.Ordinal), TableCompressors.Names, rows.MoveToImmutable());
         if (result.Rows.Select(r => r.Spikes).Distinct().Count() != 1)
             throw new InvalidOperationException($"the spikes differ between combinations ({string.Join(", ", result.Rows.Select(r => $"{r.Profile}/{r.Placement}: {r.Spikes}"))}) although the fixed-point networks are equal");
@@ -189,6 +191,7 @@ internal static class TrafficService
     {
         // A core's payloads go to all its destinations alike: one injected packet per nonzero payload of a core that has any.
         long injected = t.Cores.Where(c => !c.PacketsToPerStep.IsEmpty).Sum(c => c.PacketsToPerStep.Values.First().Sum());
+        long payloadInjected = t.Cores.Where(c => !c.PayloadPacketsToPerStep.IsEmpty).Sum(c => c.PayloadPacketsToPerStep.Values.First().Sum());
         long hops = t.HopHistogram.Sum(h => h.Key * h.Value);
         long deliveries = t.IntraChipPackets + t.InterChipPackets;
         TableEntriesRow? tables = null;
@@ -201,7 +204,7 @@ internal static class TrafficService
             tables = new TableEntriesRow(s.Built, s.WithoutDefaultRoutes, compressed);
         }
         var busiest = t.BusiestLink is { } b ? new BusiestLinkRow(b.Packets, b.Direction, b.FromX, b.FromY, b.ToX, b.ToY) : null;
-        return new TrafficRow(mesh.Profile.Name, placer, mesh.Topology.Name, mesh.Cores.Length, t.Spikes, injected, t.Packets, t.Links.Sum(l => l.Packets), hops,
+        return new TrafficRow(mesh.Profile.Name, placer, mesh.Topology.Name, mesh.Cores.Length, t.Spikes, injected, payloadInjected, t.Packets, t.Links.Sum(l => l.Packets), hops,
             busiest, deliveries == 0 ? 0 : (double)t.InterChipPackets / deliveries, tables, t.EnergyPerInference, t.SecondsPerStep, compileSeconds, checkedSamples,
             RealTimeEstimate.Of(mesh, t) is { } rt ? new RealTimeRow(rt.PeakLoad, rt.TimeScaleFactor, rt.StepsOverBudget, rt.LinkPacketsOverCapacity + rt.RouterPacketsOverCapacity, rt.StaticJoulesPerInference) : null);
     }

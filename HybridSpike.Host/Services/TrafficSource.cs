@@ -13,12 +13,13 @@ namespace HybridSpike.Host.Services;
 /// brings its dataset's test split; a generated network brings seeded uniform inputs
 /// (<see cref="UniformSequences"/>). The study itself never asks which.
 /// </summary>
-/// <param name="Name">The model's path, or the generated network's parameters (the report's title).</param>
+/// <param name="Name">The model's path, or the generated network's parameters.</param>
+/// <param name="Title">The report's title: the model's file name, or the generated network in words.</param>
 /// <param name="Inputs">What the sequences are, for the report ("the first 20 test sequences of mnist-embedded").</param>
 /// <param name="Count">Sequences in the study.</param>
 /// <param name="Steps">Time steps per sequence.</param>
 /// <param name="Read">The sequences at the positions given, laid out [sequence][step][dimension].</param>
-internal sealed record TrafficSource(string Name, NetworkDescription Network, string Inputs, int Count, int Steps, Func<int[], double[]> Read)
+internal sealed record TrafficSource(string Name, string Title, NetworkDescription Network, string Inputs, int Count, int Steps, Func<int[], double[]> Read)
 {
     /// <summary>The first <paramref name="samples"/> test sequences of the artifact's dataset (or the one <paramref name="data"/> names).</summary>
     public static TrafficSource FromArtifact(string model, DatasetOverride data, int samples)
@@ -28,7 +29,7 @@ internal sealed record TrafficSource(string Name, NetworkDescription Network, st
         var dataConfig = data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = samples };
         var seq = SequenceData.Load(dataConfig);
         Check.WithinSplit(samples, seq.Test.Count, "--samples", dataConfig.Dataset);
-        return new TrafficSource(path, artifact.Network, $"the first {seq.Test.Count} test sequences of {dataConfig.Dataset}", seq.Test.Count, seq.Steps,
+        return new TrafficSource(path, Path.GetFileName(path), artifact.Network, $"the first {seq.Test.Count} test sequences of {dataConfig.Dataset}", seq.Test.Count, seq.Steps,
             positions => seq.Doubles(seq.Test, positions).Inputs);
     }
 
@@ -37,7 +38,7 @@ internal sealed record TrafficSource(string Name, NetworkDescription Network, st
     {
         var network = spec.Network();
         var inputs = new UniformSequences(steps, network.Input.Dimensions, seed);
-        return new TrafficSource(spec.ToString(), network, $"{samples} sequence{(samples == 1 ? "" : "s")} uniform in [-1, 1) from seed {seed}", samples, steps, positions => inputs.Doubles(positions));
+        return new TrafficSource(spec.ToString(), spec.Title(network), network, $"{samples} sequence{(samples == 1 ? "" : "s")} uniform in [-1, 1) from seed {seed}", samples, steps, positions => inputs.Doubles(positions));
     }
 }
 
@@ -47,6 +48,9 @@ internal abstract record GeneratedNetwork
     private GeneratedNetwork() { }
 
     public abstract NetworkDescription Network();
+
+    /// <summary>The network in words, for a report's title.</summary>
+    public abstract string Title(NetworkDescription network);
 
     /// <summary>
     /// <see cref="Mapping.Studies.LocallyConnected"/> made for the machine of profile <paramref name="On"/> (a triangular torus: one
@@ -66,6 +70,9 @@ internal abstract record GeneratedNetwork
         }
 
         public override string ToString() => $"{Kind}:on={On},radius={Radius},targets={Targets},units={Units}";
+
+        public override string Title(NetworkDescription network) =>
+            $"a locally-connected network of {network.Populations.Sum(p => (long)p.Size):N0} units ({network.Populations.Length:N0} populations of {Units}, each feeding {Targets} on every chip within {Radius} hops) made for {Path.GetFileName(On)}";
     }
 
     /// <summary>Parses <c>locally-connected[:on=P,radius=R,targets=T,units=U]</c>; any field left out takes its default.</summary>

@@ -55,6 +55,14 @@ public sealed class GeneratedTrafficTests(GeneratedTrafficRun run) : IClassFixtu
     }
 
     [Fact]
+    public void Payload_packets_are_the_same_on_every_combination_and_at_most_the_packets()
+    {
+        var rows = Rows();
+        long payload = Assert.Single(rows.Select(r => r.GetProperty("payloadPacketsInjected").GetInt64()).Distinct());
+        Assert.InRange(payload, 1, rows[0].GetProperty("packetsInjected").GetInt64());
+    }
+
+    [Fact]
     public void Every_combination_passed_the_mesh_check()
     {
         Assert.All(Rows(), r => Assert.Equal(1, r.GetProperty("meshChecked").GetInt32()));
@@ -74,7 +82,9 @@ public sealed class GeneratedTrafficTests(GeneratedTrafficRun run) : IClassFixtu
         var root = Root();
         Assert.Equal(run.Network, root.GetProperty("model").GetString());
         Assert.Equal("2 sequences uniform in [-1, 1) from seed 1", root.GetProperty("inputs").GetString());
-        Assert.Contains($"`{run.Network}`", File.ReadAllText(Path.Combine(run.Report, "traffic.md")));
+        var md = File.ReadAllLines(Path.Combine(run.Report, "traffic.md"));
+        Assert.Equal("# Traffic of a locally-connected network of 36 units (18 populations of 2, each feeding 1 on every chip within 1 hops) made for torus-3x3.json", md[0]);
+        Assert.Contains($"`{run.Network}`", md[2]);
     }
 
     [Fact]
