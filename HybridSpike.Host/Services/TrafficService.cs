@@ -41,7 +41,7 @@ internal sealed record RealTimeRow(double PeakLoad, double TimeScaleFactor, int 
 
 /// <param name="CommonWeightBits">The weight bits every profile was compiled with: the smallest of the chosen profiles'.</param>
 /// <param name="WeightBits">Per profile, the weight bits it declares (before the common precision was applied).</param>
-/// <param name="Title">The artifact's file name, or the generated network's parameters.</param>
+/// <param name="Title">The artifact's file name, or the generated network in words.</param>
 /// <param name="Model">The artifact's path, or the generated network's parameters.</param>
 /// <param name="Inputs">What the samples are.</param>
 internal sealed record TrafficReport(string Title, string Model, string Inputs, int Samples, int Steps, string Exponents, int CommonWeightBits, ImmutableSortedDictionary<string, int> WeightBits,
