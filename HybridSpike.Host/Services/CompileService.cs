@@ -24,6 +24,18 @@ internal static class CompileService
     /// <summary>An artifact file, or the artifact inside a training output directory.</summary>
     internal static string ArtifactPath(string modelOption) => ArtifactFile.PathOf(modelOption);
 
+    /// <summary>
+    /// The first <paramref name="limit"/> (0: all) test sequences of the artifact's dataset, or of the one <paramref name="data"/>
+    /// names; more than the split holds is refused by <paramref name="option"/>'s name, never cut to it.
+    /// </summary>
+    internal static (DataConfig Config, SequenceData Data) TestSequences(ModelArtifact artifact, string path, DatasetOverride data, int limit, string option)
+    {
+        var config = data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = limit };
+        var seq = SequenceData.Load(config);
+        Check.WithinSplit(limit, seq.Test.Count, option, config.Dataset);
+        return (config, seq);
+    }
+
     /// <summary><paramref name="network"/> compiled to <paramref name="target"/> (its profile already looked up as <paramref name="profile"/>).</summary>
     internal static CompiledMesh Compile(Core.Network.NetworkDescription network, HardwareProfile profile, CompileTarget target) =>
         Compiler.Compile(network, profile, target.Placement.Strategy(), target.Options);
@@ -60,9 +72,7 @@ internal static class CompileService
 
     private static DiscretizationEffect Effect(ModelArtifact artifact, CompiledMesh mesh, int samples, string path, TextWriter progress, CancellationToken cancel)
     {
-        var dataConfig = DataConfig.ForArtifact(artifact, path) with { TestLimit = samples };
-        var data = SequenceData.Load(dataConfig);
-        Check.WithinSplit(samples, data.Test.Count, "--samples", dataConfig.Dataset);
+        var (dataConfig, data) = TestSequences(artifact, path, DatasetOverride.None, samples, "--samples");
         progress.WriteLine(CtrlC.Started("compile", data.Test.Count, dataConfig.Dataset));
         var f = ReferenceEvaluation.Run(GoldenSimulator.Create(artifact), data.Test, data.View, cancel: cancel);
         var q = ReferenceEvaluation.Run(FixedPointSimulator.Create(mesh.Discretized.FixedPoint()), data.Test, data.View, cancel: cancel);

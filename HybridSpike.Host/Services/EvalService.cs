@@ -82,9 +82,7 @@ internal static class EvalService
         {
             var artifact = ArtifactFile.Read(path);
             var profile = Profiles.Get(request.FixedPoint.Profile);
-            var dataConfig = request.Data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = request.Limit };
-            var data = SequenceData.Load(dataConfig);
-            Check.WithinSplit(request.Limit, data.Test.Count, "--limit", dataConfig.Dataset);
+            var (dataConfig, data) = CompileService.TestSequences(artifact, path, request.Data, request.Limit, "--limit");
             progress.WriteLine(CtrlC.Started("eval", data.Test.Count, dataConfig.Dataset));
             var result = ReferenceEvaluation.Run(artifact, data.Test, data.View, cancel: cancel);
             var fixedPoint = CompareFixedPoint(artifact, profile, request.FixedPoint, data, cancel);

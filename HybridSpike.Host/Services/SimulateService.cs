@@ -16,10 +16,7 @@ internal static class SimulateService
         var path = CompileService.ArtifactPath(request.Model);
         var artifact = ArtifactFile.Read(path);
         var p = Profiles.Get(request.Target.Profile);
-        var config = DataConfig.ForArtifact(artifact, path);
-        var dataConfig = request.Data.Apply(config) with { TestLimit = request.Samples };
-        var seq = SequenceData.Load(dataConfig);
-        Check.WithinSplit(request.Samples, seq.Test.Count, "--samples", dataConfig.Dataset);
+        var (dataConfig, seq) = CompileService.TestSequences(artifact, path, request.Data, request.Samples, "--samples");
         var mesh = CompileService.Compile(artifact.Network, p, request.Target);
 
         MeshEvaluation.Outcome run;

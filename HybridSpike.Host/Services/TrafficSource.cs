@@ -26,9 +26,7 @@ internal sealed record TrafficSource(string Name, string Title, NetworkDescripti
     {
         var path = CompileService.ArtifactPath(model);
         var artifact = ArtifactFile.Read(path);
-        var dataConfig = data.Apply(DataConfig.ForArtifact(artifact, path)) with { TestLimit = samples };
-        var seq = SequenceData.Load(dataConfig);
-        Check.WithinSplit(samples, seq.Test.Count, "--samples", dataConfig.Dataset);
+        var (dataConfig, seq) = CompileService.TestSequences(artifact, path, data, samples, "--samples");
         return new TrafficSource(path, Path.GetFileName(path), artifact.Network, $"the first {seq.Test.Count} test sequences of {dataConfig.Dataset}", seq.Test.Count, seq.Steps,
             positions => seq.Doubles(seq.Test, positions).Inputs);
     }
