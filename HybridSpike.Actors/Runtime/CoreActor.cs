@@ -53,6 +53,18 @@ internal sealed class CoreActor : ReceiveActor
         _generation = new long[setup.Slots];
         _lastLocal = new long[setup.Slots];
         Array.Fill(_lastLocal, -1);
+        // A core restored at a recovery point starts where the one it replaces stood: the step after the point, with
+        // that step's recurrent payloads already in the restored state, and the same counters.
+        _step = setup.FirstStep;
+        _deliveredThrough = setup.FirstStep - 1;
+        if (setup.Counters is { } counters)
+        {
+            if (counters.Generations.Length != setup.Slots || counters.LastLocal.Length != setup.Slots)
+                throw new ArgumentException($"core {setup.Core}: counters for {counters.Generations.Length} slots, the core has {setup.Slots}");
+            counters.Generations.CopyTo(_generation);
+            counters.LastLocal.CopyTo(_lastLocal);
+            _traffic.Restore(counters.Traffic);
+        }
         _arrivalsNow = new long[]?[setup.Incoming.Length];
         var sources = setup.Incoming.Select(c => c.Source).Distinct().ToArray();
         _sourceIndex = sources.Select((population, i) => (population, i)).ToDictionary(x => x.population, x => x.i);
@@ -209,6 +221,8 @@ internal sealed class CoreActor : ReceiveActor
         }
     }
 
+    private CoreCounters Counters() => new([.. _generation], [.. _lastLocal], _traffic.Export());
+
     /// <summary>
     /// A request at the boundary after step T (a snapshot, a telemetry collection): once T is computed and its recurrent
     /// payloads are all in, they are delivered and the answer goes to the driver. The driver feeds no later step meanwhile.
@@ -225,7 +239,7 @@ internal sealed class CoreActor : ReceiveActor
         _atBoundary = null;
         _setup.Driver.Tell(b.Request switch
         {
-            TakeSnapshot => new CoreSnapshotTaken(_setup.Core, at, _state.Snapshot()),
+            TakeSnapshot t => new CoreSnapshotTaken(_setup.Core, at, _state.Snapshot(), t.WithCounters ? Counters() : null),
             CollectTraffic c => _traffic.Collect(_setup.Core, c.Steps, _destinationCores),
             _ => throw new InvalidOperationException($"unknown boundary request {b.Request.GetType().Name}"),
         });
@@ -378,6 +392,24 @@ internal sealed class CoreTrafficBins
             _synaptic.Add(0); _updates.Add(0); _spikes.Add(0); _sent.Add(0); _graded.Add(0); _received.Add(0);
         }
         return bin;
+    }
+
+    /// <summary>The bins counted so far, uncollected (a recovery point's <see cref="CoreCounters.Traffic"/>): synaptic events, updates, spikes, sent, graded, received.</summary>
+    public ImmutableArray<ImmutableArray<long>> Export() =>
+        [[.. _synaptic], [.. _updates], [.. _spikes], [.. _sent], [.. _graded], [.. _received]];
+
+    /// <summary>Starts from bins <see cref="Export"/> gave (a core restored at a recovery point counts on from there).</summary>
+    public void Restore(ImmutableArray<ImmutableArray<long>> bins)
+    {
+        var lists = new[] { _synaptic, _updates, _spikes, _sent, _graded, _received };
+        if (bins.Length != lists.Length) throw new ArgumentException($"traffic counters: {bins.Length} kinds of bins, {lists.Length} expected");
+        int length = bins[0].Length;
+        if (length > MaxBins || bins.Any(b => b.Length != length)) throw new ArgumentException($"traffic counters: bins of unequal or excessive length");
+        for (int i = 0; i < lists.Length; i++)
+        {
+            lists[i].Clear();
+            lists[i].AddRange(bins[i]);
+        }
     }
 
     /// <summary>The bins so far as <paramref name="steps"/> steps (later ones folded into the last), and a fresh start.</summary>

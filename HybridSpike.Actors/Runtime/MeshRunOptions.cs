@@ -35,6 +35,22 @@ public sealed record MeshRunOptions(ImmutableArray<Address> Nodes, NodeAssignmen
     public static MeshRunOptions OnNodes(IEnumerable<Address> nodes, NodeAssignment assignment) =>
         Local with { Nodes = [.. nodes], Assignment = assignment };
 
+    /// <summary>
+    /// Mesh steps between two recovery points when cores run on other nodes (docs/cluster.md): null takes
+    /// <c>hybridspike.mesh.recovery.snapshot-interval</c> from the actor system's configuration (1,000 by default);
+    /// 0 turns recovery off, so that a lost node ends the run.
+    /// </summary>
+    public int? SnapshotInterval { get; init; }
+
+    /// <summary>Most cores one node may run, at the start and when a lost node's cores are re-placed (0: no limit).</summary>
+    public int MaxCoresPerNode { get; init; }
+
+    /// <summary>These options with a recovery point every <paramref name="steps"/> mesh steps (0: no recovery).</summary>
+    public MeshRunOptions WithSnapshotInterval(int steps) => this with { SnapshotInterval = steps };
+
+    /// <summary>These options with at most <paramref name="cores"/> cores per node (0: no limit).</summary>
+    public MeshRunOptions WithMaxCoresPerNode(int cores) => this with { MaxCoresPerNode = cores };
+
     /// <summary>These options with every core's deliveries shuffled.</summary>
     public MeshRunOptions WithShuffle(DeliveryShuffle shuffle) => this with { Shuffle = shuffle };
 
@@ -52,6 +68,8 @@ public sealed record MeshRunOptions(ImmutableArray<Address> Nodes, NodeAssignmen
             e.Add($"shuffle.maxHold: must be in 0..{DeliveryShuffle.MaxHoldLimit}, got {s.MaxHold}");
         if (Timeout is { } t && t <= TimeSpan.Zero) e.Add($"timeout: must be positive, got {t}");
         if (DeployTimeout <= TimeSpan.Zero) e.Add($"deployTimeout: must be positive, got {DeployTimeout}");
+        if (SnapshotInterval is < 0) e.Add($"snapshotInterval: must be 0 (no recovery) or a number of mesh steps, got {SnapshotInterval}");
+        if (MaxCoresPerNode < 0) e.Add($"maxCoresPerNode: must be 0 (no limit) or positive, got {MaxCoresPerNode}");
         return e;
     }
 }

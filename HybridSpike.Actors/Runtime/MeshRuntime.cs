@@ -101,7 +101,10 @@ public static class MeshRuntime
             }
             int outputSize = outputs[0].Activity.Length;
             var values = outputs.SelectMany(o => o.Activity).ToArray();
-            return new MeshRunResult(new SimulationResult(Matrix.Create(streams, outputSize, values), [.. outputs.Select(o => o.Argmax)]), telemetry);
+            return new MeshRunResult(new SimulationResult(Matrix.Create(streams, outputSize, values), [.. outputs.Select(o => o.Argmax)]), telemetry)
+            {
+                Recoveries = [.. deployment.Recoveries],
+            };
         }
         catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !cancel.IsCancellationRequested)
         {
@@ -150,8 +153,12 @@ public static class MeshRuntime
     }
 }
 
-/// <summary>A mesh run: the simulation result and its telemetry.</summary>
-public sealed record MeshRunResult(SimulationResult Result, Mapping.Telemetry.MeshTelemetry Telemetry);
+/// <summary>A mesh run: the simulation result and its telemetry, and the lost nodes it recovered from (docs/cluster.md).</summary>
+public sealed record MeshRunResult(SimulationResult Result, Mapping.Telemetry.MeshTelemetry Telemetry)
+{
+    /// <summary>The recoveries from lost nodes during the run, in order (empty: none was lost). The result is the same either way.</summary>
+    public ImmutableArray<Recovery.MeshRecovery> Recoveries { get; init; } = [];
+}
 
 /// <summary>The actor mesh behind the simulator contract (for one test suite over every simulator).</summary>
 public sealed class MeshSimulator(ActorSystem system, CompiledMesh mesh, MeshRunOptions options) : ISimulator

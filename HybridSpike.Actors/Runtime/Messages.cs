@@ -61,11 +61,24 @@ internal sealed record OutputActivity(long Step, int Start, int Count, Immutable
 /// <summary>A core has finished <paramref name="Steps"/> mesh steps (sent every progress interval): the driver may feed further ahead.</summary>
 internal sealed record Progress(int Core, long Steps);
 
-/// <summary>Driver → core: answer with the core's state once mesh step <paramref name="Step"/> is computed and its recurrent payloads delivered (−1: before any step).</summary>
-internal sealed record TakeSnapshot(long Step);
+/// <summary>
+/// Driver → core: answer with the core's state once mesh step <paramref name="Step"/> is computed and its recurrent
+/// payloads delivered (−1: before any step); with <paramref name="WithCounters"/> (a recovery point, docs/cluster.md)
+/// also the counters a core restored there must start from.
+/// </summary>
+internal sealed record TakeSnapshot(long Step, bool WithCounters);
 
-/// <summary>Core → driver: its state at the boundary after mesh step <paramref name="Step"/>.</summary>
-internal sealed record CoreSnapshotTaken(int Core, long Step, CoreSnapshot State);
+/// <summary>Core → driver: its state at the boundary after mesh step <paramref name="Step"/>, and its counters when asked.</summary>
+internal sealed record CoreSnapshotTaken(int Core, long Step, CoreSnapshot State, CoreCounters? Counters);
+
+/// <summary>
+/// What a core counts beside its units' state, at a step boundary, so that a core restored there (after a lost node,
+/// docs/cluster.md) carries on exactly as the one it replaces: per slot, the resets computed (<paramref name="Generations"/>,
+/// the number of the stream a spike tap belongs to) and the stream's own step last computed (<paramref name="LastLocal"/>),
+/// and the traffic counted since the last collection (<paramref name="Traffic"/>: the bins of <see cref="CoreTrafficBins"/>,
+/// in its order), so that telemetry counts every step once whatever was lost and replayed.
+/// </summary>
+internal sealed record CoreCounters(ImmutableArray<long> Generations, ImmutableArray<long> LastLocal, ImmutableArray<ImmutableArray<long>> Traffic);
 
 /// <summary>Driver → core: once mesh step <paramref name="Step"/> is computed and its recurrent payloads are in, send the traffic counted since the last collection, in bins of <paramref name="Steps"/> stream steps, and start counting afresh.</summary>
 internal sealed record CollectTraffic(long Step, int Steps);
@@ -75,6 +88,8 @@ internal sealed record CollectTraffic(long Step, int Steps);
 /// <param name="NeedsStart">The core learns of each step from a <see cref="StepStart"/> (it has no same-step input).</param>
 /// <param name="ProgressInterval">Steps between two <see cref="Progress"/> reports.</param>
 /// <param name="Restore">The core's state to start from (a restored snapshot), or null for fresh slots.</param>
+/// <param name="FirstStep">The first mesh step the core computes: 0, or the step after a recovery point.</param>
+/// <param name="Counters">The counters to start from at a recovery point (with <paramref name="Restore"/>), or null: all zero.</param>
 internal sealed record CoreSetup(
     int Core,
     int Population,
@@ -87,7 +102,9 @@ internal sealed record CoreSetup(
     int ProgressInterval,
     ImmutableArray<IncomingConnection> Incoming,
     IActorRef Driver,
-    CoreSnapshot? Restore);
+    CoreSnapshot? Restore,
+    long FirstStep,
+    CoreCounters? Counters);
 
 /// <summary>One incoming connection of a core: its rows of the fixed-point weights (in the kernel's layout) and where the source payloads come from.</summary>
 /// <param name="Source">Population index of the source, or -1 for the network input.</param>

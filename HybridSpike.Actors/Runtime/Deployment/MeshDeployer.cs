@@ -1,58 +1,121 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
+using HybridSpike.Actors.Cluster;
 using HybridSpike.Mapping.Compile;
-using HybridSpike.Core.Network;
-using HybridSpike.Core.Numerics;
 using HybridSpike.Actors.Runtime.Protocol;
+using HybridSpike.Actors.Runtime.Recovery;
 using HybridSpike.Actors.Runtime.Session;
 
 namespace HybridSpike.Actors.Runtime.Deployment;
 
 /// <summary>
 /// The deployment of one compiled mesh, its one job: it hosts the cores once (here, or on the cluster nodes its
-/// options name), wires them, starts the step driver and watches them for as long as the deployment lives. Any
-/// core that fails, and any node that does not answer, stops its cores, leaves, dies or becomes unreachable, ends
-/// the deployment with that error: its streams end with it, none hangs. Remote cores get their weights once, at
-/// deployment, never per stream.
+/// options name), wires them, starts the step driver and watches them for as long as the deployment lives. Remote cores
+/// get their weights once, at deployment, never per stream. A core that fails ends the deployment with that error: its
+/// streams end with it, none hangs. A node that stops its cores, leaves, dies or becomes unreachable is recovered from
+/// when recovery points are on (docs/cluster.md, "Recovery"):
+/// <list type="number">
+/// <item>suspend: the driver stops feeding and hands back its last recovery point;</item>
+/// <item>re-place: the lost nodes' cores go to the nodes left (<see cref="Replacement"/>), the others stay;</item>
+/// <item>restore: every core of the old epoch is stopped and every core hosted again, restored from the point, with
+/// actor names of the new epoch (so that no message of an old core can reach a new one), and wired;</item>
+/// <item>replay: the driver rolls back to the point, feeds the journaled input again and goes on; outputs already handed
+/// out are not handed again.</item>
+/// </list>
+/// A node lost while this is under way starts the re-placement again from the same point. Where nothing can take the lost
+/// cores, or recovery is off, the deployment ends with an error naming what was lost.
 /// </summary>
 internal sealed class MeshDeployer : ReceiveActor
 {
+    private enum Phase { Deploying, Running, Suspending, Rehosting }
+
     private readonly CompiledMesh _mesh;
     private readonly TaskCompletionSource<IActorRef> _ready;
-    // Where the cores are: their refs (null until a remote node reports one), setups, and the deployment's remote hosts.
-    private readonly IActorRef[] _cores;
-    private readonly CoreSetup[] _setups;
-    private readonly string _runId;
-    private readonly Address?[] _nodeOf;                         // per core: its remote node, null = here
-    private readonly HashSet<Address> _remoteNodes = [];
-    private readonly Dictionary<IActorRef, Address> _nodeRuns = []; // each remote node's host, watched
-    private int _hosted, _wired;
-    private bool _started, _failed;
-    private ICancelable? _deployTimeout;
     private readonly MeshRunOptions _options;
+    private readonly RecoverySettings _recovery;
+    private readonly RecoveryLog _log;
     private readonly MeshPlan _plan;
     private readonly IActorRef _driver;
+    private readonly string _baseRunId;
+    private readonly Address _self;
+    private readonly ImmutableArray<(int X, int Y)> _chips;     // per core: its chip (a chip's cores move together)
+    // The cores of the current epoch: their refs (null until a remote node reports one), setups, nodes and remote hosts.
+    private IActorRef[] _cores;
+    private CoreSetup[] _setups;
+    private Address[] _nodes;                                    // per core: the node it runs on (this one's own address when here)
+    private readonly HashSet<Address> _remoteNodes = [];
+    private readonly Dictionary<IActorRef, Address> _nodeRuns = []; // each remote node's host, watched
+    private IActorRef[] _inbox = [];
+    private int _epoch, _hosted, _wired;
+    private Phase _phase = Phase.Deploying;
+    private bool _failed;
+    private ICancelable? _deployTimeout;
+    // Recovery: where cores may go, what was lost (in this recovery and before), the point, and the timings.
+    private readonly List<Address> _candidates = [];
+    private readonly HashSet<Address> _gone = [];
+    private readonly List<LostNode> _lost = [];
+    private RecoveryPoint? _point;
+    private DateTimeOffset _detectedAt;
+    private TimeSpan _replacement;
+    private readonly Stopwatch _restore = new();
+    private ImmutableArray<int> _moved = [];
 
-    public MeshDeployer(CompiledMesh mesh, DeploymentOptions options, TaskCompletionSource<IActorRef> ready)
+    private string RunId => _epoch == 0 ? _baseRunId : $"{_baseRunId}-e{_epoch}";
+
+    public MeshDeployer(CompiledMesh mesh, DeploymentOptions options, TaskCompletionSource<IActorRef> ready, RecoveryLog log)
     {
         _mesh = mesh;
         _ready = ready;
-        _runId = Self.Path.Name;
+        _log = log;
+        _baseRunId = Self.Path.Name;
         _options = options.Run;
+        _self = CoreAssignment.SelfAddress(Context.System);
+        _chips = [.. mesh.Routed.Placed.Placements.Select(p => (p.Core.ChipX, p.Core.ChipY))];
         Receive<CoreHosted>(OnHosted);
-        Receive<CoresWired>(_ => { if (++_wired == _remoteNodes.Count) Start(); });
-        Receive<CoreFailed>(f => Fail(new InvalidOperationException($"a core failed on node {f.Node}: {f.Error}")));
-        Receive<DeployTimedOut>(_ => OnDeployTimeout(_options.DeployTimeout));
+        Receive<CoresWired>(w => { if (w.RunId == RunId && ++_wired == _remoteNodes.Count) Start(); });
+        Receive<CoreFailed>(f => { if (f.RunId == RunId) Fail(new InvalidOperationException($"a core failed on node {f.Node}: {f.Error}")); });
+        Receive<DeployTimedOut>(t => { if (t.Epoch == _epoch) OnDeployTimeout(_options.DeployTimeout); });
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
         Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
         Receive<ClusterEvent.IReachabilityEvent>(e => { if (e is ClusterEvent.UnreachableMember u) NodeLost(u.Member.Address, "became unreachable"); });
         Receive<Terminated>(OnTerminated);
-        Receive<WireLocal>(_ => Wire());
+        Receive<WireLocal>(w => { if (w.Epoch == _epoch) Wire(); });
+        Receive<Suspended>(OnSuspended);
 
         // Whatever fails while deploying fails the deployment's task, rather than leaving its caller waiting.
-        try { (_plan, _driver, _cores, _setups, _nodeOf) = Deploy(options); }
+        try
+        {
+            _plan = MeshPlan.For(mesh);
+            var net = mesh.Network;
+            int output = net.Populations.IndexOf(net.Population(net.Output.Population));
+            var placements = mesh.Routed.Placed.Placements;
+            var restore = options.Restore;
+            if (restore is not null && restore.Cores.Length != placements.Length)
+                throw new ArgumentException($"the snapshot holds {restore.Cores.Length} cores; the mesh has {placements.Length}");
+            _nodes = NodesOfCores(mesh, _options);
+            // Recovery points only where there is something to lose: cores on other nodes.
+            bool remote = _nodes.Any(n => !n.Equals(_self));
+            _recovery = remote ? RecoverySettings.For(Context.System, _options) : new RecoverySettings(0);
+            var settings = StepProtocolSettings.From(Context.System);
+            _driver = Context.ActorOf(Props.Create(() => new StepDriver(options.Slots, net.Input.Dimensions, net.Populations[output].Size, placements.Length,
+                settings, options.RecordCounts, restore == null ? ImmutableArray<StreamPosition>.Empty : restore.Streams, _recovery, log)), "driver");
+            _setups = new CoreSetup[placements.Length];
+            for (int k = 0; k < placements.Length; k++)
+            {
+                var core = _plan.Cores[k];
+                _setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, options.Slots, options.RecordCounts, core.Population == output,
+                    !core.Incoming.Any(c => !c.OneStep), settings.ProgressInterval, core.Incoming, _driver, restore?.Cores[k], 0, null);
+            }
+            _cores = new IActorRef[placements.Length];
+            foreach (var n in _options.Nodes) if (!_candidates.Contains(n)) _candidates.Add(n);
+            Host();
+            if (_remoteNodes.Count > 0 && Context.System is ExtendedActorSystem { Provider: ClusterActorRefProvider })
+                Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                    typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        }
         catch (Exception e)
         {
             ready.TrySetException(e);
@@ -60,54 +123,34 @@ internal sealed class MeshDeployer : ReceiveActor
         }
     }
 
-    private (MeshPlan, IActorRef, IActorRef[], CoreSetup[], Address?[]) Deploy(DeploymentOptions options)
+    /// <summary>Hosts every core of the current epoch where <see cref="_nodes"/> puts it: here directly, elsewhere through the node's mesh-node actor.</summary>
+    private void Host()
     {
-        var mesh = _mesh;
-        var net = mesh.Network;
-        int output = net.Populations.IndexOf(net.Population(net.Output.Population));
-        var plan = MeshPlan.For(mesh);
-        var placements = mesh.Routed.Placed.Placements;
-        var settings = StepProtocolSettings.From(Context.System);
-        var restore = options.Restore;
-        if (restore is not null && restore.Cores.Length != placements.Length)
-            throw new ArgumentException($"the snapshot holds {restore.Cores.Length} cores; the mesh has {placements.Length}");
-        var driver = Context.ActorOf(Props.Create(() => new StepDriver(options.Slots, net.Input.Dimensions, net.Populations[output].Size, placements.Length,
-            settings, options.RecordCounts, restore == null ? ImmutableArray<StreamPosition>.Empty : restore.Streams)), "driver");
-        // Create the cores first (destinations need their refs), then wire each.
-        var cores = new IActorRef[placements.Length];
-        var setups = new CoreSetup[placements.Length];
-        var nodeOf = NodesOfCores(mesh, _options);
-        for (int k = 0; k < placements.Length; k++)
+        var net = _mesh.Network;
+        _hosted = _wired = 0;
+        _remoteNodes.Clear();
+        for (int k = 0; k < _setups.Length; k++)
         {
-            var core = plan.Cores[k];
-            setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, options.Slots, options.RecordCounts, core.Population == output,
-                !core.Incoming.Any(c => !c.OneStep), settings.ProgressInterval, core.Incoming, driver, restore?.Cores[k]);
-        }
-        for (int k = 0; k < placements.Length; k++)
-        {
-            var setup = setups[k];
+            var setup = _setups[k];
             var population = net.Populations[setup.Population];
-            if (nodeOf[k] is { } node)
+            if (!_nodes[k].Equals(_self))
             {
-                _remoteNodes.Add(node);
-                Context.ActorSelection(new RootActorPath(node) / "user" / CoreAssignment.NodeActorName).Tell(new HostCore(_runId, setup, population));
+                _remoteNodes.Add(_nodes[k]);
+                Context.ActorSelection(new RootActorPath(_nodes[k]) / "user" / CoreAssignment.NodeActorName).Tell(new HostCore(RunId, setup, population));
                 continue;
             }
-            cores[k] = Context.ActorOf(MeshRuntime.OnMeshDispatcher(Context.System, Props.Create(() => new CoreActor(setup, population))), $"core-{k}");
-            Context.Watch(cores[k]);
+            var name = _epoch == 0 ? $"core-{k}" : $"core-{k}-e{_epoch}";
+            _cores[k] = Context.ActorOf(MeshRuntime.OnMeshDispatcher(Context.System, Props.Create(() => new CoreActor(setup, population))), name);
+            Context.Watch(_cores[k]);
             _hosted++;
         }
         if (_remoteNodes.Count == 0)
         {
-            Self.Tell(WireLocal.Instance);
-            return (plan, driver, cores, setups, nodeOf);
+            Self.Tell(new WireLocal(_epoch));
+            return;
         }
-        // Remote cores: wait for every node to host and wire its cores, and end the deployment if a node goes.
-        _deployTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_options.DeployTimeout, Self, DeployTimedOut.Instance, Self);
-        if (Context.System is ExtendedActorSystem { Provider: ClusterActorRefProvider })
-            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-                typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
-        return (plan, driver, cores, setups, nodeOf);
+        // Remote cores: wait for every node to host and wire its cores; one that does not is lost (or ends a first deployment).
+        _deployTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_options.DeployTimeout, Self, new DeployTimedOut(_epoch), Self);
     }
 
     /// <summary>
@@ -118,19 +161,18 @@ internal sealed class MeshDeployer : ReceiveActor
     /// </summary>
     private void Wire()
     {
-        var placements = _mesh.Routed.Placed.Placements;
         var cores = _cores;
         _inbox = _options.Shuffle is { } shuffle
-            ? [.. cores.Select((core, k) => Context.ActorOf(Props.Create(() => new ShuffledDelivery(core, shuffle, k)), $"shuffle-{k}"))]
+            ? [.. cores.Select((core, k) => Context.ActorOf(Props.Create(() => new ShuffledDelivery(core, shuffle, k)), _epoch == 0 ? $"shuffle-{k}" : $"shuffle-{k}-e{_epoch}"))]
             : cores;
         var remote = new Dictionary<Address, (List<int> Cores, List<Wire> Wires)>();
-        for (int k = 0; k < placements.Length; k++)
+        for (int k = 0; k < cores.Length; k++)
         {
             var destinations = _plan.Cores[k].Destinations;
             var wire = new Wire([.. destinations.Select(d => _inbox[d])], destinations, _plan.Cores[k].Lookup);
-            if (_nodeOf[k] is { } node)
+            if (!_nodes[k].Equals(_self))
             {
-                if (!remote.TryGetValue(node, out var w)) remote[node] = w = ([], []);
+                if (!remote.TryGetValue(_nodes[k], out var w)) remote[_nodes[k]] = w = ([], []);
                 w.Cores.Add(k);
                 w.Wires.Add(wire);
                 continue;
@@ -139,46 +181,68 @@ internal sealed class MeshDeployer : ReceiveActor
         }
         if (remote.Count == 0) { Start(); return; }
         foreach (var (host, node) in _nodeRuns)
-            if (remote.TryGetValue(node, out var w)) host.Tell(new WireCores(_runId, [.. w.Cores], [.. w.Wires]));
+            if (remote.TryGetValue(node, out var w)) host.Tell(new WireCores(RunId, [.. w.Cores], [.. w.Wires]));
     }
 
-    private IActorRef[] _inbox = [];
-
-    /// <summary>Once every core is wired: the driver starts (it feeds the cores the input feeds, or their shufflers, and tells the others of each step).</summary>
+    /// <summary>
+    /// Once every core is wired: the driver starts (it feeds the cores the input feeds, or their shufflers, and tells the
+    /// others of each step), or after a recovery rolls back to the point and replays.
+    /// </summary>
     private void Start()
     {
-        if (_started) return;
-        _started = true;
+        if (_phase is Phase.Running || _failed) return;
         _deployTimeout?.Cancel();
-        _driver.Tell(new DriverStart([.. _cores], [.. _plan.FedByInput.Select(k => _inbox[k])],
+        var start = new DriverStart([.. _cores], [.. _plan.FedByInput.Select(k => _inbox[k])],
             [.. Enumerable.Range(0, _cores.Length).Where(k => _setups[k].NeedsStart).Select(k => _inbox[k])],
-            [.. _setups.Select(x => x.Population)]));
-        _ready.TrySetResult(_driver);
+            [.. _setups.Select(x => x.Population)]);
+        if (_phase is Phase.Deploying)
+        {
+            _phase = Phase.Running;
+            _driver.Tell(start);
+            _ready.TrySetResult(_driver);
+            return;
+        }
+        _restore.Stop();
+        _phase = Phase.Running;
+        ImmutableArray<LostNode> lostNow = [.. _lost];
+        var recovery = new PendingRecovery(lostNow, _point!.Step, _moved, [.. _nodes], _detectedAt, _replacement, _restore.Elapsed);
+        _lost.Clear();
+        _moved = [];
+        Context.GetLogger().Warning("recovered: {0}; every core restarts from the recovery point after mesh step {1}, core(s) {2} moved",
+            string.Join("; ", lostNow.Select(l => $"node {l.Node} {l.Reason}")), _point.Step, Replacement.Ranges(_moved));
+        _driver.Tell(new ResumeFromPoint(start, recovery));
     }
 
-    /// <summary>Per core: the remote node it runs on, or null when it runs here (no nodes, or the node is this system).</summary>
-    private Address?[] NodesOfCores(CompiledMesh mesh, MeshRunOptions options)
+    /// <summary>Per core: its node (this system's own address for the cores that run here: no nodes, or the node is this system).</summary>
+    private Address[] NodesOfCores(CompiledMesh mesh, MeshRunOptions options)
     {
-        var result = new Address?[mesh.Routed.Placed.Placements.Length];
-        if (options.IsLocal) return result;
-        var self = CoreAssignment.SelfAddress(Context.System);
-        var assigned = CoreAssignment.Assign(mesh, options.Nodes.Length, options.Assignment);
-        for (int k = 0; k < result.Length; k++)
+        int count = mesh.Routed.Placed.Placements.Length;
+        var result = new Address[count];
+        if (options.IsLocal)
         {
-            var node = options.Nodes[assigned[k]];
-            result[k] = node.Equals(self) ? null : node;
+            Array.Fill(result, _self);
+            return result;
         }
+        var assigned = CoreAssignment.Assign(mesh, options.Nodes.Length, options.Assignment);
+        for (int k = 0; k < count; k++) result[k] = options.Nodes[assigned[k]];
+        if (options.MaxCoresPerNode > 0 && result.GroupBy(n => n).FirstOrDefault(g => g.Count() > options.MaxCoresPerNode) is { } over)
+            throw new ArgumentException($"node {over.Key} would run {over.Count()} cores; at most {options.MaxCoresPerNode} per node (maxCoresPerNode)");
         return result;
     }
 
     private void OnHosted(CoreHosted h)
     {
-        if (_cores[h.Core] is not null) return;
+        if (h.RunId != RunId)
+        {
+            // A host of an epoch replaced before it answered: it has no part in the run.
+            if (h.RunId.StartsWith(_baseRunId, StringComparison.Ordinal)) Sender.Tell(new EndRun(h.RunId));
+            return;
+        }
+        if (_cores[h.Core] is not null || _nodes[h.Core].Equals(_self)) return;
         _cores[h.Core] = h.CoreRef;
-        var node = _nodeOf[h.Core]!;
         if (!_nodeRuns.ContainsKey(Sender))
         {
-            _nodeRuns[Sender] = node;
+            _nodeRuns[Sender] = _nodes[h.Core];
             Context.Watch(Sender);
         }
         if (++_hosted == _cores.Length) Wire();
@@ -186,9 +250,15 @@ internal sealed class MeshDeployer : ReceiveActor
 
     private void OnDeployTimeout(TimeSpan timeout)
     {
-        if (_started) return;
+        if (_phase is Phase.Running or Phase.Suspending) return;
         var hosting = _nodeRuns.Values.ToHashSet();
         var silent = _remoteNodes.Where(n => !hosting.Contains(n)).ToList();
+        if (_phase is Phase.Rehosting)
+        {
+            // During a recovery a node that does not host its cores in time is lost too.
+            foreach (var n in silent.Count > 0 ? silent : [.. _remoteNodes]) NodeLost(n, $"did not host its cores within {timeout.TotalSeconds:0.#} s");
+            return;
+        }
         Fail(silent.Count > 0
             ? $"node(s) {string.Join(", ", silent)} did not host their cores within {timeout.TotalSeconds:0.#} s (is `hybridspike node` running there?)"
             : $"the nodes did not wire their cores within {timeout.TotalSeconds:0.#} s");
@@ -196,36 +266,117 @@ internal sealed class MeshDeployer : ReceiveActor
 
     private void OnClusterState(ClusterEvent.CurrentClusterState state)
     {
-        foreach (var node in _remoteNodes)
+        foreach (var node in _remoteNodes.ToList())
         {
             var member = state.Members.FirstOrDefault(m => m.Address.Equals(node));
             if (member is null || member.Status != MemberStatus.Up) { NodeLost(node, member is null ? "is not a member of the cluster" : $"is {member.Status}, not Up"); return; }
             if (state.Unreachable.Any(m => m.Address.Equals(node))) { NodeLost(node, "is unreachable"); return; }
         }
+        // Mesh nodes up beside the run's own may take cores when one of those is lost, after them, in address order.
+        foreach (var m in state.Members.Where(m => m.Status == MemberStatus.Up && m.HasRole(ClusterMesh.Role)).Select(m => m.Address).Order(AddressOrder.Instance))
+            if (!_candidates.Contains(m) && !state.Unreachable.Any(u => u.Address.Equals(m))) _candidates.Add(m);
     }
 
     private void OnMemberEvent(ClusterEvent.IMemberEvent e)
     {
         switch (e)
         {
+            case ClusterEvent.MemberUp up when up.Member.HasRole(ClusterMesh.Role) && !_gone.Contains(up.Member.Address):
+                // A node that joins during the run does not disturb it: it takes cores at the next re-placement.
+                if (!_candidates.Contains(up.Member.Address)) _candidates.Add(up.Member.Address);
+                break;
             case ClusterEvent.MemberLeft or ClusterEvent.MemberExited: NodeLost(e.Member.Address, "left the cluster"); break;
             case ClusterEvent.MemberDowned: NodeLost(e.Member.Address, "was downed"); break;
             case ClusterEvent.MemberRemoved: NodeLost(e.Member.Address, "was removed from the cluster"); break;
         }
     }
 
+    /// <summary>A node is gone: recover from it if it runs cores of this epoch (or fail, where recovery is off or the mesh is not up yet).</summary>
     private void NodeLost(Address node, string what)
     {
-        if (_remoteNodes.Contains(node)) Fail($"node {node} {what} during the run; its cores are gone");
+        if (_failed || node.Equals(_self) || _gone.Contains(node)) return;
+        bool runsCores = _remoteNodes.Contains(node);
+        if (!runsCores)
+        {
+            // A spare, or a node that ran cores before the last re-placement: it takes no cores from now on.
+            if (_candidates.Remove(node) && _phase is not Phase.Deploying) _gone.Add(node);
+            return;
+        }
+        if (!_recovery.Enabled || _phase is Phase.Deploying)
+        {
+            Fail($"node {node} {what} during the run; its cores are gone" + (_phase is Phase.Deploying ? "" : " (recovery is off: hybridspike.mesh.recovery.snapshot-interval = 0)"));
+            return;
+        }
+        _gone.Add(node);
+        _candidates.Remove(node);
+        _lost.Add(new LostNode(node, what));
+        switch (_phase)
+        {
+            case Phase.Running:
+                _phase = Phase.Suspending;
+                _detectedAt = DateTimeOffset.UtcNow;
+                _driver.Tell(Suspend.Instance);
+                break;
+            case Phase.Rehosting:
+                // Lost again before the cores were back: place them again, from the same point.
+                Rehost();
+                break;
+        }
+    }
+
+    private void OnSuspended(Suspended s)
+    {
+        if (_failed || _phase is not Phase.Suspending) return;
+        _point = s.Point;
+        Rehost();
+    }
+
+    /// <summary>Stops the current epoch's cores, places them again without the lost nodes and hosts every one from the recovery point.</summary>
+    private void Rehost()
+    {
+        _phase = Phase.Rehosting;
+        _restore.Restart();
+        var clock = Stopwatch.StartNew();
+        var before = _nodes;
+        ImmutableArray<Address> placed;
+        try { placed = Replacement.Replace([.. _nodes], _chips, _gone, [.. _candidates.Append(_self).Distinct()], _options.MaxCoresPerNode); }
+        catch (MeshClusterException e)
+        {
+            Fail(e);
+            return;
+        }
+        _replacement = clock.Elapsed;
+        _moved = [.. _moved.Concat(Enumerable.Range(0, before.Length).Where(k => !before[k].Equals(placed[k]))).Distinct().Order()];
+        // The old epoch goes: its cores here, and each remote node's host with its cores.
+        _deployTimeout?.Cancel();
+        foreach (var core in _cores.Where((c, k) => c is not null && before[k].Equals(_self)))
+        {
+            Context.Unwatch(core);
+            Context.Stop(core);
+        }
+        if (!ReferenceEquals(_inbox, _cores)) foreach (var shuffler in _inbox) Context.Stop(shuffler);
+        foreach (var host in _nodeRuns.Keys)
+        {
+            Context.Unwatch(host);
+            host.Tell(new EndRun(RunId));
+        }
+        _nodeRuns.Clear();
+        _epoch++;
+        _nodes = [.. placed];
+        var point = _point!;
+        _setups = [.. _setups.Select((s, k) => s with { Restore = point.Cores[k], FirstStep = point.Step + 1, Counters = point.Counters[k] })];
+        _cores = new IActorRef[_setups.Length];
+        _inbox = [];
+        Host();
     }
 
     private void OnTerminated(Terminated t)
     {
         // A resident core stops only with its deployment; a remote node's host only when told (EndRun) or when its node
-        // goes. Either, while the deployment lives, is the end of the deployment.
+        // goes. Either, while the deployment lives, is a lost node or the end of the deployment.
         if (_failed) return;
-        if (_nodeRuns.TryGetValue(t.ActorRef, out var node))
-            Fail(t.AddressTerminated ? $"node {node} left the cluster or died while the mesh ran" : $"node {node} stopped hosting its cores while the mesh ran");
+        if (_nodeRuns.Remove(t.ActorRef, out var node))
+            NodeLost(node, t.AddressTerminated ? "left the cluster or died while the mesh ran" : "stopped hosting its cores while the mesh ran");
         else if (Array.IndexOf(_cores, t.ActorRef) is var k and >= 0)
             Fail(new InvalidOperationException($"core {k} stopped while the mesh ran"));
     }
@@ -243,7 +394,7 @@ internal sealed class MeshDeployer : ReceiveActor
         _ready.TrySetException(error);
         _driver.Tell(new DriverFailed(error));
         for (int k = 0; k < _cores.Length; k++)
-            if (_nodeOf[k] is null && _cores[k] is { } core) Context.Stop(core);
+            if (_nodes[k].Equals(_self) && _cores[k] is { } core) Context.Stop(core);
         EndRemote();
     }
 
@@ -255,7 +406,7 @@ internal sealed class MeshDeployer : ReceiveActor
 
     private void EndRemote()
     {
-        foreach (var host in _nodeRuns.Keys) host.Tell(new EndRun(_runId));
+        foreach (var host in _nodeRuns.Keys) host.Tell(new EndRun(RunId));
         _nodeRuns.Clear();
     }
 
@@ -263,21 +414,13 @@ internal sealed class MeshDeployer : ReceiveActor
     {
         _ready.TrySetException(new InvalidOperationException("the mesh deployment stopped before its cores were wired"));
         _deployTimeout?.Cancel();
-        if (_remoteNodes.Count == 0) return;
         EndRemote();
         if (Context.System is ExtendedActorSystem { Provider: ClusterActorRefProvider })
             Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
 
-    /// <summary>Every core is here: wire them (once the constructor has set every field).</summary>
-    private sealed class WireLocal
-    {
-        public static readonly WireLocal Instance = new();
-    }
+    /// <summary>Every core of epoch <paramref name="Epoch"/> is here: wire them (once the constructor has set every field).</summary>
+    private sealed record WireLocal(int Epoch);
 
-    private sealed class DeployTimedOut
-    {
-        public static readonly DeployTimedOut Instance = new();
-    }
+    private sealed record DeployTimedOut(int Epoch);
 }
-

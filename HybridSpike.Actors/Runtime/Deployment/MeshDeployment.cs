@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Akka.Actor;
+using HybridSpike.Actors.Runtime.Recovery;
 using HybridSpike.Actors.Runtime.Session;
 using HybridSpike.Core.Dynamics;
 using HybridSpike.Mapping.Compile;
@@ -51,9 +52,12 @@ public sealed class MeshDeployment : IAsyncDisposable
     private readonly IActorRef _deployer;
     private readonly IActorRef _driver;
 
-    private MeshDeployment(ActorSystem system, CompiledMesh mesh, DeploymentOptions options, IActorRef deployer, IActorRef driver)
+    private readonly RecoveryLog _log;
+
+    private MeshDeployment(ActorSystem system, CompiledMesh mesh, DeploymentOptions options, IActorRef deployer, IActorRef driver, RecoveryLog log)
     {
         _system = system;
+        _log = log;
         Mesh = mesh;
         Options = options;
         _deployer = deployer;
@@ -63,6 +67,12 @@ public sealed class MeshDeployment : IAsyncDisposable
     public CompiledMesh Mesh { get; }
 
     public DeploymentOptions Options { get; }
+
+    /// <summary>
+    /// The recoveries from lost nodes so far, in the order they completed (docs/cluster.md): what was lost, the recovery
+    /// point, what moved and how long each part took. Empty while no node was lost.
+    /// </summary>
+    public ImmutableList<MeshRecovery> Recoveries => _log.All;
 
     /// <summary>
     /// Hosts and wires every core of <paramref name="mesh"/> and starts its driver. A node that does not answer within
@@ -76,11 +86,12 @@ public sealed class MeshDeployment : IAsyncDisposable
         if (options.Validate() is { Count: > 0 } problems) throw new ArgumentException($"deployment options: {string.Join("; ", problems)}", nameof(options));
         MeshRuntime.CheckNodes(system, options.Run);
         var ready = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var deployer = system.ActorOf(Props.Create(() => new MeshDeployer(mesh, options, ready)), $"mesh-{Guid.NewGuid():N}");
+        var log = new RecoveryLog();
+        var deployer = system.ActorOf(Props.Create(() => new MeshDeployer(mesh, options, ready, log)), $"mesh-{Guid.NewGuid():N}");
         try
         {
             var driver = await ready.Task.WaitAsync(cancel).ConfigureAwait(false);
-            return new MeshDeployment(system, mesh, options, deployer, driver);
+            return new MeshDeployment(system, mesh, options, deployer, driver, log);
         }
         catch
         {
@@ -148,7 +159,7 @@ public sealed class MeshDeployment : IAsyncDisposable
     public Task<MeshSnapshot> SnapshotAsync(CancellationToken cancel)
     {
         var done = new TaskCompletionSource<MeshSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _driver.Tell(new AtBoundary(step => new TakeSnapshot(step),
+        _driver.Tell(new AtBoundary(step => new TakeSnapshot(step, WithCounters: false),
             a => done.TrySetResult(new MeshSnapshot(a.Step, Options.Slots, [.. a.Answers.Cast<CoreSnapshotTaken>().Select(c => c.State)], a.Streams)),
             e => done.TrySetException(e)));
         return done.Task.WaitAsync(cancel);

@@ -136,6 +136,18 @@ public sealed class StepProtocol
         return NextStep - 1;
     }
 
+    /// <summary>
+    /// Starts again from the boundary after mesh step <paramref name="step"/> (a recovery point: every core restored there,
+    /// docs/cluster.md): the next step to feed is <paramref name="step"/> + 1, and every core stands there.
+    /// </summary>
+    public void RollBack(long step)
+    {
+        if (step < -1 || step >= NextStep) throw new ArgumentOutOfRangeException(nameof(step), step, $"a recovery point lies between −1 and the last step fed ({NextStep - 1})");
+        NextStep = step + 1;
+        Array.Fill(_progress, step + 1);
+        SlowestCore = step + 1;
+    }
+
     /// <summary>Ends one management phase; the mesh computes again when none holds it.</summary>
     public void Release()
     {

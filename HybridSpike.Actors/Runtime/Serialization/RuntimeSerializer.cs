@@ -59,12 +59,12 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
                 WriteHeader(ref w, st.Header);
                 break;
             case TakeSnapshot ts:
-                w.WriteArrayHeader(1);
-                w.Write(ts.Step);
+                w.WriteArrayHeader(2);
+                w.Write(ts.Step); w.Write(ts.WithCounters);
                 break;
             case CoreSnapshotTaken taken:
-                w.WriteArrayHeader(3);
-                w.Write(taken.Core); w.Write(taken.Step); WriteSnapshot(ref w, taken.State);
+                w.WriteArrayHeader(4);
+                w.Write(taken.Core); w.Write(taken.Step); WriteSnapshot(ref w, taken.State); WriteCounters(ref w, taken.Counters);
                 break;
             case CollectTraffic ct:
                 w.WriteArrayHeader(2);
@@ -129,11 +129,11 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
                 Fields(ref r, 1);
                 return new StepStart(ReadHeader(ref r));
             case "TS":
-                Fields(ref r, 1);
-                return new TakeSnapshot(r.ReadInt64());
+                Fields(ref r, 2);
+                return new TakeSnapshot(r.ReadInt64(), r.ReadBoolean());
             case "ST":
-                Fields(ref r, 3);
-                return new CoreSnapshotTaken(r.ReadInt32(), r.ReadInt64(), ReadSnapshot(ref r));
+                Fields(ref r, 4);
+                return new CoreSnapshotTaken(r.ReadInt32(), r.ReadInt64(), ReadSnapshot(ref r), ReadCounters(ref r));
             case "CT":
                 Fields(ref r, 2);
                 return new CollectTraffic(r.ReadInt64(), r.ReadInt32());

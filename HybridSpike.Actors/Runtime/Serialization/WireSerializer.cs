@@ -155,6 +155,27 @@ public abstract class WireSerializer : SerializerWithStringManifest
         return new CoreSnapshot(slots, quantizer, ImmutableCollectionsMarshal.AsImmutableArray(delayed));
     }
 
+    private protected static void WriteCounters(ref MessagePackWriter w, CoreCounters? c)
+    {
+        if (c is null) { w.WriteNil(); return; }
+        w.WriteArrayHeader(3);
+        WriteLongs(ref w, c.Generations); WriteLongs(ref w, c.LastLocal);
+        w.WriteArrayHeader(c.Traffic.Length);
+        foreach (var bins in c.Traffic) WriteLongs(ref w, bins);
+    }
+
+    private protected static CoreCounters? ReadCounters(ref MessagePackReader r)
+    {
+        if (r.TryReadNil()) return null;
+        Fields(ref r, 3);
+        var generations = ReadLongs(ref r);
+        var lastLocal = ReadLongs(ref r);
+        var traffic = new ImmutableArray<long>[r.ReadArrayHeader()];
+        for (int i = 0; i < traffic.Length; i++) traffic[i] = ReadLongs(ref r);
+        if (generations.IsDefault || lastLocal.IsDefault || traffic.Any(t => t.IsDefault)) throw new SerializationException("core counters: an array is missing");
+        return new CoreCounters(generations, lastLocal, ImmutableCollectionsMarshal.AsImmutableArray(traffic));
+    }
+
     protected void WriteRef(ref MessagePackWriter w, IActorRef? actor)
     {
         if (actor is null) w.WriteNil();

@@ -69,6 +69,7 @@ internal sealed class SpikeWatcher : ReceiveActor
     private sealed class Pending(int size)
     {
         public readonly int[] Counts = new int[size];
+        public readonly HashSet<int> Starts = [];   // the cores' slices in: a core restored after a lost node sends its steps again
         public int Units;
     }
 
@@ -88,7 +89,8 @@ internal sealed class SpikeWatcher : ReceiveActor
         _ready = ready;
         Receive<TapReady>(r =>
         {
-            if (r.Tap != tap) return;
+            // A core restored after a lost node answers again: the watch has started, and goes on from where it is.
+            if (r.Tap != tap || _next >= 0) return;
             _firsts[r.Core] = r.FirstStep;
             if (_firsts.Count < _cores) return;
             _next = _firsts.Values.Max();
@@ -100,6 +102,7 @@ internal sealed class SpikeWatcher : ReceiveActor
         {
             if (c.Tap != tap || (_next >= 0 && c.Step < _next)) return;
             if (!_pending.TryGetValue(c.Step, out var p)) _pending[c.Step] = p = new Pending(_size);
+            if (!p.Starts.Add(c.Start)) return;   // the same slice again, from a replayed step: the same counts
             c.Values.AsSpan().CopyTo(p.Counts.AsSpan(c.Start, c.Count));
             p.Units += c.Count;
             HandOut();

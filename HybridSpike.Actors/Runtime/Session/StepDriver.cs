@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using HybridSpike.Actors.Runtime.Protocol;
+using HybridSpike.Actors.Runtime.Recovery;
 using HybridSpike.Core.Numerics;
 using HybridSpike.Mapping.Telemetry;
 
@@ -34,10 +35,11 @@ internal sealed class StepDriver : ReceiveActor
         public int Units;
     }
 
-    private sealed class Boundary(long step, int cores, AtBoundary request)
+    private sealed class Boundary(long step, int cores, AtBoundary request, object message)
     {
         public readonly long Step = step;
         public readonly AtBoundary Request = request;
+        public readonly object Message = message;
         public readonly object?[] Answers = new object?[cores];
         public int Count;
     }
@@ -51,7 +53,7 @@ internal sealed class StepDriver : ReceiveActor
     private readonly Dictionary<long, StepHeader> _recordedHeaders = [];
     private readonly List<CoreCounts> _recorded = [];
     private Boundary? _boundary;
-    private readonly Queue<AtBoundary> _boundaryQueue = [];
+    private readonly LinkedList<AtBoundary> _boundaryQueue = [];
     private ImmutableArray<IActorRef> _cores = [], _fedByInput = [], _needStart = [];
     private ImmutableArray<int> _corePopulations = [];
     private readonly Dictionary<long, (int Slot, IActorRef Watcher)> _taps = [];   // open spike taps, until their stream closes
@@ -61,8 +63,24 @@ internal sealed class StepDriver : ReceiveActor
     private long _nextStreamId;
     private TaskCompletionSource? _idle;
 
-    public StepDriver(int slots, int dims, int outputSize, int cores, StepProtocolSettings settings, bool recordCounts, ImmutableArray<StreamPosition> restored)
+    // Recovery (docs/cluster.md): a recovery point every K mesh steps, the input fed since, and the cores of this epoch,
+    // the only ones whose reports count (a replaced core's messages may still be on their way).
+    private readonly RecoverySettings _recovery;
+    private readonly RecoveryLog _log;
+    private RecoveryPoint? _point;
+    private readonly List<StepInput> _journal = [];
+    private readonly Queue<StepInput> _replay = [];
+    private bool _pointDue, _suspended;
+    private HashSet<IActorRef> _current = [];
+    private PendingRecovery? _finishing;
+    private readonly Dictionary<(int Population, int Start), long> _countsTaken = [];   // per core: the last step handed over
+    private readonly Dictionary<long, (TapOn On, int Population)> _tapOns = [];
+
+    public StepDriver(int slots, int dims, int outputSize, int cores, StepProtocolSettings settings, bool recordCounts, ImmutableArray<StreamPosition> restored,
+        RecoverySettings recovery, RecoveryLog log)
     {
+        _recovery = recovery;
+        _log = log;
         _slots = [.. Enumerable.Range(0, slots).Select(_ => new Slot())];
         _dims = dims;
         _outputSize = outputSize;
@@ -78,13 +96,23 @@ internal sealed class StepDriver : ReceiveActor
         Receive<OpenStream>(OnOpen);
         Receive<ResumeStream>(OnResume);
         Receive<InputArrived>(_ => Feed());
-        Receive<Progress>(p => { _protocol.Progress(p.Core, p.Steps); Feed(); });
-        Receive<OutputActivity>(OnOutput);
-        Receive<CoreCounts>(c => { if (_recordCounts) _recorded.Add(c); });
-        Receive<CoreSnapshotTaken>(s => Answer(s.Core, s.Step, s));
-        Receive<CoreTraffic>(t => { if (_boundary is { } b) Answer(t.Core, b.Step, t); });
+        Receive<Progress>(p => { if (!Current()) return; _protocol.Progress(p.Core, p.Steps); Feed(); });
+        Receive<OutputActivity>(a => { if (Current()) OnOutput(a); });
+        Receive<CoreCounts>(c => { if (_recordCounts && Current() && !(_countsTaken.TryGetValue((c.Population, c.Start), out var taken) && c.Step <= taken)) _recorded.Add(c); });
+        Receive<CoreSnapshotTaken>(s => { if (Current()) Answer(s.Core, s.Step, s); });
+        Receive<CoreTraffic>(t => { if (Current() && _boundary is { } b) Answer(t.Core, b.Step, t); });
+        Receive<Suspend>(_ => OnSuspend());
+        Receive<ResumeFromPoint>(OnResumeFromPoint);
         Receive<AtBoundary>(OnAtBoundary);
-        Receive<TakeRecordedCounts>(t => { t.Done.TrySetResult(([.. _recorded], _recordedHeaders.ToImmutableDictionary())); _recorded.Clear(); _recordedHeaders.Clear(); });
+        Receive<TakeRecordedCounts>(t =>
+        {
+            t.Done.TrySetResult(([.. _recorded], _recordedHeaders.ToImmutableDictionary()));
+            // A replay after a recovery sends these steps' counts again: they were handed over once.
+            foreach (var c in _recorded)
+                _countsTaken[(c.Population, c.Start)] = Math.Max(c.Step, _countsTaken.GetValueOrDefault((c.Population, c.Start), -1));
+            _recorded.Clear();
+            _recordedHeaders.Clear();
+        });
         Receive<StopWhenIdle>(s =>
         {
             _stopping = true;
@@ -98,6 +126,7 @@ internal sealed class StepDriver : ReceiveActor
         Receive<Unwatch>(u =>
         {
             _taps.Remove(u.Tap);
+            _tapOns.Remove(u.Tap);
             foreach (var k in CoresOf(u.Population)) _cores[k].Tell(new TapOff(u.Tap));
             Context.Stop(u.Watcher);
         });
@@ -105,13 +134,25 @@ internal sealed class StepDriver : ReceiveActor
 
     private void OnStart(DriverStart s)
     {
+        Wire(s);
+        _started = true;
+        // The first recovery point is the deployment's own start: before any step.
+        _pointDue = _recovery.Enabled;
+        NextBoundary();
+        Feed();
+    }
+
+    private void Wire(DriverStart s)
+    {
         _cores = s.Cores;
         _fedByInput = s.FedByInput;
         _needStart = s.NeedStart;
         _corePopulations = s.CorePopulations;
-        _started = true;
-        Feed();
+        _current = [.. s.Cores];
     }
+
+    /// <summary>The message comes from a core of this epoch (after a recovery, a replaced core's reports no longer count).</summary>
+    private bool Current() => _current.Contains(Sender);
 
     private void OnOpen(OpenStream o)
     {
@@ -168,17 +209,33 @@ internal sealed class StepDriver : ReceiveActor
         var on = new TapOn(tap, w.Stream.Slot, slot.NeedsReset ? slot.Generation + 1 : slot.Generation, slot.NextStep, watcher);
         foreach (var k in cores) _cores[k].Tell(on);
         _taps[tap] = (w.Stream.Slot, watcher);
+        _tapOns[tap] = (on, w.Population);
         w.Opened.TrySetResult((tap, watcher));
     }
 
     /// <summary>The compute phase: mesh steps from every stream with input, while the window and the management phase allow.</summary>
     private void Feed()
     {
-        if (!_started || _failure is not null) return;
+        if (!_started || _failure is not null || _suspended) return;
         var slots = new List<int>();
         var inputs = new List<ReadOnlyMemory<double>>();
         while (_protocol.CanFeed)
         {
+            // After a recovery the journal goes first, step for step as it was fed.
+            if (_replay.TryDequeue(out var again))
+            {
+                long t = _protocol.Fed();
+                if (t != again.Header.Step) throw new InvalidOperationException($"replay: step {again.Header.Step} came up as step {t}");
+                Send(again);
+                if (_replay.Count == 0 && _finishing is { } f)
+                {
+                    // The replay is fed: the next recovery point, once every core has computed it, ends the recovery.
+                    f.ReplayEnd = t;
+                    _pointDue = true;
+                    NextBoundary();
+                }
+                continue;
+            }
             slots.Clear();
             inputs.Clear();
             for (int i = 0; i < _slots.Length; i++)
@@ -220,10 +277,22 @@ internal sealed class StepDriver : ReceiveActor
         if (!header.Reads.IsEmpty) _outputs[t] = new PendingOutput(header, _outputSize);
         if (_recordCounts) _recordedHeaders[t] = header;
         var input = new StepInput(header, ImmutableCollectionsMarshal.AsImmutableArray(values));
+        Send(input);
+        if (!_recovery.Enabled) return;
+        _journal.Add(input);
+        if (_point is { } p && t - p.Step >= _recovery.SnapshotInterval && _boundary?.Message is not TakeSnapshot { WithCounters: true })
+        {
+            _pointDue = true;
+            NextBoundary();
+        }
+    }
+
+    private void Send(StepInput input)
+    {
         foreach (var core in _fedByInput) core.Tell(input);
         if (!_needStart.IsEmpty)
         {
-            var start = new StepStart(header);
+            var start = new StepStart(input.Header);
             foreach (var core in _needStart) core.Tell(start);
         }
     }
@@ -277,17 +346,100 @@ internal sealed class StepDriver : ReceiveActor
     private void OnAtBoundary(AtBoundary b)
     {
         if (_failure is { } f) { b.Fail(f); return; }
-        _boundaryQueue.Enqueue(b);
+        _boundaryQueue.AddLast(b);
         NextBoundary();
     }
 
     private void NextBoundary()
     {
-        if (_boundary is not null || !_started || !_boundaryQueue.TryDequeue(out var next)) return;
+        if (_boundary is not null || !_started || _suspended) return;
+        AtBoundary next;
+        if (_pointDue)
+        {
+            _pointDue = false;
+            next = new AtBoundary(step => new TakeSnapshot(step, WithCounters: true), OnPoint, _ => { });
+        }
+        else if (_boundaryQueue.First is { } first)
+        {
+            _boundaryQueue.RemoveFirst();
+            next = first.Value;
+        }
+        else return;
         long at = _protocol.Hold();
         var request = next.Make(at);
-        _boundary = new Boundary(at, _coreCount, next);
+        _boundary = new Boundary(at, _coreCount, next, request);
         foreach (var core in _cores) core.Tell(request);
+    }
+
+    /// <summary>A recovery point is complete: the journal starts afresh after it, and a recovery waiting for it is over.</summary>
+    private void OnPoint(BoundaryAnswers a)
+    {
+        var taken = a.Answers.Cast<CoreSnapshotTaken>().ToArray();
+        _point = new RecoveryPoint(a.Step, [.. taken.Select(t => t.State)], [.. taken.Select(t => t.Counters!)]);
+        _journal.RemoveAll(i => i.Header.Step <= a.Step);
+        if (_finishing is { ReplayEnd: { } end } f && a.Step >= end)
+        {
+            _log.Add(f.Complete());
+            _finishing = null;
+        }
+    }
+
+    /// <summary>
+    /// Deployer → driver, a node is lost: stop feeding and give back the last recovery point. A management phase under
+    /// way is abandoned: a recovery point is taken again later, a caller's request runs again after the recovery.
+    /// </summary>
+    private void OnSuspend()
+    {
+        if (_failure is { } f) return;
+        if (!_suspended)
+        {
+            _suspended = true;
+            if (_boundary is { } b)
+            {
+                _boundary = null;
+                _protocol.Release();
+                if (b.Message is not TakeSnapshot { WithCounters: true }) _boundaryQueue.AddFirst(b.Request);
+            }
+            _protocol.Hold();
+        }
+        if (_point is not { } point)
+        {
+            Fail(new Deployment.MeshClusterException("a node was lost before the deployment's first recovery point was taken: nothing to recover from"));
+            return;
+        }
+        Sender.Tell(new Suspended(point, _protocol.NextStep - 1));
+    }
+
+    /// <summary>
+    /// Deployer → driver: every core is hosted again from the recovery point and wired. The mesh rolls back to the point,
+    /// the journal is fed again, step for step, then the streams go on. Outputs already handed to their streams are not
+    /// handed again (each mesh step's outputs are handed once, whole); partial ones start over.
+    /// </summary>
+    private void OnResumeFromPoint(ResumeFromPoint r)
+    {
+        if (_failure is not null || !_suspended) return;
+        Wire(r.Start);
+        long at = r.Recovery.FromStep;
+        _protocol.RollBack(at);
+        _protocol.Release();
+        _suspended = false;
+        _replay.Clear();
+        foreach (var input in _journal) _replay.Enqueue(input);
+        foreach (var o in _outputs.Values) o.Units = 0;
+        if (_recordCounts) _recorded.RemoveAll(c => c.Step > at);
+        r.Recovery.ReplayedSteps = _replay.Count;
+        _finishing = r.Recovery;
+        if (_replay.Count == 0)
+        {
+            r.Recovery.ReplayEnd = at;
+            _log.Add(r.Recovery.Complete());
+            _finishing = null;
+        }
+        // The taps go on from the new cores: their watchers take each step once.
+        foreach (var (on, population) in _tapOns.Values)
+            foreach (var k in CoresOf(population)) _cores[k].Tell(on);
+        NextBoundary();
+        Feed();
     }
 
     private void Answer(int core, long step, object answer)
@@ -310,7 +462,8 @@ internal sealed class StepDriver : ReceiveActor
         foreach (var s in _slots) s.Stream?.Failed(error);
         while (_waiting.TryDequeue(out var w)) w.Opened.TrySetException(new StreamFailedException($"the mesh failed: {error.Message}", error));
         _boundary?.Request.Fail(error);
-        while (_boundaryQueue.TryDequeue(out var q)) q.Fail(error);
+        foreach (var q in _boundaryQueue) q.Fail(error);
+        _boundaryQueue.Clear();
         _idle?.TrySetException(error);
         foreach (var (_, tap) in _taps) tap.Watcher.Tell(new TapFailed(error));
         _taps.Clear();
@@ -346,3 +499,28 @@ internal sealed record StopWhenIdle(TaskCompletionSource Done);
 
 /// <summary>The deployment failed (a core, a node): every stream ends with this error.</summary>
 internal sealed record DriverFailed(Exception Error);
+
+/// <summary>Deployer → driver: a node is lost; stop feeding and answer <see cref="Suspended"/>.</summary>
+internal sealed record Suspend
+{
+    public static readonly Suspend Instance = new();
+}
+
+/// <summary>Driver → deployer: the mesh is held; restart every core from <paramref name="Point"/> (the last step fed was <paramref name="LastFed"/>).</summary>
+internal sealed record Suspended(RecoveryPoint Point, long LastFed);
+
+/// <summary>Deployer → driver: the cores of the new epoch, every one restored from the recovery point and wired; replay and go on.</summary>
+internal sealed record ResumeFromPoint(DriverStart Start, PendingRecovery Recovery);
+
+/// <summary>A recovery under way, completed by the driver once the replay is computed (the next recovery point).</summary>
+internal sealed class PendingRecovery(ImmutableArray<LostNode> lost, long fromStep, ImmutableArray<int> moved, ImmutableArray<Address> nodes,
+    DateTimeOffset detectedAt, TimeSpan replacement, TimeSpan restore)
+{
+    private readonly System.Diagnostics.Stopwatch _replay = System.Diagnostics.Stopwatch.StartNew();
+
+    public long FromStep => fromStep;
+    public long ReplayedSteps;
+    public long? ReplayEnd;
+
+    public MeshRecovery Complete() => new(lost, fromStep, ReplayedSteps, moved, nodes, detectedAt, replacement, restore, _replay.Elapsed);
+}

@@ -9,11 +9,11 @@ using HybridSpike.Actors.Tests.Runtime;
 
 namespace HybridSpike.Actors.Tests.Cluster;
 
-/// <summary>A node that dies in the middle of a run ends the run with an error naming it: no hang.</summary>
+/// <summary>With recovery off, a node that dies in the middle of a run ends the run with an error naming it: no hang.</summary>
 public class NodeFailureTests() : TestKit(TestCluster.Config(), ClusterNodeConfig.SystemName)
 {
     [Fact]
-    public async Task A_node_dying_mid_run_ends_the_run_with_an_error_naming_it()
+    public async Task With_recovery_off_a_node_dying_mid_run_ends_the_run_with_an_error_naming_it()
     {
         // The node that dies stops at once (TestCluster.Config: no graceful leave first), as when its process is killed.
         var doomed = ActorSystem.Create(ClusterNodeConfig.SystemName, TestCluster.Config());
@@ -29,7 +29,7 @@ public class NodeFailureTests() : TestKit(TestCluster.Config(), ClusterNodeConfi
             var mesh = Compiler.Compile(net, HybridSpike.Mapping.Profiles.Profiles.Get("test"), new SequentialPlacement());
             int steps = 30_000; // some seconds on two nodes: the node dies while the cores are busy
             var inputs = Enumerable.Range(0, steps * net.Input.Dimensions).Select(i => (i % 11) / 11.0).ToImmutableArray();
-            var run = MeshRuntime.RunAsync(Sys, mesh, inputs, 1, steps, null, MeshRunOptions.OnNodes(members, NodeAssignment.RoundRobin), CancellationToken.None);
+            var run = MeshRuntime.RunAsync(Sys, mesh, inputs, 1, steps, null, MeshRunOptions.OnNodes(members, NodeAssignment.RoundRobin).WithSnapshotInterval(0), CancellationToken.None);
 
             // Wait until the doomed node hosts its cores, then a little more, and kill it.
             await AwaitAssertAsync(async () =>
@@ -44,6 +44,7 @@ public class NodeFailureTests() : TestKit(TestCluster.Config(), ClusterNodeConfi
 
             var e = await Assert.ThrowsAsync<MeshClusterException>(() => run.WaitAsync(TimeSpan.FromSeconds(20)));
             Assert.Contains(doomedAddress.ToString(), e.Message);
+            Assert.Contains("recovery is off", e.Message);
         }
         finally
         {

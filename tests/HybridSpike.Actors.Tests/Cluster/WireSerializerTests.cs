@@ -28,10 +28,22 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
 
     private static CoreSetup Setup(IActorRef driver) => Setup(driver, null);
 
-    private static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore) => new(7, 2, 16, 3, 2, true, false, false, 8,
+    private static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore) => Setup(driver, restore, 0, null);
+
+    private static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore, long firstStep, CoreCounters? counters) => new(7, 2, 16, 3, 2, true, false, false, 8,
         [new IncomingConnection(-1, 2, 1, false, null, MantissaBlock.FromRowMajor(3, 2, [1, -2, 127, -128, 0, 5]), [-7, -7, -6]),
          new IncomingConnection(1, 4, 2, true, 3.5, MantissaBlock.FromRowMajor(3, 4, [.. Enumerable.Range(-6, 12)]), [0, 1, 2])],
-        driver, restore);
+        driver, restore, firstStep, counters);
+
+    private static CoreCounters Counters => new([0, 3], [-1, 783], [[1, 2], [3, 4], [5, 6], [7, long.MaxValue], [0, 0], [9, 10]]);
+
+    private static void SameCounters(CoreCounters a, CoreCounters? b)
+    {
+        Assert.NotNull(b);
+        Assert.Equal(a.Generations.ToArray(), b.Generations.ToArray());
+        Assert.Equal(a.LastLocal.ToArray(), b.LastLocal.ToArray());
+        Assert.Equal(a.Traffic.Select(t => t.ToArray()), b.Traffic.Select(t => t.ToArray()));
+    }
 
     private static readonly StepHeader Header = new(12, [3, 0], [783, 0], [0], [1]);
 
@@ -76,11 +88,14 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     [Fact]
     public void Boundary_requests_and_snapshots_come_back_value_for_value()
     {
-        Assert.Equal(new TakeSnapshot(-1), RoundTrip(new TakeSnapshot(-1)));
+        Assert.Equal(new TakeSnapshot(-1, false), RoundTrip(new TakeSnapshot(-1, false)));
+        Assert.Equal(new TakeSnapshot(7, true), RoundTrip(new TakeSnapshot(7, true)));
         Assert.Equal(new CollectTraffic(99, 784), RoundTrip(new CollectTraffic(99, 784)));
-        var taken = (CoreSnapshotTaken)RoundTrip(new CoreSnapshotTaken(5, 1L << 40, Snapshot));
+        var taken = (CoreSnapshotTaken)RoundTrip(new CoreSnapshotTaken(5, 1L << 40, Snapshot, null));
         Assert.Equal((5, 1L << 40), (taken.Core, taken.Step));
         Assert.True(Snapshot.SameAs(taken.State));
+        Assert.Null(taken.Counters);
+        SameCounters(Counters, ((CoreSnapshotTaken)RoundTrip(new CoreSnapshotTaken(5, 9, Snapshot, Counters))).Counters);
     }
 
     [Fact]
@@ -113,6 +128,11 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         Assert.True(Snapshot.SameAs(h.Setup.Restore!));
         Assert.Equal(expected with { Incoming = [], Restore = null }, h.Setup with { Incoming = [], Restore = null });
         Assert.Null(((HostCore)RoundTrip(new HostCore("run-2", Setup(probe.Ref), population))).Setup.Restore);
+        // A core restored at a recovery point: its first step and counters cross too.
+        var resumed = ((HostCore)RoundTrip(new HostCore("run-3", Setup(probe.Ref, Snapshot, 1L << 33, Counters), population))).Setup;
+        Assert.Equal(1L << 33, resumed.FirstStep);
+        SameCounters(Counters, resumed.Counters);
+        Assert.Null(h.Setup.Counters);
         Assert.Equal(expected.Incoming.Length, h.Setup.Incoming.Length);
         for (int k = 0; k < expected.Incoming.Length; k++)
         {

@@ -108,7 +108,7 @@ public sealed class DeploymentSerializer(ExtendedActorSystem system) : WireSeria
 
     private void WriteSetup(ref MessagePackWriter w, CoreSetup s)
     {
-        w.WriteArrayHeader(12);
+        w.WriteArrayHeader(14);
         w.Write(s.Core); w.Write(s.Population); w.Write(s.Start); w.Write(s.Count); w.Write(s.Slots);
         w.Write(s.RecordCounts); w.Write(s.IsOutput); w.Write(s.NeedsStart); w.Write(s.ProgressInterval);
         w.WriteArrayHeader(s.Incoming.Length);
@@ -121,11 +121,12 @@ public sealed class DeploymentSerializer(ExtendedActorSystem system) : WireSeria
         }
         WriteRef(ref w, s.Driver);
         if (s.Restore is { } restore) WriteSnapshot(ref w, restore); else w.WriteNil();
+        w.Write(s.FirstStep); WriteCounters(ref w, s.Counters);
     }
 
     private CoreSetup ReadSetup(ref MessagePackReader r)
     {
-        Fields(ref r, 12);
+        Fields(ref r, 14);
         int core = r.ReadInt32(), population = r.ReadInt32(), start = r.ReadInt32(), count = r.ReadInt32(), slots = r.ReadInt32();
         bool record = r.ReadBoolean(), output = r.ReadBoolean(), needsStart = r.ReadBoolean();
         int progress = r.ReadInt32();
@@ -145,7 +146,11 @@ public sealed class DeploymentSerializer(ExtendedActorSystem system) : WireSeria
         }
         var driver = ReadRef(ref r);
         var restore = r.TryReadNil() ? null : ReadSnapshot(ref r);
-        return new CoreSetup(core, population, start, count, slots, record, output, needsStart, progress, ImmutableCollectionsMarshal.AsImmutableArray(incoming), driver, restore);
+        long firstStep = r.ReadInt64();
+        if (firstStep < 0) throw new SerializationException($"core setup: first step {firstStep} is negative");
+        var counters = ReadCounters(ref r);
+        return new CoreSetup(core, population, start, count, slots, record, output, needsStart, progress, ImmutableCollectionsMarshal.AsImmutableArray(incoming), driver, restore,
+            firstStep, counters);
     }
 
     private static void WritePopulation(ref MessagePackWriter w, Population p)
