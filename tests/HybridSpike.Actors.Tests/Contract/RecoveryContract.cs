@@ -11,7 +11,9 @@ using HybridSpike.Actors.Runtime.Session;
 using HybridSpike.Actors.Tests.Cluster;
 using HybridSpike.Actors.Tests.Runtime;
 using HybridSpike.Core.Numerics;
+using HybridSpike.Core.Reference;
 using HybridSpike.Mapping.Compile;
+using HybridSpike.Mapping.Telemetry;
 
 namespace HybridSpike.Actors.Tests.Contract;
 
@@ -19,7 +21,8 @@ namespace HybridSpike.Actors.Tests.Contract;
 /// The recovery clause of the contract (docs/cluster.md, "Recovery"): a mesh over several cluster nodes (actor systems in
 /// this process on loopback, every message between them serialized) that loses a node in the middle of its streams gives
 /// every stream's output at every step exactly as the fixed-point golden model does, as if nothing had happened: no output
-/// missing, none twice, none different. Random networks, kill steps, recovery intervals (3 mesh steps: a node is nearly
+/// missing, none twice, none different; the same telemetry as a run without the fault; a spike tap that gives every step
+/// once, as the golden model records it. Random networks, kill steps, recovery intervals (3 mesh steps: a node is nearly
 /// always lost while a recovery point is being taken) and assignments; the recovery is reported, naming the lost node.
 /// </summary>
 public sealed class RecoveryContract
@@ -54,10 +57,14 @@ public sealed class RecoveryContract
         var assigned = CoreAssignment.Assign(mesh, 3, c.Assignment);
         if (!assigned.Contains(c.Victim)) return;   // the victim would run no core: nothing to recover (blocks over few cores)
         var options = MeshRunOptions.OnNodes(cluster.Addresses, c.Assignment).WithSnapshotInterval(c.Interval);
+        var tap = mesh.Network.Populations.FirstOrDefault(p => p.IsQuantized)?.Name;
         var run = await Run(cluster.Systems[0], mesh, options, c.Seed, Streams, Steps, (stream, step) =>
         {
             if (stream == 0 && step == c.KillAt) _ = victim.Terminate();   // at once, no leave: as a killed process
-        });
+        }, tap);
+        if (tap is not null) SameTap(mesh, tap, c.Seed, run.Tapped!, c.ToString());
+        var faultFree = await Run(cluster.Systems[0], mesh, MeshRunOptions.Local, c.Seed, Streams, Steps, (_, _) => { });
+        SameTraffic(faultFree.Telemetry, run.Telemetry, c.ToString());
         for (int s = 0; s < Streams; s++)
             ResidentMeshContract.SameOutputs(run.Expected[s], [.. run.Outputs[s].Select(o => (o.Step, (IReadOnlyList<double>)o.Activity))], $"{c}: stream {s}");
         if (run.Recoveries.Count != 1) throw new ContractViolation($"{c}: {run.Recoveries.Count} recoveries reported, expected 1");
@@ -67,26 +74,76 @@ public sealed class RecoveryContract
         if (!run.Recoveries[0].MovedCores.SequenceEqual(moved)) throw new ContractViolation($"{c}: cores [{string.Join(" ", run.Recoveries[0].MovedCores)}] moved, expected [{string.Join(" ", moved)}]");
     }
 
-    internal sealed record Outcome(Dictionary<long, double[]>[] Expected, List<StreamOutput>[] Outputs, ImmutableList<MeshRecovery> Recoveries);
+    internal sealed record Outcome(Dictionary<long, double[]>[] Expected, List<StreamOutput>[] Outputs, ImmutableList<MeshRecovery> Recoveries, MeshTelemetry Telemetry,
+        List<PopulationCounts>? Tapped);
+
+    /// <summary>The tap gave every step of stream 0 once, in order, each as the fixed-point golden model records it.</summary>
+    internal static void SameTap(CompiledMesh mesh, string population, ulong seed, List<PopulationCounts> seen, string what)
+    {
+        var expected = FixedPointSimulator.Create(mesh.Discretized.FixedPoint()).RecordCounts(population, Inputs(mesh, seed, Streams, Steps)[0], 1, Steps);
+        if (!seen.Select(n => n.Step).SequenceEqual(Enumerable.Range(0, Steps).Select(k => (long)k)))
+            throw new ContractViolation($"{what}: the tap on '{population}' gave steps [{string.Join(" ", seen.Select(n => n.Step))}]");
+        foreach (var n in seen)
+        {
+            var golden = expected.Step((int)n.Step);
+            for (int u = 0; u < golden.Length; u++)
+                if (golden[u] != n.Counts[u]) throw new ContractViolation($"{what}: the tap on '{population}', step {n.Step}, unit {u}: {n.Counts[u]}, the golden records {golden[u]}");
+        }
+    }
+
+    /// <summary>The seeded inputs of a run: per stream, its steps × dimensions.</summary>
+    internal static double[][] Inputs(CompiledMesh mesh, ulong seed, int streams, int steps)
+    {
+        int dims = mesh.Network.Input.Dimensions;
+        var g = new SplitMix64(seed * 31 + 7);
+        return [.. Enumerable.Range(0, streams).Select(_ => Enumerable.Range(0, steps * dims).Select(_ => g.NextDouble()).ToArray())];
+    }
+
+    /// <summary>Every core's counts, step by step, equal (telemetry counts each step once, whatever was lost and replayed).</summary>
+    internal static void SameTraffic(MeshTelemetry expected, MeshTelemetry actual, string what)
+    {
+        foreach (var (e, a) in expected.Cores.Zip(actual.Cores))
+        {
+            void Same(string field, ImmutableArray<long> x, ImmutableArray<long> y)
+            {
+                if (!x.SequenceEqual(y)) throw new ContractViolation($"{what}: core {e.Core}'s {field} per step [{string.Join(" ", y)}], fault-free [{string.Join(" ", x)}]");
+            }
+            Same("synaptic events", e.SynapticEventsPerStep, a.SynapticEventsPerStep);
+            Same("neuron updates", e.NeuronUpdatesPerStep, a.NeuronUpdatesPerStep);
+            Same("spikes", e.SpikesPerStep, a.SpikesPerStep);
+            Same("packets received", e.PacketsReceivedPerStep, a.PacketsReceivedPerStep);
+            foreach (var (to, packets) in e.PacketsToPerStep) Same($"packets to core {to}", packets, a.PacketsToPerStep[to]);
+        }
+    }
 
     /// <summary>
     /// <paramref name="streams"/> streams of <paramref name="steps"/> seeded inputs each, every step read, pushed a few steps at
     /// a time with short pauses (so that the run lasts long enough to lose a node in it); <paramref name="onOutput"/> sees
     /// every output as it is read.
     /// </summary>
-    internal static async Task<Outcome> Run(ActorSystem coordinator, CompiledMesh mesh, MeshRunOptions options, ulong seed, int streams, int steps, Action<int, long> onOutput)
+    internal static async Task<Outcome> Run(ActorSystem coordinator, CompiledMesh mesh, MeshRunOptions options, ulong seed, int streams, int steps, Action<int, long> onOutput,
+        string? tap = null)
     {
         int dims = mesh.Network.Input.Dimensions;
-        var g = new SplitMix64(seed * 31 + 7);
-        var inputs = Enumerable.Range(0, streams).Select(_ => Enumerable.Range(0, steps * dims).Select(_ => g.NextDouble()).ToArray()).ToArray();
+        var inputs = Inputs(mesh, seed, streams, steps);
         var expected = inputs.Select(x => ResidentMeshContract.Offline(mesh, x, dims, Enumerable.Range(0, steps).Select(k => (long)k))
             ?? throw new ContractViolation("the case overflows the fixed-point arithmetic")).ToArray();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using var deployment = await MeshDeployment.StartAsync(coordinator, mesh, new DeploymentOptions(streams, options, false, null), timeout.Token);
         var outputs = new List<StreamOutput>[streams];
+        var opened = new MeshStream[streams];
+        for (int s = 0; s < streams; s++) opened[s] = await deployment.OpenAsync(StreamOptions.Default, timeout.Token);
+        // A spike tap on stream 0 from its first step, if asked for: it must go on across the recovery, each step once.
+        await using var watch = tap is null ? null : await deployment.WatchAsync(opened[0], tap, steps, timeout.Token);
+        var tapped = watch is null ? Task.FromResult<List<PopulationCounts>?>(null) : Task.Run(async () =>
+        {
+            var list = new List<PopulationCounts>();
+            await foreach (var n in watch.Counts.ReadAllAsync(timeout.Token)) list.Add(n);
+            return (List<PopulationCounts>?)list;
+        });
         await Task.WhenAll(Enumerable.Range(0, streams).Select(async s =>
         {
-            var stream = await deployment.OpenAsync(StreamOptions.Default, timeout.Token);
+            var stream = opened[s];
             var mine = outputs[s] = [];
             var reading = Task.Run(async () =>
             {
@@ -105,6 +162,7 @@ public sealed class RecoveryContract
             await reading;
             await stream.Completion;
         }));
-        return new Outcome(expected, outputs, deployment.Recoveries);
+        var telemetry = await deployment.CollectTelemetryAsync(streams, steps, timeout.Token);
+        return new Outcome(expected, outputs, deployment.Recoveries, telemetry, await tapped);
     }
 }

@@ -32,6 +32,31 @@ public class StepProtocolTests
     }
 
     [Fact]
+    public void Rolling_back_to_a_recovery_point_feeds_the_step_after_it_next_with_every_core_there()
+    {
+        var p = Protocol(4, 2);
+        for (int i = 0; i < 4; i++) p.Fed();
+        p.Progress(0, 4);
+        p.Progress(1, 3);
+        p.RollBack(1);
+        Assert.Equal(2, p.NextStep);
+        Assert.Equal(2, p.SlowestCore);
+        // The cores stand at step 2 now: step 2 fed again, and reported by both, moves it on.
+        Assert.Equal(2, p.Fed());
+        p.Progress(1, 3);
+        p.Progress(0, 3);
+        Assert.Equal(3, p.SlowestCore);
+    }
+
+    [Fact]
+    public void A_recovery_point_after_the_last_step_fed_is_refused()
+    {
+        var p = Protocol(4, 1);
+        p.Fed();
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.RollBack(1));
+    }
+
+    [Fact]
     public void Holding_before_any_step_names_the_boundary_before_step_zero()
     {
         Assert.Equal(-1, Protocol(4, 1).Hold());
