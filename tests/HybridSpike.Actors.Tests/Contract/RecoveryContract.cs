@@ -119,10 +119,10 @@ public sealed class RecoveryContract
     /// <summary>
     /// <paramref name="streams"/> streams of <paramref name="steps"/> seeded inputs each, every step read, pushed a few steps at
     /// a time with short pauses (so that the run lasts long enough to lose a node in it); <paramref name="onOutput"/> sees
-    /// every output as it is read.
+    /// every output as it is read, <paramref name="beforePush"/> (stream, step) each chunk before it is pushed.
     /// </summary>
     internal static async Task<Outcome> Run(ActorSystem coordinator, CompiledMesh mesh, MeshRunOptions options, ulong seed, int streams, int steps, Action<int, long> onOutput,
-        string? tap = null)
+        string? tap = null, Func<int, int, Task>? beforePush = null)
     {
         int dims = mesh.Network.Input.Dimensions;
         var inputs = Inputs(mesh, seed, streams, steps);
@@ -155,6 +155,7 @@ public sealed class RecoveryContract
             });
             for (int at = 0; at < steps; at += 4)
             {
+                if (beforePush is not null) await beforePush(s, at);
                 await stream.PushAsync(inputs[s].AsMemory(at * dims, Math.Min(4, steps - at) * dims), timeout.Token);
                 await Task.Delay(3, timeout.Token);
             }
