@@ -48,9 +48,29 @@ internal sealed record MeshRunReport(
     /// <summary>On a real-time profile (SpiNNaker): whether one inference's traffic fits its steps (<see cref="RealTimeEstimate"/>); null on a barrier-synchronized one.</summary>
     public RealTimeReport? RealTime { get; init; }
 
+    /// <summary>The lost cluster nodes the run recovered from (docs/cluster.md), in order; null when none was lost.</summary>
+    public IReadOnlyList<RecoveryReport>? Recoveries { get; init; }
+
     /// <summary>simulate's per-sequence predictions and spikes, in test-split order; null (left out) in the demo's report.</summary>
     public IReadOnlyList<SampleReport>? PerSample { get; init; }
 }
+
+/// <summary>One recovery from lost nodes: what was lost and how, the recovery point, the cores moved, the steps replayed, and how long each part took.</summary>
+internal sealed record RecoveryReport(IReadOnlyList<LostNodeReport> Lost, long FromStep, long ReplayedSteps, IReadOnlyList<int> MovedCores,
+    DateTimeOffset DetectedAt, double ReplacementMs, double RestoreMs, double ReplayMs)
+{
+    public static RecoveryReport Of(Actors.Runtime.Recovery.MeshRecovery r) =>
+        new([.. r.Lost.Select(l => new LostNodeReport(l.Node.ToString(), l.Reason))], r.FromStep, r.ReplayedSteps, [.. r.MovedCores], r.DetectedAt,
+            r.Replacement.TotalMilliseconds, r.Restore.TotalMilliseconds, r.Replay.TotalMilliseconds);
+
+    /// <summary>One line for the terminal.</summary>
+    public override string ToString() =>
+        $"recovered from {string.Join(" and ", Lost.Select(l => $"node {l.Node} ({l.Reason})"))}: every core restarted from the recovery point after mesh step {FromStep}, " +
+        $"{MovedCores.Count} core(s) moved, {ReplayedSteps} steps replayed; re-placement {ReplacementMs:0.#} ms, restore {RestoreMs:0.#} ms, replay {ReplayMs:0.#} ms";
+}
+
+/// <summary>A lost node and how it was lost.</summary>
+internal sealed record LostNodeReport(string Node, string Reason);
 
 /// <summary>The real-time model's verdict on one inference (docs/telemetry.md): the peak step's load of its budget, the slowdown it forces, and the packets over capacity.</summary>
 internal sealed record RealTimeReport(double StepSeconds, double PeakLoad, double TimeScaleFactor, bool FitsRealTime, int StepsOverBudget,
@@ -167,7 +187,7 @@ internal static class MeshEvaluation
                 }
             }
             Show();
-            var (meshPredictions, total) = await RunMeshAsync(actors, mesh, seq, Math.Min(batch, n), chunk ?? steps, options, () => { Interlocked.Increment(ref done); Show(); }, cancel);
+            var (meshPredictions, total, recoveries) = await RunMeshAsync(actors, mesh, seq, Math.Min(batch, n), chunk ?? steps, options, () => { Interlocked.Increment(ref done); Show(); }, cancel);
 
             int meshCorrect = 0, fixedCorrect = 0, differ = 0;
             var perSample = new SampleReport[n];
@@ -183,6 +203,7 @@ internal static class MeshEvaluation
             return new Outcome(report with
             {
                 Nodes = options.IsLocal ? null : [.. options.Nodes.Select(a => a.ToString())],
+                Recoveries = recoveries.IsEmpty ? null : [.. recoveries.Select(RecoveryReport.Of)],
                 Placement = mesh.Placement == new SequentialPlacement().Name ? null : mesh.Placement,
             }, mesh, total, raster.Seen, perSample);
         });
@@ -210,7 +231,7 @@ internal static class MeshEvaluation
     /// input <paramref name="chunk"/> steps at a time, reading the output of its last step and closing it; then the
     /// whole run's telemetry, collected once. <paramref name="closed"/> is called as each sequence's stream closes.
     /// </summary>
-    private static async Task<(int[] Predictions, MeshTelemetry Telemetry)> RunMeshAsync(ActorSystem actors, CompiledMesh mesh, SequenceData seq, int slots, int chunk,
+    private static async Task<(int[] Predictions, MeshTelemetry Telemetry, System.Collections.Immutable.ImmutableList<Actors.Runtime.Recovery.MeshRecovery> Recoveries)> RunMeshAsync(ActorSystem actors, CompiledMesh mesh, SequenceData seq, int slots, int chunk,
         MeshRunOptions options, Action closed, CancellationToken cancel)
     {
         int n = seq.Test.Count, steps = seq.Steps, dims = mesh.Network.Input.Dimensions;
@@ -259,7 +280,7 @@ internal static class MeshEvaluation
                 throw;
             }
             var telemetry = await deployment.CollectTelemetryAsync(n, steps, token);
-            return (predictions, telemetry);
+            return (predictions, telemetry, deployment.Recoveries);
         }
         catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !cancel.IsCancellationRequested)
         {

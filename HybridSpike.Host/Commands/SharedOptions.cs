@@ -218,6 +218,12 @@ internal static class Ranges
     /// <summary>Seconds to wait for a cluster's nodes (<c>--join-timeout</c>).</summary>
     public static readonly CountRange JoinTimeoutSeconds = new(1, 3_600, null);
 
+    /// <summary>Mesh steps between recovery points (<c>--snapshot-interval</c>).</summary>
+    public static readonly CountRange SnapshotInterval = new CountRange(1, 100_000_000, null).OrZero("no recovery");
+
+    /// <summary>Cores one node may run (<c>--max-cores-per-node</c>).</summary>
+    public static readonly CountRange MaxCoresPerNode = new CountRange(1, 1_000_000, null).OrZero("no limit");
+
     /// <summary>Seconds a served stream may be idle before it is closed (<c>serve --idle-timeout</c>).</summary>
     public static readonly CountRange IdleTimeoutSeconds = new(1, 86_400, null);
 

@@ -9,10 +9,13 @@ namespace HybridSpike.Host.Commands;
 /// <summary><c>simulate --cluster</c>: the cluster to join and how to spread the cores over it.</summary>
 /// <param name="File">The node HOCON file of this process.</param>
 /// <param name="Nodes">Mesh nodes to use, this one included.</param>
-internal sealed record ClusterRequest(string File, int Nodes, NodeAssignment Assignment, TimeSpan JoinTimeout);
+/// <param name="SnapshotInterval">Mesh steps between recovery points (0: no recovery); null: the node file's (1,000 by default).</param>
+/// <param name="MaxCoresPerNode">Most cores one node may run, at the start and after a re-placement (0: no limit).</param>
+internal sealed record ClusterRequest(string File, int Nodes, NodeAssignment Assignment, TimeSpan JoinTimeout, int? SnapshotInterval, int MaxCoresPerNode);
 
 /// <summary>The options of a command that can spread its mesh over a cluster's nodes (simulate, serve).</summary>
-internal sealed record ClusterOptions(Option<string?> Cluster, Option<int> Nodes, Option<string> Assign, Option<int> JoinTimeout)
+internal sealed record ClusterOptions(Option<string?> Cluster, Option<int> Nodes, Option<string> Assign, Option<int> JoinTimeout, Option<int?> SnapshotInterval,
+    Option<int> MaxCoresPerNode)
 {
     public static ClusterOptions Create()
     {
@@ -22,12 +25,14 @@ internal sealed record ClusterOptions(Option<string?> Cluster, Option<int> Nodes
             new Option<string?>("--cluster") { Description = "Join the cluster of this node HOCON file (cluster-config/) and spread the cores over its mesh nodes" },
             new Option<int>("--nodes") { Description = "With --cluster: mesh nodes to use (this one included); waits until that many have joined (default: 2)", DefaultValueFactory = _ => 2 },
             assign,
-            new Option<int>("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join (default: 60)", DefaultValueFactory = _ => 60 });
+            new Option<int>("--join-timeout") { Description = "With --cluster: seconds to wait for the nodes to join (default: 60)", DefaultValueFactory = _ => 60 },
+            new Option<int?>("--snapshot-interval") { Description = "With --cluster: mesh steps between recovery points, so that a lost node is recovered from with the same results (0: none, a lost node ends the run; default: the node file's hybridspike.mesh.recovery.snapshot-interval, 1000)" },
+            new Option<int>("--max-cores-per-node") { Description = "With --cluster: most cores one node may run, at the start and when a lost node's cores are re-placed (default: 0, no limit)", DefaultValueFactory = _ => 0 });
     }
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Cluster, Nodes, Assign, JoinTimeout }) command.Options.Add(o);
+        foreach (var o in new Option[] { Cluster, Nodes, Assign, JoinTimeout, SnapshotInterval, MaxCoresPerNode }) command.Options.Add(o);
     }
 
     /// <summary>The cluster asked for, or null; a cluster option without --cluster is refused by name.</summary>
@@ -35,8 +40,10 @@ internal sealed record ClusterOptions(Option<string?> Cluster, Option<int> Nodes
     {
         if (result.GetValue(Cluster) is { } file)
             return new ClusterRequest(file, Ranges.Nodes.Check(result.GetValue(Nodes), Nodes.Name), Assignments.Parse(result.GetValue(Assign)!),
-                TimeSpan.FromSeconds(Ranges.JoinTimeoutSeconds.Check(result.GetValue(JoinTimeout), JoinTimeout.Name)));
-        if (new Option[] { Nodes, Assign, JoinTimeout }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
+                TimeSpan.FromSeconds(Ranges.JoinTimeoutSeconds.Check(result.GetValue(JoinTimeout), JoinTimeout.Name)),
+                result.GetValue(SnapshotInterval) is { } k ? Ranges.SnapshotInterval.Check(k, SnapshotInterval.Name) : null,
+                Ranges.MaxCoresPerNode.Check(result.GetValue(MaxCoresPerNode), MaxCoresPerNode.Name));
+        if (new Option[] { Nodes, Assign, JoinTimeout, SnapshotInterval, MaxCoresPerNode }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } alone)
             throw new ArgumentException($"{alone.Name} needs --cluster");
         return null;
     }

@@ -99,7 +99,8 @@ internal static class NodeService
             err.WriteLine($"cluster: {ClusterMesh.SelfAddress(host.System)} joining {string.Join(", ", settings.SeedNodes)}; waiting for {cluster.Nodes} mesh nodes (at most {cluster.JoinTimeout.TotalSeconds:0} s)");
             var members = await ClusterMesh.WaitForNodesAsync(host.System, cluster.Nodes, cluster.JoinTimeout, cancel);
             err.WriteLine($"cluster: cores on {string.Join(", ", members)} ({Assignments.Name(cluster.Assignment)})");
-            return new Coordinator(host, MeshRunOptions.OnNodes(members, cluster.Assignment));
+            var options = MeshRunOptions.OnNodes(members, cluster.Assignment).WithMaxCoresPerNode(cluster.MaxCoresPerNode);
+            return new Coordinator(host, cluster.SnapshotInterval is { } k ? options.WithSnapshotInterval(k) : options);
         }
         catch
         {

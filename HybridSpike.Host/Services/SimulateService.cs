@@ -33,6 +33,8 @@ internal static class SimulateService
             throw new OperationCanceledException("simulate was interrupted", e, cancel);
         }
         var r = run.Report with { PerSample = run.PerSample };
+        // The results are those of a run without the loss (docs/cluster.md); what was lost, and what it cost, is said.
+        foreach (var recovery in r.Recoveries ?? []) err.WriteLine(recovery);
         if (request.Report is { } dir)
         {
             var files = MeshEvaluation.WriteFiles(dir, r, run);

@@ -228,7 +228,7 @@ public sealed class ClusterCommandsTests : IDisposable
         {
             await joined.Task.WaitAsync(TimeSpan.FromSeconds(30));
             var target = new Commands.CompileTarget("test", Mapping.Compile.ExponentBlock.Core, new Commands.PlacementChoice.Sequential());
-            var cluster = new Commands.ClusterRequest(Hocon("serve-self.hocon", selfPort, nodePort), 2, Actors.Runtime.Deployment.NodeAssignment.RoundRobin, TimeSpan.FromSeconds(30));
+            var cluster = new Commands.ClusterRequest(Hocon("serve-self.hocon", selfPort, nodePort), 2, Actors.Runtime.Deployment.NodeAssignment.RoundRobin, TimeSpan.FromSeconds(30), null, 0);
             var log = new StringWriter();
             double[] spread, local;
             await using (var app = await HybridSpike.Host.Serve.ServeApp.StartAsync(new HybridSpike.Host.Serve.ServeOptions(model, target, "http://127.0.0.1:0", 2, TimeSpan.FromSeconds(60), cluster), log, CancellationToken.None))

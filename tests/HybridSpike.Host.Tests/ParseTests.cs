@@ -70,7 +70,10 @@ public sealed class ParseTests
         Assert.Equal((20, 10, (string?)null, (ClusterRequest?)null, false), (r.Samples, r.Streams, r.Report, r.Cluster, r.Json));
 
         var spread = Simulate("--model", "m", "--cluster", "n.hocon", "--assign", "round-robin");
-        Assert.Equal(new ClusterRequest("n.hocon", 2, NodeAssignment.RoundRobin, TimeSpan.FromSeconds(60)), spread.Cluster);
+        Assert.Equal(new ClusterRequest("n.hocon", 2, NodeAssignment.RoundRobin, TimeSpan.FromSeconds(60), null, 0), spread.Cluster);
+        var recovering = Simulate("--model", "m", "--cluster", "n.hocon", "--snapshot-interval", "100", "--max-cores-per-node", "8").Cluster!;
+        Assert.Equal((100, 8), (recovering.SnapshotInterval, recovering.MaxCoresPerNode));
+        Assert.Equal(0, Simulate("--model", "m", "--cluster", "n.hocon", "--snapshot-interval", "0").Cluster!.SnapshotInterval);
         Assert.Equal(new DatasetOverride("mnist", "/d"), Simulate("--model", "m", "--dataset", "mnist", "--data-dir", "/d").Data);
 
         var c = new SimulateCommand();
@@ -81,6 +84,9 @@ public sealed class ParseTests
             (["--nodes", "3"], "--nodes needs --cluster"),
             (["--assign", "chip"], "--assign needs --cluster"),
             (["--join-timeout", "5"], "--join-timeout needs --cluster"),
+            (["--snapshot-interval", "5"], "--snapshot-interval needs --cluster"),
+            (["--max-cores-per-node", "5"], "--max-cores-per-node needs --cluster"),
+            (["--cluster", "n.hocon", "--snapshot-interval", "-1"], "--snapshot-interval must be 0 (no recovery) or from 1 to 100,000,000, got -1"),
             (["--cluster", "n.hocon", "--nodes", "0"], "--nodes must be from 1 to 256, got 0"),
             (["--cluster", "n.hocon", "--join-timeout", "0"], "--join-timeout must be from 1 to 3,600, got 0"),
             (["--placement", "random:seed"], "--placement random:seed: the seed 'seed' is not a whole number"),
