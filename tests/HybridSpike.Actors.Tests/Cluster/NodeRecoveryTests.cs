@@ -43,6 +43,20 @@ public class NodeRecoveryTests
     }
 
     [Fact]
+    public async Task A_node_killed_while_a_recovery_point_is_taken_is_recovered_from_the_one_before()
+    {
+        // A recovery point after every mesh step: the mesh is nearly always held at one, so the node goes in the middle of it.
+        await using var cluster = await TestCluster.StartAsync(3);
+        var mesh = Mesh(9);
+        var victim = cluster.Systems[1];
+        var options = MeshRunOptions.OnNodes(cluster.Addresses, NodeAssignment.RoundRobin).WithSnapshotInterval(1);
+        var run = await RecoveryContract.Run(cluster.Systems[0], mesh, options, 9, 2, 120, (_, _) => { },
+            beforePush: async (stream, step) => { if (stream == 0 && step == 60) await victim.Terminate(); });
+        SameOutputs(run);
+        Assert.Single(run.Recoveries);
+    }
+
+    [Fact]
     public async Task A_node_that_joins_during_the_run_takes_the_lost_nodes_cores()
     {
         await using var cluster = await TestCluster.StartAsync(3);
