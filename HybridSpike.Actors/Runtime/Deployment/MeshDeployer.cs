@@ -47,6 +47,8 @@ internal sealed class MeshDeployer : ReceiveActor
     private CoreSetup[] _setups;
     private Address[] _nodes;                                    // per core: the node it runs on (this one's own address when here)
     private readonly HashSet<Address> _remoteNodes = [];
+    private readonly HashSet<Address> _wiredNodes = [];               // the remote nodes that have wired their cores this epoch
+    private CoreSetup[] _deployed = [];                               // the setups as first deployed: a recovery before the first point starts from them
     private readonly Dictionary<IActorRef, Address> _nodeRuns = []; // each remote node's host, watched
     private IActorRef[] _inbox = [];
     private int _epoch, _hosted, _wired;
@@ -58,6 +60,7 @@ internal sealed class MeshDeployer : ReceiveActor
     private readonly HashSet<Address> _gone = [];
     private readonly List<LostNode> _lost = [];
     private RecoveryPoint? _point;
+    private long _fromStep;
     private DateTimeOffset _detectedAt;
     private TimeSpan _replacement;
     private readonly Stopwatch _restore = new();
@@ -75,7 +78,11 @@ internal sealed class MeshDeployer : ReceiveActor
         _self = CoreAssignment.SelfAddress(Context.System);
         _chips = [.. mesh.Routed.Placed.Placements.Select(p => (p.Core.ChipX, p.Core.ChipY))];
         Receive<CoreHosted>(OnHosted);
-        Receive<CoresWired>(w => { if (w.RunId == RunId && ++_wired == _remoteNodes.Count) Start(); });
+        Receive<CoresWired>(w =>
+        {
+            if (w.RunId != RunId || !_nodeRuns.TryGetValue(Sender, out var node) || !_wiredNodes.Add(node)) return;
+            if (++_wired == _remoteNodes.Count) Start();
+        });
         Receive<CoreFailed>(f => { if (f.RunId == RunId) Fail(new InvalidOperationException($"a core failed on node {f.Node}: {f.Error}")); });
         Receive<DeployTimedOut>(t => { if (t.Epoch == _epoch) OnDeployTimeout(_options.DeployTimeout); });
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
@@ -109,6 +116,7 @@ internal sealed class MeshDeployer : ReceiveActor
                 _setups[k] = new CoreSetup(k, core.Population, core.Start, core.Count, options.Slots, options.RecordCounts, core.Population == output,
                     !core.Incoming.Any(c => !c.OneStep), settings.ProgressInterval, core.Incoming, _driver, restore?.Cores[k], 0, null);
             }
+            _deployed = _setups;
             _cores = new IActorRef[placements.Length];
             foreach (var n in _options.Nodes) if (!_candidates.Contains(n)) _candidates.Add(n);
             Host();
@@ -129,6 +137,7 @@ internal sealed class MeshDeployer : ReceiveActor
         var net = _mesh.Network;
         _hosted = _wired = 0;
         _remoteNodes.Clear();
+        _wiredNodes.Clear();
         for (int k = 0; k < _setups.Length; k++)
         {
             var setup = _setups[k];
@@ -205,11 +214,11 @@ internal sealed class MeshDeployer : ReceiveActor
         _restore.Stop();
         _phase = Phase.Running;
         ImmutableArray<LostNode> lostNow = [.. _lost];
-        var recovery = new PendingRecovery(lostNow, _point!.Step, _moved, [.. _nodes], _detectedAt, _replacement, _restore.Elapsed);
+        var recovery = new PendingRecovery(lostNow, _fromStep, _moved, [.. _nodes], _detectedAt, _replacement, _restore.Elapsed);
         _lost.Clear();
         _moved = [];
         Context.GetLogger().Warning("recovered: {0}; every core restarts from the recovery point after mesh step {1}, core(s) {2} moved",
-            string.Join("; ", lostNow.Select(l => $"node {l.Node} {l.Reason}")), _point.Step, Replacement.Ranges(_moved));
+            string.Join("; ", lostNow.Select(l => $"node {l.Node} {l.Reason}")), _fromStep, Replacement.Ranges(_moved));
         _driver.Tell(new ResumeFromPoint(start, recovery));
     }
 
@@ -256,7 +265,8 @@ internal sealed class MeshDeployer : ReceiveActor
         if (_phase is Phase.Rehosting)
         {
             // During a recovery a node that does not host its cores in time is lost too.
-            foreach (var n in silent.Count > 0 ? silent : [.. _remoteNodes]) NodeLost(n, $"did not host its cores within {timeout.TotalSeconds:0.#} s");
+            var late = silent.Count > 0 ? silent : [.. _remoteNodes.Where(n => !_wiredNodes.Contains(n))];
+            foreach (var n in late) NodeLost(n, $"did not host and wire its cores within {timeout.TotalSeconds:0.#} s");
             return;
         }
         Fail(silent.Count > 0
@@ -281,8 +291,10 @@ internal sealed class MeshDeployer : ReceiveActor
     {
         switch (e)
         {
-            case ClusterEvent.MemberUp up when up.Member.HasRole(ClusterMesh.Role) && !_gone.Contains(up.Member.Address):
-                // A node that joins during the run does not disturb it: it takes cores at the next re-placement.
+            case ClusterEvent.MemberUp up when up.Member.HasRole(ClusterMesh.Role):
+                // A node that joins during the run (or one lost before, started again at its address) does not disturb it:
+                // it takes cores at the next re-placement.
+                _gone.Remove(up.Member.Address);
                 if (!_candidates.Contains(up.Member.Address)) _candidates.Add(up.Member.Address);
                 break;
             case ClusterEvent.MemberLeft or ClusterEvent.MemberExited: NodeLost(e.Member.Address, "left the cluster"); break;
@@ -328,6 +340,7 @@ internal sealed class MeshDeployer : ReceiveActor
     {
         if (_failed || _phase is not Phase.Suspending) return;
         _point = s.Point;
+        _fromStep = s.Point?.Step ?? -1;
         Rehost();
     }
 
@@ -363,8 +376,9 @@ internal sealed class MeshDeployer : ReceiveActor
         _nodeRuns.Clear();
         _epoch++;
         _nodes = [.. placed];
-        var point = _point!;
-        _setups = [.. _setups.Select((s, k) => s with { Restore = point.Cores[k], FirstStep = point.Step + 1, Counters = point.Counters[k] })];
+        _setups = _point is { } point
+            ? [.. _setups.Select((s, k) => s with { Restore = point.Cores[k], FirstStep = point.Step + 1, Counters = point.Counters[k] })]
+            : _deployed;
         _cores = new IActorRef[_setups.Length];
         _inbox = [];
         Host();

@@ -402,12 +402,8 @@ internal sealed class StepDriver : ReceiveActor
             }
             _protocol.Hold();
         }
-        if (_point is not { } point)
-        {
-            Fail(new Deployment.MeshClusterException("a node was lost before the deployment's first recovery point was taken: nothing to recover from"));
-            return;
-        }
-        Sender.Tell(new Suspended(point, _protocol.NextStep - 1));
+        // Before the first point is complete the cores start again as they were deployed, and the whole journal is replayed.
+        Sender.Tell(new Suspended(_point, _protocol.NextStep - 1));
     }
 
     /// <summary>
@@ -506,8 +502,8 @@ internal sealed record Suspend
     public static readonly Suspend Instance = new();
 }
 
-/// <summary>Driver → deployer: the mesh is held; restart every core from <paramref name="Point"/> (the last step fed was <paramref name="LastFed"/>).</summary>
-internal sealed record Suspended(RecoveryPoint Point, long LastFed);
+/// <summary>Driver → deployer: the mesh is held; restart every core from <paramref name="Point"/>, or as deployed when null (the last step fed was <paramref name="LastFed"/>).</summary>
+internal sealed record Suspended(RecoveryPoint? Point, long LastFed);
 
 /// <summary>Deployer → driver: the cores of the new epoch, every one restored from the recovery point and wired; replay and go on.</summary>
 internal sealed record ResumeFromPoint(DriverStart Start, PendingRecovery Recovery);
