@@ -216,9 +216,9 @@ internal sealed class MeshDeployer : ReceiveActor
         ImmutableArray<LostNode> lostNow = [.. _lost];
         var recovery = new PendingRecovery(lostNow, _fromStep, _moved, [.. _nodes], _detectedAt, _replacement, _restore.Elapsed);
         _lost.Clear();
-        _moved = [];
         Context.GetLogger().Warning("recovered: {0}; every core restarts from the recovery point after mesh step {1}, core(s) {2} moved",
             string.Join("; ", lostNow.Select(l => $"node {l.Node} {l.Reason}")), _fromStep, Replacement.Ranges(_moved));
+        _moved = [];
         _driver.Tell(new ResumeFromPoint(start, recovery));
     }
 
