@@ -32,6 +32,7 @@ internal sealed class ServeMetrics
 {
     private readonly Gauge _open;
     private readonly Gauge _queued;
+    private readonly Gauge _recoveries;
     private readonly Gauge _model;
     private readonly Counter _rejected;
     private readonly Counter _spikes, _synaptic, _packets, _hops, _energy;
@@ -42,6 +43,7 @@ internal sealed class ServeMetrics
         var f = Metrics.WithCustomRegistry(Registry);
         _open = f.CreateGauge("hybridspike_serve_open_streams", "Streams open now");
         _queued = f.CreateGauge("hybridspike_serve_queued_steps", "Input steps pushed but not yet taken by the mesh, over all open streams");
+        _recoveries = f.CreateGauge("hybridspike_serve_mesh_recoveries", "Lost cluster nodes the serving model's mesh has recovered from, with the same outputs (docs/cluster.md)");
         Steps = f.CreateCounter("hybridspike_serve_steps_total", "Input steps taken from clients, over all streams (its rate: steps/s)");
         Latency = f.CreateHistogram("hybridspike_serve_step_latency_seconds",
             "Per read step: from the service receiving the push frame that carries the step to sending the step's output frame",
@@ -109,6 +111,7 @@ internal sealed class ServeMetrics
         {
             _open.Set(hub.OpenStreams);
             _queued.Set(hub.QueuedSteps);
+            _recoveries.Set(hub.Model.Deployment.Recoveries.Count);
             lock (_model) Show();
         });
     }

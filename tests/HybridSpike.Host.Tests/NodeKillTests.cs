@@ -77,12 +77,18 @@ public sealed class NodeKillTests : IDisposable
         var reads = Enumerable.Range(1, digits.Length).Select(k => (long)k * digits[0].Length - 1).ToArray();
         var log = new StringWriter();
         double[][] spread, local;
+        string metrics;
         await using (var app = await HybridSpike.Host.Serve.ServeApp.StartAsync(new HybridSpike.Host.Serve.ServeOptions(model, target, "http://127.0.0.1:0", 2, TimeSpan.FromSeconds(60), cluster), log, CancellationToken.None))
+        {
             spread = await Stream(new Uri(app.Addresses[0]), inputs, reads, () => b.Signal("KILL"));
+            using var http = new HttpClient();
+            metrics = await http.GetStringAsync(new Uri(new Uri(app.Addresses[0]), "/metrics"));
+        }
         await using (var app = await HybridSpike.Host.Serve.ServeApp.StartAsync(new HybridSpike.Host.Serve.ServeOptions(model, target, "http://127.0.0.1:0", 2, TimeSpan.FromSeconds(60), null), TextWriter.Null, CancellationToken.None))
             local = await Stream(new Uri(app.Addresses[0]), inputs, reads, () => { });
         Assert.Equal(reads.Length, spread.Length);
         Assert.Equal(local, spread);
+        Assert.Contains("\nhybridspike_serve_mesh_recoveries 1\n", metrics);
         Assert.True(b.WaitForExit(TimeSpan.FromSeconds(10)), "the killed node is still there");
         a.Signal("TERM");
         Assert.True(a.WaitForExit(TimeSpan.FromSeconds(20)), "the node left did not stop");
