@@ -8,17 +8,30 @@ using HybridSpike.Actors.Runtime.Deployment;
 namespace HybridSpike.Actors.Cluster;
 
 /// <summary>A mesh node's cluster settings, read once from a HOCON file over the defaults in reference.conf.</summary>
+/// <param name="Name">The cluster's name (<c>hybridspike.cluster.name</c>): the actor system's, part of every node's address.</param>
+/// <param name="Tls">TLS between the nodes (<c>hybridspike.cluster.tls</c>), or null when it is off.</param>
 /// <param name="Config">The full Akka configuration (file over defaults).</param>
 public sealed record ClusterNodeConfig(
     string Source,
+    string Name,
     string Hostname,
     int Port,
     ImmutableArray<Address> SeedNodes,
     ImmutableArray<string> Roles,
+    ClusterTls? Tls,
     Config Config)
 {
-    /// <summary>The actor-system name every node of a mesh shares (it is part of each seed address).</summary>
+    /// <summary>
+    /// The default cluster name (reference.conf's <c>hybridspike.cluster.name</c>): the actor-system name every node of a
+    /// mesh shares (it is part of each seed address). Two clusters on one network are kept apart by giving them two names.
+    /// </summary>
     public const string SystemName = "hybridspike";
+
+    /// <summary>The scheme of this node's addresses: <c>akka.ssl.tcp</c> with TLS (Akka.Remote names them so), else <c>akka.tcp</c>.</summary>
+    public string Scheme => Config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) ? "akka.ssl.tcp" : "akka.tcp";
+
+    /// <summary>This node's own address.</summary>
+    public Address Self => new(Scheme, Name, Hostname, Port);
 
     private static readonly Lazy<Config> Reference = new(() =>
     {
@@ -33,9 +46,6 @@ public sealed record ClusterNodeConfig(
 
     /// <summary>reference.conf as parsed (cluster provider, the mesh serializer, frame sizes, the mesh role).</summary>
     internal static Config ReferenceConfig => Reference.Value;
-
-    /// <summary>The built-in defaults alone.</summary>
-    public static ClusterNodeConfig Defaults() => FromConfig("reference.conf", Reference.Value);
 
     /// <summary>Reads a HOCON file; every error names the file and the key.</summary>
     public static ClusterNodeConfig Load(string path)
@@ -154,8 +164,7 @@ public sealed record ClusterNodeConfig(
     /// <summary>The same settings with another port (and, when the node is its own only seed, that seed moved too).</summary>
     public ClusterNodeConfig WithPort(int port)
     {
-        var self = new Address("akka.tcp", SystemName, Hostname, Port);
-        var seeds = SeedNodes is [var only] && only.Equals(self) ? [new Address("akka.tcp", SystemName, Hostname, port)] : SeedNodes;
+        var seeds = SeedNodes is [var only] && only.Equals(Self) ? [new Address(Scheme, Name, Hostname, port)] : SeedNodes;
         var overrides = ConfigurationFactory.ParseString(
             $"akka.remote.dot-netty.tcp.port = {port}\n" +
             $"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");
@@ -185,14 +194,28 @@ public sealed record ClusterNodeConfig(
         if (port is < 0 or > 65535)
             throw new InvalidDataException($"{Key("akka.remote.dot-netty.tcp.port")} is {port}, outside 0..65535");
 
+        var name = config.GetString("hybridspike.cluster.name", SystemName);
+        // Akka's rule for an actor system's name; a bad one failed as the node started, naming no setting.
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-zA-Z0-9][a-zA-Z0-9_-]*$"))
+            throw new InvalidDataException($"{Key("hybridspike.cluster.name")} is '{name}'; a cluster name is letters, digits, '-' and '_', starting with a letter or digit");
+
+        // TLS is ours to switch on (the certificate is loaded and checked now); Akka's transport then names the addresses akka.ssl.tcp.
+        var tls = ClusterTls.Read(config, source);
+        if (tls is not null) config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = on").WithFallback(config);
+        var scheme = config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) ? "akka.ssl.tcp" : "akka.tcp";
+
         var seeds = ImmutableArray.CreateBuilder<Address>();
         foreach (var text in config.GetStringList("akka.cluster.seed-nodes") ?? [])
         {
             Address address;
             try { address = Address.Parse(text); }
-            catch (Exception e) { throw new InvalidDataException($"{Key("akka.cluster.seed-nodes")}: '{text}' is not an address like akka.tcp://{SystemName}@host:port ({e.Message})", e); }
-            if (address.System != SystemName)
-                throw new InvalidDataException($"{Key("akka.cluster.seed-nodes")}: '{text}' names system '{address.System}', every node's is '{SystemName}'");
+            catch (Exception e) { throw new InvalidDataException($"{Key("akka.cluster.seed-nodes")}: '{text}' is not an address like {scheme}://{name}@host:port ({e.Message})", e); }
+            if (address.System != name)
+                throw new InvalidDataException($"{Key("akka.cluster.seed-nodes")}: '{text}' names cluster '{address.System}', this node's is '{name}' (hybridspike.cluster.name)");
+            if (address.Protocol != scheme)
+                throw new InvalidDataException(tls is not null || scheme == "akka.ssl.tcp"
+                    ? $"{Key("akka.cluster.seed-nodes")}: '{text}' is a plain TCP address but this node speaks TLS; write it {scheme}://{name}@{address.Host}:{address.Port}"
+                    : $"{Key("akka.cluster.seed-nodes")}: '{text}' is a TLS address but TLS is off on this node ({ClusterTls.Path}.enabled); write it {scheme}://{name}@{address.Host}:{address.Port}");
             if (address.Port is null or <= 0)
                 throw new InvalidDataException($"{Key("akka.cluster.seed-nodes")}: '{text}' needs a port");
             seeds.Add(address);
@@ -218,7 +241,7 @@ public sealed record ClusterNodeConfig(
         if (frame < 32000) throw new InvalidDataException($"{Key(Frame)} is {frame} bytes; Akka needs at least 32000");
 
         CheckDowning(config, Key);
-        return new ClusterNodeConfig(source, hostname, port, seeds.ToImmutable(), roles, config);
+        return new ClusterNodeConfig(source, name, hostname, port, seeds.ToImmutable(), roles, tls, config);
     }
 
     /// <summary>
@@ -341,6 +364,12 @@ public sealed record ClusterNodeConfig(
                 yield return c;
     }
 
+    /// <summary>What an actor system of this node is started with besides its HOCON: Akka.Remote's TLS, when it is on.</summary>
+    public ImmutableArray<Akka.Actor.Setup.Setup> Setups => Tls is { } tls ? [tls.Setup()] : [];
+
     /// <summary>Starts an actor system for this node; it joins the seeds on its own.</summary>
-    public ActorSystem StartSystem() => ActorSystem.Create(SystemName, Config);
+    public ActorSystem StartSystem(Config? over = null) =>
+        ActorSystem.Create(Name, Setups.Aggregate(
+            Akka.Actor.Setup.ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(over is null ? Config : over.WithFallback(Config))),
+            (all, setup) => all.And(setup)));
 }

@@ -47,7 +47,15 @@ internal static class MeshHosting
 
     /// <summary>Registers the actor system <see cref="SystemName"/> with <paramref name="config"/> (Akka.Hosting).</summary>
     public static IServiceCollection AddMeshActorSystem(this IServiceCollection services, Config config) =>
-        services.AddAkka(SystemName, (builder, _) => builder.AddHocon(config, HoconAddMode.Prepend));
+        services.AddMeshActorSystem(SystemName, config, []);
+
+    /// <summary>Registers the actor system <paramref name="name"/> with <paramref name="config"/> and <paramref name="setups"/> (a cluster node's TLS).</summary>
+    public static IServiceCollection AddMeshActorSystem(this IServiceCollection services, string name, Config config, IEnumerable<Akka.Actor.Setup.Setup> setups) =>
+        services.AddAkka(name, (builder, _) =>
+        {
+            builder.AddHocon(config, HoconAddMode.Prepend);
+            foreach (var setup in setups) builder.AddSetup(setup);
+        });
 }
 
 /// <summary>
@@ -69,13 +77,16 @@ internal sealed class MeshHost : IAsyncDisposable, IDisposable
     public ActorSystem System { get; }
 
     /// <summary>A started host whose actor system has <paramref name="config"/>.</summary>
-    public static async Task<MeshHost> StartAsync(Config config, CancellationToken cancel = default)
+    public static Task<MeshHost> StartAsync(Config config, CancellationToken cancel = default) =>
+        StartAsync(MeshHosting.SystemName, config, [], cancel);
+
+    private static async Task<MeshHost> StartAsync(string name, Config config, IReadOnlyList<Akka.Actor.Setup.Setup> setups, CancellationToken cancel)
     {
         var host = new HostBuilder()
             .ConfigureServices(services =>
             {
                 services.AddSingleton<IHostLifetime, CommandLifetime>();
-                services.AddMeshActorSystem(config);
+                services.AddMeshActorSystem(name, config, setups);
             })
             .Build();
         await Starting.WaitAsync(cancel);
@@ -117,7 +128,7 @@ internal sealed class MeshHost : IAsyncDisposable, IDisposable
         settings.CheckCanListen();
         try
         {
-            return await StartAsync(MeshHosting.ClusterConfig(settings, coordinator), cancel);
+            return await StartAsync(settings.Name, MeshHosting.ClusterConfig(settings, coordinator), settings.Setups, cancel);
         }
         catch (Exception e) when (settings.StartFailure(e) is var failure && failure != e)
         {

@@ -194,7 +194,12 @@ public sealed class RuntimeSerializer(ExtendedActorSystem system) : WireSerializ
     {
         int n = r.ReadMapHeader();
         var to = ImmutableDictionary.CreateBuilder<int, ImmutableArray<long>>();
-        for (int i = 0; i < n; i++) to.Add(r.ReadInt32(), ReadLongs(ref r));
+        for (int i = 0; i < n; i++)
+        {
+            int core = r.ReadInt32();
+            if (to.ContainsKey(core)) throw new SerializationException($"traffic: destination core {core} is listed twice");
+            to.Add(core, ReadLongs(ref r));
+        }
         return to.ToImmutable();
     }
 }

@@ -44,19 +44,66 @@ public abstract class WireSerializer : SerializerWithStringManifest
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// The limits for bytes from another machine: MessagePack's own for untrusted data (its object-graph depth), held
+    /// by <see cref="Vet"/>; the readers then accept only each message's exact shape.
+    /// </summary>
+    public static readonly MessagePackSecurity Security = MessagePackSecurity.UntrustedData;
+
     public sealed override object FromBinary(byte[] bytes, string manifest)
     {
         var r = new MessagePackReader(bytes);
         try
         {
+            var vetting = new MessagePackReader(bytes);
+            Vet(ref vetting);
+            if (!vetting.End) throw new SerializationException($"{bytes.Length - vetting.Consumed} bytes after the message");
             object result = Read(ref r, manifest);
             if (!r.End) throw new SerializationException($"{Name}: {bytes.Length - r.Consumed} bytes left after message '{manifest}'");
             return result;
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or SerializationException)
+        // ArgumentException: a value a message's constructor refuses (a weight block of the wrong size, a repeated key).
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException
+                                      or SerializationException or ArgumentException or InsufficientExecutionStackException)
         {
             if (e is SerializationException s && s.Message.StartsWith(Name, StringComparison.Ordinal)) throw;
             throw new SerializationException($"{Name}: message '{manifest}' is corrupt: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Walks one value before anything is read from it: plain MessagePack only (nil, booleans, numbers, strings, bytes,
+    /// arrays, maps), nested no deeper than <see cref="Security"/> allows. Extension types, where MessagePack's
+    /// typeless and union formats carry type names and codes, are refused: no type is ever chosen by the wire; each
+    /// message's type comes from its manifest alone, from the serializer's own list.
+    /// </summary>
+    private static void Vet(ref MessagePackReader r)
+    {
+        switch (r.NextMessagePackType)
+        {
+            case MessagePackType.Array:
+            {
+                Security.DepthStep(ref r);
+                int n = r.ReadArrayHeader();
+                for (int i = 0; i < n; i++) Vet(ref r);
+                r.Depth--;
+                break;
+            }
+            case MessagePackType.Map:
+            {
+                Security.DepthStep(ref r);
+                int n = r.ReadMapHeader();
+                for (int i = 0; i < 2 * n; i++) Vet(ref r);
+                r.Depth--;
+                break;
+            }
+            case MessagePackType.Extension:
+                throw new SerializationException($"an extension value (type code {r.ReadExtensionFormatHeader().TypeCode}) where only plain values are read");
+            case MessagePackType.Unknown:
+                throw new SerializationException($"byte 0x{r.Sequence.Slice(r.Position).FirstSpan[0]:x2} at offset {r.Consumed} is not a MessagePack value");
+            default:
+                r.Skip();
+                break;
         }
     }
 
