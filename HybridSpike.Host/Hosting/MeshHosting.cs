@@ -10,7 +10,7 @@ namespace HybridSpike.Host.Hosting;
 
 /// <summary>
 /// The one place the Host builds an actor system: Microsoft.Extensions.Hosting with Akka.Hosting.
-/// <see cref="AddMeshActorSystem"/> registers it on any service collection (a later <c>serve</c>
+/// <see cref="AddMeshActorSystem(IServiceCollection, Config)"/> registers it on any service collection (a later <c>serve</c>
 /// command adds it to ASP.NET Core's); <see cref="MeshHost"/> starts a host of its own for the CLI's
 /// local mesh runs and cluster nodes.
 /// </summary>
