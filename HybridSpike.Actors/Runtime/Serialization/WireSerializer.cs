@@ -290,6 +290,18 @@ public abstract class WireSerializer : SerializerWithStringManifest
 
     protected static string ReadString(ref MessagePackReader r) => r.ReadString() ?? throw new SerializationException("a string is nil");
 
-    protected IActorRef ReadRef(ref MessagePackReader r) =>
-        r.TryReadNil() ? ActorRefs.Nobody : _provider.ResolveActorRef(ReadString(ref r));
+    protected IActorRef ReadRef(ref MessagePackReader r)
+    {
+        if (r.TryReadNil()) return ActorRefs.Nobody;
+        var path = ReadString(ref r);
+        try
+        {
+            return _provider.ResolveActorRef(path);
+        }
+        catch (Exception e) when (e is FormatException or UriFormatException or ArgumentException)
+        {
+            // Akka parses the path (and its actor's uid) as it resolves it: a malformed one is a corrupt frame.
+            throw new SerializationException($"'{(path.Length > 200 ? path[..200] + "..." : path)}' is not an actor path ({e.Message})", e);
+        }
+    }
 }

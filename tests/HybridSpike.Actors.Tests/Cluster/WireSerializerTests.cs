@@ -26,16 +26,16 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         return back;
     }
 
-    private static CoreSetup Setup(IActorRef driver) => Setup(driver, null);
+    internal static CoreSetup Setup(IActorRef driver) => Setup(driver, null);
 
-    private static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore) => Setup(driver, restore, 0, null);
+    internal static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore) => Setup(driver, restore, 0, null);
 
-    private static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore, long firstStep, CoreCounters? counters) => new(7, 2, 16, 3, 2, true, false, false, 8,
+    internal static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore, long firstStep, CoreCounters? counters) => new(7, 2, 16, 3, 2, true, false, false, 8,
         [new IncomingConnection(-1, 2, 1, false, null, MantissaBlock.FromRowMajor(3, 2, [1, -2, 127, -128, 0, 5]), [-7, -7, -6]),
          new IncomingConnection(1, 4, 2, true, 3.5, MantissaBlock.FromRowMajor(3, 4, [.. Enumerable.Range(-6, 12)]), [0, 1, 2])],
         driver, restore, firstStep, counters);
 
-    private static CoreCounters Counters => new([0, 3], [-1, 783], [[1, 2], [3, 4], [5, 6], [7, long.MaxValue], [0, 0], [9, 10]]);
+    internal static CoreCounters Counters => new([0, 3], [-1, 783], [[1, 2], [3, 4], [5, 6], [7, long.MaxValue], [0, 0], [9, 10]]);
 
     private static void SameCounters(CoreCounters a, CoreCounters? b)
     {
@@ -45,9 +45,9 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         Assert.Equal(a.Traffic.Select(t => t.ToArray()), b.Traffic.Select(t => t.ToArray()));
     }
 
-    private static readonly StepHeader Header = new(12, [3, 0], [783, 0], [0], [1]);
+    internal static readonly StepHeader Header = new(12, [3, 0], [783, 0], [0], [1]);
 
-    private static CoreSnapshot Snapshot => new(2, [0, 1L << 31, 3, long.MaxValue, 5, 6], [[], [1, -2, 0, 4, 5, -6, 7, 8]]);
+    internal static CoreSnapshot Snapshot => new(2, [0, 1L << 31, 3, long.MaxValue, 5, 6], [[], [1, -2, 0, 4, 5, -6, 7, 8]]);
 
     private static void SameHeader(StepHeader a, StepHeader b)
     {
@@ -183,7 +183,7 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     }
 
     // On a 3x3 torus: key 0x10 leaves chip 0 east (link 0) and is delivered on chip 1 to its core 0.
-    private static readonly HybridSpike.Mapping.Routing.Tables.TableImage Image = new(3, 3, [0, 1], [0, 1, 2], [0x10, 0x10], [~0xFu, ~0xFu], [1, 0], [0, 0, 0, 0, 1, 0, 0, 0]);
+    internal static readonly HybridSpike.Mapping.Routing.Tables.TableImage Image = new(3, 3, [0, 1], [0, 1, 2], [0x10, 0x10], [~0xFu, ~0xFu], [1, 0], [0, 0, 0, 0, 1, 0, 0, 0]);
 
     [Fact]
     public void A_wire_keeps_the_cores_table_lookup()
