@@ -202,6 +202,19 @@ public sealed class ClusterSecuritySettingsTests : IDisposable
     }
 
     [Fact]
+    public void The_shipped_TLS_template_reads_as_a_TLS_node_once_its_certificate_is_there()
+    {
+        var certificate = ClusterSecurityTests.MakeCertificate(_dir, "cluster", "pw");
+        var template = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cluster-config", "tls.hocon"));
+        Assert.Contains("certificate = \"cluster.pfx\"", template);
+        Assert.Contains("password-env = HYBRIDSPIKE_TLS_PASSWORD", template);
+        var c = ClusterNodeConfig.Parse(template.Replace("certificate = \"cluster.pfx\"", $"certificate = \"{certificate}\"")
+            .Replace("password-env = HYBRIDSPIKE_TLS_PASSWORD", "password = pw"), "tls.hocon");
+        Assert.NotNull(c.Tls);
+        Assert.All(c.SeedNodes, s => Assert.Equal("akka.ssl.tcp", s.Protocol));
+    }
+
+    [Fact]
     public void The_password_can_come_from_an_environment_variable()
     {
         var certificate = ClusterSecurityTests.MakeCertificate(_dir, "cluster", "from-env");
