@@ -42,10 +42,17 @@ internal sealed class TestCluster : IAsyncDisposable
     private TestCluster(ImmutableArray<ActorSystem> systems) => Systems = systems;
 
     /// <summary>Starts <paramref name="count"/> nodes (the first one may be given, e.g. a TestKit's system) and waits until all are Up.</summary>
-    public static async Task<TestCluster> StartAsync(int count, ActorSystem? first = null, string extra = "")
+    public static Task<TestCluster> StartAsync(int count, ActorSystem? first = null, string extra = "") => StartAsync(count, first, extra, null);
+
+    /// <summary>As <see cref="StartAsync(int, ActorSystem?, string)"/>, the nodes talking TLS (<paramref name="tls"/>) when it is given.</summary>
+    public static async Task<TestCluster> StartAsync(int count, ActorSystem? first, string extra, ClusterTls? tls)
     {
-        var systems = new List<ActorSystem> { first ?? ActorSystem.Create(ClusterNodeConfig.SystemName, Config(extra)) };
-        for (int i = 1; i < count; i++) systems.Add(ActorSystem.Create(ClusterNodeConfig.SystemName, Config(extra)));
+        ActorSystem Start() => tls is null
+            ? ActorSystem.Create(ClusterNodeConfig.SystemName, Config(extra))
+            : ActorSystem.Create(ClusterNodeConfig.SystemName, Akka.Actor.Setup.ActorSystemSetup.Create(
+                BootstrapSetup.Create().WithConfig(Config("akka.remote.dot-netty.tcp.enable-ssl = on\n" + extra)), tls.Setup()));
+        var systems = new List<ActorSystem> { first ?? Start() };
+        for (int i = 1; i < count; i++) systems.Add(Start());
         var seed = ClusterMesh.SelfAddress(systems[0]);
         foreach (var s in systems)
         {

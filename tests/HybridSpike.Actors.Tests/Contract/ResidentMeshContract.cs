@@ -335,3 +335,38 @@ public sealed class ClusterResidentMeshContract(TwoNodeFixture nodes) : Resident
         MeshDeployment.StartAsync(nodes.Cluster.Systems[0], mesh,
             options with { Run = MeshRunOptions.OnNodes(nodes.Cluster.Addresses, HybridSpike.Actors.Runtime.Deployment.NodeAssignment.RoundRobin) }, CancellationToken.None);
 }
+
+/// <summary>Two cluster nodes in this process that talk TLS to each other, with a certificate made for the fixture.</summary>
+public sealed class TwoTlsNodeFixture : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("hs-tls-contract-").FullName;
+
+    internal TestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var certificate = HybridSpike.Actors.Tests.Cluster.ClusterSecurityTests.MakeCertificate(_dir, "contract", "pw");
+        var tls = HybridSpike.Actors.Cluster.ClusterTls.Read(
+            Akka.Configuration.ConfigurationFactory.ParseString($"hybridspike.cluster.tls {{ enabled = on, certificate = \"{certificate}\", password = pw }}"), "fixture")!;
+        Cluster = await TestCluster.StartAsync(2, null, $"{TestCluster.Lenient}\nhybridspike.mesh.session.output-buffer = {ResidentMeshContract.ContractOutputBuffer}", tls);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
+
+/// <summary>The resident mesh over two nodes whose every message crosses a mutual-TLS connection.</summary>
+public sealed class TlsClusterResidentMeshContract(TwoTlsNodeFixture nodes) : ResidentMeshContract, IClassFixture<TwoTlsNodeFixture>
+{
+    protected override string SubjectName => "the resident mesh on two TLS nodes";
+
+    protected override Task<MeshDeployment> Deploy(CompiledMesh mesh, DeploymentOptions options, ContractCase c)
+    {
+        Assert.All(nodes.Cluster.Addresses, a => Assert.Equal("akka.ssl.tcp", a.Protocol));
+        return MeshDeployment.StartAsync(nodes.Cluster.Systems[0], mesh,
+            options with { Run = MeshRunOptions.OnNodes(nodes.Cluster.Addresses, HybridSpike.Actors.Runtime.Deployment.NodeAssignment.RoundRobin) }, CancellationToken.None);
+    }
+}
