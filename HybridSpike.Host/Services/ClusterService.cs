@@ -32,7 +32,8 @@ internal sealed record ClusterRecord(int Version, string State, string Dir, stri
 /// <param name="State"><c>running</c>, <c>exited</c>, or <c>pid-reused</c> (the pid now belongs to a process started at another time).</param>
 internal sealed record ClusterNodeStatus(string Name, int Pid, int Port, string Address, string State, string Log);
 
-internal sealed record ClusterStatusReport(string Dir, string State, int Running, int Nodes, IReadOnlyList<string> SeedNodes, string Coordinator, IReadOnlyList<ClusterNodeStatus> NodeStates);
+/// <param name="Running">Nodes running, of <paramref name="Total"/>.</param>
+internal sealed record ClusterStatusReport(string Dir, string State, int Running, int Total, IReadOnlyList<string> SeedNodes, string Coordinator, IReadOnlyList<ClusterNodeStatus> Nodes);
 
 /// <summary>What <c>cluster down</c> did to one node.</summary>
 /// <param name="Outcome"><c>stopped</c> (exited after SIGTERM), <c>killed</c> (SIGKILL after the timeout), <c>not-running</c> (gone before), <c>pid-reused</c> (not signalled: another process has the pid now), <c>still-running</c> (could not be stopped).</param>
