@@ -126,6 +126,16 @@ internal static class ClusterService
     /// <summary>How often the logs and processes are looked at while waiting.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// node-1, the first seed, forms the cluster: before it does, it asks the other seeds for seed-node-timeout whether
+    /// a cluster is already there. Akka's 5 s is for seeds across a network; `up` starts node-1 alone, so every start
+    /// waited those 5 s for nothing, while on loopback a running node answers in milliseconds.
+    /// </summary>
+    private const string FirstSeed = """
+        # The first seed: waits 1 s (not Akka's 5 s) for the other seeds to answer before it forms the cluster itself.
+        akka.cluster.seed-node-timeout = 1s
+        """;
+
     private static string Address(int port) => $"akka.tcp://{ClusterNodeConfig.SystemName}@{Hostname}:{port}";
 
     /// <summary>The path as the user wrote the folder (for the lines to copy), with the file name.</summary>
@@ -158,7 +168,8 @@ internal static class ClusterService
         var nodeFiles = new string[request.Nodes];
         for (int i = 0; i < request.Nodes; i++)
             nodeFiles[i] = WriteNodeFile(dir, $"node-{i + 1}.hocon", ports[i], seeds,
-                $"node-{i + 1} of a local cluster of {request.Nodes}, written by `hybridspike cluster up` (its process is recorded in cluster.json)");
+                $"node-{i + 1} of a local cluster of {request.Nodes}, written by `hybridspike cluster up` (its process is recorded in cluster.json)",
+                i == 0 ? FirstSeed : "");
         var coordinatorFile = WriteNodeFile(dir, "coordinator.hocon", ports[^1], seeds,
             $"The coordinator of a local cluster of {request.Nodes}, written by `hybridspike cluster up`: `simulate --cluster` or `serve --cluster` with this file joins as one more mesh node");
         var coordinator = new ClusterCoordinatorRecord(coordinatorFile, ports[^1], Address(ports[^1]));
@@ -169,6 +180,7 @@ internal static class ClusterService
         var startedAt = DateTimeOffset.UtcNow;
         ClusterRecord Record(string state) => new(1, state, dir, Hostname, seeds, coordinator, nodes, startedAt);
         err.WriteLine($"cluster up: starting {request.Nodes} node(s) on {Hostname}:{ports[0]}-{ports[request.Nodes - 1]} in {request.Dir} (at most {request.JoinTimeout.TotalSeconds:0} s to join)");
+        var joinClock = Stopwatch.StartNew();
         try
         {
             for (int i = 0; i < request.Nodes; i++)
@@ -185,8 +197,12 @@ internal static class ClusterService
                 nodes.Add(new ClusterNodeRecord(name, process.Id, seen.StartTicks, StartTimeOf(process), ports[i], seeds[i], nodeFiles[i], log, command));
                 // Recorded as soon as it runs: if this process dies while the nodes join, `down` still finds them.
                 WriteRecord(recordPath, Record("starting"));
+                // The first seed forms the cluster; the others start once it listens. Started together, they reached for
+                // it before it listened, and Akka's transport shut that address for 5 s (retry-gate-closed-for): every
+                // other node joined 5 s late.
+                if (i == 0) await WaitForJoinsAsync(request, nodes, processes, joinClock, err, cancel);
             }
-            await WaitForJoinsAsync(request, nodes, processes, err, cancel);
+            await WaitForJoinsAsync(request, nodes, processes, joinClock, err, cancel);
         }
         catch
         {
@@ -215,17 +231,18 @@ internal static class ClusterService
     }
 
     /// <summary>Until every node has written its <c>joined:</c> line (it is Up in the cluster); fails if one exits first or the time runs out.</summary>
-    private static async Task WaitForJoinsAsync(ClusterUpRequest request, List<ClusterNodeRecord> nodes, List<Process> processes, TextWriter err, CancellationToken cancel)
+    /// <param name="deadline">Started when the first node was: --join-timeout is for them all.</param>
+    private static async Task WaitForJoinsAsync(ClusterUpRequest request, List<ClusterNodeRecord> nodes, List<Process> processes, Stopwatch deadline, TextWriter err,
+        CancellationToken cancel)
     {
-        var deadline = Stopwatch.StartNew();
-        var joined = new bool[nodes.Count];
+        var joined = nodes.Select(n => Joined(n.Log)).ToArray();
         while (true)
         {
             for (int i = 0; i < nodes.Count; i++)
             {
                 if (joined[i]) continue;
                 var n = nodes[i];
-                if (ReadLines(n.Log).Any(l => l.StartsWith("joined:", StringComparison.Ordinal)))
+                if (Joined(n.Log))
                 {
                     joined[i] = true;
                     err.WriteLine($"cluster up: {n.Name} (pid {n.Pid}) joined after {deadline.Elapsed.TotalSeconds:0.0} s");
@@ -244,6 +261,8 @@ internal static class ClusterService
             await Task.Delay(Poll, cancel);
         }
     }
+
+    private static bool Joined(string log) => ReadLines(log).Any(l => l.StartsWith("joined:", StringComparison.Ordinal));
 
     public static int Status(ClusterStatusRequest request, TextWriter o, TextWriter err)
     {
@@ -387,16 +406,17 @@ internal static class ClusterService
     }
 
     /// <summary>A node file over reference.conf's defaults, as cluster-config/two-node-a.hocon, checked the way <c>node</c> will read it.</summary>
-    private static string WriteNodeFile(string dir, string name, int port, IReadOnlyList<string> seeds, string comment)
+    private static string WriteNodeFile(string dir, string name, int port, IReadOnlyList<string> seeds, string comment, string extra = "")
     {
         var path = Path.Combine(dir, name);
         File.WriteAllText(path, $"""
             # {comment}.
-            # Every node lists the same seeds, so the first one up forms the cluster and the others join it.
+            # Every node lists the same seeds: node-1, the first, forms the cluster and the others (and a coordinator) join it.
             # Anything not set here comes from HybridSpike.Actors' reference.conf.
             akka.remote.dot-netty.tcp.hostname = {Hostname}
             akka.remote.dot-netty.tcp.port = {port}
             akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]
+            {extra}
 
             """);
         var config = ClusterNodeConfig.Load(path);
