@@ -161,4 +161,15 @@ public sealed class ClusterUpDownTests : IDisposable
             if (!other.HasExited) other.Kill();
         }
     }
+
+    [Fact]
+    public void The_multi_machine_template_loads_with_its_seeds_and_production_stable_after()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "HybridSpike.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        var c = Actors.Cluster.ClusterNodeConfig.Load(Path.Combine(root.FullName, "cluster-config", "multi-machine.hocon"));
+        Assert.Equal(new[] { "192.0.2.11", "192.0.2.12", "192.0.2.13" }, c.SeedNodes.Select(s => s.Host));
+        Assert.Equal(TimeSpan.FromSeconds(20), c.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+    }
 }
