@@ -254,9 +254,12 @@ internal static class ClusterService
             if (joined.All(j => j)) return;
             if (deadline.Elapsed >= request.JoinTimeout)
             {
-                var late = nodes.Where((_, i) => !joined[i]).ToList();
-                throw new MeshClusterException($"only {joined.Count(j => j)} of {nodes.Count} nodes joined within {request.JoinTimeout.TotalSeconds:0} s " +
-                    $"({string.Join("; ", late.Select(n => $"{n.Name}: {LastLine(n.Log)}"))}); logs in {request.Dir}");
+                var late = nodes.Where((_, i) => !joined[i]).Select(n => $"{n.Name}: {LastLine(n.Log)}").ToList();
+                // node-1 alone: the others are started once it is up.
+                if (nodes.Count < request.Nodes)
+                    late.Add(request.Nodes - nodes.Count == 1 ? $"node-{request.Nodes}: not started, it starts once node-1 is up" : $"node-{nodes.Count + 1} to node-{request.Nodes}: not started, they start once node-1 is up");
+                throw new MeshClusterException($"only {joined.Count(j => j)} of {request.Nodes} nodes joined within {request.JoinTimeout.TotalSeconds:0} s " +
+                    $"({string.Join("; ", late)}); logs in {request.Dir}");
             }
             await Task.Delay(Poll, cancel);
         }
