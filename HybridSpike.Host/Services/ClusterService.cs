@@ -206,8 +206,9 @@ internal static class ClusterService
         }
         catch
         {
-            err.WriteLine($"cluster up: stopping the {nodes.Count} node(s) started");
-            await StopAsync(nodes, FailedUpStopTimeout, err);
+            err.WriteLine($"cluster up: stopping the node(s) started: {string.Join(", ", nodes.Select(n => $"{n.Name} (pid {n.Pid})"))}");
+            foreach (var stop in await StopAsync(nodes, FailedUpStopTimeout, err))
+                err.WriteLine($"cluster up: {stop.Name} (pid {stop.Pid}) {Outcome(stop)}");
             File.Delete(recordPath);
             throw;
         }

@@ -130,6 +130,19 @@ public sealed class ClusterUpDownTests : IDisposable
     }
 
     [Fact]
+    public void Up_that_times_out_stops_the_nodes_it_started_and_records_nothing()
+    {
+        // node-1 cannot be Up within 1 s: as the first seed it waits 1 s (seed-node-timeout) for the others before it forms the cluster.
+        var up = CliRunner.RunProcess("cluster", "up", "2", "--dir", ClusterDir, "--base-port", FreePorts(3).ToString(), "--join-timeout", "1");
+        Assert.Equal(Cli.Unavailable, up.ExitCode);
+        Assert.Contains("only 0 of 2 nodes joined within 1 s", up.Error);
+        var started = System.Text.RegularExpressions.Regex.Matches(up.Error, @"node-\d \(pid (\d+)\)").Select(m => int.Parse(m.Groups[1].Value)).Distinct().ToArray();
+        Assert.NotEmpty(started);
+        Assert.All(started, pid => Assert.Null(CommandLine(pid)));
+        Assert.False(File.Exists(Path.Combine(ClusterDir, "cluster.json")), "no cluster is recorded");
+    }
+
+    [Fact]
     public void A_recorded_pid_now_held_by_another_process_is_never_signalled()
     {
         // A process that is not a node, in the place of a recorded node whose pid it got: same pid, another start time.
