@@ -197,7 +197,7 @@ internal static class ClusterService
                 nodes.Add(new ClusterNodeRecord(name, process.Id, seen.StartTicks, StartTimeOf(process), ports[i], seeds[i], nodeFiles[i], log, command));
                 // Recorded as soon as it runs: if this process dies while the nodes join, `down` still finds them.
                 WriteRecord(recordPath, Record("starting"));
-                // The first seed forms the cluster; the others start once it listens. Started together, they reached for
+                // The first seed forms the cluster; the others start once it is Up. Started together, they reached for
                 // it before it listened, and Akka's transport shut that address for 5 s (retry-gate-closed-for): every
                 // other node joined 5 s late.
                 if (i == 0) await WaitForJoinsAsync(request, nodes, processes, joinClock, err, cancel);
