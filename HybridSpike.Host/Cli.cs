@@ -47,6 +47,7 @@ public static class Cli
         root.Subcommands.Add(DeployCommand.Build());
         root.Subcommands.Add(TrainerCommand.Build());
         root.Subcommands.Add(JobCommands.Build());
+        root.Subcommands.Add(ClusterCommand.Build());
         return root;
     }
 
