@@ -201,7 +201,7 @@ public class ClusterNodeConfigTests
         await cluster.LeaveAsync();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
@@ -43,14 +41,7 @@ public sealed class ClusterSecurityTests : IDisposable
         return path;
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    private static int FreePort() => ClusterNodeConfigTests.FreePort();
 
     /// <summary>A node's file: its port, its one seed, and <paramref name="extra"/> (TLS, a name).</summary>
     private static ClusterNodeConfig Node(int port, string seed, string extra = "") => ClusterNodeConfig.Parse($"""
