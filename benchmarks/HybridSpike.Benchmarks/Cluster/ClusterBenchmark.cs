@@ -47,8 +47,14 @@ internal static class ClusterBenchmark
         public double Ratio => ClusterStepsPerSecond / LocalStepsPerSecond;
     }
 
+    /// <summary>
+    /// Per mesh step between the nodes. A graded spike is one nonzero payload (a unit's count this step, one packet); its
+    /// count is how many unit spikes it stands for (this network's ReLU units send counts of tens), so bytes are given per
+    /// graded spike and per unit spike.
+    /// </summary>
     private sealed record WireRow(int Streams, long MeshSteps, double MessagesPerStep, double BytesPerStep, double PayloadMessagesPerStep,
-        double PayloadBytesPerStep, double ProgressMessagesPerStep, double SpikesPerStep, double? BytesPerSpike, double? TcpBytesPerStep, double? TcpBytesPerSpike);
+        double PayloadBytesPerStep, double ProgressMessagesPerStep, double GradedSpikesPerStep, double SpikesPerStep, double BytesPerStreamStep,
+        double? BytesPerGradedSpike, double? BytesPerSpike, double? TcpBytesPerStep, double? TcpBytesPerGradedSpike);
 
     private sealed record SnapshotRow(int Streams, int Steps, int Interval, double StepsPerSecond, double BaselineStepsPerSecond, double PointsPerRun, double PointBytes)
     {
@@ -102,7 +108,7 @@ internal static class ClusterBenchmark
         int dims = net.Input.Dimensions;
         WireMeter.Quantized = [.. mesh.Network.Populations.Select(p => p.IsQuantized)];
         long synapses = mesh.Discretized.FixedPoint().Weights.Sum(w => (long)w.Mantissas.Count(m => m != 0));
-        int repeats = quick ? 1 : 3;
+        int repeats = quick ? 1 : 5;
         // Round-robin over [coordinator, b, c]: cores 0 and 3 (the input's and the output's) on the coordinator, 1 on b,
         // 2 on c, so every layer-to-layer edge crosses nodes: the most traffic between nodes this network can have.
         const NodeAssignment assignment = NodeAssignment.RoundRobin;
@@ -128,7 +134,7 @@ internal static class ClusterBenchmark
                 var row = new ThroughputRow(streams, steps, local.StepsPerSecond, spread.StepsPerSecond);
                 throughput.Add(row);
                 Console.Error.WriteLine(FormatThroughput(row));
-                wire.Add(Wire(streams, spread.Wire, spread.TcpBytes));
+                wire.Add(Wire(streams, steps, spread.Wire, spread.TcpBytes));
                 Console.Error.WriteLine(FormatWire(wire[^1]));
             }
             deployBytes = await DeployBytesAsync(coordinator, mesh, nodes);
@@ -232,12 +238,14 @@ internal static class ClusterBenchmark
         return bytes;
     }
 
-    private static WireRow Wire(int streams, WireCount w, long? tcp)
+    private static WireRow Wire(int streams, int streamSteps, WireCount w, long? tcp)
     {
         double steps = Math.Max(1, w.MeshSteps);
         long bytes = w.Bytes(), payloadBytes = w.Bytes("P");
         return new WireRow(streams, w.MeshSteps, w.Messages() / steps, bytes / steps, w.Messages("P") / steps, payloadBytes / steps, w.Messages("PG") / steps,
-            w.Spikes / steps, w.Spikes == 0 ? null : (double)bytes / w.Spikes, tcp / steps, tcp is { } t && w.Spikes > 0 ? (double)t / w.Spikes : null);
+            w.NonzeroPayloads / steps, w.Spikes / steps, (double)bytes / ((double)streams * streamSteps),
+            w.NonzeroPayloads == 0 ? null : (double)bytes / w.NonzeroPayloads, w.Spikes == 0 ? null : (double)bytes / w.Spikes,
+            tcp / steps, tcp is { } t && w.NonzeroPayloads > 0 ? (double)t / w.NonzeroPayloads : null);
     }
 
     /// <summary>
@@ -366,8 +374,10 @@ internal static class ClusterBenchmark
     private static string FormatThroughput(ThroughputRow r) =>
         F($"| {r.Streams} | {r.Steps:N0} | {r.LocalStepsPerSecond:N0} | {r.ClusterStepsPerSecond:N0} | {r.Ratio:P0} |");
 
+    private static string Opt(double? x, string format) => x is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";
+
     private static string FormatWire(WireRow r) =>
-        F($"| {r.Streams} | {r.MeshSteps:N0} | {r.MessagesPerStep:N1} | {r.PayloadMessagesPerStep:N1} | {r.ProgressMessagesPerStep:N2} | {r.BytesPerStep:N0} | {r.PayloadBytesPerStep:N0} | {(r.TcpBytesPerStep is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "n/a")} | {r.SpikesPerStep:N0} | {(r.BytesPerSpike is { } b ? b.ToString("N2", CultureInfo.InvariantCulture) : "n/a")} | {(r.TcpBytesPerSpike is { } s ? s.ToString("N2", CultureInfo.InvariantCulture) : "n/a")} |");
+        F($"| {r.Streams} | {r.MeshSteps:N0} | {r.MessagesPerStep:N2} | {r.PayloadMessagesPerStep:N2} | {r.ProgressMessagesPerStep:N2} | {r.BytesPerStep:N0} | {r.PayloadBytesPerStep:N0} | {Opt(r.TcpBytesPerStep, "N0")} | {r.BytesPerStreamStep:N0} | {r.GradedSpikesPerStep:N0} | {r.SpikesPerStep:N0} | {Opt(r.BytesPerGradedSpike, "N2")} | {Opt(r.TcpBytesPerGradedSpike, "N2")} | {Opt(r.BytesPerSpike, "N3")} |");
 
     private static string FormatSnapshot(SnapshotRow r) =>
         F($"| {r.Streams} | {r.Steps:N0} | {(r.Interval == 0 ? "none (0)" : r.Interval.ToString("N0", CultureInfo.InvariantCulture))} | {r.PointsPerRun:N1} | {r.PointBytes:N0} | {r.StepsPerSecond:N0} | {r.Ratio:P0} |");
@@ -391,8 +401,8 @@ internal static class ClusterBenchmark
         sb.AppendLine();
         sb.AppendLine("Wire between the nodes, per mesh step (counted at the mesh's serializers: message bodies; TCP: both directions of every connection between the nodes, from the kernel's counters, Akka's envelopes, heartbeats and gossip included):");
         sb.AppendLine();
-        sb.AppendLine("| streams | mesh steps | messages | of them payloads | progress | bytes (bodies) | payload bytes | TCP bytes | spikes crossing | bytes/spike (bodies) | TCP bytes/spike |");
-        sb.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        sb.AppendLine("| streams | mesh steps | messages | of them payloads | progress | bytes (bodies) | payload bytes | TCP bytes | bytes (bodies) per stream-step | graded spikes crossing | unit spikes crossing | bytes (bodies) per graded spike | TCP bytes per graded spike | bytes (bodies) per unit spike |");
+        sb.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in report.Wire) sb.AppendLine(FormatWire(r));
         sb.AppendLine();
         sb.AppendLine(F($"Deploying (the cores' weights and wiring to the other nodes, once per deployment): {report.DeployBytes:N0} bytes."));
@@ -444,7 +454,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
         if (counting)
             hocon += "\nakka.actor.serializers.hybridspike-runtime = \"HybridSpike.Benchmarks.Cluster.CountingRuntimeSerializer, HybridSpike.Benchmarks\"" +
                      "\nakka.actor.serializers.hybridspike-deployment = \"HybridSpike.Benchmarks.Cluster.CountingDeploymentSerializer, HybridSpike.Benchmarks\"";
-        var system = ActorSystem.Create(ClusterNodeConfig.SystemName, ConfigurationFactory.ParseString(hocon).WithFallback(ClusterNodeConfig.Defaults().Config));
+        var system = ActorSystem.Create(ClusterNodeConfig.SystemName, ClusterNodeConfig.Parse(hocon, "cluster benchmark node").Config);
         ClusterMesh.StartNode(system);
         return system;
     }

@@ -120,7 +120,7 @@ public sealed class CountingDeploymentSerializer(ExtendedActorSystem system) : S
 
 /// <summary>
 /// Bytes on the loopback TCP connections between the cluster's nodes, from the kernel's own counters (<c>ss -tin</c>:
-/// bytes_acked and bytes_received of each connection): everything Akka.Remote sends, envelopes, heartbeats and gossip
+/// bytes_sent and bytes_received of each connection): everything Akka.Remote sends, envelopes, heartbeats and gossip
 /// included. Each connection is read at its client end (the peer port is a node's, the local one is not), so it is
 /// counted once, both directions.
 /// </summary>
@@ -146,15 +146,15 @@ internal static class TcpCounters
             var line = raw.Trim();
             if (line.Length == 0) continue;
             var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            // A connection's line: Recv-Q Send-Q local peer; its counters follow on the next line.
-            if (fields.Length >= 4 && fields[2].Contains(':') && fields[3].Contains(':') && !fields[0].Contains(':'))
+            // A connection's line (Recv-Q Send-Q local peer) starts the line; its counters follow on the next, indented.
+            if (!char.IsWhiteSpace(raw[0]) && fields.Length >= 4)
             {
                 int local = Port(fields[2]), peer = Port(fields[3]);
                 connection = nodePorts.Contains(peer) && !nodePorts.Contains(local) ? $"{fields[2]}>{fields[3]}" : null;
                 continue;
             }
             if (connection is null) continue;
-            long sent = Field(fields, "bytes_acked:"), received = Field(fields, "bytes_received:");
+            long sent = Field(fields, "bytes_sent:"), received = Field(fields, "bytes_received:");
             result[connection] = sent + received;
             connection = null;
         }
