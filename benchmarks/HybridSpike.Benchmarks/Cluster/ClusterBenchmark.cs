@@ -128,9 +128,9 @@ internal static class ClusterBenchmark
             {
                 var inputs = BenchNetworks.UniformInputs(streams, steps, dims, 9);
                 var expected = Expected(mesh, inputs, streams, steps);
-                var local = await MeasureAsync(coordinator, mesh, MeshRunOptions.Local, inputs, streams, steps, expected, repeats, null);
-                // The default interval (1,000 mesh steps): what a deployment over nodes runs with unless told otherwise.
-                var spread = await MeasureAsync(coordinator, mesh, nodes.WithSnapshotInterval(1000), inputs, streams, steps, expected, repeats, cluster.Ports);
+                // The cluster with the default interval (1,000 mesh steps): what a deployment over nodes runs with unless told otherwise.
+                var both = await MeasureAsync(coordinator, mesh, [MeshRunOptions.Local, nodes.WithSnapshotInterval(1000)], inputs, streams, steps, expected, repeats, cluster.Ports);
+                var (local, spread) = (both[0], both[1]);
                 var row = new ThroughputRow(streams, steps, local.StepsPerSecond, spread.StepsPerSecond);
                 throughput.Add(row);
                 Console.Error.WriteLine(FormatThroughput(row));
@@ -149,11 +149,10 @@ internal static class ClusterBenchmark
             {
                 var inputs = BenchNetworks.UniformInputs(streams, steps, dims, 11);
                 var expected = Expected(mesh, inputs, streams, steps);
-                double baseline = 0;
-                foreach (int k in intervals)
+                var all = await MeasureAsync(coordinator, mesh, [.. intervals.Select(nodes.WithSnapshotInterval)], inputs, streams, steps, expected, repeats, cluster.Ports);
+                double baseline = all[Array.IndexOf(intervals, 0)].StepsPerSecond;
+                foreach (var (k, m) in intervals.Zip(all))
                 {
-                    var m = await MeasureAsync(coordinator, mesh, nodes.WithSnapshotInterval(k), inputs, streams, steps, expected, repeats, null);
-                    if (k == 0) baseline = m.StepsPerSecond;
                     // A point asks every core (TakeSnapshot, "TS"), and the cores on other nodes answer over the wire ("ST").
                     int remoteCores = coreNodes.Count(n => n != 0);
                     double points = (double)m.Wire.Messages("TS") / remoteCores;
@@ -182,20 +181,25 @@ internal static class ClusterBenchmark
     private sealed record Measured(double StepsPerSecond, WireCount Wire, long? TcpBytes);
 
     /// <summary>
-    /// Stream-steps per second of <paramref name="streams"/> streams through one resident deployment (deployed here, not
-    /// timed), all opened at once, each input pushed whole and read at its last step, checked against the golden model;
-    /// median of <paramref name="repeats"/> after a warm-up. The wire counts are those of the median run.
+    /// Stream-steps per second of <paramref name="streams"/> streams through one resident deployment per entry of
+    /// <paramref name="runs"/> (all deployed first, not timed), all streams opened at once, each input pushed whole and
+    /// read at its last step, checked against the golden model; median of <paramref name="repeats"/> after a warm-up.
+    /// The deployments take turns, run by run, so that the load of a shared machine, which drifts over seconds, falls
+    /// on all of them alike rather than on whichever was measured last. The wire counts are those of each median run.
     /// </summary>
-    private static async Task<Measured> MeasureAsync(ActorSystem system, CompiledMesh mesh, MeshRunOptions run, double[] inputs, int streams, int steps,
-        double[][] expected, int repeats, IReadOnlyCollection<int>? tcpPorts)
+    private static async Task<Measured[]> MeasureAsync(ActorSystem system, CompiledMesh mesh, MeshRunOptions[] runs, double[] inputs, int streams, int steps,
+        double[][] expected, int repeats, IReadOnlyCollection<int> tcpPorts)
     {
         int dims = mesh.Network.Input.Dimensions;
-        var deployment = await MeshDeployment.StartAsync(system, mesh, new DeploymentOptions(streams, run, false, null), CancellationToken.None);
+        var deployments = new List<MeshDeployment>();
         try
         {
+            foreach (var run in runs)
+                deployments.Add(await MeshDeployment.StartAsync(system, mesh, new DeploymentOptions(streams, run, false, null), CancellationToken.None));
             var reads = StreamOptions.Default.WithReads(OutputReads.AtSteps([steps - 1]));
-            async Task<double> Once()
+            async Task<double> Once(MeshDeployment deployment)
             {
+                string where = deployment.Options.Run.IsLocal ? "one process" : $"3 nodes, K = {deployment.Options.Run.SnapshotInterval}";
                 var sw = Stopwatch.StartNew();
                 var tasks = Enumerable.Range(0, streams).Select(async s =>
                 {
@@ -205,26 +209,27 @@ internal static class ClusterBenchmark
                     StreamOutput? last = null;
                     await foreach (var o in stream.ReadAllAsync(CancellationToken.None)) last = o;
                     if (last is null || !last.Activity.AsSpan().SequenceEqual(expected[s]))
-                        throw new InvalidOperationException($"{NetworkName}, {streams} streams ({(run.IsLocal ? "one process" : "3 nodes")}): stream {s}'s output differs from the fixed-point golden model's");
+                        throw new InvalidOperationException($"{NetworkName}, {streams} streams ({where}): stream {s}'s output differs from the fixed-point golden model's");
                 }).ToArray();
                 await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(3));
                 return (double)streams * steps / sw.Elapsed.TotalSeconds;
             }
-            await Once();
-            var runs = new List<Measured>();
+            foreach (var d in deployments) await Once(d);
+            var measured = runs.Select(_ => new List<Measured>()).ToArray();
             for (int r = 0; r < repeats; r++)
-            {
-                WireMeter.Reset();
-                var before = tcpPorts is null ? null : TcpCounters.Read(tcpPorts);
-                double rate = await Once();
-                var after = tcpPorts is null ? null : TcpCounters.Read(tcpPorts);
-                runs.Add(new Measured(rate, WireMeter.Take(), TcpCounters.Between(before, after)));
-            }
-            return runs.OrderBy(m => m.StepsPerSecond).ElementAt(runs.Count / 2);
+                for (int i = 0; i < deployments.Count; i++)
+                {
+                    WireMeter.Reset();
+                    var before = TcpCounters.Read(tcpPorts);
+                    double rate = await Once(deployments[i]);
+                    var after = TcpCounters.Read(tcpPorts);
+                    measured[i].Add(new Measured(rate, WireMeter.Take(), TcpCounters.Between(before, after)));
+                }
+            return [.. measured.Select(m => m.OrderBy(x => x.StepsPerSecond).ElementAt(m.Count / 2))];
         }
         finally
         {
-            await deployment.DisposeAsync();
+            foreach (var d in deployments) await d.DisposeAsync();
         }
     }
 
