@@ -77,7 +77,7 @@ internal static class ClusterBenchmark
             Console.Error.WriteLine("cluster: --out needs a file");
             return 2;
         }
-        foreach (var a in args.Where((a, i) => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--quick" or "--json" or "--out")))
+        foreach (var a in args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--quick" or "--json" or "--out")))
         {
             Console.Error.WriteLine($"cluster: unknown option {a} (--quick, --json, --out FILE)");
             return 2;
