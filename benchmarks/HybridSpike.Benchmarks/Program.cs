@@ -16,6 +16,9 @@ if (args.Length > 0 && args[0] == "mesh") return HybridSpike.Benchmarks.Mesh.Mes
 // the streaming service over loopback against the mesh it serves from:
 //   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- serve --model M [--sequences N] [--out FILE]
 if (args.Length > 0 && args[0] == "serve") return await HybridSpike.Benchmarks.Serve.ServeThroughput.RunAsync(args[1..]);
+// the mesh over 3 cluster nodes on loopback against one process: throughput, wire, recovery points, recovery (docs/benchmarks/cluster.md):
+//   dotnet run -c Release --project benchmarks/HybridSpike.Benchmarks -- cluster [--quick] [--json] [--out FILE]
+if (args.Length > 0 && args[0] == "cluster") return await HybridSpike.Benchmarks.Cluster.ClusterBenchmark.RunAsync(args[1..]);
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(8).WithInvocationCount(1).WithUnrollFactor(1))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
