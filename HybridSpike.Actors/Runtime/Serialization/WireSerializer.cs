@@ -55,16 +55,14 @@ public abstract class WireSerializer : SerializerWithStringManifest
         var r = new MessagePackReader(bytes);
         try
         {
-            var vetting = new MessagePackReader(bytes);
-            Vet(ref vetting);
-            if (!vetting.End) throw new SerializationException($"{bytes.Length - vetting.Consumed} bytes after the message");
+            Vet(bytes);
             object result = Read(ref r, manifest);
             if (!r.End) throw new SerializationException($"{Name}: {bytes.Length - r.Consumed} bytes left after message '{manifest}'");
             return result;
         }
         // ArgumentException: a value a message's constructor refuses (a weight block of the wrong size, a repeated key).
         catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException
-                                      or SerializationException or ArgumentException or InsufficientExecutionStackException)
+                                      or SerializationException or ArgumentException)
         {
             if (e is SerializationException s && s.Message.StartsWith(Name, StringComparison.Ordinal)) throw;
             throw new SerializationException($"{Name}: message '{manifest}' is corrupt: {e.Message}", e);
@@ -73,39 +71,81 @@ public abstract class WireSerializer : SerializerWithStringManifest
 
     /// <summary>
     /// Walks one value before anything is read from it: plain MessagePack only (nil, booleans, numbers, strings, bytes,
-    /// arrays, maps), nested no deeper than <see cref="Security"/> allows. Extension types, where MessagePack's
-    /// typeless and union formats carry type names and codes, are refused: no type is ever chosen by the wire; each
-    /// message's type comes from its manifest alone, from the serializer's own list.
+    /// arrays, maps), nested no deeper than <see cref="Security"/> allows, every length within the bytes that are
+    /// there, nothing after it. Extension types, where MessagePack's typeless and union formats carry type names and
+    /// codes, are refused: no type is ever chosen by the wire; each message's type comes from its manifest alone, from
+    /// the serializer's own list. A loop over the bytes with an explicit stack (no recursion, no allocation): it runs
+    /// on every frame, and a step's payloads are tens of thousands of values.
     /// </summary>
-    private static void Vet(ref MessagePackReader r)
+    internal static void Vet(ReadOnlySpan<byte> bytes)
     {
-        switch (r.NextMessagePackType)
+        int limit = Security.MaximumObjectGraphDepth;
+        // remaining[d]: the values still to come in the array or map open at depth d (a map's keys and values both count).
+        Span<long> remaining = stackalloc long[limit + 2];
+        int depth = 0, at = 0;
+        remaining[0] = 1;
+        while (depth >= 0)
         {
-            case MessagePackType.Array:
+            if (remaining[depth] == 0) { depth--; continue; }
+            remaining[depth]--;
+            if (at >= bytes.Length) throw new EndOfStreamException($"the frame ends at byte {at} inside a value");
+            byte code = bytes[at++];
+            long skip = 0, open = -1;
+            if (code <= 0x7f || code >= 0xe0) { }                       // positive and negative fixint
+            else if (code <= 0x8f) open = 2L * (code & 0x0f);             // fixmap
+            else if (code <= 0x9f) open = code & 0x0f;                    // fixarray
+            else if (code <= 0xbf) skip = code & 0x1f;                    // fixstr
+            else
             {
-                Security.DepthStep(ref r);
-                int n = r.ReadArrayHeader();
-                for (int i = 0; i < n; i++) Vet(ref r);
-                r.Depth--;
-                break;
+                switch (code)
+                {
+                    case 0xc0: case 0xc2: case 0xc3: break;                                  // nil, false, true
+                    case 0xcc: case 0xd0: skip = 1; break;                                   // uint8, int8
+                    case 0xcd: case 0xd1: skip = 2; break;
+                    case 0xca: case 0xce: case 0xd2: skip = 4; break;                        // float32, uint32, int32
+                    case 0xcb: case 0xcf: case 0xd3: skip = 8; break;                        // float64, uint64, int64
+                    case 0xc4: case 0xd9: skip = Length(bytes, ref at, 1); break;            // bin8, str8
+                    case 0xc5: case 0xda: skip = Length(bytes, ref at, 2); break;
+                    case 0xc6: case 0xdb: skip = Length(bytes, ref at, 4); break;
+                    case 0xdc: open = Length(bytes, ref at, 2); break;                       // array16
+                    case 0xdd: open = Length(bytes, ref at, 4); break;
+                    case 0xde: open = 2 * Length(bytes, ref at, 2); break;                   // map16
+                    case 0xdf: open = 2 * Length(bytes, ref at, 4); break;
+                    case >= 0xd4 and <= 0xd8:                                                 // fixext 1..16: the type code follows
+                        throw Extension(bytes, at);
+                    case >= 0xc7 and <= 0xc9:                                                 // ext 8/16/32: after the length
+                        throw Extension(bytes, at + (1 << (code - 0xc7)));
+                    default:
+                        throw new SerializationException($"byte 0x{code:x2} at offset {at - 1} is not a MessagePack value");
+                }
             }
-            case MessagePackType.Map:
+            if (skip > bytes.Length - at) throw new EndOfStreamException($"a value at byte {at} claims {skip} bytes, {bytes.Length - at} are left");
+            at += (int)skip;
+            if (open > 0)
             {
-                Security.DepthStep(ref r);
-                int n = r.ReadMapHeader();
-                for (int i = 0; i < 2 * n; i++) Vet(ref r);
-                r.Depth--;
-                break;
+                // Each value takes a byte at least (MessagePack's own guard against lengths that would allocate).
+                if (open > bytes.Length - at) throw new EndOfStreamException($"an array or map at byte {at} claims {open} values, {bytes.Length - at} bytes are left");
+                if (depth + 1 > limit) throw new SerializationException($"values nested deeper than {limit} levels (MessagePackSecurity.UntrustedData)");
+                remaining[++depth] = open;
             }
-            case MessagePackType.Extension:
-                throw new SerializationException($"an extension value (type code {r.ReadExtensionFormatHeader().TypeCode}) where only plain values are read");
-            case MessagePackType.Unknown:
-                throw new SerializationException($"byte 0x{r.Sequence.Slice(r.Position).FirstSpan[0]:x2} at offset {r.Consumed} is not a MessagePack value");
-            default:
-                r.Skip();
-                break;
         }
+        if (at != bytes.Length) throw new SerializationException($"{bytes.Length - at} bytes after the message");
     }
+
+    /// <summary>A big-endian length of <paramref name="size"/> bytes at <paramref name="at"/>, which moves past it.</summary>
+    private static long Length(ReadOnlySpan<byte> bytes, ref int at, int size)
+    {
+        if (size > bytes.Length - at) throw new EndOfStreamException($"the frame ends inside a length at byte {at}");
+        long n = 0;
+        for (int i = 0; i < size; i++) n = (n << 8) | bytes[at + i];
+        at += size;
+        return n;
+    }
+
+    private static SerializationException Extension(ReadOnlySpan<byte> bytes, int typeAt) =>
+        new(typeAt < bytes.Length
+            ? $"an extension value (type code {(sbyte)bytes[typeAt]}) where only plain values are read"
+            : "an extension value where only plain values are read");
 
     /// <summary>An unknown manifest, named.</summary>
     protected SerializationException Unknown(string manifest) => new($"{Name}: unknown manifest '{manifest}'");
