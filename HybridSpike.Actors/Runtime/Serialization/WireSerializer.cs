@@ -57,7 +57,8 @@ public abstract class WireSerializer : SerializerWithStringManifest
         {
             Vet(bytes);
             object result = Read(ref r, manifest);
-            if (!r.End) throw new SerializationException($"{Name}: {bytes.Length - r.Consumed} bytes left after message '{manifest}'");
+            // The reader may have been moved on by IntegerArrays (r.Consumed counts from there): what is left is its sequence's rest.
+            if (!r.End) throw new SerializationException($"{Name}: {r.Sequence.Slice(r.Position).Length} bytes left after message '{manifest}'");
             return result;
         }
         // ArgumentException: a value a message's constructor refuses (a weight block of the wrong size, a repeated key).
@@ -164,32 +165,20 @@ public abstract class WireSerializer : SerializerWithStringManifest
     protected static void WriteLongs(ref MessagePackWriter w, ImmutableArray<long> values)
     {
         if (values.IsDefault) { w.WriteNil(); return; }
-        w.WriteArrayHeader(values.Length);
-        foreach (var v in values) w.Write(v);
+        IntegerArrays.Write(ref w, values.AsSpan());
     }
 
-    protected static ImmutableArray<long> ReadLongs(ref MessagePackReader r)
-    {
-        if (r.TryReadNil()) return default;
-        var a = new long[r.ReadArrayHeader()];
-        for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt64();
-        return ImmutableCollectionsMarshal.AsImmutableArray(a);
-    }
+    protected static ImmutableArray<long> ReadLongs(ref MessagePackReader r) =>
+        r.TryReadNil() ? default : ImmutableCollectionsMarshal.AsImmutableArray(IntegerArrays.Read<long>(ref r));
 
     protected static void WriteInts(ref MessagePackWriter w, ImmutableArray<int> values)
     {
         if (values.IsDefault) { w.WriteNil(); return; }
-        w.WriteArrayHeader(values.Length);
-        foreach (var v in values) w.Write(v);
+        IntegerArrays.Write(ref w, values.AsSpan());
     }
 
-    protected static ImmutableArray<int> ReadInts(ref MessagePackReader r)
-    {
-        if (r.TryReadNil()) return default;
-        var a = new int[r.ReadArrayHeader()];
-        for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt32();
-        return ImmutableCollectionsMarshal.AsImmutableArray(a);
-    }
+    protected static ImmutableArray<int> ReadInts(ref MessagePackReader r) =>
+        r.TryReadNil() ? default : ImmutableCollectionsMarshal.AsImmutableArray(IntegerArrays.Read<int>(ref r));
 
     protected static void WriteDoubles(ref MessagePackWriter w, ImmutableArray<double> values)
     {
