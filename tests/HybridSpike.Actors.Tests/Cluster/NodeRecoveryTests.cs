@@ -29,13 +29,15 @@ public class NodeRecoveryTests
         Assert.True(mesh.Cores.Length >= 4, "every node should run a core");
         var (first, second) = (cluster.Systems[1], cluster.Systems[2]);
         long firstKill = -1;
-        // The second goes as soon as outputs flow again after the first loss: while the journal is replayed.
+        var secondKilled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The second goes as soon as outputs flow again after the first loss: while the journal is replayed. Stream 0's
+        // input past step 43 waits for it, so that the run cannot end before the second loss matters.
         var run = await RecoveryContract.Run(cluster.Systems[0], mesh, MeshRunOptions.OnNodes(cluster.Addresses, NodeAssignment.RoundRobin), 17, 2, 160, (stream, step) =>
         {
             if (stream != 0) return;
             if (step == 40) { firstKill = step; _ = first.Terminate(); }
-            else if (firstKill >= 0 && step == firstKill + 1) _ = second.Terminate();
-        });
+            else if (firstKill >= 0 && step == firstKill + 1) _ = second.Terminate().ContinueWith(_ => secondKilled.TrySetResult());
+        }, beforePush: async (stream, step) => { if (stream == 0 && step >= 44) await secondKilled.Task; });
         SameOutputs(run);
         var lost = run.Recoveries.SelectMany(r => r.Lost).Select(l => l.Node).ToHashSet();
         Assert.Contains(ClusterMesh.SelfAddress(first), lost);
