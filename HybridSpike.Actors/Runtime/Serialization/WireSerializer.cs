@@ -88,6 +88,15 @@ public abstract class WireSerializer : SerializerWithStringManifest
         while (depth >= 0)
         {
             if (remaining[depth] == 0) { depth--; continue; }
+            // A run of one-byte integers (a payload's counts and zeros, most of every step's bytes) is passed over at
+            // once: a vectorized search for the first byte that is not one.
+            if (remaining[depth] > 8 && bytes.Length - at > 8)
+            {
+                var run = bytes.Slice(at, (int)Math.Min(remaining[depth], bytes.Length - at));
+                int plain = run.IndexOfAnyInRange((byte)(MessagePackCode.MaxFixInt + 1), (byte)(MessagePackCode.MinNegativeFixInt - 1));
+                if (plain < 0) plain = run.Length;
+                if (plain > 0) { at += plain; remaining[depth] -= plain; continue; }
+            }
             remaining[depth]--;
             if (at >= bytes.Length) throw new EndOfStreamException($"the frame ends at byte {at} inside a value");
             byte code = bytes[at++];

@@ -165,6 +165,47 @@ public class WireFuzzTests() : TestKit(TestCluster.Config(), ClusterNodeConfig.S
         Assert.Contains("'TF'", e.Message);
     }
 
+    /// <summary>[array32 of <paramref name="count"/> values], each a one-byte integer, <paramref name="present"/> of them there.</summary>
+    private static byte[] SmallIntegers(int count, int present)
+    {
+        var bytes = new byte[5 + present];
+        bytes[0] = 0xdd;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1), count);
+        for (int i = 0; i < present; i++) bytes[5 + i] = (byte)(i % 2 == 0 ? i % 128 : 0xe0 + i % 32);
+        return bytes;
+    }
+
+    [Fact]
+    public void A_long_run_of_small_integers_is_vetted_whole()
+    {
+        WireSerializer.Vet(SmallIntegers(5000, 5000));
+        Assert.Throws<EndOfStreamException>(() => WireSerializer.Vet(SmallIntegers(5000, 4999)));
+        var trailing = Assert.Throws<SerializationException>(() => WireSerializer.Vet([.. SmallIntegers(5000, 5000), 0x01]));
+        Assert.Equal("1 bytes after the message", trailing.Message);
+    }
+
+    [Theory]
+    [InlineData(0xc1, "is not a MessagePack value")]
+    [InlineData(0xd4, "an extension value")]
+    public void A_bad_byte_deep_in_a_run_of_small_integers_is_found(byte bad, string expected)
+    {
+        var bytes = SmallIntegers(5000, 5000);
+        bytes[5 + 3001] = bad;
+        var e = Assert.IsType<SerializationException>(Record.Exception(() => WireSerializer.Vet(bytes)));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_wider_integer_inside_a_run_is_read_past_and_the_run_goes_on()
+    {
+        // 0xcd 0x01 0x00 (uint16 256) in the middle of one-byte values: still one value, and the count still holds.
+        var bytes = SmallIntegers(5000, 5002);
+        bytes[5 + 2000] = 0xcd;
+        bytes[5 + 2001] = 0x01;
+        bytes[5 + 2002] = 0x00;
+        WireSerializer.Vet(bytes);
+    }
+
     [Fact]
     public void An_extension_value_is_refused_whatever_the_manifest()
     {
