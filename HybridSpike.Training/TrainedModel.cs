@@ -45,6 +45,7 @@ public sealed record TrainedModel(SequenceModel Model, TrainingConfig Config, Ch
         if (Model is not LmuModel lmu) return new FinishedRun(eval, null);
         var metrics = new Dictionary<string, double> { ["test-accuracy"] = eval.Result.Accuracy, ["test-loss"] = eval.Result.Loss };
         if (eval.Metrics?.Overall.ActivityBits is { } ab) metrics["activity-bits"] = ab;
+        if (eval.Metrics?.Overall.ActivityBitsPerSequence is { } abs) metrics["activity-bits-per-sequence"] = abs;
         if (eval.Metrics?.Overall.SignificantBits is { } sb) metrics["significant-bits"] = sb;
         var path = Path.Combine(directory, ArtifactFileName);
         ArtifactFile.Write(path, Export.Artifact(lmu, Config, State.History.Count, metrics));

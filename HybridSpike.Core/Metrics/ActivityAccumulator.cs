@@ -9,7 +9,8 @@ namespace HybridSpike.Core.Metrics;
 /// Streams one population's integer counts n over a test set and keeps only running sums
 /// (<see cref="ActivityTotals"/>), so that memory does not grow with the set: Σ|n|, the number of
 /// nonzero n, max|n| per unit, Σ_{n≠0} fan-out (synaptic events), Σ_{n≠0} fan-out × significant bits,
-/// and the numbers of sequences and (sample, step) pairs. A non-quantized population counts only
+/// the numbers of sequences and (sample, step) pairs, and a histogram of each (sequence, unit)'s max|n| within its
+/// sequence (the batch being fed keeps one maximum per (sample, unit) until the next batch starts). A non-quantized population counts only
 /// sequences and steps (all its synapses are active every step); its counts may be passed or left empty.
 /// <para>Feed it in any split: whole batches of sequences with <see cref="Add"/> (training's evaluation,
 /// [sample, step, unit]) or one step of a batch at a time with <see cref="AddStep"/> (the golden simulator,
@@ -21,6 +22,10 @@ public sealed class ActivityAccumulator
     private readonly int[] _fanOut;
     private readonly uint[] _max;
     private long _samples, _sampleSteps, _sumMagnitude, _nonzero, _events, _weightedBits;
+    // The per-sequence maxima: the histogram of the batches already over, and the batch being fed ([sample, unit]).
+    private readonly SortedDictionary<long, long> _sequenceMaxima = [];
+    private uint[] _open = [];
+    private int _openSamples;
 
     /// <param name="population">The population's name (errors and the report name it).</param>
     /// <param name="units">Its unit count U.</param>
@@ -82,7 +87,15 @@ public sealed class ActivityAccumulator
             throw new ArgumentException(
                 $"population '{Population}': {counts.Length} counts for {samples} samples x {steps} steps x {Units} units (need {need})",
                 nameof(counts));
-        if (IsQuantized) Accumulate(counts);
+        if (IsQuantized && steps > 0)
+        {
+            // Step 0 starts a batch of sequences: the one before is over. A later block continues the open batch.
+            // A later block covers the batch's first sequences (all of them, or fewer); one of more sequences than the
+            // batch was started with takes the rest as the batch's too.
+            if (firstStep == 0) StartBatch(samples);
+            else if (samples > _openSamples) WidenBatch(samples);
+            Accumulate(counts, steps);
+        }
         if (firstStep == 0 && steps > 0) _samples += samples;
         _sampleSteps += rows;
     }
@@ -94,14 +107,36 @@ public sealed class ActivityAccumulator
     /// </summary>
     public void AddStep(ReadOnlySpan<int> counts, int samples, int step) => Add(counts, samples, 1, step);
 
-    /// <summary>A snapshot of the sums so far.</summary>
+    /// <summary>A snapshot of the sums so far (the open batch's sequences counted as they stand).</summary>
     public ActivityTotals Totals()
     {
         var max = ImmutableArray.CreateBuilder<long>(_max.Length);
         foreach (uint m in _max) max.Add(m);
+        var maxima = ImmutableSortedDictionary.CreateBuilder<long, long>();
+        foreach (var (m, count) in _sequenceMaxima) maxima[m] = count;
+        for (int i = 0; i < _openSamples * Units; i++) maxima[_open[i]] = maxima.GetValueOrDefault(_open[i]) + 1;
         return new ActivityTotals(
             Population, Units, IsQuantized, IsSigned, ImmutableArray.Create(_fanOut),
-            _samples, _sampleSteps, _sumMagnitude, _nonzero, max.MoveToImmutable(), _events, _weightedBits);
+            _samples, _sampleSteps, _sumMagnitude, _nonzero, max.MoveToImmutable(), _events, _weightedBits, maxima.ToImmutable());
+    }
+
+    private void WidenBatch(int samples)
+    {
+        long need = (long)samples * Units;
+        if (_open.Length < need) Array.Resize(ref _open, (int)need);
+        // The room past the batch may hold an earlier, larger batch's maxima.
+        Array.Clear(_open, _openSamples * Units, (int)need - _openSamples * Units);
+        _openSamples = samples;
+    }
+
+    /// <summary>Closes the open batch (its maxima go into the histogram) and opens one of <paramref name="samples"/> sequences.</summary>
+    private void StartBatch(int samples)
+    {
+        for (int i = 0; i < _openSamples * Units; i++) _sequenceMaxima[_open[i]] = _sequenceMaxima.GetValueOrDefault(_open[i]) + 1;
+        long need = (long)samples * Units;
+        if (_open.Length < need) _open = new uint[need];
+        else Array.Clear(_open, 0, (int)need);
+        _openSamples = samples;
     }
 
     // The hot loop: a psMNIST test set is 2,000 × 784 × 212 ≈ 3.3e8 counts for the hidden population.
@@ -109,15 +144,17 @@ public sealed class ActivityAccumulator
     // count adds 0 to every sum (its weight f is 0). About 3-4 ns per count here; locals keep the sums
     // in registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls with long loops: skip tier-0 code
-    private void Accumulate(ReadOnlySpan<int> counts)
+    private void Accumulate(ReadOnlySpan<int> counts, int steps)
     {
         int units = Units;
         var fanOut = _fanOut;
         var max = _max;
         long sum = 0, nonzero = 0, events = 0, bits = 0;
-        for (int start = 0; start < counts.Length; start += units)
+        for (int start = 0, r = 0; start < counts.Length; start += units, r++)
         {
             var row = counts.Slice(start, units);
+            // Rows are [sample, step]: this row's sequence's maxima.
+            var open = _open.AsSpan(r / steps * units, units);
             for (int u = 0; u < row.Length; u++)
             {
                 uint a = ActivityMath.Magnitude(row[u]);
@@ -128,6 +165,7 @@ public sealed class ActivityAccumulator
                 events += f;
                 bits += f * ActivityMath.SignificantBitsOfNonzero(a);   // f = 0 where n = 0
                 max[u] = Math.Max(max[u], a);
+                open[u] = Math.Max(open[u], a);
             }
         }
         _sumMagnitude += sum;

@@ -42,4 +42,26 @@ public static class ActivityMath
         }
         return sum / maxMagnitudes.Length + (signed ? 1 : 0);
     }
+
+    /// <summary>
+    /// Activity bits of one population read per sequence (method.md): for each sequence and unit the largest |n| within
+    /// that sequence, then <c>log2(1 + max)</c> averaged over every (sequence, unit) pair, plus the sign bit. From a
+    /// histogram of those maxima (<paramref name="maxima"/>: value → how many pairs had it), so that the figure is exact
+    /// whatever order and split the sequences came in.
+    /// </summary>
+    public static double ActivityBitsPerSequence(IEnumerable<KeyValuePair<long, long>> maxima, bool signed)
+    {
+        ArgumentNullException.ThrowIfNull(maxima);
+        double sum = 0;
+        long pairs = 0;
+        foreach (var (m, count) in maxima)
+        {
+            if (m < 0) throw new ArgumentOutOfRangeException(nameof(maxima), m, "a maximum magnitude cannot be negative");
+            if (count <= 0) throw new ArgumentOutOfRangeException(nameof(maxima), count, $"maximum {m}: a count of pairs must be positive");
+            sum += count * Math.Log2(1.0 + m);
+            pairs += count;
+        }
+        if (pairs == 0) throw new ArgumentException("activity bits per sequence need at least one (sequence, unit) pair", nameof(maxima));
+        return sum / pairs + (signed ? 1 : 0);
+    }
 }

@@ -21,6 +21,8 @@ namespace HybridSpike.Core.Metrics;
 /// <param name="MaxMagnitude">Per unit, max |n| over all steps and samples (empty when not quantized).</param>
 /// <param name="SynapticEvents">Σ over nonzero n of the unit's fan-out: synapses that received a nonzero count.</param>
 /// <param name="WeightedSignificantBits">Σ over nonzero n of fan-out × significant bits of |n|.</param>
+/// <param name="SequenceMaxima">For each (sequence, unit), the largest |n| within that sequence, as a histogram: value →
+/// how many pairs had it (empty when not quantized). The per-sequence reading of activity bits comes from it.</param>
 public sealed record ActivityTotals(
     string Population,
     int Units,
@@ -33,7 +35,8 @@ public sealed record ActivityTotals(
     long Nonzero,
     ImmutableArray<long> MaxMagnitude,
     long SynapticEvents,
-    long WeightedSignificantBits)
+    long WeightedSignificantBits,
+    ImmutableSortedDictionary<long, long> SequenceMaxima)
 {
     /// <summary>(unit, step, sample) triples seen: U × <see cref="SampleSteps"/> (zero when not quantized).</summary>
     public long Entries => IsQuantized ? SampleSteps * Units : 0;
@@ -76,7 +79,16 @@ public sealed record ActivityTotals(
             MaxMagnitude = max,
             SynapticEvents = first.SynapticEvents + other.SynapticEvents,
             WeightedSignificantBits = first.WeightedSignificantBits + other.WeightedSignificantBits,
+            SequenceMaxima = Merge(first.SequenceMaxima, other.SequenceMaxima),
         };
+    }
+
+    /// <summary>Two histograms of per-sequence maxima as one: the counts of each value add.</summary>
+    internal static ImmutableSortedDictionary<long, long> Merge(ImmutableSortedDictionary<long, long> a, ImmutableSortedDictionary<long, long> b)
+    {
+        var merged = a.ToBuilder();
+        foreach (var (m, count) in b) merged[m] = merged.GetValueOrDefault(m) + count;
+        return merged.ToImmutable();
     }
 
     /// <summary>Value equality, comparing the arrays element by element.</summary>
@@ -87,7 +99,8 @@ public sealed record ActivityTotals(
         && Samples == other.Samples && SampleSteps == other.SampleSteps
         && SumMagnitude == other.SumMagnitude && Nonzero == other.Nonzero
         && MaxMagnitude.AsSpan().SequenceEqual(other.MaxMagnitude.AsSpan())
-        && SynapticEvents == other.SynapticEvents && WeightedSignificantBits == other.WeightedSignificantBits;
+        && SynapticEvents == other.SynapticEvents && WeightedSignificantBits == other.WeightedSignificantBits
+        && SequenceMaxima.SequenceEqual(other.SequenceMaxima);
 
     public override int GetHashCode() =>
         HashCode.Combine(Population, Units, Samples, SampleSteps, SumMagnitude, Nonzero, SynapticEvents, WeightedSignificantBits);

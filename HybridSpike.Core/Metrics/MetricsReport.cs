@@ -9,7 +9,8 @@ namespace HybridSpike.Core.Metrics;
 /// <code>
 ///   spikes per unit per step = Σ|n| / (U·P)
 ///   zero fraction            = #{n = 0} / (U·P)
-///   activity bits            = (1/U) Σ_u log2(1 + max|n_u|) + (signed ? 1 : 0)
+///   activity bits            = (1/U) Σ_u log2(1 + max|n_u|) + (signed ? 1 : 0)          (max over the whole test set)
+///   activity bits per sequence = (1/(S·U)) Σ_s Σ_u log2(1 + max_t|n_{s,t,u}|) + (signed ? 1 : 0)   (method.md)
 ///   significant bits         = Σ_{n≠0} f_u·sb(|n|) / Σ_{n≠0} f_u
 ///   synaptic ops per step    = Σ_{n≠0} f_u / P          (spiking view)
 ///                            = Σ_u f_u                  (dense view)
@@ -20,9 +21,11 @@ namespace HybridSpike.Core.Metrics;
 /// <param name="Synapses">Outgoing synapses Σ_u f_u (nonzero weights).</param>
 /// <param name="SpikesPerUnitPerStep">Mean |n| per unit per step per sample (counts/unit/step); null when not quantized.</param>
 /// <param name="ZeroFraction">Share of (unit, step, sample) with n = 0, in [0, 1]; null when not quantized.</param>
-/// <param name="ActivityBits">Bits per unit to carry the largest count seen; null when not quantized.</param>
+/// <param name="ActivityBits">Bits per unit to carry the largest count seen over the whole test set; null when not quantized.</param>
 /// <param name="SignificantBits">Mean significant bits per synaptic event (bits); null when not quantized
 /// or when no nonzero count reached a synapse.</param>
+/// <param name="ActivityBitsPerSequence">Bits per unit to carry each sequence's largest count, averaged over the sequences
+/// (method.md's reading); null when not quantized.</param>
 /// <param name="MaxMagnitude">Largest |n| over all units, steps and samples; null when not quantized.</param>
 /// <param name="SpikingSynapticOpsPerStep">Synaptic ops per step and sample on a spiking device.</param>
 /// <param name="DenseSynapticOpsPerStep">Synaptic ops per step and sample when every synapse is computed.</param>
@@ -40,7 +43,8 @@ public sealed record PopulationMetrics(
     long? MaxMagnitude,
     double SpikingSynapticOpsPerStep,
     double DenseSynapticOpsPerStep,
-    long NeuronUpdatesPerStep)
+    long NeuronUpdatesPerStep,
+    double? ActivityBitsPerSequence)
 {
     /// <summary>The metrics of <paramref name="totals"/>, which must cover at least one step.</summary>
     public static PopulationMetrics From(ActivityTotals totals)
@@ -51,7 +55,7 @@ public sealed record PopulationMetrics(
         long synapses = totals.Synapses;
         if (!totals.IsQuantized)
             return new PopulationMetrics(totals.Population, totals.Units, false, totals.IsSigned, synapses,
-                null, null, null, null, null, synapses, synapses, totals.Units);
+                null, null, null, null, null, synapses, synapses, totals.Units, null);
         double entries = totals.Entries;
         return new PopulationMetrics(
             totals.Population, totals.Units, true, totals.IsSigned, synapses,
@@ -62,14 +66,15 @@ public sealed record PopulationMetrics(
             MaxMagnitude: totals.MaxMagnitude.Max(),
             SpikingSynapticOpsPerStep: (double)totals.SynapticEvents / totals.SampleSteps,
             DenseSynapticOpsPerStep: synapses,
-            NeuronUpdatesPerStep: totals.Units);
+            NeuronUpdatesPerStep: totals.Units,
+            ActivityBitsPerSequence: ActivityMath.ActivityBitsPerSequence(totals.SequenceMaxima, totals.IsSigned));
     }
 }
 
 /// <summary>
 /// The whole network's metrics. Activity figures pool the quantized populations (null when there are none):
-/// spikes per unit per step and zero fraction over all their (unit, step, sample) triples, activity bits as
-/// the unit-weighted mean of the populations' figures, significant bits over all their synaptic events.
+/// spikes per unit per step and zero fraction over all their (unit, step, sample) triples, activity bits (both
+/// readings) as the unit-weighted mean of the populations' figures, significant bits over all their synaptic events.
 /// Operation counts add up every population plus the input's synapses, which count as dense on every
 /// device (the input is a real value per step).
 /// </summary>
@@ -96,7 +101,8 @@ public sealed record OverallMetrics(
     double? SignificantBits,
     double SpikingSynapticOpsPerStep,
     double DenseSynapticOpsPerStep,
-    long NeuronUpdatesPerStep)
+    long NeuronUpdatesPerStep,
+    double? ActivityBitsPerSequence)
 {
     /// <summary>The operation counts the <see cref="EnergyModel"/> prices.</summary>
     public OperationCounts Operations() =>
@@ -203,7 +209,8 @@ public sealed record MetricsReport(
             SignificantBits: events > 0 ? (double)q.Sum(t => t.WeightedSignificantBits) / events : null,
             SpikingSynapticOpsPerStep: pops.Sum(r => r.SpikingSynapticOpsPerStep) + inputSynapses,
             DenseSynapticOpsPerStep: pops.Sum(r => r.DenseSynapticOpsPerStep) + inputSynapses,
-            NeuronUpdatesPerStep: pops.Sum(r => r.NeuronUpdatesPerStep));
+            NeuronUpdatesPerStep: pops.Sum(r => r.NeuronUpdatesPerStep),
+            ActivityBitsPerSequence: q.Count > 0 ? pops.Where(r => r.IsQuantized).Sum(r => r.Units * r.ActivityBitsPerSequence.GetValueOrDefault()) / quantizedUnits : null);
 
         var ops = overall.Operations();
         var energy = (devices ?? EnergyModel.Devices).Select(d => EnergyModel.PerInference(d, ops)).ToImmutableArray();

@@ -39,6 +39,9 @@ internal sealed record MeshRunReport(
     /// <summary>Of <see cref="Packets"/>, those whose payload is not +1 (72-bit packets on SpiNNaker; the rest travel key-only, 40 bits).</summary>
     public long PayloadPackets { get; init; }
 
+    /// <summary>Activity bits read per sequence (method.md's reading; <see cref="ActivityBits"/> is over the whole set: docs/metrics.md).</summary>
+    public double? ActivityBitsPerSequence { get; init; }
+
     /// <summary>The cluster nodes the cores ran on (simulate --cluster); null when every core ran in this process.</summary>
     public IReadOnlyList<string>? Nodes { get; init; }
 
@@ -324,6 +327,7 @@ internal static class MeshEvaluation
             total.PerStep.IsEmpty ? 0 : total.PerStep.Max(s => s.Time.TotalSeconds), total.Links.Length)
         {
             PayloadPackets = total.PayloadPackets,
+            ActivityBitsPerSequence = metrics.Overall.ActivityBitsPerSequence,
             RealTime = RealTimeEstimate.Of(mesh, total) is { } rt ? RealTimeReport.Of(rt) : null,
         };
         return report;

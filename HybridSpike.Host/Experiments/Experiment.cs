@@ -144,13 +144,15 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
         sb.AppendLine();
         sb.AppendLine($"Measured by `{command}` on {Machine()}; training took {runs.Sum(r => r.TrainSeconds) / 60:0} minutes in all (the sum over the models; this invocation {elapsed.TotalMinutes:0} minutes, models already trained are read back). Every model: the same split and permutation, batch 100, Adam; epochs and ω schedule as in its config under `{configDirectory}`. Definitions of the metrics: `docs/metrics.md`.");
         sb.AppendLine();
-        sb.AppendLine("| model | parameters | epochs | test accuracy % | test loss | activity bits | significant bits | spikes/unit/step | zero fraction | energy/inference loihi | energy/inference cpu | training time |");
+        sb.AppendLine("| model | parameters | epochs | test accuracy % | test loss | activity bits per sequence / whole set | significant bits | spikes/unit/step | zero fraction | energy/inference loihi | energy/inference cpu | training time |");
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in runs)
         {
             var o = r.Metrics?.Overall;
-            sb.AppendLine($"| {r.Name} | {r.Parameters:N0} | {r.History.Count} | {P(r.TestAccuracy)} | {F(r.TestLoss, "0.000")} | {F(o?.ActivityBits)} | {F(o?.SignificantBits)} | {F(o?.SpikesPerUnitPerStep, "0.000")} | {F(o?.ZeroFraction, "0.000")} | {MetricsText.Joules(r.EnergyJoules.GetValueOrDefault("loihi"))} | {MetricsText.Joules(r.EnergyJoules.GetValueOrDefault("cpu"))} | {r.TrainSeconds / 60:0.0} min ({r.SamplesPerSecond:0} samples/s) |");
+            sb.AppendLine($"| {r.Name} | {r.Parameters:N0} | {r.History.Count} | {P(r.TestAccuracy)} | {F(r.TestLoss, "0.000")} | {F(o?.ActivityBitsPerSequence)} / {F(o?.ActivityBits)} | {F(o?.SignificantBits)} | {F(o?.SpikesPerUnitPerStep, "0.000")} | {F(o?.ZeroFraction, "0.000")} | {MetricsText.Joules(r.EnergyJoules.GetValueOrDefault("loihi"))} | {MetricsText.Joules(r.EnergyJoules.GetValueOrDefault("cpu"))} | {r.TrainSeconds / 60:0.0} min ({r.SamplesPerSecond:0} samples/s) |");
         }
+        sb.AppendLine();
+        sb.AppendLine("Activity bits have two readings (`docs/metrics.md`): per sequence, each sequence's largest count per unit, averaged over the sequences (method.md's, the one the claim below uses), and over the whole test set, each unit's largest count of all.");
         sb.AppendLine();
         sb.AppendLine("Spiking metrics are over the quantized populations (the hidden layer, and the memory where it is quantized); `-` where a model has none. The LSTM's and GRU's energy counts every weight as one operation per step (they are not spiking networks).");
         sb.AppendLine();
@@ -196,7 +198,10 @@ internal sealed class Experiment(string configDirectory, string runsDirectory, s
                 var best = baselines.MaxBy(b => b.TestAccuracy)!;
                 yield return $"{s.Name} above LSTM and GRU: {s.TestAccuracy * 100:0.00}% against the best baseline {best.Name} {best.TestAccuracy * 100:0.00}%: {Held(baselines.All(b => s.TestAccuracy > b.TestAccuracy))}.";
             }
-            if (s.Metrics?.Overall.ActivityBits is { } ab) yield return $"{s.Name} activity bits ≤ 3.74: {ab:0.00}: {Held(ab <= 3.74)}.";
+            if (s.Metrics?.Overall is { ActivityBitsPerSequence: { } perSequence, ActivityBits: { } whole })
+                yield return $"{s.Name} activity bits ≤ 3.74, read per sequence (method.md): {perSequence:0.00}: {Held(perSequence <= 3.74)}. Over the whole test set (the stricter reading): {whole:0.00}, {(whole <= 3.74 ? "within" : "above")} the bound.";
+            else if (s.Metrics?.Overall.ActivityBits is { } ab)
+                yield return $"{s.Name} activity bits ≤ 3.74: only the whole-set reading was recorded: {ab:0.00}: {Held(ab <= 3.74)}.";
             if (s.Metrics?.Overall.SignificantBits is { } sb) yield return $"{s.Name} significant bits ≤ 1.26: {sb:0.00}: {Held(sb <= 1.26)}.";
         }
     }

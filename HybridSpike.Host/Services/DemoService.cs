@@ -212,7 +212,7 @@ internal static class DemoService
         o.WriteLine($"  fixed point ({r.Compile.WeightBits}-bit weights)        {a.FixedPoint,8:P2}");
         o.WriteLine($"  actor mesh                         {a.Mesh,8:P2}   ({(a.PredictionsDifferingFromFixedPoint == 0 ? "same prediction as the fixed-point model on every digit" : $"{a.PredictionsDifferingFromFixedPoint} predictions differ from the fixed-point model")})");
         o.WriteLine();
-        o.WriteLine($"activity  {m.ActivityBits:0.00} bits per unit (TorchSharp: {t.ActivityBits:0.00}), {m.SpikesPerUnitPerStep:0.000} spikes per unit and step");
+        o.WriteLine($"activity  {m.ActivityBitsPerSequence:0.00} bits per unit per sequence, {m.ActivityBits:0.00} over the whole test set (TorchSharp: {t.ActivityBits:0.00}), {m.SpikesPerUnitPerStep:0.000} spikes per unit and step");
         o.WriteLine($"spikes    {m.Spikes / n:N0} per inference ({(m.Spikes == m.FixedPointSpikes ? "equal to" : "DIFFERENT from")} the fixed-point model's in total)");
         o.WriteLine($"synaptic events {m.SynapticEvents / n:N0} per inference");
         o.WriteLine($"packets   {m.Packets / n:N0} per inference: {m.IntraChipPackets / n:N0} within a chip, {m.InterChipPackets / n:N0} between chips; hops {string.Join(" ", m.HopHistogram.OrderBy(h => h.Key).Select(h => $"{h.Key}:{h.Value / n:N0}"))}");

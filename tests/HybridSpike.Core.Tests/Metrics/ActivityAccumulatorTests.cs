@@ -52,6 +52,28 @@ public class ActivityAccumulatorTests
     }
 
     [Fact]
+    public void Activity_bits_per_sequence_take_each_sequences_own_maxima_then_average()
+    {
+        // The worked example: sequence 0's maxima are [3, 2], sequence 1's [0, 5] (docs/metrics.md).
+        var t = Worked().Totals();
+        Assert.Equal([KeyValuePair.Create(0L, 1L), KeyValuePair.Create(2L, 1L), KeyValuePair.Create(3L, 1L), KeyValuePair.Create(5L, 1L)], t.SequenceMaxima);
+        var m = PopulationMetrics.From(t);
+        Assert.Equal((Math.Log2(4) + Math.Log2(3) + Math.Log2(1) + Math.Log2(6)) / 4 + 1, m.ActivityBitsPerSequence!.Value, 12);
+        // Over the whole set the maxima are [3, 5]: the per-sequence reading is never above it.
+        Assert.True(m.ActivityBitsPerSequence < m.ActivityBits, $"{m.ActivityBitsPerSequence} per sequence, {m.ActivityBits} over the set");
+    }
+
+    [Fact]
+    public void A_later_block_of_fewer_sequences_extends_the_first_ones_of_the_batch()
+    {
+        var a = new ActivityAccumulator("h", 1, isQuantized: true, isSigned: false, fanOut: [1]);
+        a.Add([1, 2], samples: 2, steps: 1);            // step 0 of sequences 0 and 1: [1], [2]
+        a.Add([7], samples: 1, steps: 1, firstStep: 1); // step 1 of sequence 0 only
+        a.Add([4, 4], samples: 2, steps: 1);            // a new batch: its maxima are its own
+        Assert.Equal([KeyValuePair.Create(2L, 1L), KeyValuePair.Create(4L, 2L), KeyValuePair.Create(7L, 1L)], a.Totals().SequenceMaxima);
+    }
+
+    [Fact]
     public void Significant_bits_and_synaptic_ops_are_weighted_by_each_units_fan_out()
     {
         // Unit 0 sends 1 (1 bit) to 3 synapses, unit 1 sends 5 (3 bits) to 1: (3·1 + 1·3) / 4 = 1.5,
@@ -246,6 +268,10 @@ public class ActivityAccumulatorTests
                 && t.Nonzero == nonzero.Count
                 && t.SynapticEvents == nonzero.Sum(x => (long)c.FanOut[x.Unit])
                 && t.WeightedSignificantBits == nonzero.Sum(x => c.FanOut[x.Unit] * SigBits(x.Abs))
-                && Enumerable.Range(0, c.Units).All(u => t.MaxMagnitude[u] == magnitudes.Where(x => x.Unit == u).Max(x => x.Abs));
+                && Enumerable.Range(0, c.Units).All(u => t.MaxMagnitude[u] == magnitudes.Where(x => x.Unit == u).Max(x => x.Abs))
+                // Each (sequence, unit)'s largest magnitude within its sequence, counted by value.
+                && t.SequenceMaxima.SequenceEqual(magnitudes.Select((x, i) => (Pair: (i / (c.Steps * c.Units), x.Unit), x.Abs))
+                    .GroupBy(x => x.Pair, x => x.Abs).Select(g => g.Max()).GroupBy(m => m).OrderBy(g => g.Key)
+                    .Select(g => KeyValuePair.Create(g.Key, (long)g.Count())));
         });
 }

@@ -50,4 +50,21 @@ public class ActivityMathTests
         Assert.Throws<ArgumentException>(() => ActivityMath.ActivityBits([], signed: false));
         Assert.Throws<ArgumentOutOfRangeException>(() => ActivityMath.ActivityBits([1, -1], signed: false));
     }
+
+    [Fact]
+    public void Activity_bits_per_sequence_weigh_each_maximum_by_its_pairs()
+    {
+        // Three pairs with max 0, one with 3: (3·0 + 2) / 4, plus the sign bit when signed.
+        KeyValuePair<long, long>[] maxima = [KeyValuePair.Create(0L, 3L), KeyValuePair.Create(3L, 1L)];
+        Assert.Equal(0.5, ActivityMath.ActivityBitsPerSequence(maxima, signed: false), 12);
+        Assert.Equal(1.5, ActivityMath.ActivityBitsPerSequence(maxima, signed: true), 12);
+    }
+
+    [Fact]
+    public void Activity_bits_per_sequence_refuse_an_empty_or_impossible_histogram()
+    {
+        Assert.Throws<ArgumentException>(() => ActivityMath.ActivityBitsPerSequence([], signed: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ActivityMath.ActivityBitsPerSequence([KeyValuePair.Create(-1L, 1L)], signed: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ActivityMath.ActivityBitsPerSequence([KeyValuePair.Create(2L, 0L)], signed: false));
+    }
 }
