@@ -64,6 +64,7 @@ public sealed class Trainer
         using var model = SequenceModel.Create(_config.Model, (long)t.Seed);
         using var optimizer = optim.Adam(model.parameters(), lr: t.LearningRate);
         var schedule = OmegaSchedule.From(_config.Schedule);
+        var learningRate = LearningRateSchedule.From(t);
         int batchesPerEpoch = BatchesPerEpoch(data.Train.Count);
         long totalBatches = (long)batchesPerEpoch * t.Epochs;
 
@@ -123,9 +124,7 @@ public sealed class Trainer
                         throw new TrainingStoppedException(
                             $"loss became {lossValue} at epoch {epoch + 1}, batch {batchIndex + 1}; stopped. " +
                             (File.Exists(CheckpointPath) ? $"The last good checkpoint is kept: {CheckpointPath}" : "No checkpoint had been written yet."));
-                    optimizer.zero_grad();
-                    loss.backward();
-                    optimizer.step();
+                    Step(model, optimizer, loss, learningRate.At(OmegaSchedule.Progress(batchesDone, totalBatches)), t.GradientClip);
                     lossSum += lossValue * positions.Length;
                     correct += logits.argmax(1).eq(y).sum().item<long>();
                     seen += positions.Length;
@@ -145,6 +144,20 @@ public sealed class Trainer
         }
         double rate = samplesTrained / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
         return new TrainingResult(history, CheckpointPath, interrupted, model.ParameterCount(), rate);
+    }
+
+    /// <summary>
+    /// One optimizer step on <paramref name="loss"/>: the gradients, clipped to a global L2 norm of <paramref name="clip"/> when
+    /// given, and the step at <paramref name="learningRate"/>. Returns the gradients' norm before clipping (NaN without it).
+    /// </summary>
+    internal static double Step(nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Tensor loss, double learningRate, double? clip)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+        optimizer.zero_grad();
+        loss.backward();
+        double norm = clip is { } max ? nn.utils.clip_grad_norm_(model.parameters(), max) : double.NaN;
+        optimizer.step();
+        return norm;
     }
 
     private int BatchesPerEpoch(int trainCount)

@@ -91,6 +91,13 @@ public sealed record OptimizationConfig
     public int Epochs { get; init; } = 10;
     public int BatchSize { get; init; } = 100;
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>How the learning rate moves over the run: "constant" (the default) or "cosine" (from <see cref="LearningRate"/>
+    /// down to <see cref="MinLearningRate"/> at the end; <see cref="HybridSpike.Training.Schedule.LearningRateSchedule"/>).</summary>
+    public string LearningRateSchedule { get; init; } = "constant";
+    /// <summary>Where a "cosine" schedule ends.</summary>
+    public double MinLearningRate { get; init; }
+    /// <summary>Clip the gradients' global L2 norm to this before each step (null: no clipping), as recurrent baselines are trained.</summary>
+    public double? GradientClip { get; init; }
     public ulong Seed { get; init; }
     /// <summary>Stop after this many training batches per epoch (0 = all): for quick runs.</summary>
     public int MaxBatchesPerEpoch { get; init; }
@@ -217,6 +224,12 @@ public sealed record TrainingConfig
         InRange(ConfigLimits.Epochs, Training.Epochs);
         InRange(ConfigLimits.BatchSize, Training.BatchSize);
         Check(Training.LearningRate > 0 && double.IsFinite(Training.LearningRate), "training.learningRate", $"must be positive, got {Training.LearningRate}");
+        Check(HybridSpike.Training.Schedule.LearningRateSchedule.Kinds.Contains(Training.LearningRateSchedule), "training.learningRateSchedule",
+            $"unknown {Quote(Training.LearningRateSchedule)} (valid: {string.Join(", ", HybridSpike.Training.Schedule.LearningRateSchedule.Kinds)})");
+        Check(Training.MinLearningRate >= 0 && Training.MinLearningRate <= Training.LearningRate, "training.minLearningRate",
+            $"must be in [0, training.learningRate], got {Training.MinLearningRate}");
+        Check(Training.GradientClip is null || (Training.GradientClip > 0 && double.IsFinite(Training.GradientClip.Value)), "training.gradientClip",
+            $"must be positive (or left out for no clipping), got {Training.GradientClip}");
         InRange(ConfigLimits.MaxBatchesPerEpoch, Training.MaxBatchesPerEpoch);
         InRange(ConfigLimits.Threads, Training.Threads);
         Check(Datasets.Names.Contains(Data.Dataset), "data.dataset", $"unknown dataset {Quote(Data.Dataset)} (valid: {string.Join(", ", Datasets.Names)})");

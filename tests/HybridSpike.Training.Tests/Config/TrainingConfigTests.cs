@@ -13,6 +13,14 @@ public class TrainingConfigTests
         Assert.False(c.Model.Lmu.Weights.HiddenEncoder || c.Model.Lmu.Weights.MemoryEncoder);
     }
 
+    [Fact]
+    public void By_default_the_learning_rate_is_constant_and_gradients_are_not_clipped()
+    {
+        var c = TrainingConfig.Parse("{}", "test");
+        Assert.Equal("constant", c.Training.LearningRateSchedule);
+        Assert.Null(c.Training.GradientClip);
+    }
+
     [Theory]
     [InlineData("""{"model":{"lmu":{"theta":0}}}""", "model.lmu.theta")]
     [InlineData("""{"model":{"lmu":{"order":-3}}}""", "model.lmu.order")]
@@ -25,6 +33,10 @@ public class TrainingConfigTests
     [InlineData("""{"model":{"lmu":{"form":"parallel","memoryQuantizer":{"enabled":true}}}}""", "model.lmu.form")]
     [InlineData("""{"model":{"lmu":{"thetta":784}}}""", "thetta")]
     [InlineData("""{"model":{"lmu":{"order":"many"}}}""", "order")]
+    [InlineData("""{"training":{"learningRateSchedule":"warmup"}}""", "training.learningRateSchedule")]
+    [InlineData("""{"training":{"learningRateSchedule":"cosine","minLearningRate":0.01}}""", "training.minLearningRate")]
+    [InlineData("""{"training":{"gradientClip":0}}""", "training.gradientClip")]
+    [InlineData("""{"training":{"gradientClip":-1}}""", "training.gradientClip")]
     public void An_invalid_config_is_refused_naming_the_field(string json, string field)
     {
         var e = Assert.Throws<ConfigException>(() => TrainingConfig.Parse(json, "my.json"));
