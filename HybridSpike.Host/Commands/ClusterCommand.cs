@@ -8,7 +8,14 @@ namespace HybridSpike.Host.Commands;
 /// <param name="Dir">Where the node files, their logs and cluster.json go.</param>
 /// <param name="BasePort">The first node's port; node K listens on BasePort + K - 1, the coordinator's file on BasePort + Nodes.</param>
 /// <param name="JoinTimeout">How long to wait for every node's <c>joined:</c> line before stopping them all.</param>
-internal sealed record ClusterUpRequest(int Nodes, string Dir, int BasePort, TimeSpan JoinTimeout, bool Json);
+internal sealed record ClusterUpRequest(int Nodes, string Dir, int BasePort, TimeSpan JoinTimeout, bool Json)
+{
+    /// <summary>TLS between the nodes (<c>--tls-certificate</c>), or null for plain TCP.</summary>
+    public ClusterUpTls? Tls { get; init; }
+}
+
+/// <summary>The cluster's certificate for <c>cluster up --tls-certificate</c>: its file, and the environment variable its password is in (never the command line).</summary>
+internal sealed record ClusterUpTls(string Certificate, string PasswordEnv);
 
 /// <summary>What <c>hybridspike cluster status</c> was asked.</summary>
 internal sealed record ClusterStatusRequest(string Dir, bool Json);
@@ -49,6 +56,8 @@ internal static class ClusterCommand
         private readonly Option<string> _dir = Dir();
         private readonly Option<int> _basePort = new("--base-port") { Description = $"Port of node-1; node K gets base + K - 1 and the coordinator file base + N (default: {DefaultBasePort})", DefaultValueFactory = _ => DefaultBasePort };
         private readonly Option<int> _joinTimeout = new("--join-timeout") { Description = "Seconds to wait until every node has joined (default: 60)", DefaultValueFactory = _ => 60 };
+        private readonly Option<string?> _tlsCertificate = new("--tls-certificate") { Description = "The cluster's PKCS#12 certificate: every node talks mutual TLS with it (docs/cluster.md, \"Security\")" };
+        private readonly Option<string?> _tlsPasswordEnv = new("--tls-password-env") { Description = "The environment variable that holds the certificate's password (the nodes inherit it)" };
         private readonly Option<bool> _json = Cli.JsonOption();
 
         public Command Command { get; }
@@ -57,7 +66,7 @@ internal static class ClusterCommand
         {
             Command = new Command("up", "Start N `hybridspike node` processes in the background on 127.0.0.1, wait until all are up, record them in DIR/cluster.json");
             Command.Arguments.Add(_nodes);
-            foreach (var o in new Option[] { _dir, _basePort, _joinTimeout, _json }) Command.Options.Add(o);
+            foreach (var o in new Option[] { _dir, _basePort, _joinTimeout, _tlsCertificate, _tlsPasswordEnv, _json }) Command.Options.Add(o);
             // Ctrl-C while the nodes join stops the ones started (by their ids) instead of leaving them behind unrecorded.
             Command.SetAction((result, cancel) => CtrlC.RunAsync("cluster up", "the nodes it started were stopped", result.InvocationConfiguration.Error, cancel,
                 token => ClusterService.UpAsync(Parse(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, token)));
@@ -71,7 +80,15 @@ internal static class ClusterCommand
             if (basePort < 1024 || basePort + nodes > 65535)
                 throw new ArgumentException($"--base-port must be from 1,024 to {65535 - nodes:N0} for {nodes} node(s) and the coordinator, got {basePort:N0}");
             var timeout = TimeSpan.FromSeconds(Ranges.JoinTimeoutSeconds.Check(result.GetValue(_joinTimeout), _joinTimeout.Name));
-            return new ClusterUpRequest(nodes, result.GetValue(_dir)!, basePort, timeout, result.GetValue(_json));
+            var certificate = result.GetValue(_tlsCertificate);
+            var passwordEnv = result.GetValue(_tlsPasswordEnv);
+            if (certificate is null && passwordEnv is not null) throw new ArgumentException("--tls-password-env needs --tls-certificate");
+            if (certificate is not null && string.IsNullOrWhiteSpace(passwordEnv))
+                throw new ArgumentException("--tls-certificate needs --tls-password-env: the name of the environment variable that holds its password");
+            return new ClusterUpRequest(nodes, result.GetValue(_dir)!, basePort, timeout, result.GetValue(_json))
+            {
+                Tls = certificate is null ? null : new ClusterUpTls(Path.GetFullPath(certificate), passwordEnv!),
+            };
         }
     }
 

@@ -136,7 +136,11 @@ internal static class ClusterService
         akka.cluster.seed-node-timeout = 1s
         """;
 
-    private static string Address(int port) => $"akka.tcp://{ClusterNodeConfig.SystemName}@{Hostname}:{port}";
+    private static string Address(int port, ClusterUpTls? tls) => $"{(tls is null ? "akka.tcp" : "akka.ssl.tcp")}://{ClusterNodeConfig.SystemName}@{Hostname}:{port}";
+
+    /// <summary>The TLS settings of every node file (the password stays in the environment the nodes inherit).</summary>
+    private static string TlsSettings(ClusterUpTls? tls) => tls is null ? "" :
+        $"hybridspike.cluster.tls {{ enabled = on, certificate = \"{tls.Certificate}\", password-env = {tls.PasswordEnv} }}";
 
     /// <summary>The path as the user wrote the folder (for the lines to copy), with the file name.</summary>
     private static string Shown(string dir, string file) => Path.Combine(dir, file);
@@ -164,15 +168,16 @@ internal static class ClusterService
             throw new MeshClusterException($"port{(taken.Count > 1 ? "s" : "")} {string.Join(", ", taken.Select(t => $"{t.port} ({PortName(t.i)})"))} on {Hostname} " +
                 $"{(taken.Count > 1 ? "are" : "is")} in use (another node or program listens there); stop it, or choose another --base-port (cluster up {request.Nodes} uses {ports[0]} to {ports[^1]})");
 
-        var seeds = Enumerable.Range(0, request.Nodes).Select(i => Address(ports[i])).ToArray();
+        var seeds = Enumerable.Range(0, request.Nodes).Select(i => Address(ports[i], request.Tls)).ToArray();
+        var tls = TlsSettings(request.Tls);
         var nodeFiles = new string[request.Nodes];
         for (int i = 0; i < request.Nodes; i++)
             nodeFiles[i] = WriteNodeFile(dir, $"node-{i + 1}.hocon", ports[i], seeds,
                 $"node-{i + 1} of a local cluster of {request.Nodes}, written by `hybridspike cluster up` (its process is recorded in cluster.json)",
-                i == 0 ? FirstSeed : "");
+                (i == 0 ? FirstSeed : "") + "\n" + tls);
         var coordinatorFile = WriteNodeFile(dir, "coordinator.hocon", ports[^1], seeds,
-            $"The coordinator of a local cluster of {request.Nodes}, written by `hybridspike cluster up`: `simulate --cluster` or `serve --cluster` with this file joins as one more mesh node");
-        var coordinator = new ClusterCoordinatorRecord(coordinatorFile, ports[^1], Address(ports[^1]));
+            $"The coordinator of a local cluster of {request.Nodes}, written by `hybridspike cluster up`: `simulate --cluster` or `serve --cluster` with this file joins as one more mesh node", tls);
+        var coordinator = new ClusterCoordinatorRecord(coordinatorFile, ports[^1], Address(ports[^1], request.Tls));
 
         var (exe, prefix) = Launcher();
         var nodes = new List<ClusterNodeRecord>();

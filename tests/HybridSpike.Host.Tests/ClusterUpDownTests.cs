@@ -61,6 +61,54 @@ public sealed class ClusterUpDownTests : IDisposable
     }
 
     [Fact]
+    public void Up_with_the_clusters_certificate_starts_nodes_that_talk_TLS_and_a_run_on_them_gives_the_local_results()
+    {
+        var model = TestArtifacts.SmallPsMnist(_dir);
+        var certificate = TlsClusterTests.MakeCertificate(_dir, "up-password");
+        // The nodes (and the in-process simulate below) read the password from the environment they inherit.
+        var variable = "HS_TEST_UP_TLS_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(variable, "up-password");
+        try
+        {
+            int basePort = FreePorts(3);
+            string[] common = ["simulate", "--model", model, "--profile", "test", "--samples", "10", "--json"];
+            var local = CliRunner.Run(common);
+            Assert.True(local.ExitCode == 0, local.Error);
+
+            var up = CliRunner.RunProcess("cluster", "up", "2", "--dir", ClusterDir, "--base-port", basePort.ToString(), "--join-timeout", "40",
+                "--tls-certificate", certificate, "--tls-password-env", variable, "--json");
+            Assert.True(up.ExitCode == 0, up.Error);
+            using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(ClusterDir, "cluster.json")));
+            Assert.All(record.RootElement.GetProperty("nodes").EnumerateArray(), n => Assert.StartsWith("akka.ssl.tcp://", n.GetProperty("address").GetString()));
+            Assert.DoesNotContain("up-password", File.ReadAllText(Path.Combine(ClusterDir, "node-1.hocon")));
+
+            var spread = CliRunner.Run([.. common, "--cluster", Path.Combine(ClusterDir, "coordinator.hocon"), "--nodes", "3", "--join-timeout", "30"]);
+            Assert.True(spread.ExitCode == 0, spread.Error);
+            using (var a = JsonDocument.Parse(local.Output))
+            using (var b = JsonDocument.Parse(spread.Output))
+                foreach (var field in new[] { "meshAccuracy", "spikes", "packets", "perSample" })
+                    Assert.Equal(a.RootElement.GetProperty(field).GetRawText(), b.RootElement.GetProperty(field).GetRawText());
+
+            var down = CliRunner.RunProcess("cluster", "down", "--dir", ClusterDir);
+            Assert.True(down.ExitCode == 0, down.Error);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--tls-certificate", "c.pfx" }, "--tls-certificate needs --tls-password-env")]
+    [InlineData(new[] { "--tls-password-env", "PW" }, "--tls-password-env needs --tls-certificate")]
+    public void TLS_options_come_as_a_pair(string[] options, string expected)
+    {
+        var r = CliRunner.Run(["cluster", "up", "2", "--dir", ClusterDir, .. options]);
+        Assert.Equal(Cli.BadInput, r.ExitCode);
+        Assert.Contains(expected, r.Error);
+    }
+
+    [Fact]
     public void Up_starts_two_nodes_simulate_runs_on_them_with_the_local_results_and_down_stops_them()
     {
         var model = TestArtifacts.SmallPsMnist(_dir);
