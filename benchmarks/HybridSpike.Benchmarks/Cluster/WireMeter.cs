@@ -78,45 +78,30 @@ internal sealed record WireCount(Dictionary<string, (long Messages, long Bytes)>
 }
 
 /// <summary>
-/// The step protocol's serializer, counted (<see cref="WireMeter"/>): the same bytes under the same identifier, so that a
-/// node without it reads them. Put in place of RuntimeSerializer by name (akka.actor.serializers.hybridspike-runtime).
+/// A wire serializer, counted (<see cref="WireMeter"/>): the same bytes under the same identifier, so that a node without
+/// it reads them; its manifests are counted with <paramref name="prefix"/>.
 /// </summary>
-public sealed class CountingRuntimeSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+public abstract class CountingSerializer(ExtendedActorSystem system, SerializerWithStringManifest inner, string prefix) : SerializerWithStringManifest(system)
 {
-    private readonly RuntimeSerializer _inner = new(system);
+    public override int Identifier => inner.Identifier;
 
-    public override int Identifier => _inner.Identifier;
-
-    public override string Manifest(object o) => _inner.Manifest(o);
+    public override string Manifest(object o) => inner.Manifest(o);
 
     public override byte[] ToBinary(object obj)
     {
-        var bytes = _inner.ToBinary(obj);
-        WireMeter.Count(_inner.Manifest(obj), obj, bytes.Length);
+        var bytes = inner.ToBinary(obj);
+        WireMeter.Count(prefix + inner.Manifest(obj), obj, bytes.Length);
         return bytes;
     }
 
-    public override object FromBinary(byte[] bytes, string manifest) => _inner.FromBinary(bytes, manifest);
+    public override object FromBinary(byte[] bytes, string manifest) => inner.FromBinary(bytes, manifest);
 }
+
+/// <summary>The step protocol's serializer, counted; put in place of RuntimeSerializer by name (akka.actor.serializers.hybridspike-runtime).</summary>
+public sealed class CountingRuntimeSerializer(ExtendedActorSystem system) : CountingSerializer(system, new RuntimeSerializer(system), "");
 
 /// <summary>Core hosting's serializer (weights, wiring), counted like <see cref="CountingRuntimeSerializer"/>; its manifests are prefixed "deploy:".</summary>
-public sealed class CountingDeploymentSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
-{
-    private readonly DeploymentSerializer _inner = new(system);
-
-    public override int Identifier => _inner.Identifier;
-
-    public override string Manifest(object o) => _inner.Manifest(o);
-
-    public override byte[] ToBinary(object obj)
-    {
-        var bytes = _inner.ToBinary(obj);
-        WireMeter.Count("deploy:" + _inner.Manifest(obj), obj, bytes.Length);
-        return bytes;
-    }
-
-    public override object FromBinary(byte[] bytes, string manifest) => _inner.FromBinary(bytes, manifest);
-}
+public sealed class CountingDeploymentSerializer(ExtendedActorSystem system) : CountingSerializer(system, new DeploymentSerializer(system), "deploy:");
 
 /// <summary>
 /// Bytes on the loopback TCP connections between the cluster's nodes, from the kernel's own counters (<c>ss -tin</c>:
