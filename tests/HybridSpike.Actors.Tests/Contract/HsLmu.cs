@@ -8,7 +8,7 @@ namespace HybridSpike.Actors.Tests.Contract;
 
 /// <summary>
 /// hsLMU networks for the contract: one built in code with the LMU's own math (always available),
-/// and the trained psMNIST one when its artifact is at hand (<see cref="ModelFactAttribute"/>).
+/// and a trained one (<see cref="TrainedArtifact"/>: the psMNIST hsLMU when at hand, else the demo's, shipped with the tests).
 /// </summary>
 public static class HsLmu
 {
@@ -55,7 +55,13 @@ public static class HsLmu
     /// <summary>Where the trained psMNIST hsLMU sits in a working copy that has trained it (runs/ is not in the repository).</summary>
     public const string DefaultModel = "runs/psmnist-embedded/hslmu-parallel/model.hsa";
 
-    /// <summary>The trained artifact's path, or why there is none.</summary>
+    /// <summary>The demo's trained hsLMU, shipped with the tests (Contract/Data/README.md): the one used when no larger one is at hand.</summary>
+    public static string ShippedModel => System.IO.Path.Combine(AppContext.BaseDirectory, "Contract", "Data", "hslmu-tiny-demo.hsa");
+
+    /// <summary>
+    /// The trained artifact's path, or why there is none: <see cref="ModelVariable"/>'s, else a working copy's
+    /// <see cref="DefaultModel"/>, else <see cref="ShippedModel"/>.
+    /// </summary>
     public static (string? Path, string? Missing) TrainedArtifact()
     {
         if (Environment.GetEnvironmentVariable(ModelVariable) is { Length: > 0 } set)
@@ -68,7 +74,7 @@ public static class HsLmu
             var path = System.IO.Path.Combine(dir.FullName, DefaultModel);
             if (File.Exists(path)) return (path, null);
         }
-        return (null, $"no trained hsLMU: set {ModelVariable} to its artifact (e.g. {DefaultModel} of a working copy that trained it) to run the contract on it");
+        return File.Exists(ShippedModel) ? (ShippedModel, null) : (null, $"no trained hsLMU: {ShippedModel} is missing from the test output");
     }
 
     /// <summary>The first <paramref name="count"/> test sequences of the artifact's dataset, in its permutation: [stream, step] and labels.</summary>
@@ -81,17 +87,5 @@ public static class HsLmu
         var labels = new long[count];
         view.Fill(dataset.Splits.Test, [.. Enumerable.Range(0, count)], x, labels);
         return (Array.ConvertAll(x, v => (double)v), Array.ConvertAll(labels, l => (int)l), view.Length);
-    }
-}
-
-/// <summary>
-/// A fact that needs the trained hsLMU artifact: skipped, with the reason, when <see cref="HsLmu.ModelVariable"/>
-/// is unset and no working copy above the tests holds <see cref="HsLmu.DefaultModel"/> (as on CI).
-/// </summary>
-public sealed class ModelFactAttribute : FactAttribute
-{
-    public ModelFactAttribute()
-    {
-        if (HsLmu.TrainedArtifact().Missing is { } why) Skip = why;
     }
 }
