@@ -28,7 +28,9 @@ public sealed record ClusterNodeConfig(
     public const string SystemName = "hybridspike";
 
     /// <summary>The scheme of this node's addresses: <c>akka.ssl.tcp</c> with TLS (Akka.Remote names them so), else <c>akka.tcp</c>.</summary>
-    public string Scheme => Config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) ? "akka.ssl.tcp" : "akka.tcp";
+    public string Scheme => SchemeOf(Config);
+
+    private static string SchemeOf(Config config) => config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) ? "akka.ssl.tcp" : "akka.tcp";
 
     /// <summary>This node's own address.</summary>
     public Address Self => new(Scheme, Name, Hostname, Port);
@@ -202,7 +204,7 @@ public sealed record ClusterNodeConfig(
         // TLS is ours to switch on (the certificate is loaded and checked now); Akka's transport then names the addresses akka.ssl.tcp.
         var tls = ClusterTls.Read(config, source);
         if (tls is not null) config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = on").WithFallback(config);
-        var scheme = config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) ? "akka.ssl.tcp" : "akka.tcp";
+        var scheme = SchemeOf(config);
 
         var seeds = ImmutableArray.CreateBuilder<Address>();
         foreach (var text in config.GetStringList("akka.cluster.seed-nodes") ?? [])
@@ -368,8 +370,6 @@ public sealed record ClusterNodeConfig(
     public ImmutableArray<Akka.Actor.Setup.Setup> Setups => Tls is { } tls ? [tls.Setup()] : [];
 
     /// <summary>Starts an actor system for this node; it joins the seeds on its own.</summary>
-    public ActorSystem StartSystem(Config? over = null) =>
-        ActorSystem.Create(Name, Setups.Aggregate(
-            Akka.Actor.Setup.ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(over is null ? Config : over.WithFallback(Config))),
-            (all, setup) => all.And(setup)));
+    public ActorSystem StartSystem() =>
+        ActorSystem.Create(Name, Akka.Actor.Setup.ActorSystemSetup.Create([BootstrapSetup.Create().WithConfig(Config), .. Setups]));
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
 namespace HybridSpike.Host.Tests;
@@ -20,17 +18,8 @@ public sealed class TlsClusterTests : IDisposable
 
     private string Certificate() => MakeCertificate(_dir, "test-password");
 
-    /// <summary>A self-signed certificate with its key, as a PKCS#12 file in <paramref name="dir"/> (what openssl would make, cluster-config/tls.hocon).</summary>
-    internal static string MakeCertificate(string dir, string password)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=hybridspike-test-cluster", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
-        var path = Path.Combine(dir, "cluster.pfx");
-        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, password));
-        return path;
-    }
+    /// <summary>The cluster's certificate, <c>cluster.pfx</c> in <paramref name="dir"/>.</summary>
+    internal static string MakeCertificate(string dir, string password) => HybridSpike.Tests.Shared.TestCertificates.Make(dir, "cluster", password);
 
     private string Hocon(string name, int port, int seed, string? certificate)
     {

@@ -27,19 +27,7 @@ public sealed class ClusterSecurityTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>A self-signed certificate with its private key, as a PKCS#12 file (what <c>openssl req -x509</c> and <c>openssl pkcs12</c> would make).</summary>
-    internal static string MakeCertificate(string dir, string name, string password)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        // Each node is a server to some peers and a client to others (mutual TLS).
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        var path = Path.Combine(dir, name + ".pfx");
-        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, password));
-        return path;
-    }
+    internal static string MakeCertificate(string dir, string name, string password) => HybridSpike.Tests.Shared.TestCertificates.Make(dir, name, password);
 
     private static int FreePort() => ClusterNodeConfigTests.FreePort();
 
