@@ -41,7 +41,7 @@ internal sealed class MeshPlan
             // the mesh adds how many cores send each source.
             var plan = CorePlan.ForPiece(fixedNet, lookups, lookups.PopulationIndex(piece.Population), piece.Start, piece.Count, densePairs);
             var incoming = plan.Incoming.Select(c => new IncomingConnection(c.Source, c.SourceSize,
-                c.Source < 0 ? 1 : pieceCount[net.Populations[c.Source].Name], c.OneStep, c.SourceOmega, c.Weights, c.RowExponents));
+                c.Source < 0 ? 1 : pieceCount[net.Populations[c.Source].Name], c.OneStep, c.SourceOmega, c.Weights, c.RowExponents, c.Integrates));
             var destinations = mesh.Router.Resolve(cores.Count).Destinations; // cores.Count: this placement's index
             // On table-routed profiles each core routes its packets by lookup at run time (its destinations: the walk's).
             var lookup = (mesh.Router as Mapping.Routing.Tables.TableRouter)?.LookupFor(cores.Count);

@@ -109,10 +109,11 @@ internal sealed record CoreSetup(
 /// <summary>One incoming connection of a core: its rows of the fixed-point weights (in the kernel's layout) and where the source payloads come from.</summary>
 /// <param name="Source">Population index of the source, or -1 for the network input.</param>
 /// <param name="SourceCores">How many cores send this source's payloads (the input: 1).</param>
+/// <param name="Integrates">The source sends changes (send-on-delta): the core integrates its sums (<see cref="CoreConnection.Integrates"/>).</param>
 internal sealed record IncomingConnection(int Source, int SourceSize, int SourceCores, bool OneStep, double? SourceOmega,
-    HybridSpike.Core.Numerics.MantissaBlock Weights, ImmutableArray<int> RowExponents)
+    HybridSpike.Core.Numerics.MantissaBlock Weights, ImmutableArray<int> RowExponents, bool Integrates)
 {
-    public CoreConnection ToCoreConnection() => new(Source, SourceSize, OneStep, SourceOmega, Weights, RowExponents);
+    public CoreConnection ToCoreConnection() => new(Source, SourceSize, OneStep, SourceOmega, Weights, RowExponents, Integrates);
 }
 
 /// <summary>Tells a core where its payloads go (sent once, before the first step's input).</summary>

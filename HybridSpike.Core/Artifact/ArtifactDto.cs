@@ -66,6 +66,18 @@ internal sealed class PopulationDto
     [Key("bias")] public byte[]? Bias { get; set; }
     [Key("initial_state")] public string? InitialState { get; set; }
     [Key("initial_seed")] public ulong? InitialSeed { get; set; }
+    /// <summary>Schema 3: the rule of a quantized population (nil for a non-spiking one); absent in 1 and 2 (sigma-delta).</summary>
+    [Key("quantizer")] public QuantizerDto? Quantizer { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class QuantizerDto
+{
+    [Key("rule")] public string? Rule { get; set; }
+    /// <summary>Stochastic and dithered only.</summary>
+    [Key("seed")] public ulong? Seed { get; set; }
+    /// <summary>Send-on-delta only.</summary>
+    [Key("threshold")] public double? Threshold { get; set; }
 }
 
 [MessagePackObject]

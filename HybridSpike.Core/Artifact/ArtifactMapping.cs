@@ -80,6 +80,7 @@ internal static class ArtifactMapping
             Bias = p.Bias.IsDefaultOrEmpty ? [] : DoublesToBlob(p.Bias.AsSpan()),
             InitialState = InitialStateName(p.InitialState),
             InitialSeed = p.InitialSeed,
+            Quantizer = p.IsQuantized ? ToDto(p.Quantizer) : null,
         }).ToList(),
         Connections = n.Connections.Select(c => (ConnectionDto?)new ConnectionDto
         {
@@ -108,6 +109,14 @@ internal static class ArtifactMapping
         _ => throw new ArgumentException($"weights of type {w.GetType().Name} cannot be stored in an artifact"),
     };
 
+    private static QuantizerDto ToDto(QuantizerRule q) => q switch
+    {
+        QuantizerRule.Stochastic s => new QuantizerDto { Rule = q.Name, Seed = s.Seed },
+        QuantizerRule.Dithered d => new QuantizerDto { Rule = q.Name, Seed = d.Seed },
+        QuantizerRule.SendOnDelta sd => new QuantizerDto { Rule = q.Name, Threshold = sd.Threshold },
+        _ => new QuantizerDto { Rule = q.Name },
+    };
+
     public static byte[] DoublesToBlob(ReadOnlySpan<double> values)
     {
         var blob = new byte[values.Length * sizeof(double)];
@@ -127,7 +136,7 @@ internal static class ArtifactMapping
     /// <summary>Builds the artifact; every problem becomes an <see cref="ArtifactFormatException"/> naming <paramref name="file"/> and the field.</summary>
     public static ModelArtifact FromDto(ArtifactDto dto, string file)
     {
-        var reader = new FieldReader(file);
+        var reader = new FieldReader(file, dto.SchemaVersion ?? 0);
         string arithmetic = reader.Required(dto.Arithmetic, "arithmetic");
         if (!ArtifactArithmetic.Supported.Contains(arithmetic))
             throw reader.Error($"arithmetic '{arithmetic}' is not supported (supported: {string.Join(", ", ArtifactArithmetic.Supported)})");
@@ -146,7 +155,7 @@ internal static class ArtifactMapping
         return new ModelArtifact(reader.Required(dto.SchemaVersion, "schema_version"), arithmetic, network, provenance, metrics);
     }
 
-    private sealed class FieldReader(string file)
+    private sealed class FieldReader(string file, int schemaVersion)
     {
         public ArtifactFormatException Error(string problem) => new($"{file}: {problem}");
 
@@ -193,14 +202,40 @@ internal static class ArtifactMapping
             int size = Required(p.Size, $"{at}.size");
             // Checked here, before the network is built: nothing downstream allocates by a size over the limit.
             if (size > ArtifactLimits.MaxUnits) throw Error($"{at}.size: {size} units exceed the limit of {ArtifactLimits.MaxUnits} per population");
+            var omega = Required(p.Omega, $"{at}.omega").Value;
             return new Population(
                 Required(p.Name, $"{at}.name"),
                 size,
                 ParseName(activation, $"{at}.activation", ActivationValues, Activations.Name),
-                Required(p.Omega, $"{at}.omega").Value,
+                omega,
                 Doubles(bias, $"{at}.bias", expected: null),
                 ParseName(initial, $"{at}.initial_state", InitialStates, InitialStateName),
-                Required(p.InitialSeed, $"{at}.initial_seed"));
+                Required(p.InitialSeed, $"{at}.initial_seed"))
+            {
+                Quantizer = ReadQuantizer(p.Quantizer, omega is not null, $"{at}.quantizer"),
+            };
+        }
+
+        /// <summary>Schema 3 names the rule of every quantized population; schemas 1 and 2 knew only sigma-delta.</summary>
+        private QuantizerRule ReadQuantizer(QuantizerDto? q, bool quantized, string at)
+        {
+            if (schemaVersion < 3)
+                return q is null ? QuantizerRule.Default : throw Error($"{at}: schema {schemaVersion} has no quantizer field (it came in schema 3)");
+            if (!quantized) return q is null ? QuantizerRule.Default : throw Error($"{at}: a non-spiking population (omega nil) has no quantizer");
+            q = Required(q, at);
+            string rule = Required(q.Rule, $"{at}.rule");
+            QuantizerRule result = rule switch
+            {
+                "sigma-delta" => QuantizerRule.Default,
+                "rounding" => new QuantizerRule.Rounding(),
+                "stochastic" => new QuantizerRule.Stochastic(Required(q.Seed, $"{at}.seed")),
+                "dithered" => new QuantizerRule.Dithered(Required(q.Seed, $"{at}.seed")),
+                "send-on-delta" => new QuantizerRule.SendOnDelta(Required(q.Threshold, $"{at}.threshold")),
+                _ => throw Error($"{at}.rule: unknown quantizer rule '{rule}' (valid: {string.Join(", ", Quantizers.Names)})"),
+            };
+            if (q.Seed is not null && result is not (QuantizerRule.Stochastic or QuantizerRule.Dithered)) throw Error($"{at}.seed: the {rule} rule takes no seed");
+            if (q.Threshold is not null && result is not QuantizerRule.SendOnDelta) throw Error($"{at}.threshold: the {rule} rule takes no threshold");
+            return result;
         }
 
         private Connection ReadConnection(ConnectionDto c, string at) =>

@@ -62,11 +62,11 @@ public sealed record ModelArtifact(
     Provenance Provenance,
     ImmutableDictionary<string, double> Metrics)
 {
-    /// <summary>The schema this version writes: 2, which ends with a digest of the contents.</summary>
-    public const int CurrentSchemaVersion = 2;
+    /// <summary>The schema this version writes: 3, which names each quantized population's rule and ends with a digest of the contents.</summary>
+    public const int CurrentSchemaVersion = 3;
 
-    /// <summary>The schemas this version reads: 1 (no digest) and 2.</summary>
-    public static ImmutableArray<int> ReadableSchemaVersions { get; } = [1, 2];
+    /// <summary>The schemas this version reads: 1 (no digest), 2 (sigma-delta only) and 3.</summary>
+    public static ImmutableArray<int> ReadableSchemaVersions { get; } = [1, 2, 3];
 
     /// <summary>
     /// A float64 artifact of the current schema. The network is validated here as the reader validates it

@@ -14,7 +14,11 @@ namespace HybridSpike.Core.Dynamics;
 /// <param name="SourceOmega">ω of a quantized source (its payload is n, its activity n/ω); null for the input and non-spiking sources (payload round(a·2^16)).</param>
 /// <param name="Weights">The mantissas [core unit, source unit].</param>
 /// <param name="RowExponents">One exponent per core unit: w = m·2^e.</param>
-public sealed record CoreConnection(int Source, int SourceSize, bool OneStep, double? SourceOmega, MantissaBlock Weights, ImmutableArray<int> RowExponents)
+/// <param name="Integrates">
+/// The source sends changes (send-on-delta, <see cref="Quantizers.SendsDeltas"/>): the core keeps each unit's sum
+/// Σ_t acc_t (int64, exact) in its state and uses that, so its input is W·L/ω, the source's level.
+/// </param>
+public sealed record CoreConnection(int Source, int SourceSize, bool OneStep, double? SourceOmega, MantissaBlock Weights, ImmutableArray<int> RowExponents, bool Integrates)
 {
     /// <summary>The rows' <see cref="FixedPoint.RowScale"/>s, computed once.</summary>
     public double[] RowScales { get; } = [.. RowExponents.Select(e => FixedPoint.RowScale(e, SourceOmega))];
@@ -32,7 +36,10 @@ public sealed record CorePlan(int PopulationIndex, Population Population, int St
     /// <summary>Incoming connections whose payloads are read a step late (their payloads are kept in the state between steps).</summary>
     public ImmutableArray<int> OneStepConnections { get; } = [.. Enumerable.Range(0, Incoming.Length).Where(i => Incoming[i].OneStep)];
 
-    /// <summary>The units' Q32 initial states (zeros for a non-spiking population).</summary>
+    /// <summary>Incoming connections whose sums the core integrates (their sources send changes).</summary>
+    public ImmutableArray<int> IntegratingConnections { get; } = [.. Enumerable.Range(0, Incoming.Length).Where(i => Incoming[i].Integrates)];
+
+    /// <summary>The units' initial integer states (<see cref="FixedPoint.InitialState"/> of the rule's; zeros for a non-spiking population).</summary>
     internal long[] InitialStates { get; } = InitialStatesOf(Population, Start, Count);
 
     private static long[] InitialStatesOf(Population p, int start, int count)
@@ -78,9 +85,11 @@ public sealed record CorePlan(int PopulationIndex, Population Population, int St
             var conn = net.Connections[c];
             var w = network.Weights[c];
             int source = index.SourceIndex(conn);
-            incoming.Add(new CoreConnection(source, w.Sources, conn.Delay == Delay.OneStep, source < 0 ? null : net.Populations[source].Omega,
+            var sourcePopulation = source < 0 ? null : net.Populations[source];
+            incoming.Add(new CoreConnection(source, w.Sources, conn.Delay == Delay.OneStep, sourcePopulation?.Omega,
                 MantissaBlock.FromRowMajor(count, w.Sources, w.Mantissas.AsSpan(start * w.Sources, count * w.Sources), densePairs),
-                w.RowExponents.Slice(start, count)));
+                w.RowExponents.Slice(start, count),
+                sourcePopulation is { IsQuantized: true } sp && Quantizers.SendsDeltas(sp.Quantizer)));
         }
         return new CorePlan(populationIndex, p, start, count, incoming.ToImmutable());
     }

@@ -37,7 +37,8 @@ public sealed class StepScratch
 /// <code>
 ///   x_i   = bias_i + Σ_c acc_c,i · 2^(e_c,i) · scale_c      acc_c,i = Σ_j m_c,ij · payload_c,j   (int64, exact)
 ///   payload_c = this step's source payloads (same-step c), or the slot's delayed ones (one-step c)
-///   quantized: Q32 quantizer on f(x) → payload n, activity n/ω;  otherwise payload round(f(x)·2^16), activity f(x)
+///   (a connection from a send-on-delta source: acc_c,i summed over the slot's steps, in its state)
+///   quantized: the population's quantizer on f(x), integer states → payload n, activity n/ω (or L/ω);  otherwise payload round(f(x)·2^16), activity f(x)
 /// </code>
 /// (<see cref="FixedPoint.UnitsStep"/>; connections in network order). A pure function of (plan, state, arrivals)
 /// to (payloads, next state), with the state advanced in place. A slot that is not stepped is not touched:
@@ -88,14 +89,21 @@ public static class CoreStep
                 var c = plan.Incoming[ci];
                 ReadOnlySpan<long> src = c.OneStep ? state.Delayed(ci, slot) : arrivals[ci].AsSpan(k * c.SourceSize, c.SourceSize);
                 events += c.Weights.Accumulate(src, sums);
-                FixedPoint.AddContributions(sums, c.RowScales, c.SourceOmega, x);
+                if (c.Integrates)
+                {
+                    // The source sent changes of its level: the running sum of W·n is W·L, exact in int64.
+                    var total = state.Integrated(ci, slot);
+                    for (int i = 0; i < total.Length; i++) total[i] = checked(total[i] + sums[i]);
+                    FixedPoint.AddContributions(total, c.RowScales, c.SourceOmega, x);
+                }
+                else FixedPoint.AddContributions(sums, c.RowScales, c.SourceOmega, x);
             }
             var outPayloads = payloads.Slice(k * n, n);
             var outActivity = activity.IsEmpty ? scratch.Activity.AsSpan() : activity.Slice(k * n, n);
             var outCounts = counts.IsEmpty ? scratch.Counts.AsSpan() : counts.Slice(k * n, n);
             try
             {
-                FixedPoint.UnitsStep(p.Activation, p.Omega, x, scratch.Fx, state.Quantizer(slot), outPayloads, outActivity, outCounts);
+                FixedPoint.UnitsStep(p.Activation, p.Omega, p.Quantizer, plan.Start, x, scratch.Fx, state.Quantizer(slot), outPayloads, outActivity, outCounts);
             }
             catch (OverflowException e)
             {

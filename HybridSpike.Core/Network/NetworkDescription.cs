@@ -15,7 +15,8 @@ public enum Delay
 /// <summary>
 /// A population of units. Each step its units' input is
 /// <c>x = bias + Σ_connections W·a_source</c>; a non-spiking population sends <c>a = f(x)</c>,
-/// a quantized one (<see cref="Omega"/> set) sends <c>a = n/ω</c> from <see cref="SigmaDelta"/>.
+/// a quantized one (<see cref="Omega"/> set) sends integer counts n from its <see cref="Quantizer"/> rule
+/// (<see cref="SigmaDelta"/> by default) and its targets see <c>a = n/ω</c> (send-on-delta: the level, <see cref="Quantizers.Activity"/>).
 /// </summary>
 /// <param name="Name">Unique within the network; "input" is reserved for the network input.</param>
 /// <param name="Omega">Quanta per unit of activity per step; null for a non-spiking population.</param>
@@ -32,9 +33,19 @@ public sealed record Population(
 {
     public bool IsQuantized => Omega is not null;
 
-    /// <summary>v₀ of each unit (zeros when not quantized).</summary>
-    public double[] InitialStates() =>
-        IsQuantized ? SigmaDelta.InitialState(Size, InitialState, InitialSeed) : new double[Size];
+    /// <summary>
+    /// The rule a quantized population's counts come from (ignored when <see cref="Omega"/> is null):
+    /// <see cref="QuantizerRule.SigmaDelta"/> unless set, as in every artifact before the rule was recorded.
+    /// </summary>
+    public QuantizerRule Quantizer { get; init; } = QuantizerRule.Default;
+
+    /// <summary>The initial quantizer state of each unit (<see cref="Quantizers.InitialStates"/>; zeros when not quantized).</summary>
+    public double[] InitialStates()
+    {
+        var v = new double[Size];
+        if (IsQuantized) Quantizers.InitialStates(Quantizer, v, InitialState, InitialSeed);
+        return v;
+    }
 }
 
 /// <summary>Weights of a connection: target × source.</summary>
@@ -135,7 +146,7 @@ public sealed record NetworkDescription(
 
     /// <summary>
     /// The largest ω: a count of ω + 1 spikes in one step (|f(x)| = 1) must fit the int32 that every simulator
-    /// holds a count in (<see cref="SigmaDelta.Step"/>, <see cref="FixedPoint.QuantizerStep"/>).
+    /// holds a count in (<see cref="SigmaDelta.Step"/>, <see cref="FixedPoint.QuantizerStep(QuantizerRule, Span{long}, ReadOnlySpan{double}, double, Span{int}, int)"/>).
     /// </summary>
     public const double MaxOmega = int.MaxValue - 1;
 
@@ -154,6 +165,7 @@ public sealed record NetworkDescription(
             if (p.Name == InputName) throw new ArgumentException($"population name '{InputName}' is reserved for the network input");
             if (!index.TryAdd(p.Name, i)) throw new ArgumentException($"population '{p.Name}' is listed twice");
             if (p.Size <= 0) throw new ArgumentException($"population '{p.Name}': size {p.Size} must be positive");
+            if (p.IsQuantized) Quantizers.Validate(p.Quantizer, p.Name);
             if (p.Omega is { } w && !(w > 0 && double.IsFinite(w))) throw new ArgumentException($"population '{p.Name}': ω = {w} must be positive and finite");
             if (p.Omega is { } big && big > MaxOmega)
                 throw new ArgumentException($"population '{p.Name}': ω = {big} is over the limit of {MaxOmega}: a step's spike count (up to ω·|f(x)| + 1) must fit an int32");
@@ -230,7 +242,7 @@ public sealed record NetworkDescription(
                     else
                     {
                         int s = index[c.Source];
-                        a = maxF[s] + (Populations[s].Omega is { } w ? 1 / w : 0);
+                        a = Populations[s].Omega is { } w ? Quantizers.MaxActivity(Populations[s].Quantizer, w, maxF[s]) : maxF[s];
                     }
                     if (double.IsNaN(a)) { bounded = false; break; }
                     switch (c.Weights)
@@ -252,9 +264,9 @@ public sealed record NetworkDescription(
                 if (!bounded) continue;   // stays NaN: later populations it feeds are not bounded either
                 maxF[i] = x.Length == 0 ? 0 : x.Max();
             }
-            if (p.Omega is { } omega && !(omega * maxF[i] + 1 <= int.MaxValue))
+            if (p.Omega is { } omega && !(Quantizers.MaxCount(p.Quantizer, omega, maxF[i]) <= int.MaxValue))
                 throw new ArgumentException(
-                    $"population '{p.Name}': with ω = {omega} a step can give {omega * maxF[i] + 1:G4} spikes per unit " +
+                    $"population '{p.Name}': with ω = {omega} a step can give {Quantizers.MaxCount(p.Quantizer, omega, maxF[i]):G4} spikes per unit " +
                     $"(max |f(x)| = {maxF[i]:G4}{(p.Activation is Activation.Tanh or Activation.Sigmoid ? "" : " from its biases and weights, inputs in [-1, 1]")}), more than an int32 count holds ({int.MaxValue})");
         }
     }

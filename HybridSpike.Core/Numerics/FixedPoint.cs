@@ -74,7 +74,7 @@ public static class FixedPoint
     /// that every simulator of the fixed-point network, however it splits the work, gets the same counts.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void QuantizerStep(Span<long> v, ReadOnlySpan<double> fx, double omega, Span<int> n)
+    private static void SigmaDeltaStep(Span<long> v, ReadOnlySpan<double> fx, double omega, Span<int> n)
     {
         if (fx.Length != v.Length || n.Length != v.Length)
             throw new ArgumentException($"spans differ: v {v.Length}, f(x) {fx.Length}, n {n.Length}");
@@ -90,6 +90,61 @@ public static class FixedPoint
                 long count = s >> StateFractionBits;
                 v[start + i] = s - (count << StateFractionBits);
                 n[start + i] = checked((int)count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Quantizers.Step"/> on integer states, for units <paramref name="firstUnit"/>.. of a population:
+    /// with δ = round(ω·f(x)·2^32) (half to even),
+    /// <code>
+    ///   sigma-delta          s = v + δ;  n = ⌊s / 2^32⌋;  v ← s − n·2^32       (v: Q32 remainder)
+    ///   rounding, dithered   n = ⌊(δ + v) / 2^32⌋                            (v: Q32 offset, ½ or d_i, constant)
+    ///   stochastic           n = ⌊(δ + u) / 2^32⌋, u = Noise(seed, unit, v);  v ← v + 1    (v: the step count)
+    ///   send-on-delta        D = δ − L·2^32;  n = |D| ≥ round(Θ·2^32) ? ⌊(D + 2^31) / 2^32⌋ : 0;  L ← L + n   (v = L, an integer)
+    /// </code>
+    /// The float64 equations with every quantity a multiple of 2^−32: where ω·f(x) is such a multiple the two agree
+    /// exactly (the contract's dyadic domain). Any split of the work gives the same counts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void QuantizerStep(QuantizerRule rule, Span<long> v, ReadOnlySpan<double> fx, double omega, Span<int> n, int firstUnit)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (rule is QuantizerRule.SigmaDelta) { SigmaDeltaStep(v, fx, omega, n); return; }
+        if (fx.Length != v.Length || n.Length != v.Length)
+            throw new ArgumentException($"spans differ: v {v.Length}, f(x) {fx.Length}, n {n.Length}");
+        Span<long> delta = stackalloc long[Math.Min(v.Length, 256)];
+        for (int start = 0; start < v.Length; start += delta.Length)
+        {
+            int len = Math.Min(delta.Length, v.Length - start);
+            RoundScaled(fx.Slice(start, len), omega, StateScale, delta[..len]);
+            var vs = v.Slice(start, len);
+            var ns = n.Slice(start, len);
+            switch (rule)
+            {
+                case QuantizerRule.Rounding or QuantizerRule.Dithered:
+                    for (int i = 0; i < len; i++) ns[i] = checked((int)(checked(delta[i] + vs[i]) >> StateFractionBits));
+                    break;
+                case QuantizerRule.Stochastic st:
+                    for (int i = 0; i < len; i++)
+                    {
+                        long u = Quantizers.Noise(st.Seed, firstUnit + start + i, vs[i]);
+                        ns[i] = checked((int)(checked(delta[i] + u) >> StateFractionBits));
+                        vs[i]++;
+                    }
+                    break;
+                case QuantizerRule.SendOnDelta sd:
+                    long threshold = (long)Math.Round(sd.Threshold * StateScale, MidpointRounding.ToEven);
+                    for (int i = 0; i < len; i++)
+                    {
+                        if (vs[i] is > int.MaxValue or < int.MinValue) throw new OverflowException($"send-on-delta level {vs[i]} does not fit an int32");
+                        long d = checked(delta[i] - (vs[i] << StateFractionBits));
+                        long c = Math.Abs(d) >= threshold ? checked(d + (1L << (StateFractionBits - 1))) >> StateFractionBits : 0;
+                        ns[i] = checked((int)c);
+                        vs[i] = checked(vs[i] + c);
+                    }
+                    break;
+                default: throw Quantizers.Unknown(rule);
             }
         }
     }
@@ -170,18 +225,22 @@ public static class FixedPoint
     }
 
     /// <summary>
-    /// The units' step from their inputs x: f(x), then either the Q32 quantizer (payload n, activity n/ω,
+    /// The units' step from their inputs x (units <paramref name="firstUnit"/>.. of the population): f(x), then either
+    /// the population's quantizer <paramref name="rule"/> on integer states (payload n, activity n/ω or the send-on-delta level L/ω,
     /// counts written) or, without ω, activity f(x) and payload round(f(x)·2^16). <paramref name="fx"/> is scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void UnitsStep(Activation f, double? omega, ReadOnlySpan<double> x, Span<double> fx, Span<long> state,
+    public static void UnitsStep(Activation f, double? omega, QuantizerRule rule, int firstUnit, ReadOnlySpan<double> x, Span<double> fx, Span<long> state,
         Span<long> payloads, Span<double> activity, Span<int> counts)
     {
         Activations.ApplyAll(f, x, fx);
         if (omega is { } w)
         {
-            QuantizerStep(state, fx, w, counts);
-            for (int i = 0; i < x.Length; i++) { payloads[i] = counts[i]; activity[i] = counts[i] / w; }
+            QuantizerStep(rule, state, fx, w, counts, firstUnit);
+            if (Quantizers.SendsDeltas(rule))
+                for (int i = 0; i < x.Length; i++) { payloads[i] = counts[i]; activity[i] = state[i] / w; }   // the level L/ω
+            else
+                for (int i = 0; i < x.Length; i++) { payloads[i] = counts[i]; activity[i] = counts[i] / w; }
         }
         else
         {

@@ -13,7 +13,7 @@ namespace HybridSpike.Core.Reference;
 ///   acc_c,i  = Σ_j m_c,ij · payload_j                        (int64: exact, so order-free)
 ///   x_i      = bias_i + Σ_c acc_c,i · 2^(e_c,i) · scale_c     (float64, connections in network order)
 ///   scale_c  = 1/ω of a quantized source (applied as a division), 2^−16 otherwise
-///   quantized: Q32 quantizer on f(x) (<see cref="FixedPoint.QuantizerStep"/>), a = n/ω
+///   quantized: Q32 quantizer on f(x) (<see cref="FixedPoint.QuantizerStep(QuantizerRule, Span{long}, ReadOnlySpan{double}, double, Span{int}, int)"/>), a = n/ω
 ///   otherwise: a = f(x)
 /// </code>
 /// Same-step connections read the source's payload of this step, one-step ones the previous step's

@@ -19,7 +19,7 @@ namespace HybridSpike.Core.Reference;
 ///            = the source's activity of step t     same-step (the source is earlier in the list)
 ///            = the source's activity of step t−1   one-step (0 at t = 0)
 ///   non-spiking:  a = f(x)
-///   quantized:    v ← v + ω·f(x);  n = ⌊v⌋;  v ← v − n;  a = n / ω     (SigmaDelta.Step)
+///   quantized:    n from the population's rule (Quantizers.Step; sigma-delta: v ← v + ω·f(x);  n = ⌊v⌋;  v ← v − n);  a = n / ω, or L/ω for send-on-delta
 /// </code>
 /// v starts at <see cref="Population.InitialStates"/> for every sample of a batch. The output is the output
 /// population's activity at step T−1; the predicted class is the index of its first maximum.
@@ -157,15 +157,19 @@ public sealed class GoldenSimulator : ISimulator
                 if (plan.V0 is not null)
                 {
                     double omega = plan.Population.Omega!.Value;
+                    var rule = plan.Population.Quantizer;
+                    int units = plan.Population.Size;
                     try
                     {
-                        SigmaDelta.Step(v[p], x, omega, counts[p]);
+                        // Row by row: a rule's draws are by unit of the population (Quantizers.Noise), not by place in the batch.
+                        for (int b = 0; b < batch; b++)
+                            Quantizers.Step(rule, v[p].AsSpan(b * units, units), x.Slice(b * units, units), omega, counts[p].AsSpan(b * units, units), 0);
                     }
                     catch (OverflowException e)
                     {
                         throw new OverflowException($"population '{plan.Population.Name}' at step {t}: a spike count exceeds int32 (ω·f(x) too large or not finite)", e);
                     }
-                    Activities(counts[p], omega, current[p]);
+                    Quantizers.Activity(rule, counts[p], v[p], omega, current[p]);
                     observer?.OnCounts(t, plan.Population, counts[p]);
                 }
             }
@@ -197,13 +201,6 @@ public sealed class GoldenSimulator : ISimulator
             throw new ArgumentException(
                 $"inputs: {inputLength} values, but batch {batch} × steps {steps} × input dimensions {InputDimensions} need {need} (layout [batch, step, dimension])",
                 "inputs");
-    }
-
-    /// <summary>a = n / ω (divided, not multiplied by 1/ω: the definition's rounding).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Activities(ReadOnlySpan<int> n, double omega, Span<double> a)
-    {
-        for (int i = 0; i < a.Length; i++) a[i] = n[i] / omega;
     }
 
     /// <summary>x = f(x) in place: <see cref="Activations.ApplyAll"/>, the bits of <see cref="Activations.Apply"/>.</summary>

@@ -223,21 +223,25 @@ public abstract class WireSerializer : SerializerWithStringManifest
 
     protected static void WriteSnapshot(ref MessagePackWriter w, CoreSnapshot s)
     {
-        w.WriteArrayHeader(3);
+        w.WriteArrayHeader(4);
         w.Write(s.Slots); WriteLongs(ref w, s.Quantizer);
         w.WriteArrayHeader(s.Delayed.Length);
         foreach (var d in s.Delayed) WriteLongs(ref w, d);
+        w.WriteArrayHeader(s.Integrated.Length);
+        foreach (var d in s.Integrated) WriteLongs(ref w, d);
     }
 
     protected static CoreSnapshot ReadSnapshot(ref MessagePackReader r)
     {
-        Fields(ref r, 3);
+        Fields(ref r, 4);
         int slots = r.ReadInt32();
         var quantizer = ReadLongs(ref r);
         var delayed = new ImmutableArray<long>[r.ReadArrayHeader()];
         for (int i = 0; i < delayed.Length; i++) delayed[i] = ReadLongs(ref r);
-        if (quantizer.IsDefault || delayed.Any(d => d.IsDefault)) throw new SerializationException("core snapshot: a state array is missing");
-        return new CoreSnapshot(slots, quantizer, ImmutableCollectionsMarshal.AsImmutableArray(delayed));
+        var integrated = new ImmutableArray<long>[r.ReadArrayHeader()];
+        for (int i = 0; i < integrated.Length; i++) integrated[i] = ReadLongs(ref r);
+        if (quantizer.IsDefault || delayed.Any(d => d.IsDefault) || integrated.Any(d => d.IsDefault)) throw new SerializationException("core snapshot: a state array is missing");
+        return new CoreSnapshot(slots, quantizer, ImmutableCollectionsMarshal.AsImmutableArray(delayed), ImmutableCollectionsMarshal.AsImmutableArray(integrated));
     }
 
     private protected static void WriteCounters(ref MessagePackWriter w, CoreCounters? c)

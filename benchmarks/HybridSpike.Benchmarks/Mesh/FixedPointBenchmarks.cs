@@ -92,7 +92,7 @@ public class FixedPointBenchmarks
         long events = l.Weights.Accumulate(l.Payloads, l.Sums);
         Array.Clear(l.X);
         FixedPoint.AddContributions(l.Sums, l.Scales, 4.0, l.X);
-        FixedPoint.UnitsStep(Activation.Relu, l.Omega, l.X, l.Fx, l.State, l.Out, l.Activity, l.Counts);
+        FixedPoint.UnitsStep(Activation.Relu, l.Omega, QuantizerRule.Default, 0, l.X, l.Fx, l.State, l.Out, l.Activity, l.Counts);
         return events;
     }
 

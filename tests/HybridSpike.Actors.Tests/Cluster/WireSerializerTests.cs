@@ -31,8 +31,8 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
     internal static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore) => Setup(driver, restore, 0, null);
 
     internal static CoreSetup Setup(IActorRef driver, CoreSnapshot? restore, long firstStep, CoreCounters? counters) => new(7, 2, 16, 3, 2, true, false, false, 8,
-        [new IncomingConnection(-1, 2, 1, false, null, MantissaBlock.FromRowMajor(3, 2, [1, -2, 127, -128, 0, 5]), [-7, -7, -6]),
-         new IncomingConnection(1, 4, 2, true, 3.5, MantissaBlock.FromRowMajor(3, 4, [.. Enumerable.Range(-6, 12)]), [0, 1, 2])],
+        [new IncomingConnection(-1, 2, 1, false, null, MantissaBlock.FromRowMajor(3, 2, [1, -2, 127, -128, 0, 5]), [-7, -7, -6], false),
+         new IncomingConnection(1, 4, 2, true, 3.5, MantissaBlock.FromRowMajor(3, 4, [.. Enumerable.Range(-6, 12)]), [0, 1, 2], true)],
         driver, restore, firstStep, counters);
 
     internal static CoreCounters Counters => new([0, 3], [-1, 783], [[1, 2], [3, 4], [5, 6], [7, long.MaxValue], [0, 0], [9, 10]]);
@@ -47,7 +47,7 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
 
     internal static readonly StepHeader Header = new(12, [3, 0], [783, 0], [0], [1]);
 
-    internal static CoreSnapshot Snapshot => new(2, [0, 1L << 31, 3, long.MaxValue, 5, 6], [[], [1, -2, 0, 4, 5, -6, 7, 8]]);
+    internal static CoreSnapshot Snapshot => new(2, [0, 1L << 31, 3, long.MaxValue, 5, 6], [[], [1, -2, 0, 4, 5, -6, 7, 8]], [[9, -10, 11, 0, 0, 12], []]);
 
     private static void SameHeader(StepHeader a, StepHeader b)
     {

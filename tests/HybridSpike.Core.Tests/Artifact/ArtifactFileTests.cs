@@ -45,8 +45,12 @@ public sealed class ArtifactFileTests : IDisposable
         var root = Decode(ArtifactFile.Serialize(artifact));
         root.Remove("digest");
         root["schema_version"] = 1;
+        foreach (var p in Populations(root)) p.Remove("quantizer");   // schema 3's
         return MessagePackSerializer.Serialize<object>(root, Plain);
     }
+
+    private static IEnumerable<Dictionary<object, object?>> Populations(Dictionary<object, object?> root) =>
+        ((object[])((Dictionary<object, object?>)root["network"]!)["populations"]!).Cast<Dictionary<object, object?>>();
 
     private static ArtifactFormatException Refused(string path)
     {
@@ -64,6 +68,91 @@ public sealed class ArtifactFileTests : IDisposable
         var artifact = SampleArtifacts.Artifact();
         ArtifactFile.Write(path, artifact);
         SampleArtifacts.AssertSame(artifact, ArtifactFile.Read(path));
+    }
+
+    public static TheoryData<string> Rules => [.. Quantizers.Names];
+
+    private static QuantizerRule RuleNamed(string name) => name switch
+    {
+        "rounding" => new QuantizerRule.Rounding(),
+        "stochastic" => new QuantizerRule.Stochastic(ulong.MaxValue - 3),
+        "dithered" => new QuantizerRule.Dithered(99),
+        "send-on-delta" => new QuantizerRule.SendOnDelta(1.5),
+        _ => QuantizerRule.Default,
+    };
+
+    private static ModelArtifact WithHiddenRule(QuantizerRule rule)
+    {
+        var a = SampleArtifacts.Artifact();
+        var pops = a.Network.Populations.Select(p => p.Name == "hidden" ? p with { Quantizer = rule } : p);
+        return a with { Network = a.Network with { Populations = [.. pops] } };
+    }
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void Each_quantizer_rule_reads_back_with_its_parameters(string rule)
+    {
+        var path = PathOf($"{rule}.hsa");
+        var artifact = WithHiddenRule(RuleNamed(rule));
+        ArtifactFile.Write(path, artifact);
+        Assert.Equal(RuleNamed(rule), ArtifactFile.Read(path).Network.Population("hidden").Quantizer);
+    }
+
+    [Fact]
+    public void A_quantized_population_without_its_rule_is_refused_in_schema_3()
+    {
+        var e = Refused(WriteEdited(root => Populations(root).First(p => Equals(p["name"], "hidden")).Remove("quantizer")));
+        Assert.Contains("missing field 'network.populations[1].quantizer'", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_quantizer_rule_is_refused_with_the_valid_ones()
+    {
+        var e = Refused(WriteEdited(root => Populations(root).First(p => Equals(p["name"], "hidden"))["quantizer"] =
+            new Dictionary<object, object?> { ["rule"] = "bernoulli" }));
+        Assert.Contains("network.populations[1].quantizer.rule: unknown quantizer rule 'bernoulli' (valid: sigma-delta, rounding, stochastic, dithered, send-on-delta)", e.Message);
+    }
+
+    [Fact]
+    public void A_stochastic_rule_without_its_seed_is_refused()
+    {
+        var e = Refused(WriteEdited(root => Populations(root).First(p => Equals(p["name"], "hidden"))["quantizer"] =
+            new Dictionary<object, object?> { ["rule"] = "stochastic" }));
+        Assert.Contains("missing field 'network.populations[1].quantizer.seed'", e.Message);
+    }
+
+    [Fact]
+    public void A_parameter_the_rule_does_not_take_is_refused()
+    {
+        var e = Refused(WriteEdited(root => Populations(root).First(p => Equals(p["name"], "hidden"))["quantizer"] =
+            new Dictionary<object, object?> { ["rule"] = "rounding", ["threshold"] = 2.0 }));
+        Assert.Contains("network.populations[1].quantizer.threshold: the rounding rule takes no threshold", e.Message);
+    }
+
+    [Fact]
+    public void A_non_positive_send_on_delta_threshold_is_refused_naming_the_population()
+    {
+        var e = Refused(WriteEdited(root => Populations(root).First(p => Equals(p["name"], "hidden"))["quantizer"] =
+            new Dictionary<object, object?> { ["rule"] = "send-on-delta", ["threshold"] = 0.0 }));
+        Assert.Contains("population 'hidden': send-on-delta threshold 0 must be positive", e.Message);
+    }
+
+    [Fact]
+    public void A_schema_2_file_is_read_as_sigma_delta()
+    {
+        var path = PathOf("v2.hsa");
+        var root = Decode(ArtifactFile.Serialize(SampleArtifacts.Artifact()));
+        root["schema_version"] = 2;
+        foreach (var p in Populations(root)) p.Remove("quantizer");
+        File.WriteAllBytes(path, SampleArtifacts.Sealed(root));
+        Assert.All(ArtifactFile.Read(path).Network.Populations, p => Assert.IsType<QuantizerRule.SigmaDelta>(p.Quantizer));
+    }
+
+    [Fact]
+    public void A_schema_2_file_naming_a_rule_is_refused()
+    {
+        var e = Refused(WriteEdited(root => root["schema_version"] = 2));
+        Assert.Contains("network.populations[1].quantizer: schema 2 has no quantizer field (it came in schema 3)", e.Message);
     }
 
     [Fact]
@@ -114,7 +203,7 @@ public sealed class ArtifactFileTests : IDisposable
         var artifact = SampleArtifacts.Artifact();
         var root = Decode(ArtifactFile.Serialize(artifact));
         Assert.Equal("hybridspike-artifact", root["format"]);
-        Assert.Equal(2, Convert.ToInt32(root["schema_version"]));
+        Assert.Equal(3, Convert.ToInt32(root["schema_version"]));
         Assert.Equal("digest", root.Keys.Last());
         Assert.Equal("float64", root["arithmetic"]);
         Assert.Equal(0.9715, Map(root["metrics"])["test-accuracy"]);
@@ -184,8 +273,8 @@ public sealed class ArtifactFileTests : IDisposable
     [Fact]
     public void An_unsupported_schema_version_is_refused_with_the_supported_one()
     {
-        var e = Refused(WriteEdited(root => root["schema_version"] = 3));
-        Assert.Contains("unsupported schema version 3 (supported: 1, 2)", e.Message);
+        var e = Refused(WriteEdited(root => root["schema_version"] = 4));
+        Assert.Contains("unsupported schema version 4 (supported: 1, 2, 3)", e.Message);
     }
 
     [Fact]

@@ -97,6 +97,7 @@ internal static class SampleArtifacts
         {
             var (p, q) = (expected.Populations[i], actual.Populations[i]);
             Assert.Equal((p.Name, p.Size, p.Activation, p.Omega, p.InitialState, p.InitialSeed), (q.Name, q.Size, q.Activation, q.Omega, q.InitialState, q.InitialSeed));
+            Assert.Equal(p.Quantizer, q.Quantizer);
             Assert.Equal(p.Bias.IsDefault ? [] : p.Bias.ToArray(), q.Bias.ToArray());
         }
         Assert.Equal(expected.Connections.Length, actual.Connections.Length);

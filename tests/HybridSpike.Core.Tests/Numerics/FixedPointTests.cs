@@ -51,7 +51,7 @@ public class FixedPointTests
         var x = Enumerable.Range(0, 37).Select(i => (i - 18 + 0.5) / 65536.0).ToArray();
         var fx = new double[x.Length];
         var payloads = new long[x.Length];
-        FixedPoint.UnitsStep(Activation.Linear, null, x, fx, new long[x.Length], payloads, new double[x.Length], new int[x.Length]);
+        FixedPoint.UnitsStep(Activation.Linear, null, QuantizerRule.Default, 0, x, fx, new long[x.Length], payloads, new double[x.Length], new int[x.Length]);
         Assert.Equal(x.Select(FixedPoint.Payload), payloads);
         Assert.Equal(2, FixedPoint.Payload(2.5 / 65536));
         Assert.Equal(-2, FixedPoint.Payload(-2.5 / 65536));
@@ -60,7 +60,7 @@ public class FixedPointTests
         var counts = new int[x.Length];
         var relu = new double[x.Length];
         var big = x.Select(v => v * 65536 * 3).ToArray();
-        FixedPoint.UnitsStep(Activation.Relu, 0.75, big, relu, state, payloads, new double[x.Length], counts);
+        FixedPoint.UnitsStep(Activation.Relu, 0.75, QuantizerRule.Default, 0, big, relu, state, payloads, new double[x.Length], counts);
         for (int i = 0; i < x.Length; i++)
         {
             long delta = (long)Math.Round(0.75 * Math.Max(big[i], 0) * 4294967296.0, MidpointRounding.ToEven);
@@ -74,8 +74,8 @@ public class FixedPointTests
     {
         var fx = Enumerable.Repeat(1.0, 16).ToArray();
         fx[11] = double.NaN;
-        Assert.Throws<OverflowException>(() => FixedPoint.QuantizerStep(new long[16], fx, 1.0, new int[16]));
+        Assert.Throws<OverflowException>(() => FixedPoint.QuantizerStep(QuantizerRule.Default, new long[16], fx, 1.0, new int[16], 0));
         fx[11] = 1e300;
-        Assert.Throws<OverflowException>(() => FixedPoint.QuantizerStep(new long[16], fx, 1.0, new int[16]));
+        Assert.Throws<OverflowException>(() => FixedPoint.QuantizerStep(QuantizerRule.Default, new long[16], fx, 1.0, new int[16], 0));
     }
 }

@@ -76,7 +76,7 @@ public class FixedPointSimulatorTests
     {
         var v = new long[] { 0, FixedPoint.InitialState(0.5), FixedPoint.InitialState(0.75) };
         var n = new int[3];
-        FixedPoint.QuantizerStep(v, [1.25, -0.5, 0.125], 4, n);
+        FixedPoint.QuantizerStep(QuantizerRule.Default, v, [1.25, -0.5, 0.125], 4, n, 0);
         Assert.Equal([5, -2, 1], n);
         Assert.All(v, x => Assert.InRange(x, 0, (1L << 32) - 1));
         var fv = new[] { 0.0, 0.5, 0.75 };

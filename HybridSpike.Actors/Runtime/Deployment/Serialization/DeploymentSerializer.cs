@@ -115,9 +115,10 @@ public sealed class DeploymentSerializer(ExtendedActorSystem system) : WireSeria
         foreach (var c in s.Incoming)
         {
             // The weights go as a row-major mantissa matrix; the receiving node lays them out for its kernel.
-            w.WriteArrayHeader(8);
+            w.WriteArrayHeader(9);
             w.Write(c.Source); w.Write(c.SourceSize); w.Write(c.SourceCores); w.Write(c.OneStep); WriteNullable(ref w, c.SourceOmega);
             w.Write(c.Weights.Targets); WriteInts(ref w, ImmutableCollectionsMarshal.AsImmutableArray(c.Weights.ToRowMajor())); WriteInts(ref w, c.RowExponents);
+            w.Write(c.Integrates);
         }
         WriteRef(ref w, s.Driver);
         if (s.Restore is { } restore) WriteSnapshot(ref w, restore); else w.WriteNil();
@@ -133,7 +134,7 @@ public sealed class DeploymentSerializer(ExtendedActorSystem system) : WireSeria
         var incoming = new IncomingConnection[r.ReadArrayHeader()];
         for (int i = 0; i < incoming.Length; i++)
         {
-            Fields(ref r, 8);
+            Fields(ref r, 9);
             int source = r.ReadInt32(), sourceSize = r.ReadInt32(), sourceCores = r.ReadInt32();
             bool oneStep = r.ReadBoolean();
             double? omega = ReadNullable(ref r);
@@ -141,8 +142,9 @@ public sealed class DeploymentSerializer(ExtendedActorSystem system) : WireSeria
             var mantissas = ReadInts(ref r);
             if (targets < 0 || mantissas.IsDefault || mantissas.Length != (long)targets * sourceSize)
                 throw new SerializationException($"core setup: {mantissas.Length} mantissas for {targets} targets x {sourceSize} sources");
-            incoming[i] = new IncomingConnection(source, sourceSize, sourceCores, oneStep, omega,
-                MantissaBlock.FromRowMajor(targets, sourceSize, mantissas.AsSpan()), ReadInts(ref r));
+            var block = MantissaBlock.FromRowMajor(targets, sourceSize, mantissas.AsSpan());
+            var exponents = ReadInts(ref r);
+            incoming[i] = new IncomingConnection(source, sourceSize, sourceCores, oneStep, omega, block, exponents, r.ReadBoolean());
         }
         var driver = ReadRef(ref r);
         var restore = r.TryReadNil() ? null : ReadSnapshot(ref r);
@@ -155,15 +157,46 @@ public sealed class DeploymentSerializer(ExtendedActorSystem system) : WireSeria
 
     private static void WritePopulation(ref MessagePackWriter w, Population p)
     {
-        w.WriteArrayHeader(7);
+        w.WriteArrayHeader(8);
         w.Write(p.Name); w.Write(p.Size); w.Write((int)p.Activation); WriteNullable(ref w, p.Omega); WriteDoubles(ref w, p.Bias);
         w.Write((int)p.InitialState); w.Write(p.InitialSeed);
+        WriteQuantizer(ref w, p.Quantizer);
     }
 
     private static Population ReadPopulation(ref MessagePackReader r)
     {
-        Fields(ref r, 7);
+        Fields(ref r, 8);
         return new Population(ReadString(ref r), r.ReadInt32(), (Activation)r.ReadInt32(), ReadNullable(ref r), ReadDoubles(ref r),
-            (InitialStateMode)r.ReadInt32(), r.ReadUInt64());
+            (InitialStateMode)r.ReadInt32(), r.ReadUInt64()) { Quantizer = ReadQuantizer(ref r) };
+    }
+
+    // A rule goes as [name, parameter]: the seed (stochastic, dithered), the threshold's bits (send-on-delta), or 0.
+    private static void WriteQuantizer(ref MessagePackWriter w, QuantizerRule q)
+    {
+        w.WriteArrayHeader(2);
+        w.Write(q.Name);
+        w.Write(q switch
+        {
+            QuantizerRule.Stochastic s => s.Seed,
+            QuantizerRule.Dithered d => d.Seed,
+            QuantizerRule.SendOnDelta sd => BitConverter.DoubleToUInt64Bits(sd.Threshold),
+            _ => 0UL,
+        });
+    }
+
+    private static QuantizerRule ReadQuantizer(ref MessagePackReader r)
+    {
+        Fields(ref r, 2);
+        string name = ReadString(ref r);
+        ulong parameter = r.ReadUInt64();
+        return name switch
+        {
+            "sigma-delta" => QuantizerRule.Default,
+            "rounding" => new QuantizerRule.Rounding(),
+            "stochastic" => new QuantizerRule.Stochastic(parameter),
+            "dithered" => new QuantizerRule.Dithered(parameter),
+            "send-on-delta" => new QuantizerRule.SendOnDelta(BitConverter.UInt64BitsToDouble(parameter)),
+            _ => throw new SerializationException($"population: unknown quantizer rule '{name}'"),
+        };
     }
 }
