@@ -30,8 +30,12 @@ public enum Domain
 /// <param name="Seed">Draws the biases.</param>
 public sealed record PopSpec(int Size, Activation F, double? Omega, bool Bias, bool UniformStart, ulong Seed)
 {
+    /// <summary>The quantizer rule of a quantized population (sigma-delta unless drawn otherwise).</summary>
+    public QuantizerRule Quantizer { get; init; } = QuantizerRule.Default;
+
     public override string ToString() =>
         $"[{Size} {Activations.Name(F)} {(Omega is { } w ? $"ω={w.ToString(CultureInfo.InvariantCulture)}" : "non-spiking")}" +
+        $"{(Omega is not null && Quantizer is not QuantizerRule.SigmaDelta ? $" {Quantizer}" : "")}" +
         $"{(Bias ? " bias" : "")}{(UniformStart ? " v0~U" : "")}]";
 }
 
@@ -146,7 +150,7 @@ public sealed record ContractCase(
     public NetworkDescription Network()
     {
         var pops = Pops.Select((p, i) => new Population(Name(i), p.Size, p.F, p.Omega, p.Bias ? Biases(p) : [],
-            p.UniformStart ? InitialStateMode.Uniform : InitialStateMode.Zeros, p.Seed)).ToImmutableArray();
+            p.UniformStart ? InitialStateMode.Uniform : InitialStateMode.Zeros, p.Seed) { Quantizer = p.Quantizer }).ToImmutableArray();
         var conns = Conns.Select(c =>
         {
             int rows = Pops[c.Target].Size, cols = c.Source < 0 ? Dims : Pops[c.Source].Size;

@@ -11,7 +11,7 @@ namespace HybridSpike.Actors.Tests.Contract;
 /// <summary>
 /// FsCheck generators and shrinkers of <see cref="ContractCase"/>s: random sizes, layer counts,
 /// connectivity (all-zero matrices, populations fed by nothing, recurrence and feedback, same-step and
-/// one-step delays, skips from the input), ω (and non-spiking populations), activations, biases,
+/// one-step delays, skips from the input), ω (and non-spiking populations), quantizer rules, activations, biases,
 /// initial states, core limits and layouts, lowering and exponent blocks, placements and delivery
 /// shuffles. The FsCheck size (0..100 over a run) bounds population sizes and steps, so the first
 /// cases are tiny. Shrinking removes populations and connections, halves sizes, steps and streams,
@@ -37,7 +37,19 @@ public static class ContractGen
         from bias in Gen.Elements(true, false)
         from uniform in domain == Domain.Dyadic ? Gen.Constant(false) : Gen.Elements(true, false)
         from seed in Seed
-        select new PopSpec(size, f, omega, bias, uniform, seed);
+        from rule in Rule
+        select new PopSpec(size, f, omega, bias, uniform, seed) { Quantizer = rule };
+
+    /// <summary>
+    /// Every quantizer rule, sigma-delta (the trained models') half the time. Send-on-delta's thresholds are dyadic,
+    /// so that float64 and the Q32 integers compare the same differences.
+    /// </summary>
+    private static readonly Gen<QuantizerRule> Rule = Gen.Frequency(
+        (4, Gen.Constant(QuantizerRule.Default)),
+        (1, Gen.Constant<QuantizerRule>(new QuantizerRule.Rounding())),
+        (1, Seed.Select(s => (QuantizerRule)new QuantizerRule.Stochastic(s))),
+        (1, Seed.Select(s => (QuantizerRule)new QuantizerRule.Dithered(s))),
+        (1, Gen.Elements(0.5, 1.0, 2.0).Select(t => (QuantizerRule)new QuantizerRule.SendOnDelta(t))));
 
     /// <summary>An edge source → target present with <paramref name="percent"/>% probability (null otherwise).</summary>
     private static Gen<ConnSpec?> Edge(int source, int target, int percent, bool oneStepOnly) =>
@@ -123,6 +135,7 @@ public static class ContractGen
             if (pop.UniformStart) yield return WithPop(c, p, pop with { UniformStart = false });
             if (pop.F != Activation.Linear) yield return WithPop(c, p, pop with { F = Activation.Linear });
             if (pop.Omega is not (null or 1)) yield return WithPop(c, p, pop with { Omega = 1 });
+            if (pop.Quantizer is not QuantizerRule.SigmaDelta) yield return WithPop(c, p, pop with { Quantizer = QuantizerRule.Default });
         }
         for (int k = 0; k < c.Conns.Length; k++)
         {

@@ -165,6 +165,58 @@ public abstract partial class SimulatorContract
         Assert.Equal([Sum(0, 0, steps - 1), Sum(0, 1, steps - 1), Sum(1, 0, steps - 1), Sum(1, 1, steps - 1)], run.Result!.Outputs.ToArray());
         Assert.Equal([0, 1], run.Result.Predictions.ToArray()); // sums (12, 6) and (5, 7)
     }
+
+    /// <summary>
+    /// One unit per quantizer rule (linear, ω = 2, fed x_t = ¼, ¼, ¾, ¾, ¾, −½ so that ω·x is ½, ½, 1½, 1½, 1½, −1),
+    /// and two units that read the send-on-delta unit's activity, its level L/ω, with a rounding quantizer (ω = 2, so
+    /// their count is L): one the same step, one a step late. The counts by hand:
+    /// <code>
+    ///   sigma-delta (v₀ = 0)   0  1  1  2  1  −1     the remainder carried
+    ///   rounding               1  1  2  2  2  −1     ⌊ω·x + ½⌋
+    ///   dithered               ⌊ω·x + d⌋, d the top 32 bits of SplitMix64(seed)'s first draw, as a fraction
+    ///   stochastic             ⌊ω·x + u_t⌋, u_t = Noise(seed, 0, t)
+    ///   send-on-delta (Θ = 1)  0  0  2  0  0  −3     levels 0 0 2 2 2 −1
+    ///   level, same step       0  0  2  2  2  −1     the receiver integrates the changes
+    ///   level, one step late   0  0  0  2  2   2
+    /// </code>
+    /// </summary>
+    [Fact]
+    public void Each_quantizer_rule_gives_its_counts_on_a_network_computed_by_hand()
+    {
+        const ulong ditherSeed = 77, noiseSeed = 5;
+        Population P(string name, QuantizerRule rule) => new(name, 1, Activation.Linear, 2, [], InitialStateMode.Zeros, 0) { Quantizer = rule };
+        DenseWeights One() => new(Matrix.Identity(1));
+        string[] ruled = ["sigma-delta", "rounding", "dithered", "stochastic", "send-on-delta"];
+        QuantizerRule[] rules = [QuantizerRule.Default, new QuantizerRule.Rounding(), new QuantizerRule.Dithered(ditherSeed),
+            new QuantizerRule.Stochastic(noiseSeed), new QuantizerRule.SendOnDelta(1)];
+        var net = new NetworkDescription(
+            [.. ruled.Select((n, i) => P(n, rules[i])), P("level", new QuantizerRule.Rounding()), P("level-late", new QuantizerRule.Rounding()),
+             new Population("out", 1, Activation.Linear, null, [], InitialStateMode.Zeros, 0)],
+            [.. ruled.Select(n => new Connection("input", n, One(), Delay.SameStep)),
+             new Connection("send-on-delta", "level", One(), Delay.SameStep), new Connection("send-on-delta", "level-late", One(), Delay.OneStep),
+             new Connection("level", "out", One(), Delay.SameStep)],
+            new InputMapping(1, "quarters"), new OutputMapping("out", OutputMapping.LastStep));
+        var test = BuiltinProfiles.Get("test");
+        var mesh = Compiler.Compile(net, test with { Core = test.Core with { Units = 1 } }, new SequentialPlacement());
+        double[] x = [0.25, 0.25, 0.75, 0.75, 0.75, -0.5];
+        double dither = (new SplitMix64(ditherSeed).NextUInt64() >> 32) / 4294967296.0;
+        var expected = new Dictionary<string, int[]>
+        {
+            ["sigma-delta"] = [0, 1, 1, 2, 1, -1],
+            ["rounding"] = [1, 1, 2, 2, 2, -1],
+            ["dithered"] = [.. x.Select(v => (int)Math.Floor(2 * v + dither))],
+            ["stochastic"] = [.. x.Select((v, t) => (int)Math.Floor(2 * v + Quantizers.Noise(noiseSeed, 0, t) / 4294967296.0))],
+            ["send-on-delta"] = [0, 0, 2, 0, 0, -3],
+            ["level"] = [0, 0, 2, 2, 2, -1],
+            ["level-late"] = [0, 0, 0, 2, 2, 2],
+        };
+
+        var run = RunOutcome.Of(Subject(mesh, new DeliveryShuffle(3, 4), GeneratedRunTimeout), x, 1, x.Length);
+        Assert.Null(run.Error);
+        foreach (var (population, counts) in expected)
+            Assert.Equal(counts, run.Counts.Seen.Where(s => s.Population == population).OrderBy(s => s.Step).Select(s => s.Counts.Single()).ToArray());
+        Assert.Equal([-0.5], run.Result!.Outputs.ToArray());   // the level's last count, −1, over ω
+    }
 }
 
 /// <summary>
