@@ -116,6 +116,25 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         foreach (var (to, packets) in t.PayloadPacketsToPerStep) Assert.Equal(packets.ToArray(), t2.PayloadPacketsToPerStep[to].ToArray());
     }
 
+    public static TheoryData<string> Rules => [.. Quantizers.Names];
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void A_hosted_population_keeps_its_quantizer_rule_and_parameter(string name)
+    {
+        QuantizerRule rule = name switch
+        {
+            "rounding" => new QuantizerRule.Rounding(),
+            "stochastic" => new QuantizerRule.Stochastic(ulong.MaxValue),
+            "dithered" => new QuantizerRule.Dithered(17),
+            "send-on-delta" => new QuantizerRule.SendOnDelta(0.375),
+            _ => QuantizerRule.Default,
+        };
+        var population = new Population("p0", 2, Activation.Linear, 2, [], InitialStateMode.Zeros, 0) { Quantizer = rule };
+        var h = (HostCore)RoundTrip(new HostCore("run-1", Setup(CreateTestProbe().Ref), population));
+        Assert.Equal(rule, h.Population.Quantizer);
+    }
+
     [Fact]
     public void Setup_messages_carry_the_core_its_population_and_actor_refs_resolved_by_path()
     {
@@ -137,7 +156,7 @@ public class WireSerializerTests() : TestKit(TestCluster.Config(), ClusterNodeCo
         for (int k = 0; k < expected.Incoming.Length; k++)
         {
             var (a, b) = (expected.Incoming[k], h.Setup.Incoming[k]);
-            Assert.Equal((a.Source, a.SourceSize, a.SourceCores, a.OneStep, a.SourceOmega), (b.Source, b.SourceSize, b.SourceCores, b.OneStep, b.SourceOmega));
+            Assert.Equal((a.Source, a.SourceSize, a.SourceCores, a.OneStep, a.SourceOmega, a.Integrates), (b.Source, b.SourceSize, b.SourceCores, b.OneStep, b.SourceOmega, b.Integrates));
             Assert.Equal(a.Weights.ToRowMajor(), b.Weights.ToRowMajor());
             Assert.Equal(a.RowExponents.ToArray(), b.RowExponents.ToArray());
         }
