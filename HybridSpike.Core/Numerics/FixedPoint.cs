@@ -69,32 +69,6 @@ public static class FixedPoint
     private const double PayloadScale = 65536.0;
 
     /// <summary>
-    /// The quantizer on integer states: δ = round(ω·f(x)·2^32), s = v + δ, n = ⌊s / 2^32⌋ (an arithmetic
-    /// shift), v ← s − n·2^32. The same equations as <see cref="SigmaDelta"/> with the state in Q32, so
-    /// that every simulator of the fixed-point network, however it splits the work, gets the same counts.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SigmaDeltaStep(Span<long> v, ReadOnlySpan<double> fx, double omega, Span<int> n)
-    {
-        if (fx.Length != v.Length || n.Length != v.Length)
-            throw new ArgumentException($"spans differ: v {v.Length}, f(x) {fx.Length}, n {n.Length}");
-        Span<long> delta = stackalloc long[Math.Min(v.Length, 256)];
-        for (int start = 0; start < v.Length; start += delta.Length)
-        {
-            int len = Math.Min(delta.Length, v.Length - start);
-            RoundScaled(fx.Slice(start, len), omega, StateScale, delta[..len]);
-            for (int i = 0; i < len; i++)
-            {
-                // checked: a step of 2^31 spikes or more (ω·f(x) out of range) is an error, not garbage.
-                long s = checked(v[start + i] + delta[i]);
-                long count = s >> StateFractionBits;
-                v[start + i] = s - (count << StateFractionBits);
-                n[start + i] = checked((int)count);
-            }
-        }
-    }
-
-    /// <summary>
     /// <see cref="Quantizers.Step"/> on integer states, for units <paramref name="firstUnit"/>.. of a population:
     /// with δ = round(ω·f(x)·2^32) (half to even),
     /// <code>
@@ -104,13 +78,13 @@ public static class FixedPoint
     ///   send-on-delta        D = δ − L·2^32;  n = |D| ≥ round(Θ·2^32) ? ⌊(D + 2^31) / 2^32⌋ : 0;  L ← L + n   (v = L, an integer)
     /// </code>
     /// The float64 equations with every quantity a multiple of 2^−32: where ω·f(x) is such a multiple the two agree
-    /// exactly (the contract's dyadic domain). Any split of the work gives the same counts.
+    /// exactly (the contract's dyadic domain). Every simulator of the fixed-point network, however it splits the
+    /// work, gets the same counts.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizerStep(QuantizerRule rule, Span<long> v, ReadOnlySpan<double> fx, double omega, Span<int> n, int firstUnit)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        if (rule is QuantizerRule.SigmaDelta) { SigmaDeltaStep(v, fx, omega, n); return; }
         if (fx.Length != v.Length || n.Length != v.Length)
             throw new ArgumentException($"spans differ: v {v.Length}, f(x) {fx.Length}, n {n.Length}");
         Span<long> delta = stackalloc long[Math.Min(v.Length, 256)];
@@ -122,6 +96,16 @@ public static class FixedPoint
             var ns = n.Slice(start, len);
             switch (rule)
             {
+                case QuantizerRule.SigmaDelta:
+                    for (int i = 0; i < len; i++)
+                    {
+                        // checked: a step of 2^31 spikes or more (ω·f(x) out of range) is an error, not garbage.
+                        long sum = checked(vs[i] + delta[i]);
+                        long count = sum >> StateFractionBits;
+                        vs[i] = sum - (count << StateFractionBits);
+                        ns[i] = checked((int)count);
+                    }
+                    break;
                 case QuantizerRule.Rounding or QuantizerRule.Dithered:
                     for (int i = 0; i < len; i++) ns[i] = checked((int)(checked(delta[i] + vs[i]) >> StateFractionBits));
                     break;
