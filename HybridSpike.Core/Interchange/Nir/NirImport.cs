@@ -45,7 +45,8 @@ public static class NirImport
     {
         ArgumentNullException.ThrowIfNull(document);
         var network = ToNetwork(document.Graph, options);
-        var ours = Ours(document.Graph);
+        // Only a file whose conventions are HybridSpike's own says what the model was.
+        var ours = Ours(document.Graph) is { } m && m.GetValueOrDefault(NirExtension.Format) is NirTextValue { Value: NirExtension.FormatValue } ? m : null;
         string? Meta(string key) => ours?.GetValueOrDefault(key) is NirTextValue t ? t.Value : null;
         var digest = Meta(NirExtension.ArtifactDigest);
         var writer = Meta(NirExtension.ToolVersion);
