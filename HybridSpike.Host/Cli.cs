@@ -48,6 +48,7 @@ public static class Cli
         root.Subcommands.Add(TrainerCommand.Build());
         root.Subcommands.Add(JobCommands.Build());
         root.Subcommands.Add(ClusterCommand.Build());
+        root.Subcommands.Add(NirCommand.Build());
         return root;
     }
 
@@ -102,7 +103,7 @@ public static class Cli
 
     private static bool IsBadInput(Exception e) =>
         e is DataFormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-            or Training.Config.ConfigException or Core.Artifact.ArtifactFormatException or Mapping.Compile.CompileException or Training.TrainingStoppedException or IOException or UnauthorizedAccessException;
+            or Training.Config.ConfigException or Core.Artifact.ArtifactFormatException or Core.Interchange.Nir.NirException or Mapping.Compile.CompileException or Training.TrainingStoppedException or IOException or UnauthorizedAccessException;
 
     internal static void WriteJson<T>(TextWriter output, T value) => output.WriteLine(JsonSerializer.Serialize(value, Json));
 }
