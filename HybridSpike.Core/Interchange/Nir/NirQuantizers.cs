@@ -9,13 +9,13 @@ public enum NirQuantizerKind
     None,
     /// <summary>First-order Sigma-Delta (temporally diffused error): graded integer counts, subtractive reset (<see cref="Numerics.SigmaDelta"/>).</summary>
     SigmaDelta,
+    /// <summary>Another rule of <see cref="Numerics.QuantizerRule"/> (rounding, stochastic, dithered, send-on-delta): no NIR form.</summary>
+    Other,
 }
 
 /// <summary>
-/// The one place that decides which quantizers NIR can carry. Today every quantized population is Sigma-Delta.
-/// When <see cref="Population"/> gains a quantizer rule (rounding, stochastic, dithered, send-on-delta), map each
-/// rule in <see cref="Of"/>: Sigma-Delta to <see cref="NirQuantizerKind.SigmaDelta"/>, every other rule to a refusal
-/// in <see cref="Refusal"/>, until its NIR form is designed (docs/nir.md says what the Sigma-Delta one is).
+/// The one place that decides which quantizers NIR can carry: Sigma-Delta (with the opt-in, docs/nir.md); every other
+/// rule of <see cref="Population.Quantizer"/> is refused naming it, until its NIR form is designed.
 /// </summary>
 public static class NirQuantizers
 {
@@ -23,7 +23,8 @@ public static class NirQuantizers
     public static NirQuantizerKind Of(Population population)
     {
         ArgumentNullException.ThrowIfNull(population);
-        return population.IsQuantized ? NirQuantizerKind.SigmaDelta : NirQuantizerKind.None;
+        if (!population.IsQuantized) return NirQuantizerKind.None;
+        return population.Quantizer is Numerics.QuantizerRule.SigmaDelta ? NirQuantizerKind.SigmaDelta : NirQuantizerKind.Other;
     }
 
     /// <summary>
@@ -43,7 +44,7 @@ public static class NirQuantizers
                 "NIR's IF emits at most one spike per step and, since NIR 1.0.6, resets to v_reset, so a plain IF would compute something else; " +
                 "no graph of NIR primitives reproduces it exactly (docs/nir.md). Pass --subtractive-reset extension to write an IF with HybridSpike's metadata " +
                 "(exact for HybridSpike, read differently by other tools)",
-            var other => $"its quantizer {other} has no NIR form",
+            _ => $"its quantizer rule is {population.Quantizer.Name}, which has no NIR form (HybridSpike writes only Sigma-Delta quantizers, as an IF with its metadata)",
         };
     }
 }

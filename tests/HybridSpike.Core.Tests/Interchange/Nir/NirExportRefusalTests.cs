@@ -35,6 +35,26 @@ public sealed class NirExportRefusalTests
     }
 
     [Theory]
+    [InlineData("rounding")]
+    [InlineData("stochastic")]
+    [InlineData("dithered")]
+    [InlineData("send-on-delta")]
+    public void A_quantizer_rule_other_than_sigma_delta_is_refused_even_with_the_opt_in(string name)
+    {
+        QuantizerRule rule = name switch
+        {
+            "rounding" => new QuantizerRule.Rounding(),
+            "stochastic" => new QuantizerRule.Stochastic(1),
+            "dithered" => new QuantizerRule.Dithered(1),
+            _ => new QuantizerRule.SendOnDelta(1),
+        };
+        var network = One(Activation.Linear, 4);
+        network = network with { Populations = [network.Populations[0] with { Quantizer = rule }] };
+        var e = Assert.Throws<NirExportException>(() => NirExport.ToGraph(network, new NirExportOptions(NirSubtractiveReset.Extension)));
+        Assert.Contains($"population 'layer': its quantizer rule is {name}, which has no NIR form", e.Message);
+    }
+
+    [Theory]
     [InlineData(Activation.Tanh)]
     [InlineData(Activation.Sigmoid)]
     [InlineData(Activation.Relu)]
